@@ -1,0 +1,64 @@
+"""``jibo-cloud serve``: run the server until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import trio
+
+from jibo_cloud.commands import add_store_options
+from jibo_cloud.config import SECRET_FILE_NAME, Config, load_config
+from jibo_cloud.logs import setup_logging
+from jibo_cloud.server import serve
+
+log = logging.getLogger("jibo_cloud.serve")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the server (REST, notification and hub sockets)")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1, or $JIBO_HOST)")
+    p.add_argument("--port", type=int, help="port to bind (default 8080, or $JIBO_PORT)")
+    add_store_options(p)
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    p.set_defaults(func=run)
+
+
+def startup_lines(config: Config, binds: list[str]) -> list[str]:
+    """What an operator needs to know at start-up, without printing any secret."""
+    url = binds[0] if binds else f"http://{config.host}:{config.port}"
+    ws = url.replace("http://", "ws://", 1)
+    store = "PostgreSQL" if config.uses_postgres else f"SQLite at {config.sqlite_path}"
+    lines = [
+        f"jibo-cloud listening on {url}",
+        f"  REST: POST {url}/ (X-Amz-Target), hub: {ws}/v1/listen and {ws}/v1/proactive",
+        f"  data directory: {config.data_dir}; store: {store}",
+    ]
+    if config.token_secret_source == "file":  # noqa: S105 - a label
+        lines.append(
+            f"  hub token secret: generated and kept in {config.data_dir / SECRET_FILE_NAME}"
+        )
+    else:
+        lines.append("  hub token secret: from the environment")
+    lines.append(
+        f"  a hub token for a robot: jibo-cloud token --robot NAME --data-dir {config.data_dir}"
+    )
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(
+        host=args.host, port=args.port, data_dir=args.data_dir, database_url=args.database_url
+    )
+    setup_logging(args.log_level)
+    if config.disable_auth:
+        log.warning("hub authentication is DISABLED (JIBO_DISABLE_AUTH): development only")
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(serve, config)
+            for line in startup_lines(config, binds):
+                print(line, flush=True)
+
+    trio.run(main)
+    return 0

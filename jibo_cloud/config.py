@@ -1,0 +1,222 @@
+"""Server configuration: one frozen value built from flags, environment and the data directory.
+
+Precedence for every setting: command-line flag, then environment variable, then default.
+Nothing here opens sockets or databases; :func:`load_config` only reads the environment and,
+when no token secret is configured, reads or creates the development secret file in the data
+directory (so ``serve`` and ``token`` agree on it).
+
+Environment variables (documented in ``docs/configuration.md``):
+
+- ``JIBO_DATA_DIR``: where the embedded database, blobs and the dev secret live.
+- ``JIBO_DATABASE_URL``: ``sqlite:///path`` or ``postgresql://…``; default SQLite in the data dir.
+- ``JIBO_TOKEN_SECRET`` (or the original hub's ``ETCO_server_hubTokenSecret``): the HS256 secret
+  for hub tokens without ``kid``.
+- ``JIBO_TOKEN_KEYS``: extra keys for rotation, ``kid1=secret1,kid2=secret2``.
+- ``JIBO_SIGNING_KID``: sign new hub tokens with that extra key instead of the primary secret.
+- ``JIBO_DISABLE_AUTH`` (or the original ``ETCO_hub_disableAuth``): ``true`` accepts hub sockets
+  without a token. Development only; a warning is logged at start-up.
+- ``JIBO_TRUST_FORWARDED``: ``true`` to believe ``x-forwarded-*`` headers (behind a proxy).
+- ``JIBO_UNKNOWN_SIGV4_KEYS``: ``accept`` (default, logged) or ``reject``.
+- ``JIBO_SKILLS_DIR``: extra skill manifests to load besides the built-in ones.
+- ``JIBO_PARSER_URL``, ``JIBO_HISTORY_URL``: remote services (PROTOCOL.md §5); default in-process.
+- ``JIBO_ASR_URL``, ``JIBO_CHAT_URL``: OpenAI-compatible endpoints (speech issue).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+import platformdirs
+
+from jibo_cloud.errors import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+SECRET_FILE_NAME = "token-secret"  # noqa: S105 - a file name, not a secret
+SQLITE_FILE_NAME = "jibo.sqlite3"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (e.g. ``~/.local/share/jibo-cloud`` on Linux)."""
+    return Path(platformdirs.user_data_dir("jibo-cloud", appauthor=False))
+
+
+@attrs.frozen
+class Config:
+    """Everything the server needs to know, resolved and validated.
+
+    ``token_secret`` is a secret: it is excluded from ``repr`` so a logged config never leaks it.
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
+    database_url: str = ""
+    token_secret: str = attrs.field(default="", repr=False)
+    #: Extra HS256 keys by ``kid`` for rotation (PROTOCOL.md §8).
+    token_keys: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    #: When set, new hub tokens are signed with ``token_keys[signing_kid]`` and carry that kid.
+    signing_kid: str | None = None
+    #: Where the token secret came from: ``env``, ``file`` or ``explicit`` (for the start-up line).
+    token_secret_source: str = "explicit"  # noqa: S105 - a label, not a secret
+    disable_auth: bool = False
+    trust_forwarded: bool = False
+    unknown_sigv4_keys: str = attrs.field(
+        default="accept", validator=attrs.validators.in_(("accept", "reject"))
+    )
+    skills_dir: Path | None = None
+    parser_url: str | None = None
+    history_url: str | None = None
+    asr_url: str | None = None
+    chat_url: str | None = None
+    #: Graceful shutdown: how long transactions in flight may finish (seconds).
+    grace_seconds: float = 10.0
+    #: Largest text frame accepted on a hub socket (bytes); larger closes with 1009.
+    max_text_frame: int = 64 * 1024
+    #: Largest binary (audio) frame accepted on a hub socket (bytes); larger closes with 1009.
+    max_binary_frame: int = 256 * 1024
+    #: Largest REST body accepted (bytes).
+    max_rest_body: int = 1024 * 1024
+    #: Largest upload body (media, logs, backups, update packages) accepted (bytes).
+    max_upload_body: int = 64 * 1024 * 1024
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file when the embedded store is used, else None."""
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def _parse_keys(raw: str | None) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if not raw:
+        return keys
+    for item in raw.split(","):
+        kid, sep, secret = item.strip().partition("=")
+        if not sep or not kid or not secret:
+            raise ConfigError("JIBO_TOKEN_KEYS must look like 'kid1=secret1,kid2=secret2'")
+        keys[kid] = secret
+    return keys
+
+
+def read_or_create_secret(data_dir: Path) -> str:
+    """Return the development token secret stored in ``data_dir``, creating it on first use.
+
+    The file is created with mode 0600 and written atomically, so two processes starting at
+    once (``serve`` and ``token``) end up with the same secret.
+    """
+    path = data_dir / SECRET_FILE_NAME
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / f".{SECRET_FILE_NAME}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(tmp, path)  # fails if another process won the race; then we read theirs
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
+def load_config(
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    data_dir: str | Path | None = None,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: object,
+) -> Config:
+    """Resolve the configuration: flags win over environment, environment over defaults.
+
+    Args:
+        host, port, data_dir, database_url: values from command-line flags, or None.
+        env: the environment to read (default ``os.environ``); tests pass their own.
+        overrides: any other :class:`Config` field, set explicitly (tests, embedding).
+
+    Raises:
+        ConfigError: a value is malformed; the message names the setting.
+    """
+    env = os.environ if env is None else env
+    resolved_dir = Path(data_dir or env.get("JIBO_DATA_DIR") or default_data_dir()).expanduser()
+    url = database_url or env.get("JIBO_DATABASE_URL") or ""
+    if not url:
+        url = f"sqlite:///{resolved_dir / SQLITE_FILE_NAME}"
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ConfigError(
+            f"database URL must start with sqlite:/// or postgresql://, got {url.split(':')[0]!r}"
+        )
+    secret = env.get("JIBO_TOKEN_SECRET") or env.get("ETCO_server_hubTokenSecret")
+    source = "env"
+    if "token_secret" in overrides:
+        secret, source = str(overrides.pop("token_secret")), "explicit"
+    if not secret:
+        secret, source = read_or_create_secret(resolved_dir), "file"
+    keys = _parse_keys(env.get("JIBO_TOKEN_KEYS"))
+    signing_kid = env.get("JIBO_SIGNING_KID") or None
+    if signing_kid is not None and signing_kid not in keys:
+        raise ConfigError(f"JIBO_SIGNING_KID {signing_kid!r} is not a kid in JIBO_TOKEN_KEYS")
+    try:
+        resolved_port = int(port if port is not None else env.get("JIBO_PORT", DEFAULT_PORT))
+    except ValueError:
+        raise ConfigError(f"port must be a number, got {env.get('JIBO_PORT')!r}") from None
+    if not 0 <= resolved_port <= 65535:
+        raise ConfigError(f"port must be between 0 and 65535, got {resolved_port}")
+    skills = env.get("JIBO_SKILLS_DIR")
+    values: dict[str, object] = {
+        "host": host or env.get("JIBO_HOST") or DEFAULT_HOST,
+        "port": resolved_port,
+        "data_dir": resolved_dir,
+        "database_url": url,
+        "token_secret": secret,
+        "token_keys": keys,
+        "signing_kid": signing_kid,
+        "token_secret_source": source,
+        "disable_auth": _flag(env.get("JIBO_DISABLE_AUTH"), "JIBO_DISABLE_AUTH")
+        or _flag(env.get("ETCO_hub_disableAuth"), "ETCO_hub_disableAuth"),
+        "trust_forwarded": _flag(env.get("JIBO_TRUST_FORWARDED"), "JIBO_TRUST_FORWARDED"),
+        "unknown_sigv4_keys": env.get("JIBO_UNKNOWN_SIGV4_KEYS", "accept"),
+        "skills_dir": Path(skills) if skills else None,
+        "parser_url": env.get("JIBO_PARSER_URL") or None,
+        "history_url": env.get("JIBO_HISTORY_URL") or None,
+        "asr_url": env.get("JIBO_ASR_URL") or None,
+        "chat_url": env.get("JIBO_CHAT_URL") or None,
+    }
+    values.update(overrides)
+    try:
+        return Config(**values)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None

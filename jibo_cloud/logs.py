@@ -1,0 +1,166 @@
+"""Logging with the robot's trace context, and without secrets.
+
+PROTOCOL.md §4.1: ``x-jibo-transid``, ``x-jibo-robotid`` and ``x-jibo-logging-config`` are
+parsed for every socket and request and carried into the logs, with the client address
+(``x-forwarded-for`` first when the server is configured to trust it). The context lives in a
+:class:`contextvars.ContextVar`, which trio copies into each task, so every line a connection's
+tasks log carries that connection's ids without passing them around.
+
+Privacy: a :class:`RedactingFilter` masks bearer tokens, JWTs, SigV4 signatures and
+``secretAccessKey``-like values in every record, as a last line of defence; code should not
+log them in the first place.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import attrs
+
+LOGGER_NAME = "jibo_cloud"
+
+
+@attrs.frozen
+class TraceContext:
+    """The trace headers of one socket or request (PROTOCOL.md §4.1)."""
+
+    trans_id: str = "unknown"
+    robot_id: str = "unknown"
+    client: str = "-"
+    #: Per-request log levels, ``{namespace: level}`` from ``x-jibo-logging-config``.
+    levels: Mapping[str, str] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_headers(
+        cls, headers: Mapping[str, str], peer: str | None, *, trust_forwarded: bool
+    ) -> TraceContext:
+        """Parse the trace headers; malformed values fall back to the spec's defaults."""
+        levels: dict[str, str] = {}
+        raw = headers.get("x-jibo-logging-config")
+        if raw:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                levels = {str(k): str(v) for k, v in parsed.items() if isinstance(v, str)}
+        client = peer or "-"
+        forwarded = headers.get("x-forwarded-for")
+        if trust_forwarded and forwarded:
+            client = forwarded.split(",")[0].strip() or client
+        return cls(
+            trans_id=_clip(headers.get("x-jibo-transid") or "unknown"),
+            robot_id=_clip(headers.get("x-jibo-robotid") or "unknown"),
+            client=_clip(client),
+            levels=levels,
+        )
+
+
+def _clip(value: str, limit: int = 128) -> str:
+    """Keep header values printable and short: they go into every log line."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in value)
+    return cleaned[:limit]
+
+
+_NO_TRACE = TraceContext()
+_current: contextvars.ContextVar[TraceContext | None] = contextvars.ContextVar(
+    "jibo_trace", default=None
+)
+
+
+def current_trace() -> TraceContext:
+    return _current.get() or _NO_TRACE
+
+
+@contextmanager
+def trace_scope(trace: TraceContext) -> Iterator[TraceContext]:
+    """Make ``trace`` the current context for this task and the tasks it starts."""
+    token = _current.set(trace)
+    try:
+        yield trace
+    finally:
+        _current.reset(token)
+
+
+_LEVELS = {
+    "trace": logging.DEBUG,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+class TraceFilter(logging.Filter):
+    """Adds ``trans_id``, ``robot_id`` and ``client`` to records, and applies the per-request
+    levels of ``x-jibo-logging-config`` (a namespace set to ``debug`` lets debug lines of that
+    logger through for that request only)."""
+
+    def __init__(self, base_level: int = logging.INFO) -> None:
+        super().__init__()
+        self.base_level = base_level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        trace = current_trace()
+        record.trans_id = trace.trans_id
+        record.robot_id = trace.robot_id
+        record.client = trace.client
+        if trace.levels:
+            for namespace, level in trace.levels.items():
+                if record.name == namespace or record.name.startswith(namespace + "."):
+                    return record.levelno >= _LEVELS.get(level.lower(), logging.INFO)
+        return record.levelno >= self.base_level
+
+
+_SECRET_PATTERNS = [
+    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[jwt]"),
+    (re.compile(r"(?i)(signature=)[0-9a-f]{16,}"), r"\1[redacted]"),
+    (
+        re.compile(r"(?i)(\"?secret(?:AccessKey|_access_key)?\"?\s*[:=]\s*\"?)[^\s\",}]+"),
+        r"\1[redacted]",
+    ),
+]
+
+
+def redact(text: str) -> str:
+    """Mask tokens, JWTs, signatures and secret keys in ``text``."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message with :func:`redact` before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Configure the root handler once: one line per record with the trace ids."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s [%(trans_id)s %(robot_id)s %(client)s] %(message)s"
+        )
+    )
+    handler.addFilter(TraceFilter(logging.getLevelName(level.upper())))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    # Loggers pass everything to the handler; its TraceFilter applies the base level, or the
+    # level a request asked for in x-jibo-logging-config.
+    root.setLevel(logging.DEBUG)
+    for noisy in ("hypercorn.access", "quart.serving", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

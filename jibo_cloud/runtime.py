@@ -1,0 +1,48 @@
+"""The running server's shared pieces, opened once and closed once.
+
+:func:`open_runtime` owns every long-lived resource (database pool, blob store, service
+clients) and hands them to :func:`jibo_cloud.app.create_app` as one explicit value: no module
+globals (STYLE.md). Each issue adds its own field here and opens it in ``open_runtime``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+
+from jibo_cloud.config import Config
+from jibo_cloud.services import NoRecognizer, Recognizer
+
+
+def wall_clock_ms() -> int:
+    """Epoch milliseconds for ``ts`` fields: the one place the I/O layer reads the wall clock.
+
+    Protocol code never calls this; it is passed in as ``now_ms`` (STYLE.md).
+    """
+    return time.time_ns() // 1_000_000
+
+
+@attrs.define
+class Runtime:
+    """What the app's routes share. Built by :func:`open_runtime`; tests may build their own."""
+
+    config: Config
+    now_ms: Callable[[], int] = wall_clock_ms
+    #: Set when a graceful shutdown starts: sockets stop taking new transactions (§ hub issue).
+    shutting_down: trio.Event = attrs.field(factory=trio.Event)
+    recognizer: Recognizer = attrs.field(factory=NoRecognizer)
+    #: The storage backend (REST issue): SQLite or PostgreSQL behind one interface.
+    storage: Any = None
+
+
+@asynccontextmanager
+async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
+    """Open everything the server needs for ``config``; close it all on exit."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(config=config)
+    yield runtime

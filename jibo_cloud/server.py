@@ -1,0 +1,81 @@
+"""Run the app on hypercorn's trio worker, with graceful shutdown.
+
+:func:`serve` is what ``jibo-cloud serve`` runs and what end-to-end tests start with
+``await nursery.start(serve, config)``: it reports the bound addresses through
+``task_status`` once the socket accepts connections (port 0 gives an ephemeral port).
+
+Shutdown (SIGTERM/SIGINT, or the ``shutdown_trigger`` a test passes): hypercorn stops
+accepting, :attr:`Runtime.shutting_down` is set so sockets can finish their transaction, and
+after ``config.grace_seconds`` whatever is left is cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import hypercorn.config
+import hypercorn.trio
+import trio
+
+from jibo_cloud.app import create_app
+from jibo_cloud.config import Config
+from jibo_cloud.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+
+
+async def wait_for_signal() -> None:
+    """Return on the first SIGTERM or SIGINT (the default shutdown trigger)."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("received %s: shutting down gracefully", signal.Signals(signum).name)
+            return
+
+
+def hypercorn_config(config: Config) -> hypercorn.config.Config:
+    hc = hypercorn.config.Config()
+    hc.bind = [f"{config.host}:{config.port}"]
+    hc.graceful_timeout = config.grace_seconds
+    hc.accesslog = None
+    hc.errorlog = logging.getLogger("hypercorn.error")  # type: ignore[assignment]
+    # The hub enforces its own, smaller, per-kind caps (text vs binary) and closes 1009.
+    hc.websocket_max_message_size = max(config.max_text_frame, config.max_binary_frame) + 1
+    hc.max_app_queue_size = 64
+    return hc
+
+
+async def serve(
+    config: Config,
+    *,
+    shutdown_trigger: Callable[[], Awaitable[None]] | None = None,
+    runtime_hook: Callable[[Runtime], None] | None = None,
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve until the shutdown trigger returns.
+
+    Args:
+        config: the resolved configuration.
+        shutdown_trigger: returns to start a graceful shutdown; default: SIGTERM/SIGINT.
+        runtime_hook: called with the runtime before the app is built (tests swap services).
+        task_status: receives the bound addresses, e.g. ``["http://127.0.0.1:54321"]``.
+    """
+    trigger = shutdown_trigger or wait_for_signal
+    async with open_runtime(config) as runtime:
+        if runtime_hook is not None:
+            runtime_hook(runtime)
+        app = create_app(runtime)
+
+        async def shutdown() -> None:
+            await trigger()
+            runtime.shutting_down.set()
+
+        await hypercorn.trio.serve(
+            app, hypercorn_config(config), shutdown_trigger=shutdown, task_status=task_status
+        )
+
+
+def bound_port(binds: list[str]) -> int:
+    """The port of the first bound address (``http://127.0.0.1:54321`` → 54321)."""
+    return int(binds[0].rsplit(":", 1)[1])

@@ -1,0 +1,61 @@
+"""nox sessions: tests, lint, typecheck, fuzz, bench, serve.
+
+``nox -s tests`` is the whole suite (what CI runs through ``.ci/run``). Pass pytest arguments
+after ``--``: ``nox -s tests -- -k listen``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+PYTHON = os.environ.get("JIBO_NOX_PYTHON")  # default: the interpreter running nox
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The full test suite (SQLite always; PostgreSQL when reachable, required under CI=true)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy, strict on protocol/ (see pyproject.toml)."""
+    session.install("-e", ".[test]", "mypy>=1.11")
+    session.run("mypy", "protocol", "jibo_cloud")
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Hypothesis with a large example budget over the codecs (and anything marked fuzz)."""
+    session.install("-e", ".[test]")
+    env = {"HYPOTHESIS_PROFILE": "fuzz"}
+    env.setdefault("JIBO_FUZZ_EXAMPLES", os.environ.get("JIBO_FUZZ_EXAMPLES", "20000"))
+    session.run("python", "-m", "pytest", "-m", "fuzz", "-p", "no:randomly", "-q",
+                "--hypothesis-show-statistics", *session.posargs, env=env)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: medians and ratios, with the machine and the date (bench/README.md)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def serve(session: nox.Session) -> None:
+    """Run the server on the embedded default (SQLite in the user's data folder)."""
+    session.install("-e", ".")
+    session.run("jibo-cloud", "serve", *session.posargs)

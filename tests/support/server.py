@@ -1,0 +1,70 @@
+"""Start the real server on an ephemeral 127.0.0.1 port inside a test's nursery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from jibo_cloud.config import Config, load_config
+from jibo_cloud.runtime import Runtime
+from jibo_cloud.server import bound_port, serve
+
+TEST_SECRET = "test-secret-for-the-suite-only-0123456789abcdef"
+
+
+@attrs.define
+class RunningServer:
+    """A server started by :func:`start_server`; ``stop()`` triggers a graceful shutdown."""
+
+    config: Config
+    port: int
+    runtime: Runtime
+    stop_event: trio.Event
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+def test_config(data_dir: Path, **overrides: Any) -> Config:
+    values: dict[str, Any] = {"token_secret": TEST_SECRET}
+    values.update(overrides)
+    return load_config(host="127.0.0.1", port=0, data_dir=data_dir, env={}, **values)
+
+
+async def start_server(
+    nursery: trio.Nursery,
+    data_dir: Path,
+    *,
+    runtime_hook: Callable[[Runtime], None] | None = None,
+    **overrides: Any,
+) -> RunningServer:
+    """Start ``jibo_cloud.server.serve`` and return once it accepts connections."""
+    config = overrides.pop("config", None) or test_config(data_dir, **overrides)
+    stop_event = trio.Event()
+    captured: list[Runtime] = []
+
+    def hook(runtime: Runtime) -> None:
+        captured.append(runtime)
+        if runtime_hook is not None:
+            runtime_hook(runtime)
+
+    binds = await nursery.start(
+        lambda task_status: serve(
+            config, shutdown_trigger=stop_event.wait, runtime_hook=hook, task_status=task_status
+        )
+    )
+    return RunningServer(
+        config=config, port=bound_port(binds), runtime=captured[0], stop_event=stop_event
+    )
