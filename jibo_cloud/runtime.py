@@ -16,7 +16,7 @@ import attrs
 import trio
 
 from jibo_cloud.config import Config
-from jibo_cloud.services import NoRecognizer, Recognizer
+from jibo_cloud.services import History, NoRecognizer, Parser, Recognizer, SkillHandler
 
 
 def wall_clock_ms() -> int:
@@ -35,9 +35,20 @@ class Runtime:
     now_ms: Callable[[], int] = wall_clock_ms
     #: Set when a graceful shutdown starts: sockets stop taking new transactions (§ hub issue).
     shutting_down: trio.Event = attrs.field(factory=trio.Event)
+    #: Server-side speech recognition (speech issue); NoRecognizer answers ``ASR`` errors.
     recognizer: Recognizer = attrs.field(factory=NoRecognizer)
+    #: The NLU parser (hub issue: remote client; speech issue: the embedded default).
+    parser: Parser | None = None
+    #: In-process skills by skill id (speech issue: the built-in skills).
+    skill_handlers: dict[str, SkillHandler] = attrs.field(factory=dict)
+    #: Interaction history (hub issue).
+    history: History | None = None
+    #: Skill manifests (hub issue).
+    skills: Any = None
     #: The storage backend (REST issue): SQLite or PostgreSQL behind one interface.
     storage: Any = None
+    #: The blob store (REST issue): media, uploads, backups, update packages.
+    blobs: Any = None
 
 
 @asynccontextmanager
