@@ -1,0 +1,184 @@
+"""Hub tokens: HS256 only, kid rotation, expiry on the injected clock, the original error texts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jwt
+import pytest
+
+from jibo_cloud.config import Config, load_config
+from jibo_cloud.errors import HandshakeRejected
+from jibo_cloud.tokens import (
+    HubIdentity,
+    authenticate_socket,
+    bearer_token,
+    issue_hub_token,
+    verify_hub_token,
+)
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return load_config(
+        data_dir=tmp_path,
+        env={"JIBO_TOKEN_SECRET": "primary-secret", "JIBO_TOKEN_KEYS": "k2=second-secret"},
+    )
+
+
+def reason(config: Config, token: str, now: float = NOW) -> str:
+    with pytest.raises(HandshakeRejected) as info:
+        verify_hub_token(config, token, now_s=now)
+    assert info.value.status == 401
+    return info.value.reason
+
+
+def test_issue_and_verify_round_trip(config: Config) -> None:
+    token, expires = issue_hub_token(
+        config,
+        account_id="acct",
+        friendly_id="Test-Robot-Name",
+        access_key_id="AKID",
+        now_s=NOW,
+        ttl_s=60,
+    )
+    assert expires == int(NOW + 60) * 1000
+    ident = verify_hub_token(config, token, now_s=NOW + 59)
+    assert ident == HubIdentity(
+        account_id="acct", robot_id="Test-Robot-Name", access_key_id="AKID", kid=None
+    )
+    assert "secretAccessKey" not in jwt.decode(token, options={"verify_signature": False})
+
+
+def test_original_style_token_without_kid_or_exp_is_accepted(config: Config) -> None:
+    token = jwt.encode(
+        {"id": "acct", "accessKeyId": "x", "secretAccessKey": "y"},
+        "primary-secret",
+        algorithm="HS256",
+    )
+    assert verify_hub_token(config, token, now_s=NOW).account_id == "acct"
+
+
+def test_expired(config: Config) -> None:
+    token, _ = issue_hub_token(
+        config, account_id="a", friendly_id=None, access_key_id=None, now_s=NOW, ttl_s=10
+    )
+    assert reason(config, token, NOW + 10) == "TokenExpiredError: jwt expired"
+
+
+def test_wrong_secret(config: Config) -> None:
+    token = jwt.encode({"id": "a"}, "not-the-secret", algorithm="HS256")
+    assert reason(config, token) == "JsonWebTokenError: invalid signature"
+
+
+def test_rotation_key_by_kid(config: Config) -> None:
+    token = jwt.encode({"id": "a"}, "second-secret", algorithm="HS256", headers={"kid": "k2"})
+    assert verify_hub_token(config, token, now_s=NOW).kid == "k2"
+    unknown = jwt.encode({"id": "a"}, "second-secret", algorithm="HS256", headers={"kid": "k9"})
+    assert reason(config, unknown) == "JsonWebTokenError: invalid signature"
+    # A kid token signed with the primary secret must not pass as the kid key.
+    crossed = jwt.encode({"id": "a"}, "primary-secret", algorithm="HS256", headers={"kid": "k2"})
+    assert reason(config, crossed) == "JsonWebTokenError: invalid signature"
+
+
+def test_signing_kid_is_used_for_new_tokens(tmp_path: Path) -> None:
+    config = load_config(
+        data_dir=tmp_path,
+        env={"JIBO_TOKEN_SECRET": "p", "JIBO_TOKEN_KEYS": "k2=s2", "JIBO_SIGNING_KID": "k2"},
+    )
+    token, _ = issue_hub_token(
+        config, account_id="a", friendly_id=None, access_key_id=None, now_s=NOW
+    )
+    assert jwt.get_unverified_header(token)["kid"] == "k2"
+    assert verify_hub_token(config, token, now_s=NOW).kid == "k2"
+
+
+def _b64(obj: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def test_alg_none_and_other_algorithms_are_refused(config: Config) -> None:
+    none_token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({'id': 'a'})}."
+    assert reason(config, none_token) == "JsonWebTokenError: invalid algorithm"
+    hs512 = jwt.encode({"id": "a"}, "primary-secret" * 5, algorithm="HS512")
+    assert reason(config, hs512) == "JsonWebTokenError: invalid algorithm"
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "eyJ.eyJ.x"])
+def test_malformed(config: Config, token: str) -> None:
+    assert reason(config, token).startswith("JsonWebTokenError: ")
+
+
+def test_token_without_account_claim(config: Config) -> None:
+    token = jwt.encode({"friendlyId": "r"}, "primary-secret", algorithm="HS256")
+    assert reason(config, token) == "JsonWebTokenError: jwt payload has no account id"
+
+
+@pytest.mark.parametrize(
+    ("headers", "text"),
+    [
+        ({}, "Authorization is required"),
+        ({"authorization": "Basic abc"}, "Only bearer scheme is supported"),
+        ({"authorization": "Bearer "}, "JsonWebTokenError: jwt must be provided"),
+        ({"authorization": "bearer"}, "JsonWebTokenError: jwt must be provided"),
+    ],
+)
+def test_bearer_header(headers: dict[str, str], text: str) -> None:
+    with pytest.raises(HandshakeRejected) as info:
+        bearer_token(headers)
+    assert (info.value.status, info.value.reason) == (401, text)
+
+
+def test_disable_auth_gives_anonymous_identity(tmp_path: Path) -> None:
+    config = load_config(
+        data_dir=tmp_path, env={"JIBO_TOKEN_SECRET": "s", "JIBO_DISABLE_AUTH": "true"}
+    )
+    ident = authenticate_socket(config, {}, now_s=NOW)
+    assert (ident.account_id, ident.robot_id, ident.authenticated) == (
+        "anonymous-account",
+        "anonymous-robot",
+        False,
+    )
+
+
+def test_token_command_uses_the_data_dir_secret(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jibo_cloud",
+            "token",
+            "--robot",
+            "Test-Robot-Name",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    token = out.stdout.strip()
+    config = load_config(data_dir=tmp_path, env={})
+    ident = verify_hub_token(
+        config, token, now_s=jwt.decode(token, options={"verify_signature": False})["iat"]
+    )
+    assert ident.robot_id == "Test-Robot-Name"
+
+
+def test_token_command_rejects_bad_input(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "jibo_cloud", "token", "--robot", " ", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert "--robot must not be empty" in out.stderr
+    assert "Traceback" not in out.stderr
