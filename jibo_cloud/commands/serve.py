@@ -46,6 +46,23 @@ def startup_lines(config: Config, binds: list[str]) -> list[str]:
     return lines
 
 
+#: RFC 7518 §3.2: an HS256 key should be at least as long as the hash (32 bytes).
+MIN_SECRET_BYTES = 32
+
+
+def weak_secrets(config: Config) -> list[str]:
+    """Warnings for configured HS256 keys shorter than RFC 7518 asks (never the keys)."""
+    problems = []
+    if len(config.token_secret.encode()) < MIN_SECRET_BYTES:
+        problems.append(f"the hub token secret is shorter than {MIN_SECRET_BYTES} bytes")
+    problems.extend(
+        f"hub token key {kid!r} is shorter than {MIN_SECRET_BYTES} bytes"
+        for kid, key in config.token_keys.items()
+        if len(key.encode()) < MIN_SECRET_BYTES
+    )
+    return problems
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(
         host=args.host, port=args.port, data_dir=args.data_dir, database_url=args.database_url
@@ -53,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level)
     if config.disable_auth:
         log.warning("hub authentication is DISABLED (JIBO_DISABLE_AUTH): development only")
+    for problem in weak_secrets(config):
+        log.warning("%s", problem)
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:

@@ -22,13 +22,15 @@ from jibo_cloud.tokens import (
 )
 
 NOW = 1_800_000_000.0
+PRIMARY = "primary-secret-0123456789abcdef-xyz"
+SECOND = "second-secret-0123456789abcdef-xyzw"
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return load_config(
         data_dir=tmp_path,
-        env={"JIBO_TOKEN_SECRET": "primary-secret", "JIBO_TOKEN_KEYS": "k2=second-secret"},
+        env={"JIBO_TOKEN_SECRET": PRIMARY, "JIBO_TOKEN_KEYS": f"k2={SECOND}"},
     )
 
 
@@ -59,7 +61,7 @@ def test_issue_and_verify_round_trip(config: Config) -> None:
 def test_original_style_token_without_kid_or_exp_is_accepted(config: Config) -> None:
     token = jwt.encode(
         {"id": "acct", "accessKeyId": "x", "secretAccessKey": "y"},
-        "primary-secret",
+        PRIMARY,
         algorithm="HS256",
     )
     assert verify_hub_token(config, token, now_s=NOW).account_id == "acct"
@@ -73,24 +75,28 @@ def test_expired(config: Config) -> None:
 
 
 def test_wrong_secret(config: Config) -> None:
-    token = jwt.encode({"id": "a"}, "not-the-secret", algorithm="HS256")
+    token = jwt.encode({"id": "a"}, "not-the-secret" * 4, algorithm="HS256")
     assert reason(config, token) == "JsonWebTokenError: invalid signature"
 
 
 def test_rotation_key_by_kid(config: Config) -> None:
-    token = jwt.encode({"id": "a"}, "second-secret", algorithm="HS256", headers={"kid": "k2"})
+    token = jwt.encode({"id": "a"}, SECOND, algorithm="HS256", headers={"kid": "k2"})
     assert verify_hub_token(config, token, now_s=NOW).kid == "k2"
-    unknown = jwt.encode({"id": "a"}, "second-secret", algorithm="HS256", headers={"kid": "k9"})
+    unknown = jwt.encode({"id": "a"}, SECOND, algorithm="HS256", headers={"kid": "k9"})
     assert reason(config, unknown) == "JsonWebTokenError: invalid signature"
     # A kid token signed with the primary secret must not pass as the kid key.
-    crossed = jwt.encode({"id": "a"}, "primary-secret", algorithm="HS256", headers={"kid": "k2"})
+    crossed = jwt.encode({"id": "a"}, PRIMARY, algorithm="HS256", headers={"kid": "k2"})
     assert reason(config, crossed) == "JsonWebTokenError: invalid signature"
 
 
 def test_signing_kid_is_used_for_new_tokens(tmp_path: Path) -> None:
     config = load_config(
         data_dir=tmp_path,
-        env={"JIBO_TOKEN_SECRET": "p", "JIBO_TOKEN_KEYS": "k2=s2", "JIBO_SIGNING_KID": "k2"},
+        env={
+            "JIBO_TOKEN_SECRET": "p",
+            "JIBO_TOKEN_KEYS": "k2=" + "s2" * 16,
+            "JIBO_SIGNING_KID": "k2",
+        },
     )
     token, _ = issue_hub_token(
         config, account_id="a", friendly_id=None, access_key_id=None, now_s=NOW
@@ -106,7 +112,7 @@ def _b64(obj: dict[str, object]) -> str:
 def test_alg_none_and_other_algorithms_are_refused(config: Config) -> None:
     none_token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({'id': 'a'})}."
     assert reason(config, none_token) == "JsonWebTokenError: invalid algorithm"
-    hs512 = jwt.encode({"id": "a"}, "primary-secret" * 5, algorithm="HS512")
+    hs512 = jwt.encode({"id": "a"}, PRIMARY * 5, algorithm="HS512")
     assert reason(config, hs512) == "JsonWebTokenError: invalid algorithm"
 
 
@@ -116,7 +122,7 @@ def test_malformed(config: Config, token: str) -> None:
 
 
 def test_token_without_account_claim(config: Config) -> None:
-    token = jwt.encode({"friendlyId": "r"}, "primary-secret", algorithm="HS256")
+    token = jwt.encode({"friendlyId": "r"}, PRIMARY, algorithm="HS256")
     assert reason(config, token) == "JsonWebTokenError: jwt payload has no account id"
 
 
