@@ -1,0 +1,79 @@
+"""Durable storage: one interface, two backends with the same schema (docs/storage.md).
+
+- :class:`Storage` is the interface the REST services, the notification socket and the CLI
+  use: typed queries over :mod:`jibo_cloud.storage.records`, each one transaction.
+- :func:`open_storage` picks the backend from the configuration: SQLite in the data directory
+  (the embedded default) or PostgreSQL when ``database_url`` is ``postgresql://…``, and runs
+  the pending migrations before returning.
+- :class:`BlobStore` keeps the binary bodies (media, uploads, backups, update packages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import trio
+
+from jibo_cloud.config import Config
+from jibo_cloud.storage.blobs import BlobStore, StoredBlob
+from jibo_cloud.storage.content import ContentQueries
+from jibo_cloud.storage.db import Conflict, Database
+from jibo_cloud.storage.identity import IdentityQueries
+from jibo_cloud.storage.postgres import PostgresDatabase
+from jibo_cloud.storage.schema import migrate, schema_version
+from jibo_cloud.storage.sqlite import SqliteDatabase
+
+__all__ = [
+    "BlobStore",
+    "Conflict",
+    "Storage",
+    "StoredBlob",
+    "open_database",
+    "open_storage",
+]
+
+
+class Storage(IdentityQueries, ContentQueries):
+    """Every query the server needs, over one :class:`~jibo_cloud.storage.db.Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    async def schema_version(self) -> int:
+        return await schema_version(self.db)
+
+    async def aclose(self) -> None:
+        await self.db.aclose()
+
+
+async def open_database(config: Config, *, schema: str | None = None) -> Database:
+    """Connect the configured backend (no migrations). ``schema``: PostgreSQL only (tests)."""
+    if config.uses_postgres:
+        pg = PostgresDatabase(config.database_url, schema=schema)
+        await trio.to_thread.run_sync(pg.open_sync)
+        return pg
+    path = config.sqlite_path
+    assert path is not None  # load_config guarantees sqlite:/// or postgresql://
+    return await trio.to_thread.run_sync(SqliteDatabase, path)
+
+
+@asynccontextmanager
+async def open_storage(config: Config, *, schema: str | None = None) -> AsyncIterator[Storage]:
+    """The configured storage, migrated to the latest schema; closed on exit.
+
+    Raises:
+        StorageUnavailable: PostgreSQL cannot be reached at start-up.
+    """
+    db = await open_database(config, schema=schema)
+    storage = Storage(db)
+    try:
+        await migrate(db)
+        yield storage
+    finally:
+        with trio.move_on_after(5, shield=True):
+            await storage.aclose()

@@ -1,0 +1,68 @@
+"""The small seam between the shared SQL and the two engines.
+
+A backend is a :class:`Database`: ``await db.run(fn)`` runs ``fn(tx)`` in a worker thread,
+inside one transaction that commits before ``run`` returns (so a write acknowledged to the
+robot is durable) and rolls back if ``fn`` raises. SQL is written with ``?`` placeholders;
+the PostgreSQL backend rewrites them to ``%s``.
+
+Why threads: both drivers are blocking. Trio stays responsive because every call goes through
+``trio.to_thread.run_sync`` behind a :class:`trio.CapacityLimiter` sized to the connections.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import psycopg
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+
+
+class Tx(Protocol):
+    """One open transaction, used only from the worker thread that runs ``fn``."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one statement; returns its rows (``[]`` for statements without rows)."""
+        ...
+
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        ...
+
+
+class Database(Protocol):
+    #: ``"sqlite"`` or ``"postgres"``; picks the DDL spelling in migrations.
+    dialect: str
+
+    async def run(self, fn: Callable[[Tx], T]) -> T:
+        """Run ``fn`` in one committed transaction.
+
+        Raises:
+            StorageUnavailable: the database cannot be reached now (retryable).
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class Conflict(Exception):
+    """A write broke a uniqueness or reference rule (duplicate e-mail, unknown loop …)."""
+
+
+#: The driver exceptions that mean "a constraint said no" (duplicate key, bad reference).
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+class QueryBase:
+    """What the query mixins share: the database, and writes that map constraint errors."""
+
+    db: Database
+
+    async def _write(self, fn: Callable[[Tx], T]) -> T:
+        try:
+            return await self.db.run(fn)
+        except INTEGRITY_ERRORS as exc:
+            raise Conflict(str(exc).splitlines()[0]) from None

@@ -1,0 +1,206 @@
+"""Versioned schema migrations, shared by the SQLite and PostgreSQL backends.
+
+The SQL here is the common subset both engines accept (``TEXT``, ``BIGINT``, ``INTEGER``,
+``ON CONFLICT``), so one list of migrations gives both backends the same schema. Booleans are
+stored as ``INTEGER`` 0/1 and JSON as ``TEXT`` for the same reason; the one
+spelling that differs, an auto-increment key, is written ``{autoid}`` and filled in by the
+backend (:data:`AUTOID`). Binary bodies never go in
+the database: they live in the blob store and rows keep their key, length and sha-256.
+
+Rules: a migration is never edited once released; a change is a new entry with the next
+version. :func:`pending` says which ones a database still needs; the backends apply each in
+its own transaction and record it in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_V1 = (
+    """CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        first_name TEXT NOT NULL DEFAULT '',
+        last_name TEXT NOT NULL DEFAULT '',
+        extra TEXT NOT NULL DEFAULT '{}',
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL
+    )""",
+    """CREATE TABLE key_pairs (
+        access_key_id TEXT PRIMARY KEY,
+        secret_access_key TEXT NOT NULL,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        robot_name TEXT,
+        created BIGINT NOT NULL
+    )""",
+    "CREATE INDEX key_pairs_account ON key_pairs(account_id)",
+    """CREATE TABLE robots (
+        name TEXT PRIMARY KEY,
+        robot_id TEXT NOT NULL UNIQUE,
+        serial TEXT NOT NULL DEFAULT '',
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        payload TEXT NOT NULL DEFAULT '{}',
+        calibration TEXT NOT NULL DEFAULT '{}',
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL
+    )""",
+    """CREATE TABLE robot_history (
+        seq {autoid},
+        robot_name TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created BIGINT NOT NULL
+    )""",
+    """CREATE TABLE loops (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        owner_id TEXT NOT NULL REFERENCES accounts(id),
+        robot_id TEXT,
+        robot_name TEXT,
+        is_suspended INTEGER NOT NULL DEFAULT 0,
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL
+    )""",
+    """CREATE TABLE loop_members (
+        id TEXT PRIMARY KEY,
+        loop_id TEXT NOT NULL REFERENCES loops(id),
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        status TEXT NOT NULL,
+        type TEXT NOT NULL,
+        extra TEXT NOT NULL DEFAULT '{}',
+        created BIGINT NOT NULL
+    )""",
+    "CREATE INDEX loop_members_loop ON loop_members(loop_id)",
+    "CREATE INDEX loop_members_account ON loop_members(account_id)",
+    """CREATE TABLE robot_tokens (
+        token_hash TEXT PRIMARY KEY,
+        robot_name TEXT NOT NULL,
+        account_id TEXT,
+        issued BIGINT NOT NULL,
+        expires BIGINT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX robot_tokens_robot ON robot_tokens(robot_name)",
+    """CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        robot_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        opened BIGINT NOT NULL,
+        closed BIGINT
+    )""",
+    """CREATE TABLE updates (
+        id TEXT PRIMARY KEY,
+        created BIGINT NOT NULL,
+        account_id TEXT NOT NULL DEFAULT '',
+        subsystem TEXT NOT NULL,
+        from_version TEXT NOT NULL,
+        to_version TEXT NOT NULL,
+        changes TEXT NOT NULL DEFAULT '',
+        filter TEXT,
+        url TEXT NOT NULL,
+        sha_hash TEXT NOT NULL,
+        length BIGINT NOT NULL,
+        blob_key TEXT,
+        dependencies TEXT NOT NULL DEFAULT '{}'
+    )""",
+    "CREATE INDEX updates_subsystem ON updates(subsystem)",
+    """CREATE TABLE media (
+        path TEXT PRIMARY KEY,
+        loop_id TEXT NOT NULL,
+        account_id TEXT NOT NULL DEFAULT '',
+        type TEXT,
+        reference TEXT,
+        is_encrypted INTEGER NOT NULL DEFAULT 0,
+        is_deleted INTEGER NOT NULL DEFAULT 0,
+        meta TEXT NOT NULL DEFAULT '{}',
+        blob_key TEXT NOT NULL,
+        length BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        created BIGINT NOT NULL
+    )""",
+    "CREATE INDEX media_loop ON media(loop_id, created)",
+    """CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        account_id TEXT NOT NULL DEFAULT '',
+        robot_name TEXT NOT NULL DEFAULT '',
+        meta TEXT NOT NULL DEFAULT '{}',
+        blob_key TEXT,
+        length BIGINT,
+        sha256 TEXT,
+        content_type TEXT,
+        created BIGINT NOT NULL,
+        completed BIGINT
+    )""",
+    """CREATE TABLE backups (
+        id TEXT PRIMARY KEY,
+        loop_id TEXT NOT NULL,
+        account_id TEXT NOT NULL DEFAULT '',
+        blob_key TEXT,
+        length BIGINT,
+        sha256 TEXT,
+        created BIGINT NOT NULL,
+        modified BIGINT
+    )""",
+    "CREATE INDEX backups_loop ON backups(loop_id)",
+    """CREATE TABLE key_requests (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        loop_id TEXT NOT NULL,
+        public_key TEXT NOT NULL DEFAULT '',
+        encrypted_key TEXT,
+        key_hash TEXT,
+        blob_key TEXT,
+        created BIGINT NOT NULL
+    )""",
+    "CREATE INDEX key_requests_loop ON key_requests(loop_id, kind)",
+    """CREATE TABLE documents (
+        kind TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated BIGINT NOT NULL,
+        PRIMARY KEY (kind, scope, key)
+    )""",
+    """CREATE TABLE skill_launches (
+        seq {autoid},
+        robot_id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        created BIGINT NOT NULL
+    )""",
+    "CREATE INDEX skill_launches_robot ON skill_launches(robot_id, seq)",
+)
+
+#: Every migration, oldest first. Append only.
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+
+#: How each backend spells an auto-increment primary key.
+AUTOID = {
+    "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "postgres": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+}
+
+#: Bookkeeping table, created by the backends before the first migration.
+CREATE_BOOKKEEPING = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied BIGINT NOT NULL
+)"""
+
+
+def pending(applied: set[int]) -> list[Migration]:
+    """The migrations not yet in ``applied``, in order."""
+    return [m for m in MIGRATIONS if m.version not in applied]
+
+
+def render(statement: str, dialect: str) -> str:
+    """``statement`` with the dialect's spelling of the auto-increment key."""
+    return statement.replace("{autoid}", AUTOID[dialect])

@@ -1,0 +1,102 @@
+"""PostgreSQL backend: psycopg 3 and psycopg_pool in worker threads.
+
+Chosen by ``JIBO_DATABASE_URL=postgresql://…``. Calls run in ``trio.to_thread.run_sync``
+behind a :class:`trio.CapacityLimiter` as wide as the pool, so trio never blocks.
+
+Outages: every connection is checked when it leaves the pool (a dead one, e.g. after
+``pg_terminate_backend`` or a restart, is replaced), and a request waits at most
+:data:`FAIL_FAST_SECONDS` for a connection. While PostgreSQL is down requests therefore fail
+fast with :class:`StorageUnavailable` (the REST layer answers a retryable 503), and the pool
+reconnects by itself when it returns. A commit that fails is reported as unavailable, never as
+success, so nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+import psycopg_pool
+import trio
+
+from jibo_cloud.errors import StorageUnavailable
+from jibo_cloud.storage.db import Row
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: Longest a request waits for a database connection before answering "unavailable".
+FAIL_FAST_SECONDS = 2.0
+CONNECT_TIMEOUT_SECONDS = 2
+POOL_SIZE = 8
+
+
+@functools.lru_cache(maxsize=512)
+def _pg_sql(sql: str) -> str:
+    """``?`` placeholders → ``%s`` (our SQL never contains a literal ``?`` or ``%``)."""
+    return sql.replace("?", "%s")
+
+
+class _PgTx:
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._cur.execute(_pg_sql(sql), tuple(params))
+        if self._cur.description is None:
+            return []
+        return self._cur.fetchall()
+
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+
+class PostgresDatabase:
+    """A connection pool to one PostgreSQL database (optionally one schema of it)."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, *, schema: str | None = None, size: int = POOL_SIZE) -> None:
+        kwargs: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        if schema is not None:
+            kwargs["options"] = f"-c search_path={schema}"
+        self._pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=size,
+            kwargs=kwargs,
+            open=False,
+            timeout=FAIL_FAST_SECONDS,
+            check=psycopg_pool.ConnectionPool.check_connection,
+            reconnect_timeout=3600,
+            name="jibo-cloud",
+        )
+        self._limiter = trio.CapacityLimiter(size)
+
+    def open_sync(self) -> None:
+        """Open the pool and wait for one connection (fails clearly if unreachable)."""
+        self._pool.open(wait=False)
+        try:
+            self._pool.wait(timeout=CONNECT_TIMEOUT_SECONDS + 3)
+        except psycopg_pool.PoolTimeout:
+            self._pool.close()
+            raise StorageUnavailable("PostgreSQL is not reachable") from None
+
+    def run_sync(self, fn: Callable[[_PgTx], T]) -> T:
+        try:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                return fn(_PgTx(cur))
+        except psycopg_pool.PoolTimeout:
+            raise StorageUnavailable("PostgreSQL is not reachable") from None
+        except psycopg.OperationalError as exc:
+            log.warning("PostgreSQL operation failed: %s", type(exc).__name__)
+            raise StorageUnavailable("PostgreSQL connection failed") from None
+
+    async def run(self, fn: Callable[[_PgTx], T]) -> T:
+        return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
+
+    async def aclose(self) -> None:
+        await trio.to_thread.run_sync(self._pool.close)
