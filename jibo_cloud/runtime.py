@@ -56,4 +56,13 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     """Open everything the server needs for ``config``; close it all on exit."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime(config=config)
-    yield runtime
+    # REST issue: durable storage (migrated at start-up) and the blob store.
+    from jibo_cloud.storage import BlobStore, connect_storage
+
+    runtime.storage = await connect_storage(config)
+    runtime.blobs = BlobStore(config.blob_dir)
+    try:
+        yield runtime
+    finally:
+        with trio.move_on_after(5, shield=True):  # REST issue: close the storage
+            await runtime.storage.aclose()

@@ -29,6 +29,7 @@ __all__ = [
     "Conflict",
     "Storage",
     "StoredBlob",
+    "connect_storage",
     "open_database",
     "open_storage",
 ]
@@ -62,6 +63,22 @@ async def open_database(config: Config, *, schema: str | None = None) -> Databas
     return await trio.to_thread.run_sync(SqliteDatabase, path)
 
 
+async def connect_storage(config: Config, *, schema: str | None = None) -> Storage:
+    """The configured storage, migrated; the caller must ``await storage.aclose()``.
+
+    :func:`open_storage` is the context-manager form; this one suits ``open_runtime``.
+    """
+    db = await open_database(config, schema=schema)
+    storage = Storage(db)
+    try:
+        await migrate(db)
+    except BaseException:
+        with trio.move_on_after(5, shield=True):
+            await storage.aclose()
+        raise
+    return storage
+
+
 @asynccontextmanager
 async def open_storage(config: Config, *, schema: str | None = None) -> AsyncIterator[Storage]:
     """The configured storage, migrated to the latest schema; closed on exit.
@@ -69,10 +86,8 @@ async def open_storage(config: Config, *, schema: str | None = None) -> AsyncIte
     Raises:
         StorageUnavailable: PostgreSQL cannot be reached at start-up.
     """
-    db = await open_database(config, schema=schema)
-    storage = Storage(db)
+    storage = await connect_storage(config, schema=schema)
     try:
-        await migrate(db)
         yield storage
     finally:
         with trio.move_on_after(5, shield=True):
