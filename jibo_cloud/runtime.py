@@ -61,6 +61,19 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
 
     runtime.storage = await connect_storage(config)
     runtime.blobs = BlobStore(config.blob_dir)
+    # Speech issue: the embedded parser (unless a remote one is configured) and built-in skills.
+    from jibo_cloud.nlu.parser import EmbeddedParser
+    from jibo_cloud.skills.registry import builtin_handlers
+
+    if config.parser_url is None:
+        runtime.parser = EmbeddedParser()
+    runtime.skill_handlers.update(
+        builtin_handlers(
+            now_ms=runtime.now_ms,
+            chat_url=config.chat_url,
+            default_time_zone=getattr(config, "time_zone", "") or "",
+        )
+    )
     try:
         yield runtime
     finally:

@@ -1,0 +1,229 @@
+"""A tiny phrase-template language shared by the parser and the recogniser.
+
+One template such as ``(what's | what is) the time [right now]`` is compiled two ways:
+
+- to a regular expression the embedded parser matches against normalized text, with named
+  groups for slots (``{hour:number}`` captures a spoken number as ``hour``);
+- to a JSGF rule body the pocketsphinx recogniser uses as its per-turn grammar, so what the
+  robot can hear and what the parser can understand never drift apart.
+
+Syntax: words; ``( a | b )`` alternatives; ``[ x ]`` optional; ``{name:kind}`` or ``{kind}`` a
+slot, where ``kind`` is a :data:`SLOT_KINDS` key or ``free`` (any words; in JSGF it becomes the
+turn's hints, or is dropped when there are none).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import attrs
+
+_TOKEN = re.compile(r"\(|\)|\[|\]|\||\{[a-z_:]+\}|[a-z0-9']+")
+
+ONES = [
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    *("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"),
+    *("seventeen", "eighteen", "nineteen"),
+]
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+
+
+def number_words(limit: int = 59) -> list[str]:
+    """Spoken forms of 0…``limit`` (``twenty five``), the way recognisers write them."""
+    out = list(ONES[: min(limit, 19) + 1])
+    for word, base in TENS.items():
+        for unit in range(10):
+            if base + unit > limit:
+                break
+            out.append(word if unit == 0 else f"{word} {ONES[unit]}")
+    return out
+
+
+def words_to_number(text: str) -> int | None:
+    """``twenty five`` → 25, ``7`` → 7, ``oh five`` → 5; None when it is not a number."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    total, seen = 0, False
+    for word in text.split():
+        if word == "oh" and not seen:
+            seen = True
+        elif word in TENS:
+            total += TENS[word]
+            seen = True
+        elif word in ONES:
+            total += ONES.index(word)
+            seen = True
+        else:
+            return None
+    return total if seen else None
+
+
+#: Closed slot vocabularies: spoken alternatives (for JSGF and regex).
+SLOT_KINDS: dict[str, list[str]] = {
+    "number": number_words(59) + [str(n) for n in range(60)],
+    "volume": number_words(10) + [str(n) for n in range(11)],
+    "hour": number_words(12)[1:] + [str(n) for n in range(1, 13)],
+    "minute": [f"oh {w}" for w in ONES[1:10]] + number_words(59)[10:] + ["o'clock"],
+    "ampm": [
+        "a m",
+        "p m",
+        "am",
+        "pm",
+        "in the morning",
+        "in the evening",
+        "at night",
+        "in the afternoon",
+        "tonight",
+    ],
+    "day": ["today", "tomorrow", "tonight", "this weekend"],
+}
+
+
+@attrs.frozen
+class Word:
+    text: str
+
+
+@attrs.frozen
+class Slot:
+    name: str
+    kind: str
+
+
+@attrs.frozen
+class Alt:
+    options: tuple[Seq, ...]
+    optional: bool = False
+
+
+@attrs.frozen
+class Seq:
+    items: tuple[Word | Slot | Alt, ...]
+
+
+class TemplateError(ValueError):
+    """A grammar template is malformed; the message quotes it."""
+
+
+def parse_template(template: str) -> Seq:
+    """Parse a template into a tree; raises :class:`TemplateError` naming the template."""
+    tokens = _TOKEN.findall(template.lower())
+    pos = 0
+
+    def seq(closers: str) -> Alt:
+        nonlocal pos
+        options: list[Seq] = []
+        items: list[Word | Slot | Alt] = []
+        while pos < len(tokens) and tokens[pos] not in closers:
+            tok = tokens[pos]
+            pos += 1
+            if tok in ")]":
+                raise TemplateError(f"unexpected {tok!r} in template {template!r}")
+            if tok == "|":
+                options.append(Seq(tuple(items)))
+                items = []
+            elif tok in "([":
+                inner = seq(")" if tok == "(" else "]")
+                if pos >= len(tokens):
+                    raise TemplateError(f"unclosed {tok!r} in template {template!r}")
+                pos += 1
+                items.append(Alt(inner.options, optional=tok == "["))
+            elif tok.startswith("{"):
+                name, _, kind = tok[1:-1].partition(":")
+                kind = kind or name
+                if kind != "free" and kind not in SLOT_KINDS:
+                    raise TemplateError(f"unknown slot kind {kind!r} in template {template!r}")
+                items.append(Slot(name, kind))
+            else:
+                items.append(Word(tok))
+        options.append(Seq(tuple(items)))
+        return Alt(tuple(options))
+
+    top = seq("")
+    if pos != len(tokens):
+        raise TemplateError(f"unbalanced brackets in template {template!r}")
+    return Seq((top,)) if len(top.options) > 1 else top.options[0]
+
+
+# --------------------------------------------------------------------------- regex
+
+
+def _slot_regex(kind: str) -> str:
+    if kind == "free":
+        return r"(?:[a-z0-9']+ )+?"
+    words = sorted(SLOT_KINDS[kind], key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w) + " " for w in words) + ")"
+
+
+def _regex(node: Seq | Alt | Word | Slot) -> str:
+    if isinstance(node, Word):
+        return re.escape(node.text) + " "
+    if isinstance(node, Slot):
+        return f"(?P<{node.name}>{_slot_regex(node.kind)})"
+    if isinstance(node, Seq):
+        return "".join(_regex(i) for i in node.items)
+    body = "(?:" + "|".join(_regex(o) for o in node.options) + ")"
+    return body + "?" if node.optional else body
+
+
+def template_regex(template: str, *, prefix: str = "", suffix: str = "") -> re.Pattern[str]:
+    """Compile a template; matched text must be normalized and end with one space."""
+    return re.compile(prefix + _regex(parse_template(template)) + suffix)
+
+
+# --------------------------------------------------------------------------- JSGF
+
+
+def _jsgf(node: Seq | Alt | Word | Slot, slot: Callable[[Slot], str | None]) -> str | None:
+    if isinstance(node, Word):
+        return node.text
+    if isinstance(node, Slot):
+        return slot(node)
+    if isinstance(node, Seq):
+        parts = [_jsgf(i, slot) for i in node.items]
+        if any(p is None for p in parts):
+            return None
+        return " ".join(p for p in parts if p)
+    options = [o for o in (_jsgf(opt, slot) for opt in node.options) if o is not None]
+    if not options:
+        return None
+    inner = " | ".join(options)
+    return f"[ {inner} ]" if node.optional else f"( {inner} )"
+
+
+def template_jsgf(template: str, slot: Callable[[Slot], str | None]) -> str | None:
+    """A JSGF expansion for a template; ``slot`` names the rule for a slot (None drops it)."""
+    return _jsgf(parse_template(template), slot)
+
+
+def template_words(templates: Iterable[str]) -> set[str]:
+    """Every literal word in the templates (to check a dictionary covers them)."""
+    found: set[str] = set()
+
+    def walk(node: Seq | Alt | Word | Slot) -> None:
+        if isinstance(node, Word):
+            found.add(node.text)
+        elif isinstance(node, Seq):
+            for item in node.items:
+                walk(item)
+        elif isinstance(node, Alt):
+            for option in node.options:
+                walk(option)
+
+    for template in templates:
+        walk(parse_template(template))
+    return found
+
+
+def slot_alternatives(kind: str, hints: Sequence[str] = ()) -> list[str]:
+    """The spoken alternatives of a slot kind (``free`` → the turn's hints)."""
+    if kind == "free":
+        return [h for h in hints if h]
+    return list(SLOT_KINDS[kind])
+
+
+def group_values(match: re.Match[str]) -> Mapping[str, str]:
+    """The captured slots of a match, stripped."""
+    return {k: v.strip() for k, v in match.groupdict().items() if v}

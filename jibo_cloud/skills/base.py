@@ -1,0 +1,62 @@
+"""Glue between the §5 skill JSON contract and skills written against ResponsePlan.
+
+A built-in skill is an async function ``(TurnContext) -> ResponsePlan``. :class:`PlanSkill`
+wraps it into a :class:`jibo_cloud.services.SkillHandler`: it maps the request into a
+TurnContext (:func:`protocol.plan.turn_from_skill_request`), calls the skill, and maps the plan
+into the reply with the one mapper, :func:`protocol.plan.plan_to_skill_reply`. Skills never see
+the wire format.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import attrs
+
+from protocol.plan import (
+    ResponsePlan,
+    TurnContext,
+    error_reply,
+    plan_to_skill_reply,
+    turn_from_skill_request,
+)
+
+log = logging.getLogger(__name__)
+
+SkillFunction = Callable[[TurnContext], Awaitable[ResponsePlan]]
+REQUEST_TYPES = ("LISTEN_LAUNCH", "LISTEN_UPDATE", "PROACTIVE_LAUNCH")
+
+
+def new_msg_id() -> str:
+    """A ``mid-<uuid>`` id like the robot's own (PROTOCOL.md §4.2)."""
+    return f"mid-{uuid.uuid4()}"
+
+
+@attrs.define
+class PlanSkill:
+    """A SkillHandler running a ResponsePlan skill in-process."""
+
+    skill_id: str
+    run: SkillFunction
+    now_ms: Callable[[], int]
+    default_time_zone: str = ""
+    new_id: Callable[[], str] = new_msg_id
+
+    async def __call__(self, request: Mapping[str, Any]) -> Mapping[str, Any]:
+        kind = request.get("type")
+        if kind not in REQUEST_TYPES:
+            return error_reply(
+                f"skill {self.skill_id} cannot handle request type {kind!r}; expected one of "
+                + ", ".join(REQUEST_TYPES),
+                msg_id=self.new_id(),
+                now_ms=self.now_ms(),
+            )
+        turn = turn_from_skill_request(request, default_time_zone=self.default_time_zone)
+        plan = await self.run(turn)
+        log.debug("skill %s intent=%s status=%s", self.skill_id, turn.intent, plan.status.value)
+        return plan_to_skill_reply(
+            plan, skill_id=self.skill_id, msg_id=self.new_id(), now_ms=self.now_ms(), turn=turn
+        )

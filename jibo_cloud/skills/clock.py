@@ -1,0 +1,70 @@
+"""The clock skill: the time and the date where the robot is.
+
+The robot's time zone comes from CONTEXT (the UTC offset of ``runtime.location.iso``); when the
+robot did not say, the configured default zone (an IANA name or ``+HH:MM``) is used, else UTC.
+The current instant comes from the injected ``now_ms`` so tests can fix it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from collections.abc import Callable
+
+import attrs
+
+from protocol.plan import PlanStatus, ResponsePlan, TurnContext, say
+
+SKILL_ID = "cloud-clock"
+
+
+def parse_zone(name: str) -> datetime.tzinfo:
+    """``America/New_York``, ``-04:00`` or ``+0530`` → a tzinfo; unknown or empty → UTC."""
+    text = name.strip()
+    if text[:1] in "+-" and len(text) >= 5:
+        digits = text[1:].replace(":", "")
+        if digits.isdigit() and len(digits) == 4:
+            delta = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            return datetime.timezone(-delta if text[0] == "-" else delta)
+    if text:
+        try:
+            return zoneinfo.ZoneInfo(text)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    return datetime.UTC
+
+
+def _ordinal(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def spoken_time(moment: datetime.datetime) -> str:
+    hour = moment.hour % 12 or 12
+    return f"It's {hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}."
+
+
+def spoken_date(moment: datetime.datetime) -> str:
+    return f"Today is {moment:%A}, {moment:%B} {_ordinal(moment.day)}, {moment.year}."
+
+
+@attrs.define
+class ClockSkill:
+    now_ms: Callable[[], int]
+
+    def local_now(self, turn: TurnContext) -> datetime.datetime:
+        utc = datetime.datetime.fromtimestamp(self.now_ms() / 1000, tz=datetime.UTC)
+        return utc.astimezone(parse_zone(turn.time_zone))
+
+    async def __call__(self, turn: TurnContext) -> ResponsePlan:
+        now = self.local_now(turn)
+        if turn.intent == "askForDate":
+            return say(spoken_date(now), intent=turn.intent, topic="clock")
+        if turn.intent == "askForTime":
+            return say(spoken_time(now), intent=turn.intent, topic="clock")
+        return say(
+            "I can tell you the time or the date.",
+            intent=turn.intent,
+            topic="clock",
+            status=PlanStatus.NO_MATCH,
+        )
