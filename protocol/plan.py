@@ -18,9 +18,10 @@ from typing import Any
 
 import attrs
 
-#: PROTOCOL.md §6: "A silent completion is ``<speak><break time='1ms'/></speak>``".
-SILENT_ESML = "<speak><break time='1ms'/></speak>"
-JCP_VERSION = "1.0.0"
+from protocol import jcp
+
+SILENT_ESML = jcp.SILENT_ESML
+JCP_VERSION = jcp.JCP_VERSION
 
 
 def _strs(values: Iterable[str]) -> tuple[str, ...]:
@@ -208,65 +209,53 @@ def to_esml(speak: Speak) -> str:
     return f"<speak>{body}</speak>"
 
 
-def _slim(speak: Speak) -> dict[str, Any]:
-    return {
-        "type": "SLIM",
-        "config": {
-            "play": {
-                "esml": to_esml(speak),
-                "meta": {
-                    "prompt_id": speak.prompt_id,
-                    "prompt_sub_category": speak.prompt_sub_category,
-                    "mim_id": speak.mim_id,
-                    "mim_type": speak.mim_type,
-                },
-            }
-        },
-    }
+def _slim(speak: Speak) -> jcp.Slim:
+    return jcp.slim(
+        to_esml(speak),
+        prompt_id=speak.prompt_id,
+        prompt_sub_category=speak.prompt_sub_category,
+        mim_id=speak.mim_id,
+        mim_type=speak.mim_type,
+    )
 
 
-def _behavior(action: Action) -> dict[str, Any] | None:
+def _behavior(action: Action) -> jcp.Behavior | None:
     if isinstance(action, Speak):
         return _slim(action)
     if isinstance(action, Animate) and action.emotion:
-        return {"type": "ImpactEmotion", "config": {"emotion": action.emotion}}
+        return jcp.impact_emotion(action.emotion)
     if isinstance(action, Animate):
-        return {"type": "SLIM", "config": {"play": {"esml": _anim_esml(action.name)}}}
+        name = html.escape(action.name, quote=True)
+        return jcp.slim(f"<speak><anim name='{name}' nonBlocking='true'/></speak>")
+    # Our extensions (not seen in robot traffic): the robot ignores unknown behaviours.
     if isinstance(action, ShowVisual):
-        return {"type": "SLIM", "config": {"show": {"name": action.name, "url": action.url}}}
+        return jcp.OtherBehavior(
+            type="SHOW", fields={"config": {"name": action.name, "url": action.url}}
+        )
     if isinstance(action, Listen):
-        return {
-            "type": "SLIM",
-            "config": {
-                "listen": {
-                    "rules": list(action.rules),
-                    "hints": list(action.hints),
-                    "timeout": action.timeout_ms,
-                }
-            },
+        config = {
+            "rules": list(action.rules),
+            "hints": list(action.hints),
+            "timeout": action.timeout_ms,
         }
-    return None  # SetContext / EmitEvent / InvokeNativeSkill are not behaviors
-
-
-def _anim_esml(name: str) -> str:
-    return f"<speak><anim name='{html.escape(name, quote=True)}' nonBlocking='true'/></speak>"
+        return jcp.OtherBehavior(type="LISTEN", fields={"config": config})
+    return None  # SetContext / EmitEvent / InvokeNativeSkill are not behaviours
 
 
 def plan_behavior(plan: ResponsePlan) -> dict[str, Any]:
-    """The JCP behavior tree for a plan: one behavior, or a ``Sequence`` of them (§6)."""
+    """The JCP behaviour JSON for a plan: one behaviour, or a ``SEQUENCE`` of them (§6)."""
     behaviors = [b for b in map(_behavior, plan.actions) if b is not None]
     if plan.follow_up.keep_mic_open and not any(isinstance(a, Listen) for a in plan.actions):
-        listen = Listen(
-            rules=plan.follow_up.rules,
-            hints=plan.follow_up.hints,
-            timeout_ms=plan.follow_up.timeout_ms,
+        follow = plan.follow_up
+        listen = _behavior(
+            Listen(rules=follow.rules, hints=follow.hints, timeout_ms=follow.timeout_ms)
         )
-        behaviors.append(_behavior(listen) or {})
+        behaviors.append(listen or jcp.slim(SILENT_ESML))
     if not behaviors:
-        return _slim(Speak(esml=SILENT_ESML))
+        return jcp.behavior_to_json(jcp.slim(SILENT_ESML))
     if len(behaviors) == 1:
-        return behaviors[0]
-    return {"type": "Sequence", "children": behaviors}
+        return jcp.behavior_to_json(behaviors[0])
+    return jcp.behavior_to_json(jcp.sequence(*behaviors))
 
 
 def session_values(plan: ResponsePlan) -> dict[str, Any]:

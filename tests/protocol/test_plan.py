@@ -79,9 +79,10 @@ def test_empty_plan_is_a_silent_completion() -> None:
 def test_several_actions_make_a_sequence_in_order() -> None:
     plan = ResponsePlan(actions=(Speak(text="one"), Animate(emotion="HAPPY"), Speak(text="two")))
     jcp = reply(plan)["data"]["action"]["config"]["jcp"]
-    assert jcp["type"] == "Sequence"
+    assert jcp["type"] == "SEQUENCE"
     kinds = [child["type"] for child in jcp["children"]]
-    assert kinds == ["SLIM", "ImpactEmotion", "SLIM"]
+    assert kinds == ["SLIM", "IMPACT_EMOTION", "SLIM"]
+    assert jcp["children"][1]["emotion"] == "HAPPY"
     assert "two" in jcp["children"][2]["config"]["play"]["esml"]
 
 
@@ -93,7 +94,8 @@ def test_follow_up_keeps_the_mic_open_and_is_not_final() -> None:
     data = reply(plan)["data"]
     assert data["final"] is False
     children = data["action"]["config"]["jcp"]["children"]
-    assert children[1]["config"]["listen"] == {
+    assert children[1]["type"] == "LISTEN"
+    assert children[1]["config"] == {
         "rules": ["shared/yes_no"],
         "hints": ["$YESNO"],
         "timeout": 6000,
@@ -165,6 +167,15 @@ def test_client_nlu_turns_are_direct_text() -> None:
 
 def test_normalize_transcript() -> None:
     assert normalize_transcript("  Hey, JIBO! What's   up? ") == "hey jibo what's up"
+
+
+def test_behaviours_parse_back_with_the_codec() -> None:
+    from protocol.jcp import Sequence, Slim, behavior_from_json
+
+    plan = ResponsePlan(actions=(Speak(text="a"), Animate(name="dance"), Speak(text="b")))
+    parsed = behavior_from_json(reply(plan)["data"]["action"]["config"]["jcp"])
+    assert isinstance(parsed, Sequence)
+    assert all(isinstance(child, Slim) for child in parsed.children)
 
 
 def test_plan_module_is_pure() -> None:
