@@ -20,6 +20,7 @@ from jibo_cloud.errors import JiboCloudError
 COMMAND_MODULES: list[str] = [
     "jibo_cloud.commands.serve",
     "jibo_cloud.commands.token",
+    "jibo_cloud.commands.sim",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Tests of the researcher and owner tools (jibo_cloud/tools)."""
