@@ -65,7 +65,9 @@ class SocketRouter:
 
 
 #: Modules that add routes: each has ``register(app, runtime, sockets)``. Issues add theirs.
-ROUTE_MODULES: list[str] = []
+ROUTE_MODULES: list[str] = [
+    "jibo_cloud.hub.routes",
+]
 
 
 def create_app(runtime: Runtime) -> QuartTrio:

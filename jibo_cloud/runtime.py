@@ -74,6 +74,14 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
             default_time_zone=getattr(config, "time_zone", "") or "",
         )
     )
+    # Hub issue: skill manifests, interaction history and the remote parser (PROTOCOL.md §5).
+    from jibo_cloud.hub.clients import RemoteParser, open_history
+    from jibo_cloud.hub.manifests import load_skills
+
+    runtime.skills = load_skills([config.skills_dir])
+    runtime.history = open_history(config.history_url, runtime.now_ms)
+    if config.parser_url:
+        runtime.parser = RemoteParser(base_url=config.parser_url, now_ms=runtime.now_ms)
     try:
         yield runtime
     finally:

@@ -1,0 +1,128 @@
+"""The listen socket end to end: a real server, a real websocket client acting as a robot."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+from trio_websocket import ConnectionRejected
+
+from tests.support import hub_client as hc
+from tests.support.robot import open_robot_socket
+from tests.support.server import RunningServer
+
+
+async def test_client_nlu_turn_routes_to_an_on_robot_skill(server: RunningServer) -> None:
+    token = hc.hub_token(server.config)
+    frames = await hc.one_turn(
+        server.port,
+        token,
+        hc.listen("CLIENT_NLU", hotphrase=False),
+        hc.client_nlu("menu", {"skill": "@be/clock"}),
+        hc.context(),
+    )
+    assert [f["type"] for f in frames] == ["SOS", "EOS", "LISTEN"]
+    sos, eos, reply = frames
+    assert sos["data"] is None
+    assert sos["timings"] == {"total": -1}
+    assert eos["data"] is None
+    assert eos["timings"] == {"total": -1}
+    assert reply["final"] is True
+    assert reply["data"]["match"] == {"skillID": "@be/clock", "launch": True, "onRobot": True}
+    assert reply["data"]["asr"] == {"text": "", "confidence": 1}
+    assert reply["timings"]["asr"] == -1
+    assert reply["transID"] == "tid-test"
+
+
+async def test_client_nlu_without_launch_rule_updates_the_running_skill(
+    server: RunningServer,
+) -> None:
+    token = hc.hub_token(server.config)
+    frames = await hc.one_turn(
+        server.port,
+        token,
+        hc.listen("CLIENT_NLU", hotphrase=False, rules=["main-menu/execute_main_menu"]),
+        hc.client_nlu("loadMenu", {"destination": "clock"}, rules=["main-menu/execute_main_menu"]),
+        hc.context(skill_id="@be/main-menu"),
+    )
+    reply = frames[-1]
+    assert reply["type"] == "LISTEN"
+    assert reply["data"]["match"] == {"skillID": "@be/main-menu", "launch": False, "onRobot": True}
+    assert reply["data"]["nlu"]["intent"] == "loadMenu"
+
+
+async def test_client_asr_turn_with_no_match_is_a_final_listen(server: RunningServer) -> None:
+    token = hc.hub_token(server.config)
+
+    async def no_parse(request: object) -> dict[str, object]:
+        return {"intent": None, "entities": None, "rules": []}
+
+    class Parser:
+        parse = staticmethod(no_parse)
+
+    server.runtime.parser = Parser()
+    frames = await hc.one_turn(
+        server.port, token, hc.listen("CLIENT_ASR"), hc.context(), hc.client_asr("blah blah")
+    )
+    assert [f["type"] for f in frames] == ["SOS", "EOS", "LISTEN"]
+    reply = frames[-1]
+    assert reply["final"] is True
+    assert reply["data"]["match"] is None
+    assert reply["data"]["asr"] == {"text": "blah blah", "confidence": 1}
+    assert reply["data"]["nlu"] == {"intent": None, "entities": None, "rules": []}
+
+
+async def test_server_asr_without_recogniser_answers_a_clear_asr_error(
+    server: RunningServer,
+) -> None:
+    token = hc.hub_token(server.config)
+    frames = await hc.one_turn(server.port, token, hc.listen(""), hc.context())
+    assert len(frames) == 1
+    assert frames[0]["type"] == "ERROR"
+    assert frames[0]["data"]["code"] == "ASR"
+    assert "recogniser" in frames[0]["data"]["message"]
+
+
+async def test_malformed_json_and_unknown_type_get_the_original_messages(
+    server: RunningServer,
+) -> None:
+    token = hc.hub_token(server.config)
+    with trio.fail_after(10):
+        async with hc.open_hub(server.port, token=token) as robot:
+            await robot.send("{not json")
+            (error,) = await robot.receive_until_final()
+    assert error["type"] == "ERROR"
+    assert error["data"]["message"] == "Invalid JSON arrived into socket: {not json"
+    with trio.fail_after(10):
+        async with hc.open_hub(server.port, token=token) as robot:
+            await robot.send({"type": "BOGUS", "msgID": "m", "ts": 1, "data": {}})
+            (error,) = await robot.receive_until_final()
+    assert error["data"]["message"] == "Unknown message type: BOGUS"
+
+
+async def test_invalid_mode_is_refused(server: RunningServer) -> None:
+    token = hc.hub_token(server.config)
+    (error,) = await hc.one_turn(server.port, token, hc.listen("SHOUTING"))
+    assert error["data"] == {"message": "Invalid value for mode 'SHOUTING'"}
+    assert error["final"] is True
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ((), b"Authorization is required"),
+        ((("Authorization", "Basic abc"),), b"Only bearer scheme is supported"),
+        (
+            (("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJpZCI6ImEifQ.c2lnbmF0dXJl"),),
+            b"JsonWebTokenError: invalid signature",
+        ),
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/listen", "/listen", "/v1/proactive", "/proactive"])
+async def test_bad_tokens_are_refused_before_the_upgrade(
+    server: RunningServer, headers: tuple[tuple[str, str], ...], reason: bytes, path: str
+) -> None:
+    with trio.fail_after(10), pytest.raises(ConnectionRejected) as info:
+        async with open_robot_socket(server.port, path, headers=headers):
+            pass
+    assert info.value.status_code == 401
+    assert info.value.body == reason
