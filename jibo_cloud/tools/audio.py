@@ -56,3 +56,54 @@ def load_audio_file(path: Path) -> list[tuple[bytes, float]]:
     except OSError as exc:
         raise ToolError(f"cannot read {path}: {exc.strerror}") from None
     return split_pages(data)
+
+
+def _crc_table() -> list[int]:
+    table = []
+    for i in range(256):
+        r = i << 24
+        for _ in range(8):
+            r = ((r << 1) ^ 0x04C11DB7) if r & 0x80000000 else (r << 1)
+        table.append(r & 0xFFFFFFFF)
+    return table
+
+
+_CRC = _crc_table()
+
+
+def ogg_crc(data: bytes) -> int:
+    """The Ogg page checksum (CRC-32, polynomial 0x04c11db7, no reflection; RFC 3533)."""
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _CRC[((crc >> 24) & 0xFF) ^ byte]
+    return crc
+
+
+def build_page(
+    body: bytes, *, header_type: int = 0, granule: int = 0, serial: int = 1, sequence: int = 0
+) -> bytes:
+    """One Ogg page holding ``body`` as a single packet, with a correct checksum.
+
+    Raises:
+        ToolError: ``body`` does not fit one page (255 segments of 255 bytes).
+    """
+    lacing = [255] * (len(body) // 255) + [len(body) % 255]
+    if len(lacing) > 255:
+        raise ToolError(f"{len(body)} bytes do not fit one Ogg page")
+    header = OGG_CAPTURE + struct.pack(
+        "<BBqIIIB", 0, header_type, granule, serial, sequence, 0, len(lacing)
+    )
+    page = bytearray(header + bytes(lacing) + body)
+    struct.pack_into("<I", page, 22, ogg_crc(bytes(page)))
+    return bytes(page)
+
+
+def opus_head(channels: int = 1, pre_skip: int = 0, rate: int = 16_000) -> bytes:
+    """An ``OpusHead`` identification packet (RFC 7845 §5.1)."""
+    return b"OpusHead" + struct.pack("<BBHIhB", 1, channels, pre_skip, rate, 0, 0)
+
+
+def opus_tags(vendor: str = "jibo-cloud") -> bytes:
+    """An ``OpusTags`` comment packet with no comments (RFC 7845 §5.2)."""
+    raw = vendor.encode()
+    return b"OpusTags" + struct.pack("<I", len(raw)) + raw + struct.pack("<I", 0)
