@@ -67,6 +67,7 @@ class SocketRouter:
 #: Modules that add routes: each has ``register(app, runtime, sockets)``. Issues add theirs.
 ROUTE_MODULES: list[str] = [
     "jibo_cloud.hub.routes",
+    "jibo_cloud.rest.routes",
 ]
 
 

@@ -1,0 +1,124 @@
+"""The notification socket: ``wss://api-socket.jibo.com/{robotToken}`` (PROTOCOL.md §3).
+
+- The upgrade is accepted only for a robot token we issued (``NewRobotToken``) that is neither
+  expired nor revoked; anything else is refused with HTTP 401 before the upgrade.
+- We send nothing unsolicited: a made-up greeting crashed the robot's notification manager.
+  Keep-alive is protocol-level pings (hypercorn's ``websocket_ping_interval``), which every
+  websocket stack understands; frames the robot sends are read and dropped.
+- :meth:`NotificationHub.notify` queues a notification for a robot and delivers it at once if
+  the robot is connected, else when it next connects (queues are bounded and in memory).
+
+Memory: 10,000 robots each hold one of these all day, so a socket costs one task, one cancel
+scope and a small record; sending is done by short tasks started only when there is something
+to deliver.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import logging
+import secrets
+from typing import Any
+
+import attrs
+import trio
+
+from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
+from jibo_cloud.runtime import Runtime
+from jibo_cloud.wsio import QuartSocket
+
+log = logging.getLogger(__name__)
+
+#: PROTOCOL.md §3: the robot expects traffic or pings within ~120 s; ping well inside that.
+PING_INTERVAL_SECONDS = 30.0
+#: Robot tokens live a week; the robot asks for a new one on every reconnect anyway.
+ROBOT_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000
+#: Undelivered notifications kept per robot (oldest dropped first).
+MAX_QUEUED = 100
+REJECT_REASON = "Authorization is required"
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as their sha-256, so a database leak does not leak live tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_robot_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@attrs.define(eq=False)
+class _Connection:
+    sock: QuartSocket
+    robot_name: str
+    account_id: str | None
+    nursery: trio.Nursery
+    send_lock: trio.Lock = attrs.field(factory=trio.Lock)
+
+    async def deliver(self, frame: str) -> None:
+        async with self.send_lock:
+            await self.sock.send(frame)
+
+
+@attrs.define(eq=False)
+class NotificationHub:
+    """Open notification sockets by robot, and the notifications waiting for them."""
+
+    runtime: Runtime
+    _connections: dict[str, set[_Connection]] = attrs.field(factory=dict)
+    _queued: dict[str, collections.deque[str]] = attrs.field(factory=dict)
+
+    @property
+    def open_sockets(self) -> int:
+        return sum(len(c) for c in self._connections.values())
+
+    def is_connected(self, robot_name: str) -> bool:
+        return bool(self._connections.get(robot_name))
+
+    def accounts_connected(self) -> set[str]:
+        return {c.account_id for conns in self._connections.values() for c in conns
+                if c.account_id}  # fmt: skip
+
+    def notify(self, robot_name: str, message: dict[str, Any]) -> bool:
+        """Send ``message`` (JSON) to the robot now, or queue it; True if it was sent now."""
+        frame = json.dumps(message, separators=(",", ":"))
+        conns = self._connections.get(robot_name)
+        if not conns:
+            queue = self._queued.setdefault(robot_name, collections.deque(maxlen=MAX_QUEUED))
+            queue.append(frame)
+            return False
+        for conn in conns:
+            conn.nursery.start_soon(conn.deliver, frame)
+        return True
+
+    async def handle(self, sock: QuartSocket) -> None:
+        """The ``token_handler`` of :class:`jibo_cloud.app.SocketRouter`.
+
+        Raises:
+            HandshakeRejected: 401 for a token we did not issue (or one expired/revoked),
+                503 when storage is down (the robot retries in ~15 s).
+        """
+        token = sock.path.lstrip("/")
+        storage = self.runtime.storage
+        try:
+            record = await storage.find_robot_token(hash_token(token), self.runtime.now_ms())
+        except StorageUnavailable:
+            raise HandshakeRejected(503, "Service Unavailable") from None
+        if record is None:
+            raise HandshakeRejected(401, REJECT_REASON)
+        await sock.accept()
+        async with trio.open_nursery() as nursery:
+            conn = _Connection(sock, record.robot_name, record.account_id, nursery)
+            self._connections.setdefault(record.robot_name, set()).add(conn)
+            try:
+                for frame in self._queued.pop(record.robot_name, ()):
+                    nursery.start_soon(conn.deliver, frame)
+                while True:
+                    await sock.receive()  # PROTOCOL.md §3: nothing the robot sends needs an answer
+            finally:
+                conns = self._connections.get(record.robot_name, set())
+                conns.discard(conn)
+                if not conns:
+                    self._connections.pop(record.robot_name, None)

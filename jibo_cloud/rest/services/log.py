@@ -1,0 +1,81 @@
+"""Log_20150309: events and uploads. PROTOCOL.md §2.4: upload endpoints accept and store
+every body and never fail the robot. The upload slot is recorded before its URL is answered."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jibo_cloud.rest.context import Call, Handler, blobs, new_id, storage
+from jibo_cloud.runtime import Runtime
+from jibo_cloud.storage.records import Upload
+
+ASR_BUCKET = "jibo-asr"
+
+
+async def _slot(rt: Runtime, call: Call, kind: str, meta: dict[str, Any]) -> Upload:
+    upload = Upload(
+        id=new_id(), kind=kind, created=call.now_ms, account_id=call.caller.account_id or "",
+        robot_name=call.caller.robot_name or "", meta=meta,
+    )  # fmt: skip
+    await storage(rt).add_upload(upload)
+    return upload
+
+
+async def put_events_async(rt: Runtime, call: Call) -> dict[str, Any]:
+    meta = {"kind": call.get("kind"), "serial": call.get("serial")}
+    upload = await _slot(rt, call, "log-events", meta)
+    return {
+        "contentEncoding": "gzip",
+        "uploadUrl": f"{call.base_url}/upload/log-events/{upload.id}",
+    }
+
+
+async def put_asr_binary(rt: Runtime, call: Call) -> dict[str, Any]:
+    metadata = call.get("metadata", {})
+    upload = await _slot(rt, call, "asr-binary",
+                         {"trackingId": call.get("trackingId"), "metadata": metadata})  # fmt: skip
+    return {
+        "bucketName": ASR_BUCKET, "key": f"asr/{upload.id}", "metadata": metadata,
+        "uploadUrl": f"{call.base_url}/upload/asr-binary/{upload.id}",
+    }  # fmt: skip
+
+
+async def put_binary_async(rt: Runtime, call: Call) -> dict[str, Any]:
+    upload = await _slot(rt, call, "binary", {"trackingId": call.get("trackingId")})
+    return {
+        "path": upload.id, "url": f"{call.base_url}/uploads/{upload.id}",
+        "uploadUrl": f"{call.base_url}/upload/binary/{upload.id}",
+    }  # fmt: skip
+
+
+async def _store_now(rt: Runtime, call: Call, kind: str, data: bytes, meta: dict[str, Any]) -> str:
+    upload = await _slot(rt, call, kind, meta)
+    stored = await blobs(rt).write(blobs(rt).new_key("upload"), data)
+    await storage(rt).complete_upload(
+        upload.id, blob_key=stored.key, length=stored.length, sha256=stored.sha256,
+        content_type=call.headers.get("content-type"), now=call.now_ms,
+    )  # fmt: skip
+    return upload.id
+
+
+async def put_binary(rt: Runtime, call: Call) -> dict[str, Any]:
+    upload_id = await _store_now(rt, call, "binary", call.raw,
+                                 {"trackingId": call.get("trackingId")})  # fmt: skip
+    return {"path": upload_id, "url": f"{call.base_url}/uploads/{upload_id}"}
+
+
+async def put_events(rt: Runtime, call: Call) -> dict[str, Any]:
+    body = json.dumps(dict(call.body), separators=(",", ":")).encode()
+    await _store_now(rt, call, "events", body, {"deviceId": call.get("deviceId"),
+                                                "count": len(call.get("events", []))})  # fmt: skip
+    return {}
+
+
+HANDLERS: dict[str, Handler] = {
+    "Log_20150309.PutEventsAsync": put_events_async,
+    "Log_20150309.PutAsrBinary": put_asr_binary,
+    "Log_20150309.PutBinaryAsync": put_binary_async,
+    "Log_20150309.PutBinary": put_binary,
+    "Log_20150309.PutEvents": put_events,
+}

@@ -1,0 +1,44 @@
+"""Notification_20150505: ``NewRobotToken`` (the notification socket's token) and ``GetStatus``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jibo_cloud.errors import ServiceError
+from jibo_cloud.notify import ROBOT_TOKEN_TTL_MS, NotificationHub, hash_token, new_robot_token
+from jibo_cloud.rest.context import Call, Handler, not_found, storage
+from jibo_cloud.runtime import Runtime
+from jibo_cloud.storage.records import RobotToken
+
+
+def handlers(hub: NotificationHub) -> dict[str, Handler]:
+    async def new_token(rt: Runtime, call: Call) -> dict[str, Any]:
+        st = storage(rt)
+        device = call.get("deviceId")
+        robot = await st.find_robot(str(device)) if device else None
+        if robot is None and call.caller.robot_name:
+            robot = await st.get_robot(call.caller.robot_name)
+        if robot is None:
+            raise not_found("robot")
+        if call.caller.verified and robot.account_id != call.caller.account_id:
+            raise ServiceError("AccessDeniedException", "this robot belongs to another account",
+                               403)  # fmt: skip
+        token = new_robot_token()
+        await st.add_robot_token(
+            RobotToken(
+                token_hash=hash_token(token),
+                robot_name=robot.name,
+                issued=call.now_ms,
+                expires=call.now_ms + ROBOT_TOKEN_TTL_MS,
+                account_id=robot.account_id,
+            )
+        )
+        return {"token": token}
+
+    async def get_status(rt: Runtime, call: Call) -> dict[str, Any]:
+        return {"connected": call.get("accountId") in hub.accounts_connected()}
+
+    return {
+        "Notification_20150505.NewRobotToken": new_token,
+        "Notification_20150505.GetStatus": get_status,
+    }
