@@ -47,7 +47,6 @@ from protocol.envelope import (
     Sos,
 )
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
-from protocol.proactive import speaker_id
 from protocol.routing import SkillKind, SkillMatch, SkillTable
 
 #: §4.4 timeouts, in milliseconds (the I/O layer converts for its timers).
@@ -693,6 +692,15 @@ class ListenTransaction:
         if self._error is not None:
             record["error"] = {"message": self._error.message, "code": self._error.code}
         return record
+
+
+def speaker_id(speaker: object) -> str:
+    """CONTEXT ``perception.speaker`` is null, an id string or an object with ``id``."""
+    if isinstance(speaker, str) and speaker:
+        return speaker
+    if isinstance(speaker, Mapping) and isinstance(speaker.get("id"), str):
+        return str(speaker["id"])
+    return "UNKNOWN"
 
 
 def _nlu_json(nlu: NluResult) -> dict[str, Any]:

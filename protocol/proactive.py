@@ -16,6 +16,15 @@ Match rules: ``EXACT``, ``NOT``, ``CONTAINED_IN``, ``NOT_CONTAINED_IN``, ``LESS_
 ``GREATER_THAN``, ``AT_LEAST``, ``AT_MOST``. An unknown field or rule makes the candidate
 fail (an offer we cannot check is not made) and is reported in :attr:`Verdict.reasons`.
 
+The transaction (:class:`ProactiveTransaction`): ``TRIGGER`` and ``CONTEXT`` in any order
+(5 s wait for CONTEXT, ``TIMEOUT_CONTEXT``); then the I/O layer loads the robot's launch
+history and settings (:class:`LoadHistory` → :meth:`~ProactiveTransaction.history_loaded`);
+the candidates that pass every rule are collected in manifest order and one is picked with the
+injected :class:`random.Random`. Replies: ``PROACTIVE {match}`` (``final`` when on the robot);
+for a cloud skill ``PROACTIVE {match}`` with ``final: false``, then ``PROACTIVE_LAUNCH`` to the
+skill and its reply forwarded with ``final: true``; ``PROACTIVE {}`` when nothing fits. The
+launch is recorded with intent ``proactive``.
+
 Pure: time comes in as ``now_ms``; the robot's local time from CONTEXT
 ``runtime.location.iso`` is parsed, never read from a clock.
 """
@@ -23,10 +32,40 @@ Pure: time comes in as ``now_ms``; the robot's local time from CONTEXT
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+import enum
+import random
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
+
+from protocol.envelope import (
+    Context,
+    ContextData,
+    ErrorData,
+    ErrorReply,
+    Match,
+    Proactive,
+    ProactiveData,
+    RobotMessage,
+    Trigger,
+    TriggerData,
+)
+from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.listen import (
+    CONTEXT_TIMEOUT_MS,
+    TIMER_CONTEXT,
+    TIMER_TRANSACTION,
+    TRANSACTION_TIMEOUT_MS,
+    CallSkill,
+    Forward,
+    Identity,
+    RecordLaunch,
+    Send,
+    StartTimer,
+    speaker_id,
+)
+from protocol.routing import SkillManifest, SkillTable
 
 _UNIT_MS = {
     "ms": 1,
@@ -88,15 +127,6 @@ def local_time(iso: object, now_ms: int) -> datetime.datetime:
 
 def _obj(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
-
-
-def speaker_id(speaker: object) -> str:
-    """CONTEXT ``perception.speaker`` is null, an id string or an object with ``id``."""
-    if isinstance(speaker, str) and speaker:
-        return speaker
-    if isinstance(speaker, Mapping) and isinstance(speaker.get("id"), str):
-        return str(speaker["id"])
-    return "UNKNOWN"
 
 
 def facts_from(trigger_source: str, runtime: Mapping[str, Any], *, now_ms: int) -> Facts:
@@ -236,3 +266,260 @@ def check_candidate(
         if not ok:
             reasons.append(f"setting {skill}.{key} {rule.get('matchRule')} {rule.get('value')!r}")
     return Verdict(ok=not reasons, reasons=tuple(reasons))
+
+
+# --------------------------------------------------------------------------- the transaction
+
+
+class ProactiveState(enum.Enum):
+    #: Waiting for TRIGGER and CONTEXT (either order).
+    WAIT_INPUT = "WAIT_INPUT"
+    #: Both arrived; waiting for the history and settings.
+    CANDIDATES = "CANDIDATES"
+    #: A cloud skill was launched; waiting for its reply.
+    SKILL = "SKILL"
+    #: A final frame went out.
+    DONE = "DONE"
+    #: An exception escaped.
+    STOP = "STOP"
+
+
+@attrs.frozen
+class LoadHistory:
+    """Fetch this robot's past launches and skill settings; answer with ``history_loaded``."""
+
+    robot_id: str
+
+
+@attrs.frozen
+class Candidate:
+    skill: SkillManifest
+    proactive: Mapping[str, Any]
+
+
+ProactiveOutput = Send | Forward | StartTimer | CallSkill | RecordLaunch | LoadHistory
+
+
+@attrs.define
+class ProactiveTransaction:
+    """One proactive transaction (§4.6). ``rng`` makes the pick reproducible in tests."""
+
+    skills: SkillTable
+    rng: random.Random
+    identity: Identity = attrs.field(factory=Identity)
+    new_id: Callable[[], str] = attrs.field(default=lambda: "")
+    state: ProactiveState = ProactiveState.WAIT_INPUT
+    trigger: TriggerData | None = None
+    context: ContextData | None = None
+    trans_id: str | None = None
+    started_ms: int | None = None
+    chosen: Candidate | None = None
+    rejected: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    dropped_after_final: int = 0
+    _skill_started_ms: int = 0
+
+    def receive(self, msg: RobotMessage, *, now_ms: int) -> list[ProactiveOutput]:
+        """Feed TRIGGER or CONTEXT.
+
+        Raises:
+            RemoteProtocolError: any other message type, or a second TRIGGER.
+            LocalProtocolError: the machine already failed.
+        """
+        if self.state is ProactiveState.STOP:
+            raise LocalProtocolError("the transaction already failed (state STOP)")
+        if self.state is not ProactiveState.WAIT_INPUT:
+            if self.state is ProactiveState.DONE:
+                self.dropped_after_final += 1
+            return []
+        out: list[ProactiveOutput] = []
+        if self.started_ms is None:
+            self.started_ms = now_ms
+            out.append(StartTimer(TIMER_TRANSACTION, TRANSACTION_TIMEOUT_MS))
+        if isinstance(msg, Trigger) and self.trigger is None:
+            self.trigger = msg.data
+            self.trans_id = msg.trans_id
+            if self.context is None:
+                out.append(StartTimer(TIMER_CONTEXT, CONTEXT_TIMEOUT_MS))
+        elif isinstance(msg, Context):
+            if self.context is not None:
+                return out  # a second CONTEXT is ignored, as on the listen socket
+            self.context = msg.data
+        else:
+            raise RemoteProtocolError(f"can't handle {msg.type} in state {self.state.name}")
+        if self.trigger is not None and self.context is not None:
+            self.state = ProactiveState.CANDIDATES
+            out.append(LoadHistory(self._robot_id()))
+        return out
+
+    def fail(self, exc: RemoteProtocolError, *, now_ms: int) -> list[ProactiveOutput]:
+        if self.state in (ProactiveState.DONE, ProactiveState.STOP):
+            self.dropped_after_final += 1
+            return []
+        return self._error(exc.message, exc.code, now_ms)
+
+    def timer_fired(self, name: str, *, now_ms: int) -> list[ProactiveOutput]:
+        if self.state in (ProactiveState.DONE, ProactiveState.STOP):
+            return []
+        if name == TIMER_TRANSACTION:
+            msg = f"Timeout of {TRANSACTION_TIMEOUT_MS} while waiting for the transaction to finish"
+            return self._error(msg, ErrorCode.TIMEOUT_TRANSACTION, now_ms)
+        if name == TIMER_CONTEXT and self.context is None:
+            msg = f"Timeout of {CONTEXT_TIMEOUT_MS} while waiting for the context message"
+            return self._error(msg, ErrorCode.TIMEOUT_CONTEXT, now_ms)
+        return []
+
+    def runtime_json(self) -> dict[str, Any]:
+        """CONTEXT ``runtime`` with ``triggerData.looperID`` as the speaker (§4.6)."""
+        runtime = dict(self.context.runtime or {}) if self.context is not None else {}
+        looper = self.trigger.looper_id if self.trigger is not None else None
+        if looper:
+            runtime["perception"] = {**_obj(runtime.get("perception")), "speaker": looper}
+        return runtime
+
+    def candidates(
+        self,
+        launches: Sequence[Mapping[str, Any]],
+        settings: Mapping[str, Mapping[str, Any]],
+        *,
+        now_ms: int,
+    ) -> list[Candidate]:
+        """Every ``proactives`` entry whose rules all hold, in manifest order."""
+        assert self.trigger is not None
+        facts = facts_from(self.trigger.trigger_source, self.runtime_json(), now_ms=now_ms)
+        found = []
+        for skill in self.skills.skills:
+            for i, proactive in enumerate(skill.proactives):
+                verdict = check_candidate(
+                    proactive,
+                    facts=facts,
+                    ih_queries=skill.ih_queries,
+                    launches=launches,
+                    settings=settings,
+                    now_ms=now_ms,
+                )
+                if verdict.ok:
+                    found.append(Candidate(skill, proactive))
+                else:
+                    self.rejected[f"{skill.skill_id}#{i}"] = verdict.reasons
+        return found
+
+    def history_loaded(
+        self,
+        launches: Sequence[Mapping[str, Any]],
+        settings: Mapping[str, Mapping[str, Any]],
+        *,
+        now_ms: int,
+    ) -> list[ProactiveOutput]:
+        """The robot's history and settings arrived: pick, reply, maybe launch."""
+        if self.state is not ProactiveState.CANDIDATES:
+            return []
+        assert self.trigger is not None
+        found = self.candidates(launches, settings, now_ms=now_ms)
+        if not found:
+            return self._finish([self._proactive(None, now_ms, final=True)])
+        chosen = found[0] if len(found) == 1 else self.rng.choice(found)
+        self.chosen = chosen
+        skill = chosen.skill
+        match = Match(
+            skill_id=skill.skill_id,
+            launch=True,
+            on_robot=skill.on_robot,
+            is_proactive=True,
+            skip_surprises=self.trigger.trigger_source == "SURPRISE",
+        )
+        if skill.on_robot:
+            return self._finish([self._record(None), self._proactive(match, now_ms, final=True)])
+        self.state = ProactiveState.SKILL
+        self._skill_started_ms = now_ms
+        request = {
+            "type": "PROACTIVE_LAUNCH",
+            "msgID": self.new_id(),
+            "ts": now_ms,
+            "data": {
+                "general": self._general(),
+                "runtime": self.runtime_json(),
+                "skill": {"id": skill.skill_id},
+                "result": {"memo": chosen.proactive.get("memo")},
+            },
+        }
+        call = CallSkill(skill_id=skill.skill_id, kind=skill.kind, url=skill.url, request=request)
+        return [self._proactive(match, now_ms, final=False), call]
+
+    def history_failed(self, detail: str, *, now_ms: int) -> list[ProactiveOutput]:
+        """No history: rules that need it cannot be checked, so they fail (nothing offered
+        that we cannot justify); context-only candidates still count."""
+        return self.history_loaded((), {}, now_ms=now_ms)
+
+    def skill_replied(self, reply: Mapping[str, Any], *, now_ms: int) -> list[ProactiveOutput]:
+        if self.state is not ProactiveState.SKILL:
+            return []
+        timings = {
+            "total": now_ms - (self.started_ms or now_ms),
+            "skill": now_ms - self._skill_started_ms,
+        }
+        return self._finish(
+            [self._record(reply), Forward(reply=reply, final=True, timings=timings)]
+        )
+
+    def skill_failed(self, code: ErrorCode, detail: str, *, now_ms: int) -> list[ProactiveOutput]:
+        if self.state is not ProactiveState.SKILL:
+            return []
+        return self._error(detail, code, now_ms)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _robot_id(self) -> str:
+        ctx = self.context
+        return self.identity.robot_id or (ctx.robot_id if ctx else None) or "unknown"
+
+    def _general(self) -> dict[str, Any]:
+        ctx = self.context
+        return {
+            "accountID": self.identity.account_id or (ctx.account_id if ctx else None),
+            "robotID": self._robot_id(),
+            "lang": "en-US",
+            "release": ctx.release if ctx else None,
+            "remoteAddress": self.identity.remote_address,
+        }
+
+    def _proactive(self, match: Match | None, now_ms: int, *, final: bool) -> Send:
+        return Send(
+            Proactive(
+                msg_id=self.new_id(),
+                ts=now_ms,
+                trans_id=self.trans_id,
+                data=ProactiveData(match=match),
+                final=final,
+                timings={"total": now_ms - (self.started_ms or now_ms)},
+            )
+        )
+
+    def _record(self, reply: Mapping[str, Any] | None) -> RecordLaunch:
+        assert self.chosen is not None
+        data = _obj(reply.get("data")) if reply is not None else {}
+        session = _obj(_obj(data.get("skill")).get("session")).get("id")
+        speaker = _obj(self.runtime_json().get("perception")).get("speaker")
+        return RecordLaunch(
+            {
+                "robotID": self._robot_id(),
+                "sessionID": session,
+                "skillID": self.chosen.skill.skill_id,
+                "intent": "proactive",
+                "personIDs": [speaker_id(speaker)],
+            }
+        )
+
+    def _error(self, message: str, code: ErrorCode | None, now_ms: int) -> list[ProactiveOutput]:
+        frame = ErrorReply(
+            msg_id=self.new_id(),
+            ts=now_ms,
+            trans_id=self.trans_id,
+            data=ErrorData(message=message, code=code.value if code is not None else None),
+            final=True,
+            timings={"total": now_ms - (self.started_ms or now_ms)},
+        )
+        return self._finish([Send(frame)])
+
+    def _finish(self, out: list[ProactiveOutput]) -> list[ProactiveOutput]:
+        self.state = ProactiveState.DONE
+        return out

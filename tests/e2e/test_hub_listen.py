@@ -126,3 +126,20 @@ async def test_bad_tokens_are_refused_before_the_upgrade(
             pass
     assert info.value.status_code == 401
     assert info.value.body == reason
+
+
+async def test_spoken_text_reaches_a_built_in_cloud_skill(server: RunningServer) -> None:
+    """The fresh server answers a turn on its own: embedded parser, in-process skill."""
+    token = hc.hub_token(server.config)
+    frames = await hc.one_turn(
+        server.port, token, hc.listen("CLIENT_ASR"), hc.context(), hc.client_asr("tell me a joke")
+    )
+    assert [f["type"] for f in frames] == ["SOS", "EOS", "LISTEN", "SKILL_ACTION"]
+    listen_reply, action = frames[2], frames[3]
+    assert listen_reply["final"] is False
+    assert listen_reply["data"]["match"]["onRobot"] is False
+    assert action["final"] is True
+    assert set(action["timings"]) == {"total", "skill"}
+    assert action["data"]["action"]["type"] == "JCP"
+    launches = await server.runtime.history.launches(hc.ROBOT)
+    assert [x["skillID"] for x in launches] == [listen_reply["data"]["match"]["skillID"]]
