@@ -56,7 +56,8 @@ class FlowStep:
     @property
     def label(self) -> str:
         if self.http is not None:
-            target = (self.http.get("headers") or {}).get("X-Amz-Target", "")
+            headers = {str(k).lower(): v for k, v in (self.http.get("headers") or {}).items()}
+            target = headers.get("x-amz-target", "")
             return f"{self.http.get('method', 'POST')} {self.http.get('path', '/')} {target}"
         if self.binary is not None:
             return f"binary {len(self.binary)} bytes"

@@ -44,6 +44,14 @@ class RobotIdentity:
     account_id: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = attrs.field(default=None, repr=False)
+    #: The household, as the robot reports it (UpdateRobot SSID, CONTEXT location and users).
+    ssid: str = "ExampleWifi"
+    city: str = "Boston"
+    state: str = "Massachusetts"
+    lat: float = 42.3601
+    lng: float = -71.0589
+    first_name: str = "Alex"
+    last_name: str = "Example"
 
 
 def envelope(
@@ -88,15 +96,17 @@ def context_data(robot: RobotIdentity, *, skill_id: str | None = None) -> dict[s
             "character": {"emotion": {"name": "NEUTRAL", "valence": 0.5, "confidence": 0.2}},
             "perception": {"speaker": user_id, "peoplePresent": [{"id": user_id}]},
             "location": {
-                "city": "Boston",
-                "state": "Massachusetts",
+                "city": robot.city,
+                "state": robot.state,
                 "country": "United States",
-                "lat": 42.3601,
-                "lng": -71.0589,
+                "lat": robot.lat,
+                "lng": robot.lng,
             },
             "loop": {
                 "loopId": robot.loop_id or "0" * 24,
-                "users": [{"firstName": "Alex", "lastName": "Example", "id": user_id}],
+                "users": [
+                    {"firstName": robot.first_name, "lastName": robot.last_name, "id": user_id}
+                ],
                 "jibo": {"id": robot.robot_id or "0" * 24},
             },
             "dialog": {"referent": None},

@@ -285,7 +285,7 @@ async def run_boot(
 
 def _robot_payload(robot: RobotIdentity) -> dict[str, Any]:
     return {
-        "SSID": "ExampleWifi",
+        "SSID": robot.ssid,
         "connectedAt": now_ms(),
         "platform": "12.10.0",
         "serialNumber": robot.serial,

@@ -27,6 +27,8 @@ class FrameRecord:
     raw: str | None = None  #: Text that was not JSON, or the close reason.
     size: int = 0
     code: int | None = None  #: Close code, or the HTTP status of a refused upgrade.
+    #: A binary frame's bytes, kept only where a tool needs them (capture with keep_audio).
+    raw_bytes: bytes | None = attrs.field(default=None, repr=False)
 
     @property
     def type(self) -> str | None:

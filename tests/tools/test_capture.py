@@ -1,0 +1,128 @@
+"""The capture proxy records a simulated robot's traffic to the real server, scrubbed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import trio
+
+from jibo_cloud.tools import sim_hub
+from jibo_cloud.tools.capture import CaptureProxy, serve_capture
+from jibo_cloud.tools.flows import load_flow
+from jibo_cloud.tools.replay import replay_flow
+from jibo_cloud.tools.scrub import Scrubber
+from jibo_cloud.tools.sim_boot import run_boot
+from jibo_cloud.tools.target import Target
+from tests.tools.conftest import OWNER_EMAIL, Provisioned
+
+HOUSEHOLD = {
+    "ssid": "QuokkaHomeNet-5G",
+    "city": "Wollongong",
+    "state": "NewSouthWales",
+    "lat": 11.223344,
+    "lng": 55.667788,
+    "first_name": "Ottoline",
+    "last_name": "Quillfeather",
+}
+
+
+async def start_proxy(
+    nursery: trio.Nursery, upstream: str, out: Path, **kwargs: object
+) -> tuple[Target, CaptureProxy]:
+    proxy = CaptureProxy(Target.parse(upstream), out, **kwargs)  # type: ignore[arg-type]
+    stop = trio.Event()
+    binds = await nursery.start(
+        lambda task_status: serve_capture(
+            proxy, "127.0.0.1:0", shutdown_trigger=stop.wait, task_status=task_status
+        )
+    )
+    return Target.parse(binds[0], robot_hosts=True), proxy
+
+
+async def test_capture_records_a_robot_with_no_personal_values(
+    provisioned: Provisioned, nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    out = tmp_path / "capture"
+    via_proxy, proxy = await start_proxy(nursery, provisioned.server.http_url, out)
+    robot = attrs.evolve(provisioned.robot, **HOUSEHOLD)  # type: ignore[arg-type]
+    with trio.fail_after(30):
+        boot = await run_boot(via_proxy, robot)
+        assert boot.ok, [s.describe() for s in boot.steps if not s.ok]
+        turn = await sim_hub.run_transaction(
+            via_proxy,
+            "/v1/listen",
+            sim_hub.client_nlu_script(
+                "loadMenu", {"destination": "clock"}, ["main-menu/execute_main_menu"], robot
+            ),
+            token=boot.hub_token,
+        )
+        assert turn.ok, turn.error
+        await trio.sleep(0.2)  # the proxy writes the socket's flow when both sides closed
+    proxy.finish()
+
+    files = sorted(out.iterdir())
+    names = [f.name for f in files]
+    assert "http.flow.json" in names
+    assert any(n.endswith("-neo-hub-listen.flow.json") for n in names)
+    assert any(n.endswith("-notification.flow.json") for n in names)
+    text = "\n".join(f.read_text() for f in files)
+    personal = [
+        robot.name, robot.serial, str(robot.robot_id), str(robot.access_key_id),
+        str(robot.secret_access_key), OWNER_EMAIL, str(boot.hub_token),
+        *(str(v) for v in HOUSEHOLD.values()),
+    ]  # fmt: skip
+    leaked = [value for value in personal if value in text]
+    assert leaked == []
+
+    http = load_flow(out / "http.flow.json")
+    labels = [s.label for s in http.steps]
+    assert "POST / Notification_20150505.NewRobotToken" in labels
+    assert "POST / Account_20151111.CreateHubToken" in labels
+    listen = load_flow(next(f for f in files if f.name.endswith("-neo-hub-listen.flow.json")))
+    assert [s.label for s in listen.steps] == ["LISTEN", "CLIENT_NLU", "CONTEXT"]
+    recorded = [t for s in listen.steps for t in s.expected_types or []]
+    assert recorded == ["SOS", "EOS", "LISTEN"]
+
+    # The recorded flow is replayable: the same server gives the same replies.
+    with trio.fail_after(20):
+        again = await replay_flow(
+            Target.parse(provisioned.server.http_url), listen, token=boot.hub_token
+        )
+    assert again.ok, again.mismatches
+
+
+async def test_upstream_refusal_reaches_the_robot(
+    provisioned: Provisioned, nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    via_proxy, _ = await start_proxy(nursery, provisioned.server.http_url, tmp_path / "c")
+    with trio.fail_after(20):
+        turn = await sim_hub.run_transaction(
+            via_proxy, "/v1/listen", sim_hub.client_asr_script("hi", provisioned.robot), token="x"
+        )
+    assert turn.frames[0].kind == "rejected"
+    assert turn.frames[0].code == 401
+    assert turn.frames[0].raw is not None
+    assert turn.frames[0].raw.startswith("JsonWebTokenError")
+
+
+def test_scrubber_is_consistent_and_catches_values_inside_text() -> None:
+    scrub = Scrubber(salt=b"fixed")
+    doc = {
+        "loop": {"loopId": "0123456789abcdef01234567", "users": [{"firstName": "Ottoline"}]},
+        "text": "hey Ottoline, loop 0123456789abcdef01234567 from 203.0.113.9",
+        "skill": {"id": "@be/clock"},
+        "lat": 1.5,
+    }
+    scrub.learn(doc)
+    out = scrub.scrub(doc)
+    fake_loop = out["loop"]["loopId"]
+    assert fake_loop != "0123456789abcdef01234567"
+    assert len(fake_loop) == 24
+    assert out["text"] == f"hey Test-Name-1, loop {fake_loop} from 192.0.2.2"
+    assert out["skill"] == {"id": "@be/clock"}
+    assert out["lat"] == 42.3601
+    headers = scrub.headers([("Authorization", "Bearer eyJhbGciOi.eyJpZCI6.c2ln")])
+    assert headers["Authorization"].startswith("Bearer scrubbed-secret-")
+    assert json.dumps(out).count("Ottoline") == 0
