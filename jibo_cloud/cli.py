@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "jibo_cloud.commands.token",
     "jibo_cloud.commands.sim",
     "jibo_cloud.commands.replay",
+    "jibo_cloud.commands.capture",
 ]
 
 
