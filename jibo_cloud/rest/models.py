@@ -147,7 +147,11 @@ def conform(value: Any, shape: Shape | None) -> Any:
     kind = shape.get("t")
     if kind == "structure" and isinstance(value, dict) and "m" in shape:
         members = shape["m"]
-        return {k: conform(v, members[k]) for k, v in value.items() if k in members}
+        # A few models require a member they do not declare (OauthClients ``scope``): keep it.
+        required = set(shape.get("r", ()))
+        return {
+            k: conform(v, members.get(k)) for k, v in value.items() if k in members or k in required
+        }
     if kind == "list" and isinstance(value, list):
         element = shape.get("e")
         return [conform(v, element) for v in value]
