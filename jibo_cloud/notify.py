@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import secrets
+import weakref
 from typing import Any
 
 import attrs
@@ -69,6 +70,16 @@ class NotificationHub:
     runtime: Runtime
     _connections: dict[str, set[_Connection]] = attrs.field(factory=dict)
     _queued: dict[str, collections.deque[str]] = attrs.field(factory=dict)
+    _changed: trio.Event = attrs.field(factory=trio.Event)
+
+    def _signal(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+    async def wait_connected(self, robot_name: str, connected: bool = True) -> None:
+        """Return once the robot's connection state is ``connected`` (for callers and tests)."""
+        while self.is_connected(robot_name) != connected:
+            await self._changed.wait()
 
     @property
     def open_sockets(self) -> int:
@@ -112,6 +123,7 @@ class NotificationHub:
         async with trio.open_nursery() as nursery:
             conn = _Connection(sock, record.robot_name, record.account_id, nursery)
             self._connections.setdefault(record.robot_name, set()).add(conn)
+            self._signal()
             try:
                 for frame in self._queued.pop(record.robot_name, ()):
                     nursery.start_soon(conn.deliver, frame)
@@ -122,3 +134,24 @@ class NotificationHub:
                 conns.discard(conn)
                 if not conns:
                     self._connections.pop(record.robot_name, None)
+                self._signal()
+
+
+# Other components (hub, skills, operators) reach a server's hub through its runtime. Runtime
+# has no field for it yet, so :func:`open_hub` records it here, keyed by the runtime's id;
+# entries vanish with their hub (weak values), so servers never see each other's hubs.
+_HUBS: weakref.WeakValueDictionary[int, NotificationHub] = weakref.WeakValueDictionary()
+
+
+def open_hub(runtime: Runtime) -> NotificationHub:
+    """The notification hub of ``runtime``, created on first use."""
+    hub = _HUBS.get(id(runtime))
+    if hub is None or hub.runtime is not runtime:
+        hub = _HUBS[id(runtime)] = NotificationHub(runtime)
+    return hub
+
+
+def hub_for(runtime: Runtime) -> NotificationHub | None:
+    """The hub serving ``runtime``'s notification sockets, if the REST routes are installed."""
+    hub = _HUBS.get(id(runtime))
+    return hub if hub is not None and hub.runtime is runtime else None

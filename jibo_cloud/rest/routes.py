@@ -21,7 +21,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from jibo_cloud.notify import NotificationHub
+from jibo_cloud.notify import open_hub
 from jibo_cloud.rest import uploads
 from jibo_cloud.rest.dispatch import HttpAnswer, HttpCall, dispatch, error_answer, max_body
 from jibo_cloud.rest.models import load_models
@@ -54,7 +54,7 @@ def to_response(answer: HttpAnswer) -> Response:
 
 def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
     table = load_models()
-    hub = NotificationHub(runtime)
+    hub = open_hub(runtime)
     handlers = {**all_handlers(), **notification_handlers(hub)}
     app.extensions[NOTIFICATIONS_EXTENSION] = hub
     sockets.token_handler = hub.handle
