@@ -223,8 +223,10 @@ class ListenDriver:
         history = self.runtime.history
         if history is None:
             return
+        # Shielded (and bounded): the robot usually closes right after the final frame, and
+        # that must not lose the record. No checkpoint comes before the shield.
         try:
-            with trio.fail_after(CALL_TIMEOUT_SECONDS):
+            with trio.CancelScope(shield=True), trio.fail_after(CALL_TIMEOUT_SECONDS):
                 if isinstance(out, RecordLaunch):
                     await history.skill_launched(out.record)
                 else:

@@ -126,8 +126,8 @@ async def run_proactive(
         async def record(entry: Mapping[str, Any]) -> None:
             if runtime.history is None:
                 return
-            try:
-                with trio.fail_after(CALL_TIMEOUT_SECONDS):
+            try:  # shielded and bounded, as on the listen socket: the robot closes first
+                with trio.CancelScope(shield=True), trio.fail_after(CALL_TIMEOUT_SECONDS):
                     await runtime.history.skill_launched(entry)
             except (UpstreamError, trio.TooSlowError) as exc:
                 log.warning("history record failed: %s", exc)

@@ -6,6 +6,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionRejected
 
+from jibo_cloud.services import NoRecognizer
 from tests.support import hub_client as hc
 from tests.support.robot import open_robot_socket
 from tests.support.server import RunningServer
@@ -74,6 +75,7 @@ async def test_client_asr_turn_with_no_match_is_a_final_listen(server: RunningSe
 async def test_server_asr_without_recogniser_answers_a_clear_asr_error(
     server: RunningServer,
 ) -> None:
+    server.runtime.recognizer = NoRecognizer()  # what a server without speech support has
     token = hc.hub_token(server.config)
     frames = await hc.one_turn(server.port, token, hc.listen(""), hc.context())
     assert len(frames) == 1
@@ -141,5 +143,8 @@ async def test_spoken_text_reaches_a_built_in_cloud_skill(server: RunningServer)
     assert action["final"] is True
     assert set(action["timings"]) == {"total", "skill"}
     assert action["data"]["action"]["type"] == "JCP"
-    launches = await server.runtime.history.launches(hc.ROBOT)
+    with trio.fail_after(5):  # the record is written by its own task
+        # The memory store has no change notification; poll it briefly.
+        while not (launches := await server.runtime.history.launches(hc.ROBOT)):  # noqa: ASYNC110
+            await trio.sleep(0.01)
     assert [x["skillID"] for x in launches] == [listen_reply["data"]["match"]["skillID"]]
