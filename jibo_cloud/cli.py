@@ -19,6 +19,8 @@ from jibo_cloud.errors import JiboCloudError
 #: Subcommand modules, in the order ``--help`` lists them. Issues add theirs.
 COMMAND_MODULES: list[str] = [
     "jibo_cloud.commands.serve",
+    "jibo_cloud.commands.robot",
+    "jibo_cloud.commands.update",
     "jibo_cloud.commands.token",
     "jibo_cloud.commands.sim",
     "jibo_cloud.commands.replay",
