@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 FAIL_FAST_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 2
 POOL_SIZE = 8
+#: Shown in ``pg_stat_activity``, so an operator can tell (and tests can find) our sessions.
+APPLICATION_NAME = "jibo-cloud"
 
 
 @functools.lru_cache(maxsize=512)
@@ -60,7 +62,10 @@ class PostgresDatabase:
     dialect = "postgres"
 
     def __init__(self, url: str, *, schema: str | None = None, size: int = POOL_SIZE) -> None:
-        kwargs: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        kwargs: dict[str, Any] = {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "application_name": APPLICATION_NAME,
+        }
         if schema is not None:
             kwargs["options"] = f"-c search_path={schema}"
         self._pool = psycopg_pool.ConnectionPool(
