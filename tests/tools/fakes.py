@@ -4,10 +4,12 @@ It is a real quart-trio app served by hypercorn on an ephemeral port, with just 
 behaviour (SOS/EOS/final LISTEN, ERROR for bad JSON and unknown types, PROACTIVE {}) and a REST
 endpoint, plus *planted faults* a fuzzer must find:
 
-- ``crash_on_bad_intent``: a CLIENT_NLU whose ``data.intent`` is not a string closes the socket
-  with 1011 and no ERROR frame (a crash).
-- ``hang_on_big_frame``: a text frame over 2,000 bytes is never answered (a hang).
-- ``rest_500_on_bad_id``: ``Robot_20160225.GetRobot`` with a non-string ``id`` answers 500.
+- ``crash_on_bad_intent``: a CLIENT_NLU whose ``data`` is not an object with a string
+  ``intent`` closes the socket with 1011 and no ERROR frame (a crash).
+- ``hang_on_big_frame``: a text frame over the hub's 64 KiB cap is never answered, where the
+  hub must close 1009 (a hang).
+- ``rest_500_on_bad_id``: ``Robot_20160225.GetRobot`` with a body that is not an object with
+  a string ``id`` answers 500.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hypercorn.trio import serve
 from quart import Response, request, websocket
 from quart_trio import QuartTrio
 
-BIG_FRAME_BYTES = 2000
+BIG_FRAME_BYTES = 64 * 1024
 
 
 @attrs.frozen
@@ -49,7 +51,7 @@ def create_fake_cloud(faults: Faults) -> QuartTrio:
         raw = await request.get_data()
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return Response(
                 json.dumps({"__type": "SerializationException", "message": "bad JSON"}),
                 status=400,
@@ -57,9 +59,7 @@ def create_fake_cloud(faults: Faults) -> QuartTrio:
         if (
             faults.rest_500_on_bad_id
             and target == "Robot_20160225.GetRobot"
-            and isinstance(body, dict)
-            and "id" in body
-            and not isinstance(body["id"], str)
+            and not (isinstance(body, dict) and isinstance(body.get("id"), str))
         ):
             return Response("Internal Server Error", status=500)
         return Response("{}", content_type="application/x-amz-json-1.1")
@@ -72,8 +72,11 @@ def create_fake_cloud(faults: Faults) -> QuartTrio:
             text = await websocket.receive()
             if not isinstance(text, str):
                 continue
-            if faults.hang_on_big_frame and len(text) > BIG_FRAME_BYTES:
-                await trio.sleep_forever()
+            if len(text) > BIG_FRAME_BYTES:
+                if faults.hang_on_big_frame:
+                    await trio.sleep_forever()
+                await websocket.close(1009, "message too big")
+                return
             try:
                 msg = json.loads(text)
             except ValueError:
@@ -97,8 +100,7 @@ def create_fake_cloud(faults: Faults) -> QuartTrio:
                 if (
                     faults.crash_on_bad_intent
                     and kind == "CLIENT_NLU"
-                    and isinstance(data, dict)
-                    and not isinstance(data.get("intent"), str)
+                    and not (isinstance(data, dict) and isinstance(data.get("intent"), str))
                 ):
                     await websocket.close(1011, "internal error")
                     return

@@ -1,0 +1,87 @@
+"""Live fuzzing finds planted faults in a test-only faulty server and reports them minimized."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import trio
+
+from jibo_cloud.tools import mutate
+from jibo_cloud.tools.fuzz import Fuzzer, FuzzReport, check_host_allowed, run_fuzz
+from jibo_cloud.tools.target import Target, ToolError
+from tests.tools.fakes import Faults, start_fake_cloud
+
+
+async def fuzz_fake(
+    nursery: trio.Nursery, faults: Faults, targets: list[str], budget: int
+) -> FuzzReport:
+    port = await start_fake_cloud(nursery, faults)
+    async with httpx.AsyncClient() as client:
+        fuzzer = Fuzzer(
+            Target.parse(f"http://127.0.0.1:{port}"),
+            token=None,
+            client=client,
+            hang_seconds=1.0,
+            error_seconds=0.2,
+            settle_seconds=0.02,
+        )
+        with trio.fail_after(60):
+            return await run_fuzz(
+                fuzzer, targets=targets, budget=budget, max_seconds=40, seed_value=1
+            )
+
+
+@pytest.mark.slow
+async def test_finds_and_minimizes_a_crash(nursery: trio.Nursery) -> None:
+    report = await fuzz_fake(nursery, Faults(crash_on_bad_intent=True), ["listen"], 150)
+    assert not report.ok
+    (failure,) = report.failures
+    assert failure.kind == "crash"
+    assert failure.detail == "socket closed with code 1011"
+    case = failure.case
+    assert isinstance(case, mutate.SocketCase)
+    # Minimal: the turn's own frames, with only the CLIENT_NLU broken.
+    assert len(case.frames) <= 3
+    frames = [json.loads(f) for f in case.frames]
+    broken = [
+        f
+        for f in frames
+        if f.get("type") == "CLIENT_NLU"
+        and not (isinstance(f.get("data"), dict) and isinstance(f["data"].get("intent"), str))
+    ]
+    assert broken, frames
+    assert failure.to_json()["input"]["path"] == "/v1/listen"
+
+
+@pytest.mark.slow
+async def test_finds_a_hang_on_an_oversized_frame(nursery: trio.Nursery) -> None:
+    report = await fuzz_fake(nursery, Faults(hang_on_big_frame=True), ["listen"], 150)
+    (failure,) = report.failures
+    assert failure.kind == "hang"
+    assert "after an invalid frame" in failure.detail
+    assert any(isinstance(f, str) and len(f) > 64 * 1024 for f in failure.case.frames)
+
+
+@pytest.mark.slow
+async def test_finds_a_rest_500(nursery: trio.Nursery) -> None:
+    report = await fuzz_fake(nursery, Faults(rest_500_on_bad_id=True), ["rest"], 150)
+    (failure,) = report.failures
+    assert failure.kind == "5xx"
+    assert failure.case.target == "Robot_20160225.GetRobot"
+    assert len(failure.case.body) <= 8, failure.case.body  # shrunk to a tiny non-object body
+
+
+async def test_healthy_fake_has_no_failures(nursery: trio.Nursery) -> None:
+    report = await fuzz_fake(nursery, Faults(), ["listen", "rest"], 40)
+    assert report.ok, [f.to_json() for f in report.failures]
+    assert sum(report.cases.values()) >= 30
+
+
+def test_refuses_non_loopback_unless_named() -> None:
+    with pytest.raises(ToolError, match=r"--allow-host 192\.0\.2\.1"):
+        check_host_allowed(Target.parse("http://192.0.2.1:8080"), [])
+    check_host_allowed(Target.parse("http://192.0.2.1:8080"), ["192.0.2.1"])
+    check_host_allowed(Target.parse("http://127.0.0.1:8080"), [])
+    check_host_allowed(Target.parse("http://localhost:8080"), [])
