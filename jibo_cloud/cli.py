@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "jibo_cloud.commands.sim",
     "jibo_cloud.commands.replay",
     "jibo_cloud.commands.capture",
+    "jibo_cloud.commands.fuzz",
 ]
 
 
