@@ -39,12 +39,21 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def fuzz(session: nox.Session) -> None:
-    """Hypothesis with a large example budget over the codecs (and anything marked fuzz)."""
+    """Hypothesis with a large example budget over the codecs (and anything marked fuzz).
+
+    ``JIBO_FUZZ_EXAMPLES`` (default 20000) is scaled per test by its weight
+    (``tests/protocol/conftest.py``, ``fuzz_budget``); the weights add up to at least 10, so
+    the default runs at least 200,000 examples. The total actually run is printed at the end
+    ("N examples ran in total").
+    """
     session.install("-e", ".[test]")
-    env = {"HYPOTHESIS_PROFILE": "fuzz"}
-    env.setdefault("JIBO_FUZZ_EXAMPLES", os.environ.get("JIBO_FUZZ_EXAMPLES", "20000"))
-    session.run("python", "-m", "pytest", "-m", "fuzz", "-p", "no:randomly", "-q",
-                "--hypothesis-show-statistics", *session.posargs, env=env)
+    examples = os.environ.get("JIBO_FUZZ_EXAMPLES", "20000")
+    env = {"HYPOTHESIS_PROFILE": "fuzz", "JIBO_FUZZ_EXAMPLES": examples}
+    session.log(f"fuzz: {examples} examples per unit of weight, at least {10 * int(examples):,}")
+    session.run(
+        "python", "-m", "pytest", "-m", "fuzz", "-p", "no:randomly", "-q",
+        "--hypothesis-show-statistics", *session.posargs, env=env,
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)

@@ -9,7 +9,8 @@ Conventions the codec (:mod:`protocol.codec`) relies on:
 - A field whose default is ``None`` is an optional key: None means "absent" and is omitted when
   encoding. If a peer sends an explicit ``null`` there, the codec keeps that key in ``extra`` so
   re-encoding writes it back.
-- ``always`` fields (``SOS``/``EOS`` ``data``) are written even when None.
+- ``always`` fields (``SOS``/``EOS`` ``data``) are written even when None, and are required
+  when decoding (so a decoded frame always re-encodes to the same object).
 - Every class has one ``extra: Mapping[str, Any]`` holding the keys it does not model; they are
   written back after the modelled keys.
 """

@@ -324,7 +324,7 @@ def _class_structure(cls: type[Any]) -> _Fn:
     fields = []  # (name, key, fn, required, optional)
     optional_keys = []
     for name, key, f in _field_specs(cls):
-        required = f.default is attrs.NOTHING
+        required = f.default is attrs.NOTHING or bool(f.metadata.get(ALWAYS))
         optional = f.default is None and not f.metadata.get(ALWAYS)
         fields.append((name, key, _structure_fn(hints[name]), required, optional))
         if optional:

@@ -238,7 +238,7 @@ class CmdResult(RobotMessage):
     """Declared by the original hub but never handled (§4.2); ``data`` is kept as sent."""
 
     type: ClassVar[str] = "CMD_RESULT"
-    data: Any = attrs.field(default=None, metadata={ALWAYS: True})
+    data: Any = None
 
 
 # --------------------------------------------------------------------------- hub payloads
@@ -394,4 +394,4 @@ class Forwarded(HubMessage):
     reference skill answers ``DONE``). Only decoded from hub or skill frames."""
 
     type: str  # type: ignore[misc]
-    data: Any = attrs.field(default=None, metadata={ALWAYS: True})
+    data: Any = None
