@@ -90,7 +90,8 @@ TRANSITIONS: dict[ListenState, dict[type[RobotMessage], str]] = {
     S.ASR: {ClientAsr: "_on_client_asr", ClientNlu: "_on_client_nlu"},
     S.WAIT_CLIENT_ASR: {ClientAsr: "_on_client_asr", ClientNlu: "_on_client_nlu"},
     S.WAIT_CLIENT_NLU: {ClientNlu: "_on_client_nlu", ClientAsr: "_on_client_asr"},
-    S.NLU: {},
+    # A screen tap after speech ended still wins over the parser (real turns do this).
+    S.NLU: {ClientNlu: "_on_client_nlu"},
     S.ROUTE: {},
 }
 
@@ -244,6 +245,7 @@ class ListenTransaction:
     nlu_ms: int = -1
     _stage_started_ms: int = 0
     _speech_started: bool = False
+    _eos_sent: bool = False
     _last_partial: AsrResult | None = None
     _max_speech_hit: bool = False
     _parser_pending: bool = False
@@ -343,15 +345,17 @@ class ListenTransaction:
     def _on_client_asr(self, msg: ClientAsr, now_ms: int) -> list[Output]:
         out: list[Output] = [StopAsr()] if self.state is S.ASR else []
         self.asr = AsrResult(text=msg.data.text, confidence=1)
-        out.append(self._send(Eos(**self._env(now_ms), timings={"total": -1})))
+        out += self._eos(now_ms, client=True)
         return out + self._to_nlu(now_ms)
 
     def _on_client_nlu(self, msg: ClientNlu, now_ms: int) -> list[Output]:
         out: list[Output] = [StopAsr()] if self.state is S.ASR else []
         self.asr = AsrResult(text="", confidence=1)
+        self.asr_ms = self.nlu_ms = -1
+        self._parser_pending = False  # a parser answer still on its way is ignored
         data = msg.data
         self.nlu = NluResult(intent=data.intent, entities=data.entities, rules=data.rules)
-        out.append(self._send(Eos(**self._env(now_ms), timings={"total": -1})))
+        out += self._eos(now_ms, client=True)
         self.state = S.ROUTE
         return out + self._after_nlu(now_ms)
 
@@ -372,8 +376,8 @@ class ListenTransaction:
         if kind == "partial":
             self._last_partial = AsrResult(text=text, confidence=confidence)
             return []
-        if kind == "speech_end":
-            return [self._send(Eos(**self._env(now_ms))), FinishAsr()]
+        if kind == "speech_end" and not self._eos_sent:
+            return [*self._eos(now_ms, client=False), FinishAsr()]
         return []
 
     def asr_result(
@@ -421,7 +425,7 @@ class ListenTransaction:
             return [StopAsr(), *self._to_nlu(now_ms)]
         if name == TIMER_MAX_SPEECH and not self._max_speech_hit:
             self._max_speech_hit = True
-            return [self._send(Eos(**self._env(now_ms))), FinishAsr()]
+            return [*self._eos(now_ms, client=False), FinishAsr()]
         if name == TIMER_ASR:
             msg = _timeout_text(ASR_TIMEOUT_MS, "the speech recognition")
             return [StopAsr(), *self._error_out(msg, ErrorCode.ASR, now_ms)]
@@ -614,6 +618,14 @@ class ListenTransaction:
 
     def _env(self, now_ms: int) -> dict[str, Any]:
         return {"msg_id": self.new_id(), "ts": now_ms, "trans_id": self.trans_id}
+
+    def _eos(self, now_ms: int, *, client: bool) -> list[Output]:
+        """EOS once per transaction; client modes carry ``timings.total: -1`` (§4.4)."""
+        if self._eos_sent:
+            return []
+        self._eos_sent = True
+        timings = {"total": -1} if client else None
+        return [Send(Eos(**self._env(now_ms), timings=timings))]
 
     def _send(self, message: HubMessage) -> Send:
         return Send(message)

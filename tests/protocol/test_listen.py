@@ -274,3 +274,19 @@ def test_parser_failure_is_a_parser_error() -> None:
     t.receive(msg(hc.client_asr("x")), now_ms=0)
     (err,) = frames_of(t.parser_failed("Request failed with status code 503", now_ms=0))
     assert (err.data.code, err.data.message) == ("PARSER", "Request failed with status code 503")
+
+
+def test_tap_after_speech_ended_wins_over_the_parser() -> None:
+    # Real turn turn-0111 used to get "can't handle CLIENT_NLU in state NLU".
+    t = txn()
+    t.receive(msg(hc.listen("")), now_ms=0)
+    t.receive(msg(hc.context()), now_ms=0)
+    t.asr_event("speech_start", now_ms=1)
+    eos = frames_of(t.asr_event("speech_end", now_ms=2))
+    assert [f.type for f in eos] == ["EOS"]
+    t.asr_result("what", 0.9, now_ms=3)
+    assert t.state is ListenState.NLU
+    out = t.receive(msg(hc.client_nlu("askForTime", {"skill": "@be/clock"})), now_ms=4)
+    (reply,) = frames_of(out)  # no second EOS
+    assert reply.data.match.skill_id == "@be/clock"
+    assert t.parser_replied({"intent": "x", "entities": {}, "rules": []}, now_ms=5) == []
