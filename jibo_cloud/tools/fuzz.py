@@ -73,21 +73,12 @@ class Failure:
         """The minimal input, printable: frames as text, binary as length and first bytes."""
         case = self.case
         if isinstance(case, mutate.SocketCase):
-            return {
-                "path": case.path,
-                "frames": [
-                    f if isinstance(f, str) and len(f) < 2000
-                    else (f"<text {len(f)} chars>" if isinstance(f, str)
-                          else f"<binary {len(f)} bytes: {f[:16].hex()}…>")
-                    for f in case.frames
-                ],
-            }  # fmt: skip
+            return {"path": case.path, "frames": [_show(f) for f in case.frames]}
         if isinstance(case, mutate.RestCase):
-            body = case.body.decode("utf-8", "replace")
             return {
                 "X-Amz-Target": case.target,
                 "Content-Type": case.content_type,
-                "body": body if len(body) < 2000 else f"<{len(case.body)} bytes>",
+                "body": _show(case.body.decode("utf-8", "replace")),
             }
         if isinstance(case, mutate.AuthCase):
             return {"path": case.path, "Authorization": case.authorization}
@@ -96,6 +87,18 @@ class Failure:
     def to_json(self) -> dict[str, Any]:
         return {"target": self.target, "kind": self.kind, "detail": self.detail,
                 "input": self.reproduce()}  # fmt: skip
+
+
+#: Longer inputs are shown by their start and length.
+SHOW_CHARS = 300
+
+
+def _show(frame: str | bytes) -> str:
+    if isinstance(frame, bytes):
+        return f"<binary {len(frame)} bytes: {frame[:16].hex()}…>"
+    if len(frame) <= SHOW_CHARS:
+        return frame
+    return f"{frame[:SHOW_CHARS]}… <{len(frame)} chars in all>"
 
 
 def _size(case: Any) -> int:
@@ -233,7 +236,13 @@ class Fuzzer:
         return None
 
     async def rest_case(self, case: mutate.RestCase) -> tuple[str, str] | None:
-        headers = {"Host": self.target.host_header("api"), "Content-Type": case.content_type}
+        # One connection per case, so that a case never depends on what an earlier case left
+        # on a kept-alive connection (e.g. an oversized body answered 413 before it was read).
+        headers = {
+            "Host": self.target.host_header("api"),
+            "Content-Type": case.content_type,
+            "Connection": "close",
+        }
         if case.target:
             headers["X-Amz-Target"] = case.target
         try:
@@ -366,16 +375,27 @@ async def _run_target(
     failures: list[Failure] = []
     ran = 0
 
+    previous: list[Any] = [None]
+    dead: list[Failure] = []
+
     async def one(case: Any) -> tuple[str, str] | None:
         nonlocal ran
-        if trio.current_time() > deadline:
-            return None  # out of time: pass, so Hypothesis winds down quickly
+        if dead or trio.current_time() > deadline:
+            return None  # out of time, or nothing left to fuzz: pass, so Hypothesis winds down
         ran += 1
         progress(ran)
         try:
             verdict = await play(case)
-        except ToolError as exc:  # the server stopped answering at all
-            return "unreachable", str(exc)
+        except ToolError as exc:
+            # The server stopped accepting connections: the culprit is the case before this
+            # one (it cannot be shrunk: every later case fails the same way).
+            dead.append(
+                Failure(name, "server-died", f"{exc} (after this input)", previous[0] or case)
+            )
+            return None
+        except Exception as exc:  # the client side broke: report it, Hypothesis shrinks it
+            return "client-error", f"{type(exc).__name__}: {exc}"
+        previous[0] = case
         if ran % HEALTH_EVERY == 0 and not await fuzzer.healthy():
             return "health", "GET /healthcheck failed during the run"
         return verdict
@@ -411,6 +431,8 @@ async def _run_target(
                 raise ToolError(f"fuzzing {name} stopped: {type(exc).__name__}: {exc}") from exc
 
     await trio.to_thread.run_sync(run_in_thread)
+    if dead:
+        return dead[0], ran
     if not failures:
         return None, ran
     first_kind = failures[0].kind

@@ -247,7 +247,7 @@ def rest_cases(draw: st.DrawFn) -> RestCase:
 def auth_cases() -> st.SearchStrategy[AuthCase]:
     tokens = st.one_of(
         st.none(),
-        st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=40).map(
+        st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40).map(
             lambda t: f"Bearer {t}"
         ),
         st.just("Basic dXNlcjpwYXNz"),

@@ -17,7 +17,13 @@ from urllib.parse import urlsplit
 
 import attrs
 import trio
-from trio_websocket import ConnectionRejected, WebSocketConnection, wrap_client_stream
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionRejected,
+    HandshakeError,
+    WebSocketConnection,
+    wrap_client_stream,
+)
 
 from jibo_cloud.errors import JiboCloudError
 
@@ -126,15 +132,23 @@ async def open_socket(
         stream = trio.SSLStream(tcp, ssl.create_default_context(), server_hostname=target.host)
     try:
         async with trio.open_nursery() as nursery:
-            ws = await wrap_client_stream(
-                nursery,
-                stream,
-                host_header or target.host_header(service),
-                path,
-                extra_headers=[(k.encode(), v.encode()) for k, v in headers],
-                message_queue_size=256,
-                max_message_size=MAX_MESSAGE_BYTES,
-            )
+            try:
+                ws = await wrap_client_stream(
+                    nursery,
+                    stream,
+                    host_header or target.host_header(service),
+                    path,
+                    extra_headers=[(k.encode(), v.encode()) for k, v in headers],
+                    message_queue_size=256,
+                    max_message_size=MAX_MESSAGE_BYTES,
+                )
+            except ConnectionRejected:
+                raise
+            except (HandshakeError, ConnectionClosed, trio.BrokenResourceError) as exc:
+                # The server dropped the connection during the handshake.
+                raise ToolError(
+                    f"{target.base_url}{path}: handshake failed: {type(exc).__name__}"
+                ) from None
             try:
                 yield ws
             finally:

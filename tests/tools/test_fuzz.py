@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
 import trio
 
+from jibo_cloud.tokens import issue_hub_token
 from jibo_cloud.tools import mutate
 from jibo_cloud.tools.fuzz import Fuzzer, FuzzReport, check_host_allowed, run_fuzz
 from jibo_cloud.tools.target import Target, ToolError
+from tests.support.server import RunningServer
 from tests.tools.fakes import Faults, start_fake_cloud
 
 
@@ -85,3 +88,18 @@ def test_refuses_non_loopback_unless_named() -> None:
     check_host_allowed(Target.parse("http://192.0.2.1:8080"), ["192.0.2.1"])
     check_host_allowed(Target.parse("http://127.0.0.1:8080"), [])
     check_host_allowed(Target.parse("http://localhost:8080"), [])
+
+
+async def test_real_server_refuses_every_bad_token(server: RunningServer) -> None:
+    token, _ = issue_hub_token(
+        server.config, account_id="acct", friendly_id="Fuzz-Robot", access_key_id=None,
+        now_s=time.time(),
+    )  # fmt: skip
+    async with httpx.AsyncClient() as client:
+        fuzzer = Fuzzer(Target.parse(server.http_url), token=token, client=client)
+        with trio.fail_after(60):
+            report = await run_fuzz(
+                fuzzer, targets=["auth"], budget=40, max_seconds=20, seed_value=7
+            )
+    assert report.ok, [f.to_json() for f in report.failures]
+    assert report.cases == {"auth": 40}
