@@ -1,0 +1,292 @@
+"""Hub benchmark: N simulated robots, one socket per turn, CLIENT_NLU and CLIENT_ASR turns.
+
+The server runs in a subprocess (``jibo-cloud serve`` on a free port, fresh data dir) so its
+CPU time can be read from ``/proc/<pid>/stat`` before and after each run. The robots run here,
+on trio + trio-websocket, as robots do: open ``/v1/listen`` with a hub token, send LISTEN,
+the client message and CONTEXT, wait for the final frame, close. Latency is LISTEN sent →
+final frame received.
+
+Reported per N (1, 10, 100): turns/s, p50 and p99 latency, and server CPU ms per turn. The
+client shares the machine, so on 2 cores the turns/s figure is a floor for the server alone.
+Set ``JIBO_BENCH_SECONDS`` to change the measuring window (default 8 s per N).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+from trio_websocket import open_websocket
+
+SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105 - bench only
+ROBOT_COUNTS = (1, 10, 100)
+WINDOW_SECONDS = float(os.environ.get("JIBO_BENCH_SECONDS", "8"))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def _frames(mode: str, n: int) -> list[str]:
+    env = {"ts": 1776303996941, "transID": f"tid-bench-{n}"}
+    listen = {
+        "type": "LISTEN",
+        "msgID": f"mid-l{n}",
+        **env,
+        "data": {
+            "lang": "en-US",
+            "hotphrase": mode == "CLIENT_ASR",
+            "rules": ["launch", "globals/global_commands_launch"],
+            "mode": mode,
+            "asr": {
+                "hints": [],
+                "earlyEOS": [],
+                "encoding": "OGG_OPUS",
+                "sampleRate": 16000,
+                "sosTimeout": 7000,
+                "maxSpeechTimeout": 20000,
+            },
+        },
+    }
+    if mode == "CLIENT_NLU":
+        client = {
+            "type": "CLIENT_NLU",
+            "msgID": f"mid-c{n}",
+            **env,
+            "data": {"intent": "menu", "entities": {"skill": "@be/clock"}, "rules": ["launch"]},
+        }
+    else:
+        client = {
+            "type": "CLIENT_ASR",
+            "msgID": f"mid-c{n}",
+            **env,
+            "data": {"text": "tell me a joke"},
+        }
+    context = {
+        "type": "CONTEXT",
+        "msgID": f"mid-x{n}",
+        **env,
+        "data": {
+            "general": {"release": "1.9.2"},
+            "runtime": {
+                "perception": {"speaker": None, "peoplePresent": []},
+                "loop": {"users": [{"firstName": "Alex", "id": "u1"}]},
+            },
+            "skill": {"id": None},
+        },
+    }
+    return [json.dumps(listen), json.dumps(client), json.dumps(context)]
+
+
+async def _robot(
+    port: int, token: str, mode: str, stop_at: float, latencies: list[float], errors: list[str]
+) -> None:
+    n = 0
+    headers = [("Authorization", f"Bearer {token}")]
+    while trio.current_time() < stop_at:
+        n += 1
+        frames = _frames(mode, n)
+        try:
+            async with open_websocket(
+                "127.0.0.1", port, "/v1/listen", use_ssl=False, extra_headers=headers
+            ) as ws:
+                start = time.perf_counter()
+                for frame in frames:
+                    await ws.send_message(frame)
+                while True:
+                    reply = json.loads(await ws.get_message())
+                    if reply.get("final") is True:
+                        break
+                latencies.append(time.perf_counter() - start)
+                if reply["type"] == "ERROR":
+                    errors.append(reply["data"]["message"])
+        except Exception as exc:  # a failed turn is counted, not fatal to the benchmark
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+
+async def _run_robots(
+    port: int, token: str, robots: int, mode: str
+) -> tuple[list[float], list[str], float]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = trio.current_time()
+    async with trio.open_nursery() as nursery:
+        for _ in range(robots):
+            nursery.start_soon(_robot, port, token, mode, start + WINDOW_SECONDS, latencies, errors)
+    return latencies, errors, trio.current_time() - start
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def _wait_ready(port: int) -> None:
+    with trio.fail_after(30):
+        while True:
+            try:
+                stream = await trio.open_tcp_stream("127.0.0.1", port)
+            except OSError:
+                await trio.sleep(0.1)
+                continue
+            await stream.aclose()
+            return
+
+
+def run(report: Any) -> None:
+    from jibo_cloud.config import load_config
+    from jibo_cloud.tokens import issue_hub_token
+
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "JIBO_TOKEN_SECRET": SECRET, "JIBO_DATA_DIR": tmp}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jibo_cloud",
+                "serve",
+                "--port",
+                str(port),
+                "--log-level",
+                "WARNING",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            trio.run(_wait_ready, port)
+            config = load_config(data_dir=tmp, env={}, token_secret=SECRET)
+            token, _ = issue_hub_token(
+                config,
+                account_id="bench-account",
+                friendly_id="Bench-Robot",
+                access_key_id=None,
+                now_s=time.time(),
+            )
+            for mode in ("CLIENT_NLU", "CLIENT_ASR"):
+                trio.run(_run_robots, port, token, 1, mode)  # warm-up
+                for robots in ROBOT_COUNTS:
+                    cpu0 = _cpu_seconds(proc.pid)
+                    latencies, errors, elapsed = trio.run(_run_robots, port, token, robots, mode)
+                    cpu = _cpu_seconds(proc.pid) - cpu0
+                    turns = len(latencies)
+                    tag = f"{mode} N={robots}"
+                    report.add(
+                        f"{tag} turns/s",
+                        turns / elapsed,
+                        "turns/s",
+                        f"{turns} turns, {len(errors)} errors",
+                    )
+                    report.add(f"{tag} p50 latency", _pct(latencies, 0.5) * 1000, "ms")
+                    report.add(f"{tag} p99 latency", _pct(latencies, 0.99) * 1000, "ms")
+                    report.add(f"{tag} server CPU per turn", cpu * 1000 / max(turns, 1), "ms")
+                    if errors:
+                        print(
+                            f"    first error: {errors[0]}  (median of all: "
+                            f"{statistics.median(latencies) * 1000 if latencies else 0:.1f} ms)"
+                        )
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    run_baseline(report)
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def _baseline_main(port: int) -> None:
+    """A bare quart-trio websocket on hypercorn answering every turn with three static
+    frames: the floor this stack costs before the hub does any work."""
+    import hypercorn.config
+    import hypercorn.trio
+    from quart import websocket
+    from quart_trio import QuartTrio
+
+    app = QuartTrio("baseline")
+    sos = json.dumps(
+        {"type": "SOS", "msgID": "m1", "ts": 1, "data": None, "timings": {"total": -1}}
+    )
+    eos = json.dumps(
+        {"type": "EOS", "msgID": "m2", "ts": 1, "data": None, "timings": {"total": -1}}
+    )
+    reply = json.dumps(
+        {
+            "type": "LISTEN",
+            "msgID": "m3",
+            "ts": 1,
+            "final": True,
+            "data": {"asr": {"text": "", "confidence": 1}, "nlu": {}, "match": None},
+        }
+    )
+
+    @app.websocket("/v1/listen")
+    async def listen() -> None:
+        await websocket.accept()
+        await websocket.receive()
+        await websocket.send(sos)
+        await websocket.receive()
+        await websocket.send(eos)
+        await websocket.receive()
+        await websocket.send(reply)
+        while True:
+            await websocket.receive()
+
+    config = hypercorn.config.Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    trio.run(hypercorn.trio.serve, app, config)
+
+
+def run_baseline(report: Any) -> None:
+    """The same robots against :func:`_baseline_main` (N=1 and N=10, CLIENT_NLU)."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.hub", "--baseline", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        trio.run(_wait_ready, port)
+        trio.run(_run_robots, port, "x", 1, "CLIENT_NLU")
+        for robots in (1, 10):
+            cpu0 = _cpu_seconds(proc.pid)
+            latencies, errors, elapsed = trio.run(_run_robots, port, "x", robots, "CLIENT_NLU")
+            cpu = _cpu_seconds(proc.pid) - cpu0
+            turns = len(latencies)
+            tag = f"baseline quart-trio N={robots}"
+            report.add(f"{tag} turns/s", turns / elapsed, "turns/s", f"{len(errors)} errors")
+            report.add(f"{tag} p50 latency", _pct(latencies, 0.5) * 1000, "ms")
+            report.add(f"{tag} server CPU per turn", cpu * 1000 / max(turns, 1), "ms")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--baseline"]:
+    _baseline_main(int(sys.argv[2]))
