@@ -64,7 +64,9 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     # Speech issue: the embedded parser (unless a remote one is configured) and built-in skills.
     from jibo_cloud.nlu.parser import EmbeddedParser
     from jibo_cloud.skills.registry import builtin_handlers
+    from jibo_cloud.speech import open_recognizer
 
+    runtime.recognizer = open_recognizer(config)
     if config.parser_url is None:
         runtime.parser = EmbeddedParser()
     runtime.skill_handlers.update(

@@ -104,3 +104,21 @@ class EmbeddedParser:
             return dict(EMPTY)
         rule_list = [r for r in rules if isinstance(r, str)] if isinstance(rules, list) else []
         return parse_text(text, rule_list)
+
+
+def grammar_accepts(text: str, rules: Sequence[str]) -> bool:
+    """True when the whole of ``text`` is a phrase of one of ``rules`` (free slots excluded).
+
+    The recogniser uses it as its confidence test: a grammar search that ended outside the
+    grammar (a partial path) is not trusted.
+    """
+    padded = normalize_transcript(text) + " "
+    if padded == " ":
+        return False
+    for rule in rules:
+        for phrase in RULES.get(rule, ()):
+            if _has_free_slot(phrase):
+                continue
+            if any(full.fullmatch(padded) for full, _ in _compiled(phrase)):
+                return True
+    return False

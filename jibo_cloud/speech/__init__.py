@@ -1,0 +1,29 @@
+"""Server-side speech recognition (PROTOCOL.md §4.3-§4.4): decode, detect speech, recognise.
+
+:func:`open_recognizer` picks the implementation for a configuration: the remote
+OpenAI-compatible recogniser when ``asr_url`` is set, else embedded pocketsphinx when it is
+installed, else :class:`jibo_cloud.services.NoRecognizer` (every spoken turn answers ``ASR``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from jibo_cloud.config import Config
+from jibo_cloud.services import NoRecognizer, Recognizer
+
+log = logging.getLogger(__name__)
+
+
+def open_recognizer(config: Config) -> Recognizer:
+    if config.asr_url:
+        from jibo_cloud.speech.remote import RemoteRecognizer
+
+        log.info("speech: remote recogniser (OpenAI-compatible transcriptions endpoint)")
+        return RemoteRecognizer(config.asr_url)
+    try:
+        from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
+    except ImportError as exc:
+        log.warning("speech: no recogniser, spoken turns will answer ASR errors (%s)", exc)
+        return NoRecognizer()
+    return PocketsphinxRecognizer()

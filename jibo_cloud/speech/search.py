@@ -1,0 +1,82 @@
+"""The recogniser's per-turn search, built from what the robot expects to hear.
+
+The LISTEN ``rules`` (``launch``, ``shared/yes_no`` …) select phrases of the embedded grammar
+(:mod:`jibo_cloud.nlu.grammar`); ``asr.hints`` add words (``$YESNO`` adds the yes/no phrases;
+plain words such as word-of-the-day answers fill the grammar's free slots). The result is one
+JSGF grammar per distinct (rules, hints), compiled once per decoder and reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from jibo_cloud.nlu.grammar import RULES
+from jibo_cloud.nlu.template import Slot, slot_alternatives, template_jsgf
+
+#: Rules used when a LISTEN names none we know.
+DEFAULT_RULES = ("launch", "globals/global_commands_launch")
+#: Words the robot's owners say that the CMU dictionary lacks, with pronunciations.
+EXTRA_WORDS = {"jibo": "JH IY B OW", "hiya": "HH AY Y AH"}
+FILLER_PREFIX = "[ hey jibo | okay jibo | jibo | please | can you | could you ]"
+FILLER_SUFFIX = "[ please | jibo ]"
+
+#: Hints that stand for a rule (PROTOCOL.md §4.3: hints may contain ``$YESNO``).
+HINT_RULES = {"$YESNO": "shared/yes_no"}
+
+
+def effective_rules(rules: Sequence[str], hints: Sequence[str]) -> tuple[str, ...]:
+    """The rules to listen for: the known LISTEN rules plus the ones hints stand for."""
+    chosen = [r for r in rules if r in RULES]
+    chosen += [HINT_RULES[h] for h in hints if h in HINT_RULES and HINT_RULES[h] not in chosen]
+    return tuple(chosen) or DEFAULT_RULES
+
+
+def word_hints(hints: Sequence[str]) -> tuple[str, ...]:
+    """Plain-word hints (not ``$``-macros), normalized."""
+    return tuple(h.strip().lower() for h in hints if h.strip() and not h.startswith("$"))
+
+
+def build_jsgf(
+    rules: Sequence[str], hints: Sequence[str], known: Callable[[str], bool]
+) -> str | None:
+    """A JSGF grammar for the turn, or None when nothing can be said with known words.
+
+    Args:
+        known: whether the recogniser's dictionary has a word; phrases with unknown words are
+            left out (the parser still understands them if the fallback model hears them).
+    """
+    slot_rules: dict[str, list[str]] = {}
+    words = word_hints(hints)
+
+    def slot(s: Slot) -> str | None:
+        name = f"slot_{s.kind}"
+        if name not in slot_rules:
+            options = [a for a in slot_alternatives(s.kind, words) if _all_known(a, known)]
+            slot_rules[name] = options
+        return f"<{name}>" if slot_rules[name] else None
+
+    options: list[str] = []
+    for rule in effective_rules(rules, hints):
+        for phrase in RULES[rule]:
+            for template in phrase.templates:
+                body = template_jsgf(template, slot)
+                if body and _all_known(body, known) and body not in options:
+                    options.append(body)
+    if not options:
+        return None
+    lines = ["#JSGF V1.0;", "grammar turn;"]
+    lines.append(f"public <turn> = {FILLER_PREFIX} ( {' | '.join(options)} ) {FILLER_SUFFIX};")
+    for name, alternatives in slot_rules.items():
+        if alternatives:
+            lines.append(f"<{name}> = ( {' | '.join(alternatives)} );")
+    return "\n".join(lines) + "\n"
+
+
+def _words(expansion: str) -> Iterable[str]:
+    for token in expansion.replace("(", " ").replace(")", " ").replace("[", " ").split():
+        if token not in {"]", "|"} and not token.startswith("<"):
+            yield token
+
+
+def _all_known(expansion: str, known: Callable[[str], bool]) -> bool:
+    return all(known(w) for w in _words(expansion))

@@ -1,0 +1,279 @@
+"""The embedded recogniser: pocketsphinx with a per-turn grammar and a general fallback.
+
+Each spoken turn gets a session: robot frames are decoded (:mod:`jibo_cloud.speech.decode`),
+the voice detector (:mod:`jibo_cloud.speech.vad`) reports speech start and end (the hub sends
+SOS/EOS), and speech is streamed into a pocketsphinx decoder searching the grammar of what the
+robot expects (:mod:`jibo_cloud.speech.search`). At the end the grammar's answer is used when
+the whole utterance is a phrase of the grammar; otherwise the speech is decoded again with
+pocketsphinx's general English model (the "fallback"), and GARBAGE is reported when that hears
+no words either.
+
+CPU work runs in worker threads behind one :class:`trio.CapacityLimiter`; decoders are pooled
+(building one costs ~0.2 s, the general-model one ~0.5 s) and each caches its grammars.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import trio
+from pocketsphinx import Decoder
+
+from jibo_cloud.errors import UpstreamError
+from jibo_cloud.nlu.parser import grammar_accepts
+from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
+from jibo_cloud.speech.decode import PCM_RATE, AudioDecoder, AudioError, open_decoder
+from jibo_cloud.speech.search import EXTRA_WORDS, build_jsgf, effective_rules
+from jibo_cloud.speech.vad import VoiceDetector
+
+log = logging.getLogger(__name__)
+
+#: Confidence reported for an utterance the grammar accepts / the fallback model heard.
+GRAMMAR_CONFIDENCE = 0.9
+FALLBACK_CONFIDENCE = 0.5
+#: Audio kept before speech starts and after it ends, for the decoder (seconds).
+PAD_SECONDS = 0.25
+#: Idle decoders kept per kind.
+POOL_SIZE = 24
+
+
+class DecoderPool:
+    """Reusable pocketsphinx decoders of one kind; thread-safe; create on demand."""
+
+    def __init__(self, factory: Callable[[], Decoder], keep: int = POOL_SIZE) -> None:
+        self._factory = factory
+        self._keep = keep
+        self._idle: list[Decoder] = []
+        self._lock = threading.Lock()
+        self._initial_cmn: dict[str, str] = {}
+
+    def take(self) -> Decoder:
+        """An idle decoder with its cepstral mean reset, or a new one.
+
+        Live CMN adapts to the audio it hears; without the reset one noisy turn would skew
+        the next owner's turn on the same decoder.
+        """
+        with self._lock:
+            decoder = self._idle.pop() if self._idle else None
+        if decoder is None:
+            decoder = self._factory()
+            self._initial_cmn.setdefault("cmn", decoder.get_cmn(False))
+        else:
+            decoder.set_cmn(self._initial_cmn["cmn"])
+        return decoder
+
+    def give(self, decoder: Decoder) -> None:
+        with self._lock:
+            if len(self._idle) < self._keep:
+                self._idle.append(decoder)
+
+
+def _quiet_config(**kwargs: Any) -> Decoder:
+    decoder = Decoder(samprate=PCM_RATE, loglevel="ERROR", **kwargs)
+    for word, phones in EXTRA_WORDS.items():
+        if decoder.lookup_word(word) is None:
+            decoder.add_word(word, phones, True)
+    return decoder
+
+
+def grammar_decoder() -> Decoder:
+    """A decoder without the general model (cheap); grammars are added per turn."""
+    return _quiet_config(lm=None)
+
+
+def general_decoder() -> Decoder:
+    """A decoder with pocketsphinx's bundled general English model."""
+    return _quiet_config()
+
+
+@attrs.define
+class PocketsphinxRecognizer:
+    """The default :class:`jibo_cloud.services.Recognizer` when pocketsphinx is installed."""
+
+    limiter: trio.CapacityLimiter = attrs.field(factory=lambda: trio.CapacityLimiter(2))
+    grammars: DecoderPool = attrs.field(factory=lambda: DecoderPool(grammar_decoder))
+    general: DecoderPool = attrs.field(factory=lambda: DecoderPool(general_decoder, keep=2))
+
+    async def open_session(self, request: AsrRequest) -> SphinxSession:
+        try:
+            audio = open_decoder(request.encoding, request.sample_rate)
+        except AudioError as exc:
+            raise UpstreamError("asr", str(exc)) from None
+        decoder = await trio.to_thread.run_sync(self.grammars.take, limiter=self.limiter)
+        session = SphinxSession(self, request, audio, decoder)
+        try:
+            await trio.to_thread.run_sync(session.select_search, limiter=self.limiter)
+        except BaseException:
+            self.grammars.give(decoder)
+            raise
+        return session
+
+    async def warm_up(self) -> None:
+        """Build one decoder of each kind now, so the first turn does not pay for it."""
+        self.grammars.give(await trio.to_thread.run_sync(self.grammars.take))
+        self.general.give(await trio.to_thread.run_sync(self.general.take))
+
+
+def _offset(seconds: float) -> int:
+    """Byte offset of a time in 16 kHz s16 PCM."""
+    return int(seconds * PCM_RATE) * 2
+
+
+def _search_name(jsgf: str) -> str:
+    return "g" + hashlib.sha1(jsgf.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+class SphinxSession:
+    """One turn's recognition (see :class:`jibo_cloud.services.AsrSession`)."""
+
+    def __init__(
+        self,
+        engine: PocketsphinxRecognizer,
+        request: AsrRequest,
+        audio: AudioDecoder,
+        decoder: Decoder,
+    ) -> None:
+        self._engine = engine
+        self._request = request
+        self._audio = audio
+        self._decoder: Decoder | None = decoder
+        self._vad = VoiceDetector()
+        self._rules = effective_rules(request.rules, request.hints)
+        self._all = bytearray()
+        self._start: int | None = None
+        self._end: int | None = None
+
+        self._has_search = False
+        self._done = False
+        self.stats: dict[str, float] = {"audio_seconds": 0.0}
+
+    # ----------------------------------------------------------------- worker-thread parts
+
+    def select_search(self) -> None:
+        decoder = self._decoder
+        assert decoder is not None
+        jsgf = build_jsgf(
+            self._request.rules, self._request.hints, lambda w: decoder.lookup_word(w) is not None
+        )
+        if jsgf is None:
+            return
+        name = _search_name(jsgf)
+        try:
+            decoder.activate_search(name)
+        except KeyError:
+            decoder.add_jsgf_string(name, jsgf)
+            decoder.activate_search(name)
+        self._has_search = True
+
+    def _feed_sync(self, frame: bytes) -> list[AsrEvent]:
+        pcm = self._audio.feed(frame)
+        return self._pcm(pcm)
+
+    def _pcm(self, pcm: bytes) -> list[AsrEvent]:
+        """Run the voice detector on new PCM; remember where speech starts and ends.
+
+        The utterance kept runs from a little before speech started to a little after it
+        ended (the detector's own speech output is delayed and clipped at the edges, which
+        loses short final words such as "it").
+        """
+        self.stats["audio_seconds"] += len(pcm) / (2 * PCM_RATE)
+        self._all += pcm
+        step = self._vad.process(pcm)
+        events: list[AsrEvent] = []
+        if step.started and self._start is None:
+            events.append(AsrEvent("speech_start"))
+            self._start = _offset(max(0.0, (self._vad.speech_start or 0) - PAD_SECONDS))
+        if step.ended and self._start is not None and self._end is None:
+            self._end = min(len(self._all), _offset((self._vad.speech_end or 0) + PAD_SECONDS))
+            events.append(AsrEvent("speech_end"))
+        return events
+
+    @property
+    def _speech(self) -> bytes:
+        if self._start is None:
+            return b""
+        return bytes(
+            self._all[self._start : self._end if self._end is not None else len(self._all)]
+        )
+
+    def _grammar_sync(self, speech: bytes) -> str:
+        """Decode the utterance in one batch: cepstral mean normalisation over the whole
+        utterance is what makes short commands reliable from the first turn of a decoder."""
+        decoder = self._decoder
+        if not self._has_search or decoder is None:
+            return ""
+        decoder.start_utt()
+        decoder.process_raw(speech, full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
+    def _finish_sync(self) -> AsrResult:
+        self._pcm(self._audio.finish())
+        speech = self._speech
+        if not speech:
+            return AsrResult(text="", confidence=0.0)
+        text = self._grammar_sync(speech)
+        if text and grammar_accepts(text, self._rules):
+            return AsrResult(text=text, confidence=GRAMMAR_CONFIDENCE)
+        heard = self._fallback_sync(speech)
+        if heard:
+            return AsrResult(text=heard, confidence=FALLBACK_CONFIDENCE)
+        return AsrResult(text=text, confidence=0.1, annotation="GARBAGE")
+
+    def _fallback_sync(self, speech: bytes) -> str:
+        decoder = self._engine.general.take()
+        try:
+            decoder.start_utt()
+            decoder.process_raw(speech, full_utt=True)
+            decoder.end_utt()
+            hyp = decoder.hyp()
+        finally:
+            self._engine.general.give(decoder)
+        words = [
+            w for w in (hyp.hypstr.split() if hyp is not None else []) if not w.startswith("<")
+        ]
+        return " ".join(words)
+
+    def _release_sync(self) -> None:
+        decoder, self._decoder = self._decoder, None
+        if decoder is not None:
+            self._engine.grammars.give(decoder)
+
+    # ----------------------------------------------------------------- the AsrSession API
+
+    async def feed(self, chunk: bytes) -> Sequence[AsrEvent]:
+        """Decode one binary frame; frames after :meth:`finish` are dropped (§4.4).
+
+        Raises:
+            UpstreamError: ``asr``, when the audio cannot be decoded (corrupt, truncated).
+        """
+        if self._done:
+            return []
+        try:
+            return await trio.to_thread.run_sync(
+                self._feed_sync, chunk, limiter=self._engine.limiter
+            )
+        except AudioError as exc:
+            self._done = True
+            raise UpstreamError("asr", str(exc)) from None
+
+    async def finish(self) -> AsrResult:
+        if self._done:
+            raise UpstreamError("asr", "recognition already finished for this turn")
+        self._done = True
+        try:
+            return await trio.to_thread.run_sync(self._finish_sync, limiter=self._engine.limiter)
+        except AudioError as exc:
+            raise UpstreamError("asr", str(exc)) from None
+
+    async def aclose(self) -> None:
+        self._done = True
+        if self._decoder is not None:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(self._release_sync, limiter=self._engine.limiter)

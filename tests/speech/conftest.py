@@ -1,0 +1,50 @@
+"""Speech test fixtures: robot-shaped audio made locally with espeak-ng, cached per session.
+
+Audio generation needs the ``espeak-ng`` program: without it these tests are skipped loudly
+(and fail under CI=true) through :func:`tests.support.env.missing`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import pytest
+
+from jibo_cloud.speech.synth import espeak_available, spoken_pages
+
+#: The voice used by default in tests (espeak-ng's female variants suit the bundled model).
+VOICE = "en-us+f2"
+
+
+@functools.cache
+def _pages(text: str, voice: str, speed: int) -> tuple[bytes, ...]:
+    return tuple(spoken_pages(text, voice=voice, speed=speed))
+
+
+@pytest.fixture(scope="session")
+def speak() -> Callable[..., list[bytes]]:
+    """``speak(text, voice=…, speed=…)`` → robot Ogg/Opus pages (cached across tests)."""
+    if not espeak_available():
+        from tests.support.env import missing
+
+        missing("espeak-ng is not installed (apt-get install espeak-ng)")
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        from tests.support.env import missing
+
+        missing("pocketsphinx is not installed")
+
+    def make(text: str, *, voice: str = VOICE, speed: int = 150) -> list[bytes]:
+        return list(_pages(text, voice, speed))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sphinx_pools() -> tuple[object, object]:
+    """Decoder pools shared by the whole session (building decoders is the slow part)."""
+    from jibo_cloud.speech.sphinx import DecoderPool, general_decoder, grammar_decoder
+
+    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2)

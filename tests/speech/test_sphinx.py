@@ -1,0 +1,137 @@
+"""The embedded recogniser on locally generated speech, fed page by page like a robot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from jibo_cloud.errors import UpstreamError
+from jibo_cloud.nlu.parser import parse_text
+from jibo_cloud.services import AsrRequest, AsrResult
+from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
+from jibo_cloud.speech.synth import noise, ogg_opus_pages, silence
+
+pytestmark = pytest.mark.speech
+
+LAUNCH = ("launch", "globals/global_commands_launch")
+
+
+@pytest.fixture
+def recognizer(sphinx_pools: tuple) -> PocketsphinxRecognizer:
+    grammars, general = sphinx_pools
+    return PocketsphinxRecognizer(grammars=grammars, general=general)
+
+
+async def recognise(
+    recognizer: PocketsphinxRecognizer, pages: Sequence[bytes], **request: object
+) -> tuple[list[str], AsrResult]:
+    session = await recognizer.open_session(AsrRequest(**{"rules": LAUNCH, **request}))  # type: ignore[arg-type]
+    kinds: list[str] = []
+    try:
+        for page in pages:
+            kinds += [event.kind for event in await session.feed(page)]
+        return kinds, await session.finish()
+    finally:
+        await session.aclose()
+
+
+BUILT_IN = [
+    ("what time is it", "askForTime"),
+    ("what is the date today", "askForDate"),
+    ("tell me a joke", "tellJoke"),
+    ("hello jibo", "hello"),
+    ("how are you", "howAreYou"),
+    ("who are you", "whoAreYou"),
+    ("what can you do", "whatCanYouDo"),
+    ("what's the weather like", "weather"),
+    ("turn it down", "volumeDown"),
+    ("set the volume to seven", "volumeToValue"),
+    ("stop it", "stop"),
+    ("thank you", "thanks"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), BUILT_IN, ids=[b[0] for b in BUILT_IN])
+async def test_each_built_in_intent_is_heard(
+    recognizer: PocketsphinxRecognizer, speak: Callable[..., list[bytes]], text: str, intent: str
+) -> None:
+    kinds, result = await recognise(recognizer, speak(text))
+    assert kinds[0] == "speech_start"
+    assert kinds.count("speech_end") == 1
+    assert kinds.index("speech_end") == len(kinds) - 1
+    assert result.annotation is None
+    assert result.confidence >= 0.5
+    assert parse_text(result.text, LAUNCH)["intent"] == intent, result.text
+
+
+async def test_yes_no_hint_listens_for_answers(
+    recognizer: PocketsphinxRecognizer, speak: Callable[..., list[bytes]]
+) -> None:
+    _, result = await recognise(recognizer, speak("yes please"), rules=(), hints=("$YESNO",))
+    assert parse_text(result.text, ["shared/yes_no"])["intent"] == "yes"
+
+
+async def test_silence_has_no_speech(recognizer: PocketsphinxRecognizer) -> None:
+    kinds, result = await recognise(recognizer, ogg_opus_pages(silence(3.0)))
+    assert kinds == []
+    assert result == AsrResult(text="", confidence=0.0)
+
+
+async def test_noise_is_garbage(recognizer: PocketsphinxRecognizer) -> None:
+    pcm = silence(0.5) + noise(1.5) + silence(1.0)
+    kinds, result = await recognise(recognizer, ogg_opus_pages(pcm))
+    assert kinds[0] == "speech_start"
+    assert result.annotation == "GARBAGE"
+
+
+async def test_corrupt_audio_is_an_asr_error_and_later_audio_is_dropped(
+    recognizer: PocketsphinxRecognizer, speak: Callable[..., list[bytes]]
+) -> None:
+    pages = speak("tell me a joke")
+    session = await recognizer.open_session(AsrRequest(rules=LAUNCH))
+    try:
+        await session.feed(pages[0])
+        bad = bytearray(pages[1])
+        bad[-5] ^= 0x55  # inside the audio: only the CRC can tell
+        with pytest.raises(UpstreamError) as caught:
+            await session.feed(bytes(bad))
+        assert caught.value.service == "asr"
+        assert "CRC" in caught.value.detail
+        assert await session.feed(pages[2]) == []  # dropped after ASR stopped
+    finally:
+        await session.aclose()
+        await session.aclose()  # idempotent
+
+
+async def test_audio_after_finish_is_dropped(
+    recognizer: PocketsphinxRecognizer, speak: Callable[..., list[bytes]]
+) -> None:
+    pages = speak("tell me a joke")
+    session = await recognizer.open_session(AsrRequest(rules=LAUNCH))
+    for page in pages:
+        await session.feed(page)
+    result = await session.finish()
+    assert await session.feed(pages[-1]) == []
+    await session.aclose()
+    assert parse_text(result.text, LAUNCH)["intent"] == "tellJoke"
+
+
+async def test_unknown_encoding_fails_at_open(recognizer: PocketsphinxRecognizer) -> None:
+    with pytest.raises(UpstreamError, match="unsupported audio encoding"):
+        await recognizer.open_session(AsrRequest(encoding="MP3"))
+
+
+async def test_max_speech_finish_mid_utterance_gives_the_words_so_far(
+    recognizer: PocketsphinxRecognizer, speak: Callable[..., list[bytes]]
+) -> None:
+    pages = speak("tell me a joke")
+    session = await recognizer.open_session(AsrRequest(rules=LAUNCH))
+    kinds = []
+    for page in pages[:3]:  # the hub's maxSpeechTimeout fires before speech ends
+        kinds += [event.kind for event in await session.feed(page)]
+    result = await session.finish()
+    await session.aclose()
+    assert "speech_start" in kinds
+    assert "speech_end" not in kinds
+    assert isinstance(result.text, str)
