@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 #: Benchmark modules; each issue adds its own.
-BENCH_MODULES: list[str] = ["bench.codec", "bench.hub"]
+BENCH_MODULES: list[str] = ["bench.codec", "bench.hub", "bench.boot", "bench.sockets"]
 
 
 class Report:

@@ -53,7 +53,7 @@ async def identify(rt: Runtime, req: sigv4.SignedRequest, *, now_s: float) -> Ca
         auth = sigv4.parse_authorization(header)
     except sigv4.SignatureError as exc:
         raise ServiceError(exc.code, exc.message, 403) from None
-    key = await storage(rt).get_key_pair(auth.access_key_id)
+    key = await storage(rt).cached_key_pair(auth.access_key_id, int(now_s * 1000))
     if key is None:
         return await _fallback(rt, "an unknown key", auth.access_key_id)
     try:

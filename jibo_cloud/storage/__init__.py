@@ -21,8 +21,13 @@ from jibo_cloud.storage.content import ContentQueries
 from jibo_cloud.storage.db import Conflict, Database
 from jibo_cloud.storage.identity import IdentityQueries
 from jibo_cloud.storage.postgres import PostgresDatabase
+from jibo_cloud.storage.records import KeyPair
 from jibo_cloud.storage.schema import migrate, schema_version
 from jibo_cloud.storage.sqlite import SqliteDatabase
+
+#: How long a key pair read from the database is reused (ms), and how many are kept.
+KEY_CACHE_MS = 30_000
+KEY_CACHE_SIZE = 10_000
 
 __all__ = [
     "BlobStore",
@@ -40,6 +45,21 @@ class Storage(IdentityQueries, ContentQueries):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._key_cache: dict[str, tuple[KeyPair, int]] = {}
+
+    async def cached_key_pair(self, access_key_id: str, now_ms: int) -> KeyPair | None:
+        """:meth:`get_key_pair`, remembered for :data:`KEY_CACHE_MS` (every REST call needs
+        it). Misses are not remembered, so a key added by ``robot add`` works at once; a removed
+        key stops working within the cache time."""
+        hit = self._key_cache.get(access_key_id)
+        if hit is not None and hit[1] > now_ms:
+            return hit[0]
+        key = await self.get_key_pair(access_key_id)
+        if key is not None:
+            if len(self._key_cache) >= KEY_CACHE_SIZE:
+                self._key_cache.clear()
+            self._key_cache[access_key_id] = (key, now_ms + KEY_CACHE_MS)
+        return key
 
     @property
     def dialect(self) -> str:

@@ -274,6 +274,22 @@ class ContentQueries(QueryBase):
             )
         )
 
+    async def put_documents(
+        self, kind: str, scope: str, items: Sequence[tuple[str, Any]], now: int
+    ) -> None:
+        """Several documents of one scope in one transaction (one fsync, not one per item)."""
+
+        def fn(tx: Tx) -> None:
+            for key, value in items:
+                tx.execute(
+                    "INSERT INTO documents (kind, scope, key, value, updated)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, scope, key)"
+                    " DO UPDATE SET value = excluded.value, updated = excluded.updated",
+                    (kind, scope, key, dumps(value), now),
+                )
+
+        await self._write(fn)
+
     async def get_document(self, kind: str, scope: str, key: str) -> Any | None:
         rows = await self.db.run(
             lambda tx: tx.execute(

@@ -300,6 +300,36 @@ class IdentityQueries(QueryBase):
         )
         return [_loop(r) for r in rows]
 
+    async def loops_with_members(
+        self, account_id: str
+    ) -> list[tuple[Loop, list[LoopMember], dict[str, Account]]]:
+        """The account's loops, each with its members and their accounts, in one transaction
+        (``ListLoops`` is on every boot: one round trip instead of three per loop)."""
+
+        def fn(tx: Tx) -> list[tuple[Loop, list[LoopMember], dict[str, Account]]]:
+            loops = [_loop(r) for r in tx.execute(
+                f"SELECT {_LOOP} FROM loops WHERE owner_id = ? OR id IN"
+                " (SELECT loop_id FROM loop_members WHERE account_id = ?) ORDER BY created, id",
+                (account_id, account_id),
+            )]  # fmt: skip
+            out = []
+            for loop in loops:
+                members = [_member(r) for r in tx.execute(
+                    f"SELECT {_MEMBER} FROM loop_members WHERE loop_id = ? ORDER BY created, id",
+                    (loop.id,),
+                )]  # fmt: skip
+                accounts = {
+                    r[0]: _account(r) for r in tx.execute(
+                        f"SELECT {_ACCOUNT} FROM accounts WHERE id IN"
+                        " (SELECT account_id FROM loop_members WHERE loop_id = ?)",
+                        (loop.id,),
+                    )
+                }  # fmt: skip
+                out.append((loop, members, accounts))
+            return out
+
+        return await self.db.run(fn)
+
     async def put_member(self, member: LoopMember) -> None:
         await self._write(lambda tx: _upsert_member(tx, member))
 

@@ -34,6 +34,12 @@ def member_view(m: LoopMember, account: Account | None) -> dict[str, Any]:
 async def loop_view(st: Storage, loop: Loop) -> dict[str, Any]:
     members = await st.members_of(loop.id)
     accounts = {a.id: a for a in await st.list_accounts([m.account_id for m in members])}
+    return render_loop(loop, members, accounts)
+
+
+def render_loop(
+    loop: Loop, members: list[LoopMember], accounts: dict[str, Account]
+) -> dict[str, Any]:
     return {
         "id": loop.id, "name": loop.name, "owner": loop.owner_id, "robot": loop.robot_id,
         "robotFriendlyId": loop.robot_name, "isSuspended": loop.is_suspended,
@@ -52,10 +58,9 @@ async def caller_loop(rt: Runtime, call: Call, loop_id: str) -> Loop:
 
 
 async def list_loops(rt: Runtime, call: Call) -> list[dict[str, Any]]:
-    st = storage(rt)
-    loops = await st.loops_of(require_account(call))
+    found = await storage(rt).loops_with_members(require_account(call))
     wanted = call.get("loopId")
-    return [await loop_view(st, lp) for lp in loops if wanted is None or lp.id == wanted]
+    return [render_loop(*item) for item in found if wanted is None or item[0].id == wanted]
 
 
 async def create_loop(rt: Runtime, call: Call) -> dict[str, Any]:

@@ -27,15 +27,23 @@ async def _holidays(rt: Runtime, loop_id: str, now_ms: int) -> list[dict[str, An
     stored = [value for _, value in await st.list_documents("holiday", loop_id)]
     if stored:
         return sorted(stored, key=lambda h: (h.get("date") or "", h["id"]))
-    created = []
-    for holiday_id, name, month_day in BUILTIN_HOLIDAYS:
-        holiday = {
-            "id": holiday_id, "eventId": None, "name": name, "category": "holiday",
-            "subcategory": None, "loopId": loop_id, "memberId": None, "isEnabled": True,
-            "date": month_day, "endDate": None, "created": now_ms,
-        }  # fmt: skip
-        await st.put_document("holiday", loop_id, holiday_id, holiday, now_ms)
-        created.append(holiday)
+    created = [
+        {
+            "id": holiday_id,
+            "eventId": None,
+            "name": name,
+            "category": "holiday",
+            "subcategory": None,
+            "loopId": loop_id,
+            "memberId": None,
+            "isEnabled": True,
+            "date": month_day,
+            "endDate": None,
+            "created": now_ms,
+        }
+        for holiday_id, name, month_day in BUILTIN_HOLIDAYS
+    ]
+    await st.put_documents("holiday", loop_id, [(h["id"], h) for h in created], now_ms)
     return created
 
 

@@ -1,0 +1,129 @@
+"""Boot sequences per second: the ~16 REST calls of one robot boot (PROTOCOL.md §2.3).
+
+The server runs in a subprocess (SQLite, then PostgreSQL); this process plays many robots at
+once. Requests are signed once up front with botocore (signatures stay valid for 15 minutes),
+so the client spends its time sending, not signing. Client and server share the machine's
+cores: the result is a lower bound for the server alone.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from typing import Any
+
+import trio
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from bench import server
+
+LOOP = server.ROBOT["loop_id"]
+NAME = server.ROBOT["name"]
+#: One boot, in the robot's order (§2.3), plus the GET / probe.
+BOOT: list[tuple[str, dict[str, Any]]] = [
+    ("Notification_20150505.NewRobotToken", {"deviceId": NAME}),
+    ("Log_20150309.PutEventsAsync", {"kind": "HEALTH", "serial": server.ROBOT["serial"]}),
+    ("Loop_20160324.ListLoops", {}),
+    ("Key_20160201.ListIncomingRequests", {"loopId": LOOP}),
+    ("Key_20160201.ListBinaryRequests", {"loopId": LOOP}),
+    ("Account_20151111.Get", {}),
+    ("Loop_20160324.ListLoops", {}),
+    ("Robot_20160225.GetRobot", {"id": NAME}),
+    ("Person_20160801.ListHolidays", {"loopId": LOOP}),
+    ("Media_20160725.List", {"loopIds": [LOOP]}),
+    ("Robot_20160225.UpdateRobot", {"id": NAME, "payload": {"SSID": "ExampleWifi"}}),
+    ("Backup_20170222.List", {"loopId": LOOP}),
+    ("Account_20151111.CreateHubToken", {}),
+    ("Update_20160301.GetUpdateFrom", {"fromVersion": "10.0.18", "subsystem": "@be/be"}),
+    ("Log_20150309.PutEventsAsync", {"kind": "LOG", "serial": server.ROBOT["serial"]}),
+]
+ROBOTS = 16
+SECONDS = 8.0
+ROUNDS = 3
+
+
+def signed() -> list[tuple[bytes, dict[str, str]]]:
+    creds = Credentials(server.ROBOT["key"], server.ROBOT["secret"])
+    out = []
+    for target, body in BOOT:
+        data = json.dumps(body).encode()
+        req = AWSRequest(method="POST", url="https://api.jibo.com/", data=data,
+                         headers={"X-Amz-Target": target,
+                                  "Content-Type": "application/x-amz-json-1.1"})  # fmt: skip
+        SigV4Auth(creds, "jibo", "us-east-1").add_auth(req)
+        out.append((data, {**dict(req.headers.items()), "Host": "api.jibo.com"}))
+    return out
+
+
+def raw_requests(signed_calls: list[tuple[bytes, dict[str, str]]]) -> list[bytes]:
+    """The boot's requests as ready-to-send HTTP/1.1 bytes (keep-alive), probe first."""
+    out = [b"GET / HTTP/1.1\r\nHost: api.jibo.com\r\n\r\n"]
+    for data, headers in signed_calls:
+        lines = [f"{k}: {v}" for k, v in headers.items() if k.lower() != "content-length"]
+        head = "POST / HTTP/1.1\r\n" + "\r\n".join(lines)
+        out.append(f"{head}\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
+    return out
+
+
+async def read_response(stream: trio.SocketStream, buf: bytearray) -> int:
+    """Read one response (Content-Length framed); returns its status code."""
+    while b"\r\n\r\n" not in buf:
+        chunk = await stream.receive_some(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        buf += chunk
+    head, _, _ = bytes(buf).partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    total = len(head) + 4 + length
+    while len(buf) < total:
+        buf += await stream.receive_some(65536)
+    status = int(head.split(b" ", 2)[1])
+    del buf[:total]
+    return status
+
+
+async def measure(port: int, requests: list[bytes]) -> float:
+    """Boots per second with ROBOTS concurrent robots, each on its own keep-alive connection.
+
+    A minimal raw HTTP/1.1 client: an HTTP library would burn the CPU the server needs."""
+    boots = 0
+
+    async def robot(deadline: float) -> None:
+        nonlocal boots
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+        buf = bytearray()
+        async with stream:
+            while trio.current_time() < deadline:
+                for request in requests:
+                    await stream.send_all(request)
+                    status = await read_response(stream, buf)
+                    assert status in (200, 204, 404), status
+                boots += 1
+
+    start = time.perf_counter()
+    deadline = trio.current_time() + SECONDS
+    async with trio.open_nursery() as nursery:
+        for _ in range(ROBOTS):
+            nursery.start_soon(robot, deadline)
+    return boots / (time.perf_counter() - start)
+
+
+def run(report: Any) -> None:
+    requests = raw_requests(signed())
+    for backend in ("sqlite", "postgres"):
+        with server.store(backend) as args:
+            server.add_robot(args)
+            with server.serve(args) as (_proc, port):
+                rates = [trio.run(measure, port, requests) for _ in range(ROUNDS)]
+        median = statistics.median(rates)
+        note = f"median of {ROUNDS}x{SECONDS:.0f}s, {ROBOTS} robots, {len(BOOT) + 1} calls/boot"
+        report.add(f"boot/{backend}: boots per second", median, "boots/s",
+                   f"{note}; goal >=100 ({median / 100:.2f}x)")  # fmt: skip
+        report.add(f"boot/{backend}: requests per second", median * (len(BOOT) + 1), "req/s")

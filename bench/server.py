@@ -1,0 +1,87 @@
+"""Run ``jibo-cloud serve`` in a subprocess for a benchmark, with a registered robot."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get(
+    "JIBO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+SECRET = "bench-secret-0123456789abcdef0123456789abcdef"  # noqa: S105 - a bench-only key
+ROBOT = {
+    "name": "Bench-Robot-Name-1", "serial": "BOJW-1000-0000-0000-0001",
+    "robot_id": "5f1d2c3b4a5968778695a4b3", "loop_id": "4cac7f6b66665c31d0219831",
+    "owner": "bench@example.com", "key": "BENCHKEY0000000000001", "secret": "bench-secret-key",
+}  # fmt: skip
+
+
+@contextmanager
+def store(backend: str) -> Iterator[list[str]]:
+    """``--data-dir`` (and ``--database-url`` on a fresh PostgreSQL schema) for one run."""
+    with tempfile.TemporaryDirectory(prefix="jibo-bench-") as tmp:
+        args = ["--data-dir", tmp]
+        if backend == "sqlite":
+            yield args
+            return
+        import psycopg
+
+        schema = f"bench_{secrets.token_hex(4)}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            url = POSTGRES_URL + "?options=" + quote(f"-c search_path={schema}")
+            yield [*args, "--database-url", url]
+        finally:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def cli(*args: str) -> None:
+    env = {**os.environ, "JIBO_TOKEN_SECRET": SECRET}
+    subprocess.run([sys.executable, "-m", "jibo_cloud", *args], cwd=REPO, env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def add_robot(store_args: list[str]) -> None:
+    r = ROBOT
+    cli("robot", "add", "--name", r["name"], "--serial", r["serial"], "--robot-id",
+        r["robot_id"], "--owner", r["owner"], "--loop-id", r["loop_id"], "--access-key-id",
+        r["key"], "--secret-access-key", r["secret"], *store_args)  # fmt: skip
+
+
+@contextmanager
+def serve(store_args: list[str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    env = {**os.environ, "JIBO_TOKEN_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", "--log-level", "WARNING",
+         *store_args],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            match = re.search(r"listening on http://[\d.]+:(\d+)", line)
+            if match:
+                yield proc, int(match[1])
+                return
+        raise RuntimeError("the server exited before listening")
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
