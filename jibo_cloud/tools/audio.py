@@ -107,3 +107,39 @@ def opus_tags(vendor: str = "jibo-cloud") -> bytes:
     """An ``OpusTags`` comment packet with no comments (RFC 7845 §5.2)."""
     raw = vendor.encode()
     return b"OpusTags" + struct.pack("<I", len(raw)) + raw + struct.pack("<I", 0)
+
+
+def ogg_facts(data: bytes) -> dict[str, object]:
+    """Header facts of a binary frame, in the sanitized captures' ``{length, ogg}`` form.
+
+    Capture writes these instead of the audio (which holds voices); replay rebuilds pages with
+    the same facts and length (:func:`jibo_cloud.tools.flows.rebuild_audio`).
+    """
+    try:
+        pages = split_pages(data)
+    except ToolError:
+        return {"length": len(data)}
+    facts = []
+    for page, _seconds in pages:
+        segments = page[26]
+        body = page[OGG_HEADER_BYTES + segments :]
+        fact: dict[str, object] = {
+            "header_type": page[5],
+            "granule_position": struct.unpack_from("<q", page, 6)[0],
+            "serial": struct.unpack_from("<I", page, 14)[0],
+            "page_sequence": struct.unpack_from("<I", page, 18)[0],
+            "segment_count": segments,
+            "body_length": len(body),
+        }
+        if body.startswith(b"OpusHead") and len(body) >= 19:
+            fact["is_opus_head"] = True
+            channels, pre_skip, rate = struct.unpack_from("<BHI", body, 9)
+            fact["opus_head"] = {
+                "channel_count": channels,
+                "pre_skip": pre_skip,
+                "input_sample_rate": rate,
+            }
+        elif body.startswith(b"OpusTags"):
+            fact["is_opus_tags"] = True
+        facts.append(fact)
+    return {"length": len(data), "ogg": {"page_count": len(facts), "pages": facts}}

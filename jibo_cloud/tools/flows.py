@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from jibo_cloud.tools.audio import build_page, opus_head, opus_tags
+from jibo_cloud.tools.audio import build_page, ogg_facts, opus_head, opus_tags
 from jibo_cloud.tools.target import ToolError
 
 HTTP_KIND = "http"
@@ -108,7 +108,8 @@ def rebuild_audio(meta: dict[str, Any], where: str) -> bytes:
                 int(head.get("input_sample_rate", 16000)),
             )
         elif page.get("is_opus_tags"):
-            body = opus_tags()
+            tags = opus_tags()  # the tags page may also carry the first audio packets
+            body = tags + bytes(max(0, int(page.get("body_length", 0)) - len(tags)))
         else:
             body = bytes(int(page.get("body_length", 0)))
         out += build_page(
@@ -196,7 +197,7 @@ def step_to_json(step: FlowStep, *, keep_audio: bool) -> dict[str, Any]:
         out["binary"] = (
             {"base64": base64.b64encode(step.binary).decode()}
             if keep_audio
-            else {"length": len(step.binary)}
+            else ogg_facts(step.binary)
         )
     else:
         out["text"] = step.text

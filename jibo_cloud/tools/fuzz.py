@@ -301,7 +301,10 @@ def _invalid(frame: mutate.Frame) -> bool:
         obj = json.loads(frame)
     except ValueError:
         return True
-    return not isinstance(obj, dict) or obj.get("type") not in mutate.ROBOT_TYPES
+    if not isinstance(obj, dict):
+        return True
+    kind = obj.get("type")
+    return not isinstance(kind, str) or kind not in mutate.ROBOT_TYPES
 
 
 STRATEGIES: dict[str, Callable[[], st.SearchStrategy[Any]]] = {

@@ -103,3 +103,30 @@ async def test_real_server_refuses_every_bad_token(server: RunningServer) -> Non
             )
     assert report.ok, [f.to_json() for f in report.failures]
     assert report.cases == {"auth": 40}
+
+
+async def test_fuzz_command_exit_status_and_json(nursery: trio.Nursery) -> None:
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from jibo_cloud.cli import main as cli_main
+
+    port = await start_fake_cloud(nursery, Faults(crash_on_bad_intent=True))
+    out, err = io.StringIO(), io.StringIO()
+
+    def run(*argv: str) -> int:
+        with redirect_stdout(out), redirect_stderr(err):
+            return cli_main(["fuzz", *argv])
+
+    refused = await trio.to_thread.run_sync(run, "--url", "http://192.0.2.1:9")
+    assert refused == 2
+    assert "not loopback" in err.getvalue()
+    found = await trio.to_thread.run_sync(
+        run, "--url", f"http://127.0.0.1:{port}", "--targets", "listen", "--budget", "150",
+        "--seed", "1", "--settle-seconds", "0.02", "--json",
+    )  # fmt: skip
+    assert found == 1
+    doc = json.loads(out.getvalue())
+    assert doc["ok"] is False
+    assert [f["kind"] for f in doc["failures"]] == ["crash"], doc["failures"]
+    assert doc["failures"][0]["input"]["path"] == "/v1/listen"

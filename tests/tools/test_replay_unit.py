@@ -104,3 +104,26 @@ async def test_broken_flow_reports_a_precise_diff(nursery: trio.Nursery) -> None
     assert "-ASR" in types
     assert "+EOS" in types
     assert "$.data.match: expected an object, got null" in subset
+
+
+def test_audio_is_written_as_facts_and_rebuilt_with_the_same_shape() -> None:
+    from jibo_cloud.tools.audio import build_page, opus_head, opus_tags, split_pages
+    from jibo_cloud.tools.flows import FlowStep, step_to_json
+
+    voice = bytes(range(200)) * 3
+    pages = (
+        build_page(opus_head(), header_type=2, serial=9, sequence=0)
+        + build_page(opus_tags() + voice[:100], granule=960, serial=9, sequence=1)
+        + build_page(voice, granule=960 * 26, serial=9, sequence=2)
+    )
+    written = step_to_json(FlowStep(binary=pages), keep_audio=False)
+    assert "base64" not in written["binary"]
+    assert voice[:50].hex() not in json.dumps(written)
+    rebuilt = parse_flow({"steps": [written]}).steps[0].binary
+    assert rebuilt is not None
+    assert len(rebuilt) == len(pages)
+    original, again = split_pages(pages), split_pages(rebuilt)
+    assert [s for _, s in again] == [s for _, s in original]  # same granules, same pacing
+    assert again[0][0] == original[0][0]  # the OpusHead page is rebuilt exactly
+    kept = step_to_json(FlowStep(binary=pages), keep_audio=True)
+    assert parse_flow({"steps": [kept]}).steps[0].binary == pages
