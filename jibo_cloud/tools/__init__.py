@@ -9,6 +9,6 @@ tool works against this server or any other one. The modules:
 - :mod:`.sim_boot`, :mod:`.sim_hub`: ``jibo-cloud sim boot|turn|proactive``.
 - :mod:`.flows`, :mod:`.replay`: the flow-file format and ``jibo-cloud replay``.
 - :mod:`.scrub`, :mod:`.capture`: the recording proxy and its personal-data scrubber.
-- :mod:`.mutate`, :mod:`.fuzz`: ``jibo-cloud fuzz``.
+- :mod:`.fuzz_strategies`, :mod:`.fuzz`: ``jibo-cloud fuzz``.
 - :mod:`.output`: human or JSON output, and progress lines for long runs.
 """

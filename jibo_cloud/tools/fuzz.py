@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisWarning
 from trio_websocket import ConnectionClosed
 
-from jibo_cloud.tools import mutate
+from jibo_cloud.tools import fuzz_strategies as mutate
 from jibo_cloud.tools.target import SocketRejected, Target, ToolError, bearer, open_socket
 
 TARGETS = ("listen", "proactive", "rest", "auth")

@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from jibo_cloud.tokens import issue_hub_token
-from jibo_cloud.tools import mutate
+from jibo_cloud.tools import fuzz_strategies as mutate
 from jibo_cloud.tools.fuzz import Fuzzer, FuzzReport, check_host_allowed, run_fuzz
 from jibo_cloud.tools.target import Target, ToolError
 from tests.support.server import RunningServer

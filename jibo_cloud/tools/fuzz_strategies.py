@@ -3,8 +3,9 @@ wrong types, huge and truncated frames, junk audio, bad tokens and malformed RES
 
 Valid turns come from two sources: this module's own robot-shaped turns (real field values,
 so the hub gets far into a transaction) and the protocol's own strategies
-(``tests.strategies.robot_turns``, moving to ``protocol.strategies``), imported at the point
-of use so an installed package without the test suite still fuzzes.
+(``robot_turns``, ``json_values``: ``protocol.strategies`` when present, else
+``tests.strategies``), imported at the point of use so an installed package without the test
+suite still fuzzes with its own turns.
 """
 
 from __future__ import annotations
@@ -67,16 +68,27 @@ class AuthCase:
     authorization: str | None
 
 
-def json_values() -> st.SearchStrategy[Any]:
+def _protocol_strategies() -> Any:
+    """The protocol's strategies: ``protocol.strategies`` once moved there, else the suite's."""
     try:
-        from tests.strategies import json_values as protocol_json_values
-    except ImportError:  # an installed package without the test suite
+        import protocol.strategies as found  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            import tests.strategies as found
+        except ImportError:  # an installed package without the test suite
+            return None
+    return found
+
+
+def json_values() -> st.SearchStrategy[Any]:
+    strategies = _protocol_strategies()
+    if strategies is None:
         return st.recursive(
             st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
             lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner),
             max_leaves=6,
         )
-    return protocol_json_values(6)
+    return strategies.json_values(6)  # type: ignore[no-any-return]
 
 
 def _own_listen_turn(mode: str, order: int) -> list[Frame]:
@@ -103,12 +115,12 @@ def listen_turns(draw: st.DrawFn) -> tuple[list[Frame], bool]:
     if draw(st.integers(0, 3)) > 0:
         mode = draw(st.sampled_from(("CLIENT_NLU", "CLIENT_ASR")))
         return _own_listen_turn(mode, draw(st.integers(1, 2))), True
-    try:
-        from protocol.codec import encode_frame
-        from tests.strategies import robot_turns
-    except ImportError:
+    strategies = _protocol_strategies()
+    if strategies is None:
         return _own_listen_turn("CLIENT_ASR", 1), True
-    turn = draw(robot_turns())
+    from protocol.codec import encode_frame
+
+    turn = draw(strategies.robot_turns())
     # The protocol's turns are valid frames, but not always a turn this hub can finish.
     return [encode_frame(m) for m in turn], False
 
