@@ -69,6 +69,9 @@ class NotificationHub:
 
     runtime: Runtime
     _connections: dict[str, set[_Connection]] = attrs.field(factory=dict)
+    #: Sessions per robot, counted from "recorded open" to "recorded closed" (what
+    #: is_connected reports; delivery uses _connections, which a dying socket leaves first).
+    _present: collections.Counter[str] = attrs.field(factory=collections.Counter)
     _queued: dict[str, collections.deque[str]] = attrs.field(factory=dict)
     _changed: trio.Event = attrs.field(factory=trio.Event)
 
@@ -86,7 +89,7 @@ class NotificationHub:
         return sum(len(c) for c in self._connections.values())
 
     def is_connected(self, robot_name: str) -> bool:
-        return bool(self._connections.get(robot_name))
+        return self._present[robot_name] > 0
 
     def accounts_connected(self) -> set[str]:
         return {c.account_id for conns in self._connections.values() for c in conns
@@ -120,21 +123,44 @@ class NotificationHub:
         if record is None:
             raise HandshakeRejected(401, REJECT_REASON)
         await sock.accept()
+        session_id = secrets.token_hex(12)
+        await self._record(storage.open_session(session_id, record.robot_name, "notification",
+                                                self.runtime.now_ms()))  # fmt: skip
+        self._present[record.robot_name] += 1
+        try:
+            await self._serve(sock, record.robot_name, record.account_id)
+        finally:
+            with trio.move_on_after(2, shield=True):  # bounded: the socket is already gone
+                await self._record(storage.close_session(session_id, self.runtime.now_ms()))
+            # After the bookkeeping, so a waiter on is_connected sees the session closed.
+            self._present[record.robot_name] -= 1
+            if self._present[record.robot_name] <= 0:
+                del self._present[record.robot_name]
+            self._signal()
+
+    @staticmethod
+    async def _record(write: Any) -> None:
+        """Session bookkeeping is best effort: a database hiccup must not drop the socket."""
+        try:
+            await write
+        except StorageUnavailable:
+            log.warning("notification session not recorded: storage unavailable")
+
+    async def _serve(self, sock: QuartSocket, robot_name: str, account_id: str | None) -> None:
         async with trio.open_nursery() as nursery:
-            conn = _Connection(sock, record.robot_name, record.account_id, nursery)
-            self._connections.setdefault(record.robot_name, set()).add(conn)
+            conn = _Connection(sock, robot_name, account_id, nursery)
+            self._connections.setdefault(robot_name, set()).add(conn)
             self._signal()
             try:
-                for frame in self._queued.pop(record.robot_name, ()):
+                for frame in self._queued.pop(robot_name, ()):
                     nursery.start_soon(conn.deliver, frame)
                 while True:
                     await sock.receive()  # PROTOCOL.md §3: nothing the robot sends needs an answer
             finally:
-                conns = self._connections.get(record.robot_name, set())
+                conns = self._connections.get(robot_name, set())
                 conns.discard(conn)
                 if not conns:
-                    self._connections.pop(record.robot_name, None)
-                self._signal()
+                    self._connections.pop(robot_name, None)
 
 
 # Other components (hub, skills, operators) reach a server's hub through its runtime. Runtime

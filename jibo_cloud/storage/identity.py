@@ -396,3 +396,14 @@ class IdentityQueries(QueryBase):
         await self._write(
             lambda tx: tx.execute("UPDATE sessions SET closed = ? WHERE id = ?", (now, session_id))
         )
+
+    async def sessions_of(self, robot_name: str) -> list[tuple[str, str, int, int | None]]:
+        """``(id, kind, opened, closed)`` of the robot's socket sessions, oldest first."""
+        rows = await self.db.run(
+            lambda tx: tx.execute(
+                "SELECT id, kind, opened, closed FROM sessions WHERE robot_name = ?"
+                " ORDER BY opened, id",
+                (robot_name,),
+            )
+        )
+        return [(r[0], r[1], int(r[2]), None if r[3] is None else int(r[3])) for r in rows]

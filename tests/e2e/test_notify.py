@@ -70,6 +70,9 @@ async def test_an_issued_token_opens_and_only_notifications_arrive(
         assert hub.accounts_connected() == {ACCOUNT_ID}
     with trio.fail_after(10):
         await hub.wait_connected(ROBOT_NAME, connected=False)
+    ((_, kind, opened, closed),) = await registered.runtime.storage.sessions_of(ROBOT_NAME)
+    assert kind == "notification"
+    assert closed >= opened
 
 
 async def test_queued_notifications_are_delivered_on_connect(registered: RunningServer) -> None:

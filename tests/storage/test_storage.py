@@ -169,3 +169,10 @@ async def test_skill_launch_history(storage: Storage) -> None:
     await storage.record_skill_launch("R2", {"skillID": "x"}, 7)
     launches = await storage.list_skill_launches("R1")
     assert [(r["skillID"], r["timestamp"]) for r in launches] == [("@be/clock", 5), ("@be/joke", 6)]
+
+
+async def test_sessions_open_and_close(storage: Storage) -> None:
+    await storage.open_session("s1", "R", "notification", 10)
+    assert await storage.sessions_of("R") == [("s1", "notification", 10, None)]
+    await storage.close_session("s1", 20)
+    assert await storage.sessions_of("R") == [("s1", "notification", 10, 20)]
