@@ -126,3 +126,41 @@ def test_scrubber_is_consistent_and_catches_values_inside_text() -> None:
     headers = scrub.headers([("Authorization", "Bearer eyJhbGciOi.eyJpZCI6.c2ln")])
     assert headers["Authorization"].startswith("Bearer scrubbed-secret-")
     assert json.dumps(out).count("Ottoline") == 0
+
+
+async def test_audio_is_kept_only_on_request(
+    provisioned: Provisioned, nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    import base64
+
+    from jibo_cloud.tools.audio import build_page, opus_head, opus_tags
+
+    voice = bytes(range(256)) * 4  # stands in for a household's voice
+    pages = [
+        (build_page(opus_head(), header_type=2, serial=3, sequence=0), 0.0),
+        (build_page(opus_tags(), serial=3, sequence=1), 0.0),
+        (build_page(voice, granule=960 * 25, serial=3, sequence=2), 0.5),
+    ]
+    token = (await run_boot(Target.parse(provisioned.server.http_url), provisioned.robot)).hub_token
+    for keep in (False, True):
+        out = tmp_path / f"keep-{keep}"
+        via_proxy, _ = await start_proxy(nursery, provisioned.server.http_url, out, keep_audio=keep)
+        with trio.fail_after(30):
+            await sim_hub.run_transaction(
+                via_proxy, "/v1/listen",
+                sim_hub.audio_script(pages, provisioned.robot, pace=False), token=token,
+                final_timeout=0.5,  # the flow is recorded when the socket closes; no answer needed
+            )  # fmt: skip
+            await trio.sleep(0.2)
+        (path,) = out.glob("*-neo-hub-listen.flow.json")
+        steps = json.loads(path.read_text())["steps"]
+        binary = [s["binary"] for s in steps if "binary" in s]
+        assert len(binary) == 3
+        text = path.read_text()
+        if keep:
+            assert base64.b64decode(binary[2]["base64"]) == pages[2][0]
+        else:
+            assert [b["length"] for b in binary] == [len(p) for p, _ in pages]
+            assert binary[0]["ogg"]["pages"][0]["is_opus_head"] is True
+            assert base64.b64encode(voice[:48]).decode() not in text
+            assert voice[:32].hex() not in text
