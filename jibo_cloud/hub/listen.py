@@ -14,6 +14,7 @@ skill failures and timeouts → ``TIMEOUT_SKILL``; an in-process skill that is n
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ import trio
 
 from jibo_cloud.errors import UpstreamError
 from jibo_cloud.hub.clients import call_remote_skill
+from jibo_cloud.hub.history import MemoryHistory
 from jibo_cloud.hub.session import (
     CALL_TIMEOUT_SECONDS,
     CLOSE_CLEANUP_SECONDS,
@@ -66,6 +68,8 @@ class ListenDriver:
     nursery: trio.Nursery
     http: httpx.AsyncClient | None
     asr: AsrSession | None = None
+    deadlines: dict[str, float] = attrs.field(factory=dict)
+    timer_scope: trio.CancelScope | None = None
 
     def now(self) -> int:
         return self.runtime.now_ms()
@@ -98,13 +102,16 @@ class ListenDriver:
                 frame["timings"] = dict(out.timings)
                 await self.hub.send_frame(frame)
             elif isinstance(out, StartTimer):
-                self.nursery.start_soon(self._timer, out.name, out.ms)
+                self._arm(out.name, out.ms)
             elif isinstance(out, CallParser):
                 self.nursery.start_soon(self._call_parser, out.request)
             elif isinstance(out, CallSkill):
                 self.nursery.start_soon(self._call_skill, out)
             elif isinstance(out, RecordLaunch | RecordSpeech):
-                self.nursery.start_soon(self._record, out)
+                if isinstance(self.runtime.history, MemoryHistory):
+                    await self._record(out)  # in memory: no I/O, no task needed
+                else:
+                    self.nursery.start_soon(self._record, out)
             elif isinstance(out, StartAsr):
                 await self._start_asr(out)
             elif isinstance(out, FeedAsr):
@@ -114,9 +121,32 @@ class ListenDriver:
             elif isinstance(out, StopAsr):
                 await self.stop_asr()
 
-    async def _timer(self, name: str, ms: int) -> None:
-        await trio.sleep(ms / 1000)
-        await self.apply(self.txn.timer_fired(name, now_ms=self.now()))
+    def _arm(self, name: str, ms: int) -> None:
+        """Start (or restart) the machine's timer ``name``.
+
+        All timers of a socket share one task that sleeps until the earliest deadline, so a
+        turn costs one task, not one per timer.
+        """
+        when = trio.current_time() + ms / 1000
+        self.deadlines[name] = when
+        if self.timer_scope is None:
+            self.timer_scope = trio.CancelScope(deadline=when)
+            self.nursery.start_soon(self._run_timers, self.timer_scope)
+        else:
+            self.timer_scope.deadline = min(self.timer_scope.deadline, when)
+
+    async def _run_timers(self, scope: trio.CancelScope) -> None:
+        while True:
+            with scope:
+                await trio.sleep_forever()
+            now = trio.current_time()
+            due = sorted((t, n) for n, t in self.deadlines.items() if t <= now)
+            for _, name in due:
+                del self.deadlines[name]
+                await self.apply(self.txn.timer_fired(name, now_ms=self.now()))
+            scope = self.timer_scope = trio.CancelScope(
+                deadline=min(self.deadlines.values(), default=math.inf)
+            )
 
     # ----------------------------------------------------------------- recogniser
 

@@ -180,6 +180,7 @@ async def serve_socket(
     """
     scope = trio.CancelScope(deadline=trio.current_time() + MAX_SOCKET_SECONDS)
     hub = HubSocket(sock=sock, config=config, scope=scope, now_ms=now_ms)
+    ended_here = False
     try:
         with scope:
             async with trio.open_nursery() as nursery:
@@ -201,13 +202,14 @@ async def serve_socket(
                     await _report_crash(hub)
                 # Frames are pumped until the deadline; a runner that returns early waits here.
                 await trio.sleep_forever()
+        ended_here = True
         if scope.cancelled_caught and not hub.end_reason:
             hub.end_reason = "3-minute socket cap" if math.isfinite(scope.deadline) else "ended"
     finally:
         log.info(
             "hub socket closing %s: %s (frames sent %d, dropped after final %d)",
             hub.close_code,
-            hub.end_reason or "robot closed or server cancelled",
+            hub.end_reason if ended_here else "robot closed first (or the server cancelled)",
             hub.frames_sent,
             hub.dropped_after_final,
         )
