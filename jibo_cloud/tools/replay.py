@@ -3,7 +3,8 @@
 Replies are checked in order across the whole socket (frame types, then JSON subsets), so a
 reply is not lost because it arrived after the robot's next frame. After each step that
 expects replies, replay waits for them (up to ``step_timeout``) before sending the next
-frame, like a robot waiting for SOS; after the last step it waits for a final frame (§4.5).
+frame, like a robot waiting for SOS; after the last step it waits (as long again) for a final
+frame (§4.5).
 Every mismatch is reported with a diff; the exit status is 1 when any flow fails.
 """
 
@@ -27,8 +28,6 @@ from jibo_cloud.tools.transcript import HUB, ROBOT, FrameRecord
 
 #: Per-step wait for the replies a step expects (§4.4: context 5 s, parser/skill 10 s each).
 STEP_TIMEOUT_SECONDS = 12.0
-#: After the last step, how long to wait for the final frame.
-FINAL_TIMEOUT_SECONDS = 12.0
 
 
 def subset_diff(expected: Any, actual: Any, path: str = "$") -> list[str]:
@@ -224,7 +223,7 @@ async def _run_steps(
                     return int(state["replies"]) >= count
 
                 await wait_until(enough, step_timeout)
-        await wait_until(lambda: bool(state["final"]), FINAL_TIMEOUT_SECONDS)
+        await wait_until(lambda: bool(state["final"]), step_timeout)
         nursery.cancel_scope.cancel()
 
 

@@ -100,3 +100,21 @@ def test_every_shared_flow_file_loads() -> None:
     for path in paths:
         flow = load_flow(path)
         assert flow.steps, path
+
+
+@pytest.mark.shared
+async def test_openjibo_flows_replay_with_diffs_not_errors(server: RunningServer) -> None:
+    """OpenJibo's flows expect OpenJibo's replies; replay must run them and say how they differ."""
+    folder = env.shared_fixtures("openjibo-flows")
+    paths = sorted(folder.rglob("*.flow.json"))
+    token = hub_token(server)
+    for path in paths:
+        with trio.fail_after(30):
+            result = await replay_flow(
+                Target.parse(server.http_url), load_flow(path), token=token, step_timeout=0.3
+            )
+        assert result.error is None, (path.name, result.error)
+        sent = [f for f in result.frames if f.sender == "robot"]
+        assert len(sent) == len(result.flow.steps), path.name
+        if not result.ok:
+            assert result.mismatches[0].startswith(("reply types differ:", "step ")), path.name
