@@ -1,0 +1,213 @@
+"""Spoken turns end to end: espeak-ng speech → robot-shaped Ogg/Opus pages → /v1/listen.
+
+The real server runs on an ephemeral port with the embedded recogniser, parser and built-in
+skills; the test talks to it as a robot does (LISTEN mode "", binary pages, CONTEXT between
+them). Timers here are the hub's real ones, set short in the LISTEN (sosTimeout,
+maxSpeechTimeout): the recogniser works in threads, which a virtual clock would skip past.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+from jibo_cloud.runtime import Runtime
+from jibo_cloud.speech.synth import espeak_available, noise, ogg_opus_pages, silence, spoken_pages
+from tests.support import hub_client as hc
+from tests.support.env import missing
+from tests.support.server import RunningServer, start_server
+
+pytestmark = pytest.mark.speech
+
+VOICE = "en-us+f2"
+
+
+@functools.cache
+def _pools() -> tuple[Any, Any]:
+    from jibo_cloud.speech.sphinx import DecoderPool, general_decoder, grammar_decoder
+
+    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2)
+
+
+@functools.cache
+def _speech(text: str) -> tuple[bytes, ...]:
+    return tuple(spoken_pages(text, voice=VOICE, speed=150))
+
+
+def say(text: str) -> list[bytes]:
+    if not espeak_available():
+        missing("espeak-ng is not installed (apt-get install espeak-ng)")
+    return list(_speech(text))
+
+
+def _shared_recogniser(runtime: Runtime) -> None:
+    from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
+
+    grammars, general = _pools()
+    runtime.recognizer = PocketsphinxRecognizer(grammars=grammars, general=general)
+
+
+@pytest.fixture
+async def speech_server(nursery: trio.Nursery, tmp_path: Path) -> AsyncIterator[RunningServer]:
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        missing("pocketsphinx is not installed")
+    running = await start_server(nursery, tmp_path / "data", runtime_hook=_shared_recogniser)
+    yield running
+    running.stop()
+
+
+async def spoken_turn(
+    server: RunningServer,
+    pages: Sequence[bytes],
+    *,
+    after: Sequence[dict[str, Any]] = (),
+    **listen: Any,
+) -> list[dict[str, Any]]:
+    """LISTEN(""), the first pages, CONTEXT, the other pages, then ``after``; until final."""
+    token = hc.hub_token(server.config)
+    with trio.fail_after(30):
+        async with hc.open_hub(server.port, token=token) as robot:
+            await robot.send(hc.listen("", **listen), *pages[:2], hc.context(), *pages[2:], *after)
+            return await robot.receive_until_final()
+
+
+def types(frames: Sequence[dict[str, Any]]) -> list[str]:
+    return [f["type"] for f in frames]
+
+
+def final_listen(frames: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return next(f for f in frames if f["type"] == "LISTEN")["data"]
+
+
+SPOKEN = [
+    ("what time is it", "askForTime", "cloud-clock", "It&apos;s "),
+    ("what is the date today", "askForDate", "cloud-clock", "Today is "),
+    ("tell me a joke", "tellJoke", "cloud-jokes", "<es cat='happy'>"),
+    ("hello jibo", "hello", "cloud-smalltalk", "Alex"),
+    ("how are you", "howAreYou", "cloud-smalltalk", "<speak>"),
+    ("who are you", "whoAreYou", "cloud-smalltalk", "Jibo"),
+    ("what can you do", "whatCanYouDo", "cloud-smalltalk", "what time it is"),
+    ("what's the weather like", "weather", "cloud-weather", "weather service"),
+    ("thank you", "thanks", "cloud-smalltalk", "<speak>"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent", "skill", "said"), SPOKEN, ids=[s[0] for s in SPOKEN])
+async def test_spoken_built_in_intents_are_answered_by_cloud_skills(
+    speech_server: RunningServer, text: str, intent: str, skill: str, said: str
+) -> None:
+    frames = await spoken_turn(speech_server, say(text))
+    assert types(frames) == ["SOS", "EOS", "LISTEN", "SKILL_ACTION"]
+    data = final_listen(frames)
+    assert data["asr"]["confidence"] > 0
+    assert data["nlu"]["intent"] == intent, data["asr"]["text"]
+    assert data["match"] == {"skillID": skill, "launch": True, "onRobot": False}
+    action = frames[-1]
+    assert action["final"] is True
+    assert action["data"]["skill"]["id"] == skill
+    esml = action["data"]["action"]["config"]["jcp"]["config"]["play"]["esml"]
+    assert esml.startswith("<speak>")
+    assert said in esml
+
+
+@pytest.mark.parametrize(("text", "intent"), [("turn it down", "volumeDown"), ("stop it", "stop")])
+async def test_spoken_global_commands_are_understood(
+    speech_server: RunningServer, text: str, intent: str
+) -> None:
+    frames = await spoken_turn(speech_server, say(text))
+    data = final_listen(frames)
+    assert data["nlu"]["intent"] == intent, data["asr"]["text"]
+    assert data["nlu"]["rules"] == ["globals/global_commands_launch"]
+
+
+async def test_spoken_yes_in_a_skill_prompt(speech_server: RunningServer) -> None:
+    rules = ("shared/yes_no", "globals/gui_nav", "globals/global_commands_launch")
+    frames = await spoken_turn(speech_server, say("yes please"), rules=rules, hotphrase=False)
+    data = final_listen(frames)
+    assert data["nlu"] == {"intent": "yes", "entities": {}, "rules": ["shared/yes_no"]}
+
+
+async def test_silence_is_sos_timeout(speech_server: RunningServer) -> None:
+    frames = await spoken_turn(speech_server, ogg_opus_pages(silence(2.0)), sos_timeout=1000)
+    assert "SOS" not in types(frames)
+    assert final_listen(frames)["asr"] == {"text": "", "confidence": 0, "annotation": "SOS_TIMEOUT"}
+
+
+async def test_a_long_utterance_is_max_speech_timeout(speech_server: RunningServer) -> None:
+    long_speech = ogg_opus_pages(silence(0.3) + noise(4.0, amplitude=4000, seed=3))
+    frames = await spoken_turn(speech_server, long_speech, max_speech_timeout=1500)
+    assert types(frames)[0] == "SOS"
+    assert final_listen(frames)["asr"]["annotation"] == "MAX_SPEECH_TIMEOUT"
+
+
+async def test_noise_is_garbage(speech_server: RunningServer) -> None:
+    pages = ogg_opus_pages(silence(0.5) + noise(1.5) + silence(1.2))
+    frames = await spoken_turn(speech_server, pages)
+    data = final_listen(frames)
+    assert data["asr"]["annotation"] == "GARBAGE"
+    assert data["nlu"] == {"intent": None, "rules": [], "entities": {}}
+    assert data["match"] is None
+
+
+async def _asr_error_with_a_healthy_neighbour(
+    server: RunningServer, broken: Callable[[list[bytes]], list[bytes]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    results: dict[str, list[dict[str, Any]]] = {}
+
+    async def run(name: str, pages: list[bytes]) -> None:
+        results[name] = await spoken_turn(server, pages)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run, "bad", broken(say("tell me a joke")))
+        nursery.start_soon(run, "good", say("tell me a joke"))
+    return results["bad"], results["good"]
+
+
+async def test_truncated_page_is_an_asr_error_and_other_sockets_are_unaffected(
+    speech_server: RunningServer,
+) -> None:
+    def truncate(pages: list[bytes]) -> list[bytes]:
+        return [*pages[:3], pages[3][: len(pages[3]) // 2], *pages[4:]]
+
+    bad, good = await _asr_error_with_a_healthy_neighbour(speech_server, truncate)
+    assert bad[-1]["type"] == "ERROR"
+    assert bad[-1]["data"]["code"] == "ASR"
+    assert "truncated Ogg page" in bad[-1]["data"]["message"]
+    assert types(good)[-1] == "SKILL_ACTION"
+
+
+async def test_corrupt_page_is_an_asr_error_and_other_sockets_are_unaffected(
+    speech_server: RunningServer,
+) -> None:
+    def corrupt(pages: list[bytes]) -> list[bytes]:
+        bad = bytearray(pages[3])
+        bad[-3] ^= 0x5A
+        return [*pages[:3], bytes(bad), *pages[4:]]
+
+    bad, good = await _asr_error_with_a_healthy_neighbour(speech_server, corrupt)
+    assert bad[-1]["type"] == "ERROR"
+    assert bad[-1]["data"]["code"] == "ASR"
+    assert "CRC" in bad[-1]["data"]["message"]
+    assert types(good)[-1] == "SKILL_ACTION"
+
+
+async def test_a_screen_tap_interrupts_audio(speech_server: RunningServer) -> None:
+    pages = say("tell me a joke")
+    tap = hc.client_nlu("askForTime", {"domain": "clock"}, rules=("launch",))
+    token = hc.hub_token(speech_server.config)
+    with trio.fail_after(30):
+        async with hc.open_hub(speech_server.port, token=token) as robot:
+            await robot.send(hc.listen(""), pages[0], pages[1], hc.context(), tap, *pages[2:])
+            frames = await robot.receive_until_final()
+    data = final_listen(frames)
+    assert data["asr"]["text"] == ""
+    assert data["nlu"]["intent"] == "askForTime"
+    assert data["match"]["skillID"] == "cloud-clock"
+    assert frames[-1]["type"] == "SKILL_ACTION"
