@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import trio
 from trio_websocket import ConnectionRejected
@@ -9,7 +11,7 @@ from trio_websocket import ConnectionRejected
 from jibo_cloud.services import NoRecognizer
 from tests.support import hub_client as hc
 from tests.support.robot import open_robot_socket
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
 
 
 async def test_client_nlu_turn_routes_to_an_on_robot_skill(server: RunningServer) -> None:
@@ -148,3 +150,14 @@ async def test_spoken_text_reaches_a_built_in_cloud_skill(server: RunningServer)
         while not (launches := await server.runtime.history.launches(hc.ROBOT)):  # noqa: ASYNC110
             await trio.sleep(0.01)
     assert [x["skillID"] for x in launches] == [listen_reply["data"]["match"]["skillID"]]
+
+
+async def test_graceful_shutdown_closes_idle_sockets_1001(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    server = await start_server(nursery, tmp_path / "data", grace_seconds=2.0)
+    token = hc.hub_token(server.config)
+    with trio.fail_after(10):
+        async with hc.open_hub(server.port, token=token) as robot:
+            server.stop()  # the upgrade was accepted; the socket is idle
+            assert await robot.wait_closed() == 1001
