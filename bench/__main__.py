@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 #: Benchmark modules; each issue adds its own.
-BENCH_MODULES: list[str] = ["bench.codec", "bench.hub", "bench.boot", "bench.sockets"]
+BENCH_MODULES: list[str] = [
+    "bench.codec",
+    "bench.hub",
+    "bench.boot",
+    "bench.sockets",
+    "bench.tools",
+]
 
 
 class Report:
