@@ -374,3 +374,12 @@ def test_messages_are_frozen() -> None:
     msg = decode_frame(frame(LISTEN))
     with pytest.raises(AttributeError):
         msg.ts = 2  # type: ignore[misc]
+
+
+def test_the_cattrs_converter_holds_the_hooks() -> None:
+    obj = json.loads(frame(LISTEN))
+    msg = protocol.converter.structure(obj, Listen)
+    assert msg == decode_frame(frame(LISTEN))
+    assert protocol.converter.unstructure(msg) == obj
+    with pytest.raises(LocalProtocolError, match="not a protocol class"):
+        from_json(obj, cls=dict)
