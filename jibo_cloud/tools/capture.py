@@ -181,6 +181,8 @@ class CaptureProxy:
         frames: list[FrameRecord] = []
         start = trio.current_time()
         kind = session_kind(host, path)
+        # The notification socket's path is the robot's token: never printed.
+        shown = "/<robot token>" if kind == "notification" else path
         first = await receive()  # websocket.connect
         if first["type"] != "websocket.connect":
             return
@@ -189,20 +191,22 @@ class CaptureProxy:
                 self.upstream, "hub", path, headers=forward, host_header=host or None
             ) as upstream:
                 await send({"type": "websocket.accept"})
-                self.on_event(f"socket {number} {path}: open")
+                self.on_event(f"socket {number} {shown}: open")
                 await _pump(upstream, receive, send, frames, start)
         except SocketRejected as rejected:
-            self.on_event(f"socket {number} {path}: upstream refused {rejected.status}")
+            self.on_event(f"socket {number} {shown}: upstream refused {rejected.status}")
             frames.append(
                 FrameRecord(0.0, HUB, "rejected", raw=rejected.body, code=rejected.status)
             )
             await _refuse(scope, send, rejected)
-        except ToolError as exc:
-            self.on_event(f"socket {number} {path}: {exc}")
+        except ToolError:  # its text names the path, which may be a token: not printed
+            self.on_event(f"socket {number} {shown}: upstream unreachable")
             await send({"type": "websocket.close", "code": 1011})
-        token = path.strip("/") if kind == "notification" else None
-        self._write_socket(number, host, path, kind, token, headers, frames)
-        self.on_event(f"socket {number} {path}: closed, {len(frames)} frames recorded")
+        finally:
+            # Also on shutdown (cancellation): a notification socket stays open all day.
+            token = path.strip("/") if kind == "notification" else None
+            self._write_socket(number, host, path, kind, token, headers, frames)
+            self.on_event(f"socket {number} {shown}: closed, {len(frames)} frames recorded")
 
     def _write_socket(
         self,

@@ -45,7 +45,10 @@ async def test_capture_records_a_robot_with_no_personal_values(
     provisioned: Provisioned, nursery: trio.Nursery, tmp_path: Path
 ) -> None:
     out = tmp_path / "capture"
-    via_proxy, proxy = await start_proxy(nursery, provisioned.server.http_url, out)
+    events: list[str] = []
+    via_proxy, proxy = await start_proxy(
+        nursery, provisioned.server.http_url, out, on_event=events.append
+    )
     robot = attrs.evolve(provisioned.robot, **HOUSEHOLD)  # type: ignore[arg-type]
     with trio.fail_after(30):
         boot = await run_boot(via_proxy, robot)
@@ -75,11 +78,16 @@ async def test_capture_records_a_robot_with_no_personal_values(
     ]  # fmt: skip
     leaked = [value for value in personal if value in text]
     assert leaked == []
+    assert any("socket 1 /<robot token>: open" in e for e in events)
+    printed = "\n".join(events)
+    assert [value for value in personal if value in printed] == []
 
     http = load_flow(out / "http.flow.json")
     labels = [s.label for s in http.steps]
     assert "POST / Notification_20150505.NewRobotToken" in labels
     assert "POST / Account_20151111.CreateHubToken" in labels
+    notify = load_flow(next(f for f in files if f.name.endswith("-notification.flow.json")))
+    assert notify.path.startswith("/scrubbed-secret-")  # the robot token, replaced
     listen = load_flow(next(f for f in files if f.name.endswith("-neo-hub-listen.flow.json")))
     assert [s.label for s in listen.steps] == ["LISTEN", "CLIENT_NLU", "CONTEXT"]
     recorded = [t for s in listen.steps for t in s.expected_types or []]
