@@ -9,6 +9,10 @@ final frame received.
 Reported per N (1, 10, 100): turns/s, p50 and p99 latency, and server CPU ms per turn. The
 client shares the machine, so on 2 cores the turns/s figure is a floor for the server alone.
 Set ``JIBO_BENCH_SECONDS`` to change the measuring window (default 8 s per N).
+
+Two baselines run the same robots against the bare stacks, to show where the time goes: a
+quart-trio websocket answering three static frames, and a raw ASGI app on hypercorn (no
+Quart) doing the same.
 """
 
 from __future__ import annotations
@@ -260,11 +264,56 @@ def _baseline_main(port: int) -> None:
     trio.run(hypercorn.trio.serve, app, config)
 
 
+def _raw_main(port: int) -> None:
+    """A raw ASGI websocket app on hypercorn (no Quart): hypercorn's own share."""
+    import hypercorn.config
+    import hypercorn.trio
+
+    replies = [
+        json.dumps({"type": "SOS", "msgID": "m1", "ts": 1, "data": None, "timings": {"total": -1}}),
+        json.dumps({"type": "EOS", "msgID": "m2", "ts": 1, "data": None, "timings": {"total": -1}}),
+        json.dumps(
+            {
+                "type": "LISTEN",
+                "msgID": "m3",
+                "ts": 1,
+                "final": True,
+                "data": {"asr": {"text": "", "confidence": 1}, "nlu": {}, "match": None},
+            }
+        ),
+    ]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await receive()
+        await send({"type": "websocket.accept"})
+        for reply in replies:
+            if (await receive())["type"] == "websocket.disconnect":
+                return
+            await send({"type": "websocket.send", "text": reply})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    config = hypercorn.config.Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    trio.run(hypercorn.trio.serve, app, config)
+
+
 def run_baseline(report: Any) -> None:
-    """The same robots against :func:`_baseline_main` (N=1 and N=10, CLIENT_NLU)."""
+    """The same robots against the bare stacks (N=1 and N=10, CLIENT_NLU)."""
+    for flag, name in (("--baseline", "quart-trio"), ("--raw", "raw ASGI hypercorn")):
+        _run_one_baseline(report, flag, name)
+
+
+def _run_one_baseline(report: Any, flag: str, name: str) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.hub", "--baseline", str(port)],
+        [sys.executable, "-m", "bench.hub", flag, str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -276,7 +325,7 @@ def run_baseline(report: Any) -> None:
             latencies, errors, elapsed = trio.run(_run_robots, port, "x", robots, "CLIENT_NLU")
             cpu = _cpu_seconds(proc.pid) - cpu0
             turns = len(latencies)
-            tag = f"baseline quart-trio N={robots}"
+            tag = f"baseline {name} N={robots}"
             report.add(f"{tag} turns/s", turns / elapsed, "turns/s", f"{len(errors)} errors")
             report.add(f"{tag} p50 latency", _pct(latencies, 0.5) * 1000, "ms")
             report.add(f"{tag} server CPU per turn", cpu * 1000 / max(turns, 1), "ms")
@@ -290,3 +339,5 @@ def run_baseline(report: Any) -> None:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--baseline"]:
     _baseline_main(int(sys.argv[2]))
+elif __name__ == "__main__" and sys.argv[1:2] == ["--raw"]:
+    _raw_main(int(sys.argv[2]))
