@@ -104,7 +104,7 @@ async def _robot(
     port: int, token: str, mode: str, stop_at: float, latencies: list[float], errors: list[str]
 ) -> None:
     n = 0
-    headers = [("Authorization", f"Bearer {token}")]
+    headers = [(b"Authorization", f"Bearer {token}".encode())]
     while trio.current_time() < stop_at:
         n += 1
         frames = _frames(mode, n)
