@@ -6,8 +6,9 @@ The I/O here: decode frames, run the machine's timers, load the robot's launch h
 from ``runtime.skill_settings`` when a settings store provides it; without one every
 settings rule fails, so a skill that asks "only if the owner enabled it" is not offered.
 
-The random pick uses ``random.Random(config.proactive_seed)`` when the config has such a seed
-(tests), else an unseeded generator.
+The random pick uses the ``rng`` argument when given (tests pass a seeded
+``random.Random``), else an unseeded generator. The pick itself is pure and seedable in
+:class:`protocol.proactive.ProactiveTransaction`.
 """
 
 from __future__ import annotations
@@ -45,10 +46,9 @@ async def run_proactive(
 ) -> None:
     """The transaction runner for one proactive socket (see :func:`serve_socket`)."""
     skills = runtime.skills if isinstance(runtime.skills, SkillTable) else SkillTable()
-    seed = getattr(runtime.config, "proactive_seed", None)
     txn = ProactiveTransaction(
         skills=skills,
-        rng=rng or random.Random(seed),
+        rng=rng or random.Random(),
         identity=identity,
         new_id=new_id,
     )

@@ -22,7 +22,7 @@ import httpx
 from quart import g, request
 from quart_trio import QuartTrio
 
-from jibo_cloud.hub.clients import new_client
+from jibo_cloud.hub.clients import RemoteHistory, RemoteParser, new_client
 from jibo_cloud.hub.listen import run_listen
 from jibo_cloud.hub.proactive import run_proactive
 from jibo_cloud.hub.session import HubSocket, serve_socket
@@ -50,9 +50,8 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
         if http is not None:
             await http.aclose()
         for service in (runtime.parser, runtime.history):
-            aclose = getattr(service, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            if isinstance(service, RemoteParser | RemoteHistory):  # only what the hub opened
+                await service.aclose()
 
     @app.before_request
     async def enter_trace() -> None:
