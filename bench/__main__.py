@@ -19,6 +19,7 @@ BENCH_MODULES: list[str] = [
     "bench.boot",
     "bench.sockets",
     "bench.tools",
+    "bench.speech",
 ]
 
 
