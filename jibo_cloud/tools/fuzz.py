@@ -8,8 +8,8 @@ shrinks it and the report shows the smallest reproducing input it found. A case 
 - an HTTP 5xx (REST or an upgrade), or a 4xx REST error not in AWS-JSON form (§2.1);
 - a socket closed without an ERROR frame before the final one (codes 1009 "too big" and 1001
   "going away" excepted), or any close with 1011 (a crash);
-- no ERROR (or 1009 close) within ``error_seconds`` after an invalid frame: malformed JSON, an
-  unknown type (§4.4), an oversized frame;
+- no ERROR, final frame or 1009 close within ``error_seconds`` after an invalid frame:
+  malformed JSON, an unknown type (§4.4), an oversized frame;
 - a complete, unmutated turn without a final frame within ``hang_seconds`` (§4.4: context
   5 s, parser and skill 10 s each);
 - a bad token accepted, or refused with anything but 401;
@@ -229,7 +229,9 @@ class Fuzzer:
             return "crash", f"socket closed with code {close}"
         if close is not None and not state["final"] and close != 1009:
             return "closed-without-error", f"socket closed (code {close}) with no ERROR frame"
-        if due == "error" and not (state["error"] or close == 1009):
+        # A final frame also answers: the turn may have ended while the invalid frame was in
+        # flight, and after final the hub drops further output (§4.5).
+        if due == "error" and not (state["error"] or state["final"] or close == 1009):
             return "hang", f"no ERROR within {self.error_seconds:g} s after an invalid frame"
         if due == "final" and not state["final"]:
             return "hang", f"no final frame within {self.hang_seconds:g} s for a complete turn"
