@@ -111,7 +111,7 @@ async def test_openjibo_flows_replay_with_diffs_not_errors(server: RunningServer
     for path in paths:
         with trio.fail_after(30):
             result = await replay_flow(
-                Target.parse(server.http_url), load_flow(path), token=token, step_timeout=0.3
+                Target.parse(server.http_url), load_flow(path), token=token, step_timeout=0.15
             )
         assert result.error is None, (path.name, result.error)
         sent = [f for f in result.frames if f.sender == "robot"]
