@@ -5,12 +5,12 @@
 - We send nothing unsolicited: a made-up greeting crashed the robot's notification manager.
   Keep-alive is protocol-level pings (hypercorn's ``websocket_ping_interval``), which every
   websocket stack understands; frames the robot sends are read and dropped.
-- :meth:`NotificationHub.notify` queues a notification for a robot and delivers it at once if
-  the robot is connected, else when it next connects (queues are bounded and in memory).
+- :meth:`NotificationHub.notify` delivers a notification at once if the robot is connected,
+  else queues it until it connects (queues are bounded and in memory).
 
-Memory: 10,000 robots each hold one of these all day, so a socket costs one task, one cancel
-scope and a small record; sending is done by short tasks started only when there is something
-to deliver.
+Memory: 10,000 robots each hold one of these all day, so a socket costs one task (the one
+hypercorn runs it in) and a small record; ``api-socket.*`` sockets are served as bare ASGI,
+below Quart (:meth:`NotificationHub.serve_asgi`); the caller of ``notify`` does the sending.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import json
 import logging
 import secrets
 import weakref
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -28,6 +29,7 @@ import trio
 
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.runtime import Runtime
+from jibo_cloud.storage.records import RobotToken
 from jibo_cloud.wsio import QuartSocket
 
 log = logging.getLogger(__name__)
@@ -50,17 +52,24 @@ def new_robot_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+SendText = Callable[[str], Awaitable[None]]
+ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
+ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 @attrs.define(eq=False)
 class _Connection:
-    sock: QuartSocket
+    send_text: SendText
     robot_name: str
     account_id: str | None
-    nursery: trio.Nursery
-    send_lock: trio.Lock = attrs.field(factory=trio.Lock)
+    #: Created on the first delivery: most sockets never carry one (memory, see module doc).
+    send_lock: trio.Lock | None = None
 
     async def deliver(self, frame: str) -> None:
+        if self.send_lock is None:
+            self.send_lock = trio.Lock()
         async with self.send_lock:
-            await self.sock.send(frame)
+            await self.send_text(frame)
 
 
 @attrs.define(eq=False)
@@ -95,47 +104,107 @@ class NotificationHub:
         return {c.account_id for conns in self._connections.values() for c in conns
                 if c.account_id}  # fmt: skip
 
-    def notify(self, robot_name: str, message: dict[str, Any]) -> bool:
-        """Send ``message`` (JSON) to the robot now, or queue it; True if it was sent now."""
+    async def notify(self, robot_name: str, message: dict[str, Any]) -> bool:
+        """Send ``message`` (JSON) to the robot's sockets, or queue it until the robot connects.
+
+        The caller's task does the sending (sockets keep no task of their own for it), so a
+        slow robot slows only its caller. Returns True if it was sent now.
+        """
         frame = json.dumps(message, separators=(",", ":"))
-        conns = self._connections.get(robot_name)
+        conns = list(self._connections.get(robot_name, ()))
         if not conns:
             queue = self._queued.setdefault(robot_name, collections.deque(maxlen=MAX_QUEUED))
             queue.append(frame)
             return False
         for conn in conns:
-            conn.nursery.start_soon(conn.deliver, frame)
+            await conn.deliver(frame)
         return True
 
-    async def handle(self, sock: QuartSocket) -> None:
-        """The ``token_handler`` of :class:`jibo_cloud.app.SocketRouter`.
+    async def check_token(self, path: str) -> RobotToken:
+        """The token record for ``/{token}``.
 
         Raises:
             HandshakeRejected: 401 for a token we did not issue (or one expired/revoked),
                 503 when storage is down (the robot retries in ~15 s).
         """
-        token = sock.path.lstrip("/")
-        storage = self.runtime.storage
+        token = path.lstrip("/")
         try:
-            record = await storage.find_robot_token(hash_token(token), self.runtime.now_ms())
+            record = await self.runtime.storage.find_robot_token(
+                hash_token(token), self.runtime.now_ms()
+            )
         except StorageUnavailable:
             raise HandshakeRejected(503, "Service Unavailable") from None
         if record is None:
             raise HandshakeRejected(401, REJECT_REASON)
+        return record  # type: ignore[no-any-return]
+
+    async def handle(self, sock: QuartSocket) -> None:
+        """The ``token_handler`` of :class:`jibo_cloud.app.SocketRouter` (hosts other than
+        ``api-socket.*``, e.g. a bare IP; ``api-socket.*`` is served by :meth:`serve_asgi`)."""
+        record = await self.check_token(sock.path)
         await sock.accept()
-        session_id = secrets.token_hex(12)
-        await self._record(storage.open_session(session_id, record.robot_name, "notification",
-                                                self.runtime.now_ms()))  # fmt: skip
-        self._present[record.robot_name] += 1
+
+        async def until_closed() -> None:
+            while True:
+                await sock.receive()  # PROTOCOL.md §3: nothing the robot sends needs an answer
+
+        await self._run(record, sock.send, until_closed)
+
+    async def serve_asgi(
+        self, scope: Mapping[str, Any], receive: ASGIReceive, send: ASGISend
+    ) -> None:
+        """The notification socket as a bare ASGI websocket, below Quart.
+
+        Every booted robot holds one all day; Quart's websocket machinery costs ~17 KiB per
+        socket on top of hypercorn's ~22 KiB, which puts 10,000 sockets over budget, so
+        :func:`jibo_cloud.rest.routes.register` routes ``api-socket.*`` here directly.
+        """
+        await receive()  # websocket.connect
         try:
-            await self._serve(sock, record.robot_name, record.account_id)
+            record = await self.check_token(str(scope.get("path", "/")))
+        except HandshakeRejected as rejected:
+            log.info("socket refused: %s %s", rejected.status, rejected.reason)
+            await _deny(scope, send, rejected)
+            return
+        await send({"type": "websocket.accept"})
+
+        async def send_text(frame: str | bytes) -> None:
+            await send({"type": "websocket.send", "text": frame})
+
+        async def until_closed() -> None:
+            while (await receive())["type"] != "websocket.disconnect":
+                pass  # PROTOCOL.md §3: nothing the robot sends needs an answer
+
+        await self._run(record, send_text, until_closed)
+
+    async def _run(
+        self, record: RobotToken, send_text: SendText, until_closed: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Hold one accepted socket until it closes: bookkeeping, presence, deliveries."""
+        storage = self.runtime.storage
+        robot_name = record.robot_name
+        session_id = secrets.token_hex(12)
+        await self._record(storage.open_session(session_id, robot_name, "notification",
+                                                self.runtime.now_ms()))  # fmt: skip
+        self._present[robot_name] += 1
+        conn = _Connection(send_text, robot_name, record.account_id)
+        try:
+            self._connections.setdefault(robot_name, set()).add(conn)
+            self._signal()
+            for frame in self._queued.pop(robot_name, ()):
+                await conn.deliver(frame)
+            await until_closed()
         finally:
+            conns = self._connections.get(robot_name, set())
+            conns.discard(conn)
+            if not conns:
+                self._connections.pop(robot_name, None)
             with trio.move_on_after(2, shield=True):  # bounded: the socket is already gone
                 await self._record(storage.close_session(session_id, self.runtime.now_ms()))
             # After the bookkeeping, so a waiter on is_connected sees the session closed.
-            self._present[record.robot_name] -= 1
-            if self._present[record.robot_name] <= 0:
-                del self._present[record.robot_name]
+            self._present[robot_name] -= 1
+            if self._present[robot_name] <= 0:
+                del self._present[robot_name]
             self._signal()
 
     @staticmethod
@@ -146,21 +215,18 @@ class NotificationHub:
         except StorageUnavailable:
             log.warning("notification session not recorded: storage unavailable")
 
-    async def _serve(self, sock: QuartSocket, robot_name: str, account_id: str | None) -> None:
-        async with trio.open_nursery() as nursery:
-            conn = _Connection(sock, robot_name, account_id, nursery)
-            self._connections.setdefault(robot_name, set()).add(conn)
-            self._signal()
-            try:
-                for frame in self._queued.pop(robot_name, ()):
-                    nursery.start_soon(conn.deliver, frame)
-                while True:
-                    await sock.receive()  # PROTOCOL.md §3: nothing the robot sends needs an answer
-            finally:
-                conns = self._connections.get(robot_name, set())
-                conns.discard(conn)
-                if not conns:
-                    self._connections.pop(robot_name, None)
+
+async def _deny(scope: Mapping[str, Any], send: ASGISend, rejected: HandshakeRejected) -> None:
+    """Refuse the upgrade with the HTTP status and plain-text reason (as app.py does)."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = rejected.reason.encode()
+    await send({
+        "type": "websocket.http.response.start", "status": rejected.status,
+        "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
+    })  # fmt: skip
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 # Other components (hub, skills, operators) reach a server's hub through its runtime. Runtime

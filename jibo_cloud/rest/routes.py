@@ -21,6 +21,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from jibo_cloud.app import NOTIFICATION_HOST_PREFIX
 from jibo_cloud.notify import open_hub
 from jibo_cloud.rest import uploads
 from jibo_cloud.rest.dispatch import HttpAnswer, HttpCall, dispatch, error_answer, max_body
@@ -52,12 +53,45 @@ def to_response(answer: HttpAnswer) -> Response:
     return Response(answer.body, status=answer.status, headers=dict(answer.headers))
 
 
+def is_notification_socket(scope: Mapping[str, Any]) -> bool:
+    """``api-socket.*`` and a single path segment: exactly what app.py's router sends to the
+    token handler for that host (any other ``api-socket.*`` path is its 404)."""
+    if scope.get("type") != "websocket":
+        return False
+    path = str(scope.get("path", ""))
+    if path.count("/") != 1 or len(path) < 2:
+        return False
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            return bytes(value).lower().startswith(NOTIFICATION_HOST_PREFIX.encode())
+    return False
+
+
+def _serve_notification_sockets_below_quart(app: QuartTrio, hub: Any) -> None:
+    """Route ``api-socket.*/{token}`` to :meth:`NotificationHub.serve_asgi` before Quart.
+
+    10,000 idle robots hold these all day; below Quart each costs ~22 KiB instead of ~40 KiB
+    (``bench/sockets.py``). Other hosts (a bare IP) still reach ``hub.handle`` through the
+    socket router in app.py. Quart documents wrapping ``app.asgi_app`` for middleware.
+    """
+    inner = app.asgi_app
+
+    async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
+        if is_notification_socket(scope):
+            await hub.serve_asgi(scope, receive, send)
+        else:
+            await inner(scope, receive, send)
+
+    app.asgi_app = asgi_app  # type: ignore[method-assign]
+
+
 def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
     table = load_models()
     hub = open_hub(runtime)
     handlers = {**all_handlers(), **notification_handlers(hub)}
     app.extensions[NOTIFICATIONS_EXTENSION] = hub
     sockets.token_handler = hub.handle
+    _serve_notification_sockets_below_quart(app, hub)
     trust = runtime.config.trust_forwarded
 
     @app.post("/")

@@ -65,7 +65,7 @@ async def test_an_issued_token_opens_and_only_notifications_arrive(
         with trio.fail_after(10):
             await hub.wait_connected(ROBOT_NAME)
             await ws.send_message("anything the robot says is ignored")
-            assert hub.notify(ROBOT_NAME, {"type": "remote", "n": 1})
+            assert await hub.notify(ROBOT_NAME, {"type": "remote", "n": 1})
             assert json.loads(await ws.get_message()) == {"type": "remote", "n": 1}
         assert hub.accounts_connected() == {ACCOUNT_ID}
     with trio.fail_after(10):
@@ -77,8 +77,8 @@ async def test_an_issued_token_opens_and_only_notifications_arrive(
 
 async def test_queued_notifications_are_delivered_on_connect(registered: RunningServer) -> None:
     hub = registered_hub(registered)
-    assert not hub.notify(ROBOT_NAME, {"queued": 1})
-    assert not hub.notify(ROBOT_NAME, {"queued": 2})
+    assert not await hub.notify(ROBOT_NAME, {"queued": 1})
+    assert not await hub.notify(ROBOT_NAME, {"queued": 2})
     token = await new_token(registered)
     async with open_robot_socket(registered.port, f"/{token}", host=HOST) as ws:
         with trio.fail_after(10):
@@ -103,3 +103,34 @@ def registered_hub(server: RunningServer) -> NotificationHub:
     hub = hub_for(server.runtime)
     assert hub is not None
     return hub
+
+
+async def test_the_refusal_carries_the_plain_text_reason(registered: RunningServer) -> None:
+    with trio.fail_after(10), pytest.raises(ConnectionRejected) as info:
+        async with open_robot_socket(registered.port, "/bogus", host=HOST):
+            pass
+    assert (info.value.status_code, info.value.body) == (401, b"Authorization is required")
+
+
+async def test_a_bare_host_reaches_the_same_socket_through_quart(
+    registered: RunningServer,
+) -> None:
+    """Robots pointed at an IP send that IP as Host: app.py's router takes the Quart path."""
+    token = await new_token(registered)
+    hub = registered_hub(registered)
+    with trio.fail_after(10), pytest.raises(ConnectionRejected) as info:
+        async with open_robot_socket(registered.port, "/bogus", host="127.0.0.1"):
+            pass
+    assert info.value.status_code == 401
+    async with open_robot_socket(registered.port, f"/{token}", host="127.0.0.1") as ws:
+        with trio.fail_after(10):
+            await hub.wait_connected(ROBOT_NAME)
+            assert await hub.notify(ROBOT_NAME, {"via": "quart"})
+            assert json.loads(await ws.get_message()) == {"via": "quart"}
+
+
+async def test_other_api_socket_paths_are_404(registered: RunningServer) -> None:
+    with trio.fail_after(10), pytest.raises(ConnectionRejected) as info:
+        async with open_robot_socket(registered.port, "/v1/listen", host=HOST):
+            pass
+    assert info.value.status_code == 404

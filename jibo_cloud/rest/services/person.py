@@ -27,7 +27,7 @@ async def _holidays(rt: Runtime, loop_id: str, now_ms: int) -> list[dict[str, An
     stored = [value for _, value in await st.list_documents("holiday", loop_id)]
     if stored:
         return sorted(stored, key=lambda h: (h.get("date") or "", h["id"]))
-    created = [
+    created: list[dict[str, Any]] = [
         {
             "id": holiday_id,
             "eventId": None,
@@ -43,7 +43,7 @@ async def _holidays(rt: Runtime, loop_id: str, now_ms: int) -> list[dict[str, An
         }
         for holiday_id, name, month_day in BUILTIN_HOLIDAYS
     ]
-    await st.put_documents("holiday", loop_id, [(h["id"], h) for h in created], now_ms)
+    await st.put_documents("holiday", loop_id, [(str(h["id"]), h) for h in created], now_ms)
     return created
 
 
