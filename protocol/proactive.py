@@ -317,6 +317,7 @@ class ProactiveTransaction:
     rejected: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     dropped_after_final: int = 0
     _skill_started_ms: int = 0
+    _history_ok: bool = True
 
     def receive(self, msg: RobotMessage, *, now_ms: int) -> list[ProactiveOutput]:
         """Feed TRIGGER or CONTEXT.
@@ -397,6 +398,8 @@ class ProactiveTransaction:
                     settings=settings,
                     now_ms=now_ms,
                 )
+                if verdict.ok and proactive.get("IHRules") and not self._history_ok:
+                    verdict = Verdict(ok=False, reasons=("history unavailable",))
                 if verdict.ok:
                     found.append(Candidate(skill, proactive))
                 else:
@@ -448,6 +451,7 @@ class ProactiveTransaction:
     def history_failed(self, detail: str, *, now_ms: int) -> list[ProactiveOutput]:
         """No history: rules that need it cannot be checked, so they fail (nothing offered
         that we cannot justify); context-only candidates still count."""
+        self._history_ok = False
         return self.history_loaded((), {}, now_ms=now_ms)
 
     def skill_replied(self, reply: Mapping[str, Any], *, now_ms: int) -> list[ProactiveOutput]:

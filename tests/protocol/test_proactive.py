@@ -182,3 +182,20 @@ def test_context_timeout() -> None:
     t.receive(from_json(hc.trigger()), now_ms=0)
     (send,) = _frames(t.timer_fired("context", now_ms=5000))
     assert send.message.data.code == "TIMEOUT_CONTEXT"
+
+
+def test_without_history_only_rules_free_of_history_can_win() -> None:
+    history_bound = manifest_from_json(
+        {
+            "id": "greet",
+            "onRobot": True,
+            "proactives": [{"IHRules": [{"query": "q", "matchRule": "LESS_THAN", "value": 1}]}],
+            "IHQueries": {"q": {"type": "Count", "queryRules": []}},
+        }
+    )
+    t = ProactiveTransaction(skills=SkillTable.of([history_bound]), rng=random.Random(0))
+    t.receive(from_json(hc.trigger("NEW_ARRIVAL")), now_ms=0)
+    t.receive(from_json(hc.context()), now_ms=0)
+    (send,) = _frames(t.history_failed("history service down", now_ms=0))
+    assert send.message.data.match is None
+    assert t.rejected == {"greet#0": ("history unavailable",)}
