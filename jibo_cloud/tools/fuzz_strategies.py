@@ -11,6 +11,7 @@ suite still fuzzes with its own turns.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 from typing import Any
 
@@ -69,15 +70,16 @@ class AuthCase:
 
 
 def _protocol_strategies() -> Any:
-    """The protocol's strategies: ``protocol.strategies`` once moved there, else the suite's."""
-    try:
-        import protocol.strategies as found  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+    """The protocol's strategies: ``protocol.strategies`` once moved there, else the suite's.
+
+    Imported by name, so the type checker does not pull the test suite into the package.
+    """
+    for name in ("protocol.strategies", "tests.strategies"):
         try:
-            import tests.strategies as found
-        except ImportError:  # an installed package without the test suite
-            return None
-    return found
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None  # an installed package without the test suite
 
 
 def json_values() -> st.SearchStrategy[Any]:
