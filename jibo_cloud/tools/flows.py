@@ -58,7 +58,9 @@ class FlowStep:
         if self.http is not None:
             headers = {str(k).lower(): v for k, v in (self.http.get("headers") or {}).items()}
             target = headers.get("x-amz-target", "")
-            return f"{self.http.get('method', 'POST')} {self.http.get('path', '/')} {target}"
+            return (
+                f"{self.http.get('method', 'POST')} {self.http.get('path', '/')} {target}".strip()
+            )
         if self.binary is not None:
             return f"binary {len(self.binary)} bytes"
         if isinstance(self.text, dict):

@@ -172,3 +172,30 @@ async def test_audio_is_kept_only_on_request(
             assert binary[0]["ogg"]["pages"][0]["is_opus_head"] is True
             assert base64.b64encode(voice[:48]).decode() not in text
             assert voice[:32].hex() not in text
+
+
+def test_scrubber_headers_and_patterns() -> None:
+    scrub = Scrubber(salt=b"fixed")
+    sigv4 = (
+        "AWS4-HMAC-SHA256 Credential=AKIDQUOKKA/20260415/us-east-1/loop/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=" + "ab" * 32
+    )
+    headers = scrub.headers(
+        [("Authorization", sigv4), ("Cookie", "session=s3cr3t"), ("X-Forwarded-For", "203.0.113.7")]
+    )
+    assert "AKIDQUOKKA" not in headers["Authorization"]
+    assert "ab" * 32 not in headers["Authorization"]
+    assert headers["Authorization"].endswith("Signature=" + "0" * 64)
+    assert "s3cr3t" not in headers["Cookie"]
+    assert headers["X-Forwarded-For"].startswith("192.0.2.")
+    text = scrub.text(
+        "BOJW-4242-7777-3131-0009 mail me@home.example mid-0e3b8a4c-3b68-11f1-985b-03ef91daa64d"
+    )
+    assert "BOJW-4242" not in text
+    assert "me@home.example" not in text
+    assert "03ef91daa64d" not in text
+    assert "0e3b8a4c-3b68-11f1-985b-" in text  # the time part of a UUIDv1 is kept
+    assert scrub.text("127.0.0.1 and 192.0.2.9") == "127.0.0.1 and 192.0.2.9"
+    same = scrub.scrub({"robot": "a1b2c3d4e5f6a7b8c9d0e1f2"})["robot"]
+    assert scrub.scrub({"id": "a1b2c3d4e5f6a7b8c9d0e1f2"})["id"] == same  # consistent fakes
+    assert scrub.scrub({"emotion": {"name": "NEUTRAL"}}) == {"emotion": {"name": "NEUTRAL"}}

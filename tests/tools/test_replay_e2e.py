@@ -118,3 +118,23 @@ async def test_openjibo_flows_replay_with_diffs_not_errors(server: RunningServer
         assert len(sent) == len(result.flow.steps), path.name
         if not result.ok:
             assert result.mismatches[0].startswith(("reply types differ:", "step ")), path.name
+
+
+async def test_http_flow_checks_status_and_body(server: RunningServer) -> None:
+    doc = {
+        "name": "rest checks",
+        "session": {"hostName": "api.jibo.com", "path": "/", "kind": "http"},
+        "steps": [
+            {"http": {"method": "GET", "path": "/healthcheck"}, "expectedStatus": 200},
+            {
+                "http": {"method": "POST", "path": "/", "body": {},
+                         "headers": {"X-Amz-Target": "Nope_20990101.Missing"}},
+                "expectedStatus": 400,
+                "expectedJsonSubset": {"__type": "UnknownOperationException"},
+            },
+            {"http": {"method": "GET", "path": "/"}, "expectedStatus": 200},
+        ],
+    }  # fmt: skip
+    with trio.fail_after(30):
+        result = await replay_flow(Target.parse(server.http_url), parse_flow(doc), token=None)
+    assert result.mismatches == ["step 2 (GET /): expected HTTP 200, got 204: "]
