@@ -108,8 +108,13 @@ class ListenDriver:
             elif isinstance(out, CallSkill):
                 self.nursery.start_soon(self._call_skill, out)
             elif isinstance(out, RecordLaunch | RecordSpeech):
-                if isinstance(self.runtime.history, MemoryHistory):
-                    await self._record(out)  # in memory: no I/O, no task needed
+                history = self.runtime.history
+                if isinstance(history, MemoryHistory):
+                    # In memory: no I/O, so no task, no time limit, nothing to shield.
+                    if isinstance(out, RecordLaunch):
+                        await history.skill_launched(out.record)
+                    else:
+                        await history.speech(out.record)
                 else:
                     self.nursery.start_soon(self._record, out)
             elif isinstance(out, StartAsr):
