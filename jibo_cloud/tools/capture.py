@@ -397,6 +397,9 @@ async def serve_capture(
 
     config = HypercornConfig()
     config.bind = [listen]
+    # On shutdown, open sockets (a notification socket stays open all day) get this long to
+    # finish; then they are cancelled and their flows written.
+    config.graceful_timeout = 1.0
     config.accesslog = None
     config.websocket_max_message_size = 16 * 1024 * 1024
     if certfile and keyfile:

@@ -199,3 +199,35 @@ def test_scrubber_headers_and_patterns() -> None:
     same = scrub.scrub({"robot": "a1b2c3d4e5f6a7b8c9d0e1f2"})["robot"]
     assert scrub.scrub({"id": "a1b2c3d4e5f6a7b8c9d0e1f2"})["id"] == same  # consistent fakes
     assert scrub.scrub({"emotion": {"name": "NEUTRAL"}}) == {"emotion": {"name": "NEUTRAL"}}
+
+
+async def test_open_socket_is_written_when_the_proxy_stops(
+    provisioned: Provisioned, tmp_path: Path
+) -> None:
+    import time
+
+    from jibo_cloud.tokens import issue_hub_token
+    from jibo_cloud.tools.target import bearer, open_socket
+
+    token, _ = issue_hub_token(
+        provisioned.server.config, account_id="a", friendly_id="R", access_key_id=None,
+        now_s=time.time(),
+    )  # fmt: skip
+    out = tmp_path / "stop"
+    proxy = CaptureProxy(Target.parse(provisioned.server.http_url), out)
+    stop = trio.Event()
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(
+                lambda task_status: serve_capture(
+                    proxy, "127.0.0.1:0", shutdown_trigger=stop.wait, task_status=task_status
+                )
+            )
+            via_proxy = Target.parse(binds[0], robot_hosts=True)
+            async with open_socket(via_proxy, "hub", "/v1/proactive", headers=bearer(token)) as ws:
+                await ws.send_message('{"type": "TRIGGER"}')
+                await trio.sleep(0.2)
+                stop.set()  # the robot has not closed its socket
+                await trio.sleep(1.5)
+    (path,) = out.glob("*-neo-hub-proactive.flow.json")
+    assert json.loads(path.read_text())["steps"][0]["text"] == {"type": "TRIGGER"}
