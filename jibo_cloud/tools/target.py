@@ -145,9 +145,10 @@ async def open_socket(
             except ConnectionRejected:
                 raise
             except (HandshakeError, ConnectionClosed, trio.BrokenResourceError) as exc:
-                # The server dropped the connection during the handshake.
+                # The server dropped the connection during the handshake. (The path is not
+                # named: on the notification socket it is the robot's token.)
                 raise ToolError(
-                    f"{target.base_url}{path}: handshake failed: {type(exc).__name__}"
+                    f"{target.base_url}: websocket handshake failed: {type(exc).__name__}"
                 ) from None
             try:
                 yield ws
