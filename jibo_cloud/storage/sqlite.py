@@ -59,10 +59,17 @@ class SqliteDatabase:
             raise StorageUnavailable(f"SQLite is busy: {exc}") from None
         try:
             result = fn(_SqliteTx(cur))
-        except BaseException:
-            cur.execute("ROLLBACK")
+            cur.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self._conn.in_transaction:
+                cur.execute("ROLLBACK")
+            if "locked" in str(exc) or "busy" in str(exc):  # another process held it too long
+                raise StorageUnavailable(f"SQLite is busy: {exc}") from None
             raise
-        cur.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
         return result
 
     async def run(self, fn: Callable[[_SqliteTx], T]) -> T:

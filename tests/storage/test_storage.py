@@ -176,3 +176,20 @@ async def test_sessions_open_and_close(storage: Storage) -> None:
     assert await storage.sessions_of("R") == [("s1", "notification", 10, None)]
     await storage.close_session("s1", 20)
     assert await storage.sessions_of("R") == [("s1", "notification", 10, 20)]
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(storage: Storage) -> None:
+    from jibo_cloud.storage.db import Tx
+
+    def half_then_fail(tx: Tx) -> None:
+        tx.execute(
+            "INSERT INTO documents (kind, scope, key, value, updated) VALUES (?, ?, ?, ?, ?)",
+            ("k", "s", "x", "1", 1),
+        )
+        raise ValueError("the caller changed its mind")
+
+    with pytest.raises(ValueError, match="changed its mind"):
+        await storage.db.run(half_then_fail)
+    assert await storage.get_document("k", "s", "x") is None
+    await storage.put_document("k", "s", "y", 2, now=2)  # the connection is still usable
+    assert await storage.get_document("k", "s", "y") == 2
