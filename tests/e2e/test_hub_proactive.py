@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import trio
 
+from tests.hub.peer import Peer, serve_peer
 from tests.support import hub_client as hc
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
 
 
 async def test_new_arrival_offers_the_greeting_once(server: RunningServer) -> None:
@@ -56,3 +60,50 @@ async def test_listen_messages_are_refused_on_the_proactive_socket(server: Runni
             (error,) = await robot.receive_until_final()
     assert error["type"] == "ERROR"
     assert error["data"]["message"] == "can't handle LISTEN in state WAIT_INPUT"
+
+
+async def test_cloud_proactive_skill_is_launched_and_its_reply_forwarded(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    action = {"type": "SKILL_ACTION", "msgID": "m", "ts": 1, "data": {"action": {"type": "JCP"}}}
+    peer = Peer(routes={"/skill": (200, action)})
+    await nursery.start(serve_peer, peer)
+    skills = tmp_path / "skills"
+    skills.mkdir()
+    manifest = {
+        "id": "cloud-proactive",
+        "intents": [],
+        "proactives": [
+            {
+                "memo": "test offer",
+                "contextRules": [
+                    {"field": "TRIGGER_SOURCE", "matchRule": "EXACT", "value": "TEST_SOURCE"}
+                ],
+            }
+        ],
+    }
+    (skills / "cloud.json").write_text(json.dumps(manifest))
+    listing = {"skills": [{"baseURL": f"{peer.url}/skill", "configPath": "cloud.json"}]}
+    (skills / "skills.json").write_text(json.dumps(listing))
+    server = await start_server(nursery, tmp_path / "data", skills_dir=skills)
+    frames = await hc.one_turn(
+        server.port,
+        hc.hub_token(server.config),
+        hc.trigger("TEST_SOURCE", looper="u9"),
+        hc.context(),
+        path="/v1/proactive",
+    )
+    assert [(f["type"], f["final"]) for f in frames] == [
+        ("PROACTIVE", False),
+        ("SKILL_ACTION", True),
+    ]
+    assert frames[0]["data"]["match"]["skillID"] == "cloud-proactive"
+    assert frames[0]["data"]["match"]["onRobot"] is False
+    assert frames[1]["data"] == action["data"]
+    assert set(frames[1]["timings"]) == {"total", "skill"}
+    (sent,) = peer.seen("/skill")
+    assert sent["json"]["type"] == "PROACTIVE_LAUNCH"
+    assert sent["json"]["data"]["skill"] == {"id": "cloud-proactive"}
+    assert sent["json"]["data"]["runtime"]["perception"]["speaker"] == "u9"
+    assert sent["json"]["data"]["result"] == {"memo": "test offer"}
+    server.stop()

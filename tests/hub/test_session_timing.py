@@ -155,6 +155,8 @@ async def test_a_crash_becomes_an_error_for_that_robot_only(
     fine = await good.robot_receive_until_final()
     assert crashed[-1]["type"] == "ERROR"
     assert crashed[-1]["data"]["code"] == "GENERAL"
+    assert crashed[-1]["final"] is True
+    assert "total" in crashed[-1]["timings"]  # the writer adds timings.total when missing
     assert fine[-1]["type"] == "LISTEN"
     assert fine[-1]["data"]["match"] is None
 
