@@ -158,7 +158,7 @@ async def spoken_turn(port: int, token: str, pages: list[bytes], n: int, paced: 
     import json
 
     listen, context = _frames(n)
-    headers = [("Authorization", f"Bearer {token}")]
+    headers = [(b"Authorization", f"Bearer {token}".encode())]
     seen: dict[str, float] = {}
     async with open_websocket(
         "127.0.0.1", port, "/v1/listen", use_ssl=False, extra_headers=headers

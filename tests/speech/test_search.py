@@ -1,0 +1,47 @@
+"""The per-turn recogniser grammar is built from the LISTEN rules and hints."""
+
+from __future__ import annotations
+
+from jibo_cloud.nlu.grammar import RULES
+from jibo_cloud.nlu.template import template_words
+from jibo_cloud.speech.search import DEFAULT_RULES, build_jsgf, effective_rules
+
+
+def known(word: str) -> bool:
+    return not word[0].isdigit()
+
+
+def test_rules_and_yes_no_hint_select_phrases() -> None:
+    assert effective_rules(["shared/yes_no", "nope/unknown"], []) == ("shared/yes_no",)
+    assert effective_rules([], ["$YESNO"]) == ("shared/yes_no",)
+    assert effective_rules(["no/such"], []) == DEFAULT_RULES
+    jsgf = build_jsgf([], ["$YESNO"], known)
+    assert jsgf is not None
+    assert jsgf.startswith("#JSGF V1.0;\ngrammar turn;\npublic <turn> =")
+    assert "yes" in jsgf
+    assert "what time" not in jsgf
+
+
+def test_word_hints_fill_free_slots_and_unknown_words_are_left_out() -> None:
+    jsgf = build_jsgf(
+        ["word-of-the-day/puzzle"], ["aglet", "hovel", "zzyzx"], lambda w: w != "zzyzx"
+    )
+    assert jsgf is not None
+    assert "<slot_free> = ( aglet | hovel );" in jsgf
+    assert "zzyzx" not in jsgf
+    assert build_jsgf(["word-of-the-day/puzzle"], [], known) is not None  # yes/no remain
+
+
+def test_digits_are_not_offered_to_the_recogniser() -> None:
+    jsgf = build_jsgf(["settings/volume_control"], [], known)
+    assert jsgf is not None
+    assert "<slot_volume> = ( zero | one |" in jsgf
+    assert " 7 " not in jsgf
+
+
+def test_every_grammar_word_is_in_the_recogniser_dictionary() -> None:
+    from jibo_cloud.speech.sphinx import grammar_decoder  # pocketsphinx: a declared dependency
+
+    decoder = grammar_decoder()
+    words = template_words(t for phrases in RULES.values() for p in phrases for t in p.templates)
+    assert sorted(w for w in words if decoder.lookup_word(w) is None) == []
