@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import trio
 from trio_websocket import ConnectionRejected
 
+from jibo_cloud.logs import current_trace
 from jibo_cloud.services import NoRecognizer
 from tests.support import hub_client as hc
 from tests.support.robot import open_robot_socket
@@ -161,3 +163,65 @@ async def test_graceful_shutdown_closes_idle_sockets_1001(
         async with hc.open_hub(server.port, token=token) as robot:
             server.stop()  # the upgrade was accepted; the socket is idle
             assert await robot.wait_closed() == 1001
+
+
+async def test_expired_and_unsigned_tokens_are_refused(server: RunningServer) -> None:
+    import base64
+    import json as _json
+    import time as _time
+
+    from jibo_cloud.tokens import issue_hub_token
+
+    expired, _ = issue_hub_token(
+        server.config,
+        account_id="a",
+        friendly_id="r",
+        access_key_id=None,
+        now_s=_time.time() - 3600,
+        ttl_s=60,
+    )
+
+    def b64(obj: object) -> str:
+        return base64.urlsafe_b64encode(_json.dumps(obj).encode()).decode().rstrip("=")
+
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64({'id': 'a'})}."
+    for token, reason in (
+        (expired, b"TokenExpiredError: jwt expired"),
+        (unsigned, b"JsonWebTokenError: invalid algorithm"),
+    ):
+        with trio.fail_after(10), pytest.raises(ConnectionRejected) as info:
+            async with open_robot_socket(
+                server.port, "/v1/listen", headers=[("Authorization", f"Bearer {token}")]
+            ):
+                pass
+        assert (info.value.status_code, info.value.body) == (401, reason)
+
+
+async def test_socket_log_lines_carry_the_trace_headers(server: RunningServer) -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            trace = current_trace()
+            seen.append((trace.trans_id, trace.robot_id, record.getMessage()))
+
+    handler = Capture(level=logging.INFO)
+    logger = logging.getLogger("jibo_cloud.hub.session")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        token = hc.hub_token(server.config)
+        with trio.fail_after(10):
+            async with hc.open_hub(
+                server.port, token=token, headers=[("x-jibo-robotid", "Robot-Log")]
+            ) as robot:
+                await robot.send(hc.listen("SHOUTING"))
+                await robot.receive_until_final()
+            while not seen:  # noqa: ASYNC110 - the server logs when it notices the close
+                await trio.sleep(0.01)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert seen[0][:2] == ("tid-test", "Robot-Log")
+    assert "hub socket closing" in seen[0][2]
