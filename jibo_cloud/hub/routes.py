@@ -22,13 +22,13 @@ import httpx
 from quart import g, request
 from quart_trio import QuartTrio
 
+from jibo_cloud.hub.auth import TokenCache
 from jibo_cloud.hub.clients import RemoteHistory, RemoteParser, new_client
 from jibo_cloud.hub.listen import run_listen
 from jibo_cloud.hub.proactive import run_proactive
 from jibo_cloud.hub.session import HubSocket, serve_socket
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.tokens import authenticate_socket
 from jibo_cloud.wsio import QuartSocket
 from protocol.listen import Identity
 
@@ -39,6 +39,7 @@ PROACTIVE_PATHS = ("/v1/proactive", "/proactive")
 def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
     """Add the hub's socket handlers to ``sockets`` and its lifecycle hooks to ``app``."""
     clients: dict[str, httpx.AsyncClient] = {}
+    tokens = TokenCache()
 
     @app.before_serving
     async def open_clients() -> None:
@@ -76,7 +77,7 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
         runner: Callable[[Runtime, HubSocket, Identity, httpx.AsyncClient | None], Awaitable[None]],
     ) -> Callable[[QuartSocket], Awaitable[None]]:
         async def handle(sock: QuartSocket) -> None:
-            token = authenticate_socket(runtime.config, sock.headers, now_s=runtime.now_ms() / 1000)
+            token = tokens.authenticate(runtime.config, sock.headers, now_s=runtime.now_ms() / 1000)
             trace = TraceContext.from_headers(
                 sock.headers, sock.peer, trust_forwarded=runtime.config.trust_forwarded
             )
