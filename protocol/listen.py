@@ -24,7 +24,6 @@ from typing import Any
 import attrs
 
 from protocol.envelope import (
-    FAKE_ASR,
     MODE_CLIENT_ASR,
     MODE_CLIENT_NLU,
     MODE_SERVER_ASR,
@@ -305,8 +304,8 @@ class ListenTransaction:
         if mode != MODE_SERVER_ASR:
             return out + self._error_out(f"Invalid value for mode '{mode}'", None, now_ms)
         self.state = S.ASR
+        # [orig] ``asr: "FAKE"`` (or no asr block): the defaults below, same flow.
         cfg = msg.data.asr if isinstance(msg.data.asr, AsrConfig) else AsrConfig()
-        fake = msg.data.asr == FAKE_ASR
         out += [
             StartAsr(
                 encoding=cfg.encoding or "OGG_OPUS",
@@ -318,8 +317,6 @@ class ListenTransaction:
             StartTimer(TIMER_SOS, cfg.sos_timeout or DEFAULT_SOS_TIMEOUT_MS),
             StartTimer(TIMER_ASR, ASR_TIMEOUT_MS),
         ]
-        if fake:  # [orig] asr "FAKE": no recogniser settings, same flow
-            pass
         return out
 
     def _on_context(self, msg: Context, now_ms: int) -> list[Output]:
