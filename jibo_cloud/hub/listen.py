@@ -285,5 +285,6 @@ async def run_listen(
         try:
             await driver.pump()
         finally:
-            with trio.move_on_after(CLOSE_CLEANUP_SECONDS, shield=True):
-                await driver.stop_asr()
+            if driver.asr is not None:  # only spoken turns hold a recogniser
+                with trio.move_on_after(CLOSE_CLEANUP_SECONDS, shield=True):
+                    await driver.stop_asr()
