@@ -207,11 +207,26 @@ GARBAGE_NLU = NluResult(intent=None, entities={}, rules=())
 
 @attrs.frozen
 class Identity:
-    """Who the socket belongs to, from the token (§4.1). None fields are not checked."""
+    """Who the socket belongs to (§4.1).
+
+    ``account_id``/``robot_id`` come from a verified token and are checked against CONTEXT;
+    None means "not known from a token" and is not checked. With auth disabled the socket's
+    ids fall back to CONTEXT's, then to the ``anonymous_*`` defaults.
+    """
 
     account_id: str | None = None
     robot_id: str | None = None
     remote_address: str = ""
+    anonymous_account_id: str | None = None
+    anonymous_robot_id: str | None = None
+
+    def account(self, context: ContextData | None) -> str | None:
+        ctx = context.account_id if context is not None else None
+        return self.account_id or ctx or self.anonymous_account_id
+
+    def robot(self, context: ContextData | None) -> str | None:
+        ctx = context.robot_id if context is not None else None
+        return self.robot_id or ctx or self.anonymous_robot_id
 
 
 def _timeout_text(ms: int, what: str) -> str:
@@ -544,8 +559,8 @@ class ListenTransaction:
         assert ctx is not None
         assert self.listen is not None
         return {
-            "accountID": self.identity.account_id or ctx.account_id,
-            "robotID": self.identity.robot_id or ctx.robot_id,
+            "accountID": self.identity.account(ctx),
+            "robotID": self.identity.robot(ctx),
             "lang": self.listen.data.lang or "en-US",
             "release": ctx.release,
             "remoteAddress": self.identity.remote_address,
@@ -685,9 +700,8 @@ class ListenTransaction:
 
     def _speech_record(self, now_ms: int) -> dict[str, Any]:
         record: dict[str, Any] = {
-            "robotID": self.identity.robot_id or (self.context.robot_id if self.context else None),
-            "accountID": self.identity.account_id
-            or (self.context.account_id if self.context else None),
+            "robotID": self.identity.robot(self.context),
+            "accountID": self.identity.account(self.context),
             "transID": self.trans_id,
             "timestamp": now_ms,
             "audioFileURL": None,

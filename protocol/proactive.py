@@ -474,12 +474,12 @@ class ProactiveTransaction:
 
     def _robot_id(self) -> str:
         ctx = self.context
-        return self.identity.robot_id or (ctx.robot_id if ctx else None) or "unknown"
+        return self.identity.robot(ctx) or "unknown"
 
     def _general(self) -> dict[str, Any]:
         ctx = self.context
         return {
-            "accountID": self.identity.account_id or (ctx.account_id if ctx else None),
+            "accountID": self.identity.account(ctx),
             "robotID": self._robot_id(),
             "lang": "en-US",
             "release": ctx.release if ctx else None,

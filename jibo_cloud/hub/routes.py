@@ -85,6 +85,8 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
                 account_id=token.account_id if token.authenticated else None,
                 robot_id=token.robot_id if token.authenticated else None,
                 remote_address=trace.client,
+                anonymous_account_id=None if token.authenticated else token.account_id,
+                anonymous_robot_id=None if token.authenticated else token.robot_id,
             )
             with trace_scope(trace):
                 await sock.accept()

@@ -225,3 +225,23 @@ async def test_socket_log_lines_carry_the_trace_headers(server: RunningServer) -
         logger.setLevel(old_level)
     assert seen[0][:2] == ("tid-test", "Robot-Log")
     assert "hub socket closing" in seen[0][2]
+
+
+async def test_dev_switch_accepts_sockets_without_tokens(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    server = await start_server(nursery, tmp_path / "data", disable_auth=True)
+    seen: list[dict[str, object]] = []
+
+    async def skill(request: dict[str, object]) -> dict[str, object]:
+        seen.append(request)
+        return {"type": "SKILL_ACTION", "data": {"action": {}}}
+
+    server.runtime.skill_handlers["cloud-jokes"] = skill
+    with trio.fail_after(10):
+        async with hc.open_hub(server.port) as robot:  # no Authorization header at all
+            await robot.send(hc.listen("CLIENT_ASR"), hc.context(), hc.client_asr("tell me a joke"))
+            frames = await robot.receive_until_final()
+    assert frames[-1]["type"] == "SKILL_ACTION"
+    general = seen[0]["data"]["general"]  # type: ignore[index]
+    assert (general["accountID"], general["robotID"]) == ("anonymous-account", "anonymous-robot")
