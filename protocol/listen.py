@@ -600,7 +600,8 @@ class ListenTransaction:
         forwarded = {**dict(reply), "data": fixed}
         self.match = SkillMatch(skill_id=target, launch=True, on_robot=on_robot)
         if on_robot:
-            return self._finish([Forward(reply=forwarded, final=True, timings=timings)], now_ms)
+            forward = Forward(reply=forwarded, final=True, timings=timings)
+            return self._finish([self._record_launch(None), forward], now_ms)
         if skill is None:
             return self._error_out(f"Skill not found: {target}", ErrorCode.SKILL_NOT_FOUND, now_ms)
         nlu, asr = data.get("nlu"), data.get("asr")

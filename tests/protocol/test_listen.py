@@ -204,8 +204,11 @@ def test_one_redirect_to_a_cloud_skill_is_followed_a_second_is_an_error() -> Non
 def test_redirect_to_an_on_robot_skill_is_final() -> None:
     t = txn()
     _to_skill(t)
-    (fwd,) = frames_of(t.skill_replied(_redirect("@be/clock", False), now_ms=0))
+    out = t.skill_replied(_redirect("@be/clock", False), now_ms=0)
+    (fwd,) = frames_of(out)
     assert fwd.final is True
+    (launch,) = [o for o in out if isinstance(o, RecordLaunch)]
+    assert launch.record["skillID"] == "@be/clock"
     assert fwd.reply["data"]["match"]["onRobot"] is True  # the manifest knows better
 
 
