@@ -175,7 +175,7 @@ def run(report: Any) -> None:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         try:
             trio.run(_wait_ready, port)
