@@ -94,7 +94,7 @@ class ContentQueries(QueryBase):
 
     async def list_updates(self, subsystem: str | None = None) -> list[UpdateRecord]:
         where, params = ("WHERE subsystem = ?", (subsystem,)) if subsystem else ("", ())
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_UPDATE} FROM updates {where} ORDER BY created, id", params
             )
@@ -102,7 +102,7 @@ class ContentQueries(QueryBase):
         return [_update(r) for r in rows]
 
     async def get_update(self, update_id: str) -> UpdateRecord | None:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(f"SELECT {_UPDATE} FROM updates WHERE id = ?", (update_id,))
         )
         return _update(rows[0]) if rows else None
@@ -133,7 +133,7 @@ class ContentQueries(QueryBase):
     async def get_media(self, paths: Sequence[str]) -> list[Media]:
         if not paths:
             return []
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_MEDIA} FROM media WHERE path IN ({_marks(len(paths))})"
                 " ORDER BY created, path",
@@ -156,7 +156,7 @@ class ContentQueries(QueryBase):
         if before is not None:
             sql += " AND created < ?"
             params.append(before)
-        rows = await self.db.run(lambda tx: tx.execute(sql + " ORDER BY created, path", params))
+        rows = await self.db.read(lambda tx: tx.execute(sql + " ORDER BY created, path", params))
         return [_media(r) for r in rows]
 
     async def mark_media_deleted(self, paths: Sequence[str]) -> None:
@@ -180,7 +180,7 @@ class ContentQueries(QueryBase):
         )  # fmt: skip
 
     async def get_upload(self, upload_id: str) -> Upload | None:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(f"SELECT {_UPLOAD} FROM uploads WHERE id = ?", (upload_id,))
         )
         return _upload(rows[0]) if rows else None
@@ -218,13 +218,13 @@ class ContentQueries(QueryBase):
         )
 
     async def get_backup(self, backup_id: str) -> Backup | None:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(f"SELECT {_BACKUP} FROM backups WHERE id = ?", (backup_id,))
         )
         return _backup(rows[0]) if rows else None
 
     async def list_backups(self, loop_id: str) -> list[Backup]:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_BACKUP} FROM backups WHERE loop_id = ? AND blob_key IS NOT NULL"
                 " ORDER BY created, id",
@@ -247,13 +247,13 @@ class ContentQueries(QueryBase):
         )  # fmt: skip
 
     async def get_key_request(self, request_id: str) -> KeyRequest | None:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(f"SELECT {_KEYREQ} FROM key_requests WHERE id = ?", (request_id,))
         )
         return _keyreq(rows[0]) if rows else None
 
     async def list_key_requests(self, loop_id: str, kind: str) -> list[KeyRequest]:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_KEYREQ} FROM key_requests WHERE loop_id = ? AND kind = ?"
                 " ORDER BY created, id",
@@ -291,7 +291,7 @@ class ContentQueries(QueryBase):
         await self._write(fn)
 
     async def get_document(self, kind: str, scope: str, key: str) -> Any | None:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 "SELECT value FROM documents WHERE kind = ? AND scope = ? AND key = ?",
                 (kind, scope, key),
@@ -300,7 +300,7 @@ class ContentQueries(QueryBase):
         return json.loads(rows[0][0]) if rows else None
 
     async def list_documents(self, kind: str, scope: str) -> list[tuple[str, Any]]:
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 "SELECT key, value FROM documents WHERE kind = ? AND scope = ? ORDER BY key",
                 (kind, scope),
@@ -329,7 +329,7 @@ class ContentQueries(QueryBase):
 
     async def list_skill_launches(self, robot_id: str) -> list[dict[str, Any]]:
         """Launches of one robot, oldest first, each with ``timestamp`` (epoch ms)."""
-        rows = await self.db.run(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 "SELECT record, created FROM skill_launches WHERE robot_id = ? ORDER BY seq",
                 (robot_id,),

@@ -2,8 +2,9 @@
 
 A backend is a :class:`Database`: ``await db.run(fn)`` runs ``fn(tx)`` in a worker thread,
 inside one transaction that commits before ``run`` returns (so a write acknowledged to the
-robot is durable) and rolls back if ``fn`` raises. SQL is written with ``?`` placeholders;
-the PostgreSQL backend rewrites them to ``%s``.
+robot is durable) and rolls back if ``fn`` raises. ``await db.read(fn)`` is the same for
+read-only work; SQLite runs those on separate reader connections, beside the one writer.
+SQL is written with ``?`` placeholders; the PostgreSQL backend rewrites them to ``%s``.
 
 Why threads: both drivers are blocking. Trio stays responsive because every call goes through
 ``trio.to_thread.run_sync`` behind a :class:`trio.CapacityLimiter` sized to the connections.
@@ -39,6 +40,14 @@ class Database(Protocol):
 
     async def run(self, fn: Callable[[Tx], T]) -> T:
         """Run ``fn`` in one committed transaction.
+
+        Raises:
+            StorageUnavailable: the database cannot be reached now (retryable).
+        """
+        ...
+
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        """Run a read-only ``fn`` (a consistent snapshot); may run beside writes.
 
         Raises:
             StorageUnavailable: the database cannot be reached now (retryable).

@@ -4,8 +4,11 @@ Durability: ``journal_mode=WAL`` with ``synchronous=FULL`` fsyncs the WAL on eve
 and :meth:`SqliteDatabase.run` commits before it returns, so a write the robot got a 200 for
 survives a kill -9 (and a power cut, as far as the disk honours fsync).
 
-One connection, one writer at a time (``CapacityLimiter(1)``): SQLite serialises writers
-anyway, and a single connection avoids ``database is locked`` between our own threads.
+One writer connection, one write at a time (``CapacityLimiter(1)``): SQLite serialises
+writers anyway, and a single writer avoids ``database is locked`` between our own threads.
+Reads (:meth:`SqliteDatabase.read`) use a few ``query_only`` reader connections, which WAL
+lets run beside the writer: a read never waits behind another request's fsync. A read
+starts its snapshot after every commit already acknowledged, so robots read their writes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.storage.db import Row
 
 T = TypeVar("T")
+#: Reader connections (reads run beside the single writer in WAL mode).
+READERS = 4
 
 
 class _SqliteTx:
@@ -49,6 +54,38 @@ class SqliteDatabase:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._limiter = trio.CapacityLimiter(1)
+        self._readers: list[sqlite3.Connection] = []
+        self._read_limiter = trio.CapacityLimiter(READERS)
+
+    def _reader(self) -> sqlite3.Connection:
+        """A free reader connection (at most READERS exist: the limiter guarantees one is free
+        or may be created)."""
+        if self._readers:
+            return self._readers.pop()
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    def read_sync(self, fn: Callable[[_SqliteTx], T]) -> T:
+        conn = self._reader()
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN")
+            try:
+                return fn(_SqliteTx(cur))
+            finally:
+                if conn.in_transaction:
+                    cur.execute("ROLLBACK")  # nothing to keep: the reader is query_only
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StorageUnavailable(f"SQLite is busy: {exc}") from None
+            raise
+        finally:
+            self._readers.append(conn)
+
+    async def read(self, fn: Callable[[_SqliteTx], T]) -> T:
+        return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._read_limiter)
 
     def run_sync(self, fn: Callable[[_SqliteTx], T]) -> T:
         """Run ``fn`` in one transaction on the calling thread (CLI and worker threads)."""
@@ -78,3 +115,8 @@ class SqliteDatabase:
     async def aclose(self) -> None:
         async with self._limiter:
             self._conn.close()
+        for _ in range(READERS):  # wait until no read is running, then close the readers
+            await self._read_limiter.acquire_on_behalf_of(object())
+        for conn in self._readers:
+            conn.close()
+        self._readers.clear()
