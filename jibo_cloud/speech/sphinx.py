@@ -52,22 +52,31 @@ class DecoderPool:
         self._keep = keep
         self._idle: list[Decoder] = []
         self._lock = threading.Lock()
-        self._initial_cmn: dict[str, str] = {}
+        self._cmn: dict[str, str] = {}
 
     def take(self) -> Decoder:
-        """An idle decoder with its cepstral mean reset, or a new one.
+        """An idle decoder with its cepstral mean set to the last good one, or a new one.
 
-        Live CMN adapts to the audio it hears; without the reset one noisy turn would skew
-        the next owner's turn on the same decoder.
+        Live cepstral mean normalisation adapts to what a decoder hears. Starting from the
+        mean of the last utterance the grammar accepted helps the next owner's first words;
+        a noisy turn never becomes the starting point (see :meth:`remember_cmn`).
         """
         with self._lock:
             decoder = self._idle.pop() if self._idle else None
+            cmn = self._cmn.get("good") or self._cmn.get("initial")
         if decoder is None:
             decoder = self._factory()
-            self._initial_cmn.setdefault("cmn", decoder.get_cmn(False))
-        else:
-            decoder.set_cmn(self._initial_cmn["cmn"])
+            with self._lock:
+                self._cmn.setdefault("initial", decoder.get_cmn(False))
+        elif cmn is not None:
+            decoder.set_cmn(cmn)
         return decoder
+
+    def remember_cmn(self, decoder: Decoder) -> None:
+        """Keep ``decoder``'s cepstral mean: it just decoded speech the grammar accepted."""
+        cmn = decoder.get_cmn(False)
+        with self._lock:
+            self._cmn["good"] = cmn
 
     def give(self, decoder: Decoder) -> None:
         with self._lock:
@@ -126,8 +135,8 @@ class PocketsphinxRecognizer:
 
 
 def _offset(seconds: float) -> int:
-    """Byte offset of a time in 16 kHz s16 PCM."""
-    return int(seconds * PCM_RATE) * 2
+    """Byte offset of a time in 16 kHz s16 PCM (negative times clamp to 0)."""
+    return int(max(0.0, seconds) * PCM_RATE) * 2
 
 
 def _search_name(jsgf: str) -> str:
@@ -153,6 +162,8 @@ class SphinxSession:
         self._all = bytearray()
         self._start: int | None = None
         self._end: int | None = None
+        self._fed = 0
+        self._in_utterance = False
 
         self._has_search = False
         self._done = False
@@ -181,11 +192,12 @@ class SphinxSession:
         return self._pcm(pcm)
 
     def _pcm(self, pcm: bytes) -> list[AsrEvent]:
-        """Run the voice detector on new PCM; remember where speech starts and ends.
+        """Run the voice detector on new PCM and stream the utterance into the decoder.
 
-        The utterance kept runs from a little before speech started to a little after it
-        ended (the detector's own speech output is delayed and clipped at the edges, which
-        loses short final words such as "it").
+        The decoder hears the raw audio from a little before speech started to a little after
+        it ended (the detector's own speech output is delayed and clipped at the edges, which
+        loses short final words such as "it"). Decoding while the owner speaks leaves little
+        work for :meth:`finish`, so EOS → LISTEN stays short.
         """
         self.stats["audio_seconds"] += len(pcm) / (2 * PCM_RATE)
         self._all += pcm
@@ -193,11 +205,23 @@ class SphinxSession:
         events: list[AsrEvent] = []
         if step.started and self._start is None:
             events.append(AsrEvent("speech_start"))
-            self._start = _offset(max(0.0, (self._vad.speech_start or 0) - PAD_SECONDS))
-        if step.ended and self._start is not None and self._end is None:
-            self._end = min(len(self._all), _offset((self._vad.speech_end or 0) + PAD_SECONDS))
+            self._start = self._fed = _offset((self._vad.speech_start or 0) - PAD_SECONDS)
+            if self._has_search and self._decoder is not None:
+                self._decoder.start_utt()
+                self._in_utterance = True
+        if self._start is None or self._end is not None:
+            return events
+        limit = len(self._all)
+        if step.ended:
+            self._end = limit = min(limit, _offset((self._vad.speech_end or 0) + PAD_SECONDS))
             events.append(AsrEvent("speech_end"))
+        self._decode_upto(limit)
         return events
+
+    def _decode_upto(self, limit: int) -> None:
+        if limit > self._fed and self._in_utterance and self._decoder is not None:
+            self._decoder.process_raw(bytes(self._all[self._fed : limit]))
+        self._fed = max(self._fed, limit)
 
     @property
     def _speech(self) -> bytes:
@@ -207,15 +231,14 @@ class SphinxSession:
             self._all[self._start : self._end if self._end is not None else len(self._all)]
         )
 
-    def _grammar_sync(self, speech: bytes) -> str:
-        """Decode the utterance in one batch: cepstral mean normalisation over the whole
-        utterance is what makes short commands reliable from the first turn of a decoder."""
+    def _grammar_sync(self) -> str:
+        """End the streamed utterance and return the grammar's best path."""
         decoder = self._decoder
-        if not self._has_search or decoder is None:
+        if not self._in_utterance or decoder is None:
             return ""
-        decoder.start_utt()
-        decoder.process_raw(speech, full_utt=True)
+        self._decode_upto(self._end if self._end is not None else len(self._all))
         decoder.end_utt()
+        self._in_utterance = False
         hyp = decoder.hyp()
         return hyp.hypstr if hyp is not None else ""
 
@@ -224,8 +247,10 @@ class SphinxSession:
         speech = self._speech
         if not speech:
             return AsrResult(text="", confidence=0.0)
-        text = self._grammar_sync(speech)
+        text = self._grammar_sync()
         if text and grammar_accepts(text, self._rules):
+            if self._decoder is not None:
+                self._engine.grammars.remember_cmn(self._decoder)
             return AsrResult(text=text, confidence=GRAMMAR_CONFIDENCE)
         heard = self._fallback_sync(speech)
         if heard:
@@ -249,8 +274,12 @@ class SphinxSession:
 
     def _release_sync(self) -> None:
         decoder, self._decoder = self._decoder, None
-        if decoder is not None:
-            self._engine.grammars.give(decoder)
+        if decoder is None:
+            return
+        if self._in_utterance:
+            decoder.end_utt()
+            self._in_utterance = False
+        self._engine.grammars.give(decoder)
 
     # ----------------------------------------------------------------- the AsrSession API
 
