@@ -1,0 +1,127 @@
+"""The two hottest paths, served as bare ASGI in front of Quart.
+
+- ``POST /`` (every REST call; ~16 per robot boot): Quart's per-request machinery costs about
+  a third of a no-op request on this stack, so :func:`serve_rest` reads the body, runs
+  :func:`jibo_cloud.rest.dispatch.dispatch` and answers directly, with the same trace context
+  the hub's ``before_request`` hook gives Quart requests (PROTOCOL.md §4.1).
+- ``api-socket.*/{token}`` (one per robot, all day): see
+  :meth:`jibo_cloud.notify.NotificationHub.serve_asgi` (~24 KiB per idle socket below Quart,
+  ~40 KiB through it).
+
+Everything else goes to Quart unchanged. Quart documents wrapping ``app.asgi_app`` for
+middleware; that is all :func:`install` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from quart_trio import QuartTrio
+
+from jibo_cloud.app import NOTIFICATION_HOST_PREFIX
+from jibo_cloud.logs import TraceContext, trace_scope
+from jibo_cloud.notify import NotificationHub
+from jibo_cloud.rest.context import Handler
+from jibo_cloud.rest.dispatch import HttpAnswer, HttpCall, dispatch, error_answer, max_body
+from jibo_cloud.rest.models import ModelTable
+from jibo_cloud.runtime import Runtime
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def request_host(headers: Mapping[str, str], trust_forwarded: bool) -> str:
+    forwarded = headers.get("x-forwarded-host") if trust_forwarded else None
+    return (forwarded or headers.get("host", "")).split(",")[0].strip()
+
+
+def request_base_url(headers: Mapping[str, str], scheme: str, trust_forwarded: bool) -> str:
+    """The URL prefix the robot used to reach us. Jibo host names are always https."""
+    host = request_host(headers, trust_forwarded)
+    if trust_forwarded and headers.get("x-forwarded-proto"):
+        scheme = headers["x-forwarded-proto"].split(",")[0].strip()
+    if host.split(":")[0].endswith("jibo.com"):
+        scheme = "https"
+    return f"{scheme}://{host}"
+
+
+def _headers(scope: Mapping[str, Any]) -> dict[str, str]:
+    return {bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1")
+            for k, v in scope.get("headers", ())}  # fmt: skip
+
+
+def is_notification_socket(scope: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
+    """``api-socket.*`` and a single path segment: exactly what app.py's router sends to the
+    token handler for that host (any other ``api-socket.*`` path is its 404)."""
+    path = str(scope.get("path", ""))
+    return (
+        path.count("/") == 1
+        and len(path) > 1
+        and headers.get("host", "").lower().startswith(NOTIFICATION_HOST_PREFIX)
+    )
+
+
+async def _answer(send: Send, answer: HttpAnswer) -> None:
+    headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
+    headers.append((b"content-length", str(len(answer.body)).encode()))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
+async def serve_rest(
+    rt: Runtime, table: ModelTable, handlers: Mapping[str, Handler],
+    scope: Mapping[str, Any], receive: Receive, send: Send,
+) -> None:  # fmt: skip
+    """One ``POST /``: the body (capped), then :func:`dispatch`, then the answer."""
+    headers = _headers(scope)
+    limit = max_body(rt, table.find(headers.get("x-amz-target", "")))
+    too_large = error_answer(
+        "RequestEntityTooLargeException", f"the body is larger than {limit} bytes", 413
+    )
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        await _answer(send, too_large)
+        return
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body += message.get("body", b"")
+        if len(body) > limit:
+            await _answer(send, too_large)
+            return
+        if not message.get("more_body", False):
+            break
+    trust = rt.config.trust_forwarded
+    call = HttpCall(
+        headers=headers, body=bytes(body),
+        base_url=request_base_url(headers, str(scope.get("scheme", "http")), trust),
+        path=str(scope.get("path", "/")), query=bytes(scope.get("query_string", b"")).decode(),
+        host=request_host(headers, trust),
+    )  # fmt: skip
+    client = scope.get("client")
+    peer = str(client[0]) if client else None
+    with trace_scope(TraceContext.from_headers(headers, peer, trust_forwarded=trust)):
+        answer = await dispatch(rt, table, handlers, call)
+    await _answer(send, answer)
+
+
+def install(
+    app: QuartTrio, rt: Runtime, hub: NotificationHub, table: ModelTable,
+    handlers: Mapping[str, Handler],
+) -> None:  # fmt: skip
+    """Put the two fast paths in front of ``app`` (see the module docstring)."""
+    inner = app.asgi_app
+
+    async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
+        kind = scope.get("type")
+        if kind == "http" and scope.get("method") == "POST" and scope.get("path") == "/":
+            await serve_rest(rt, table, handlers, scope, receive, send)
+        elif kind == "websocket" and is_notification_socket(scope, _headers(scope)):
+            await hub.serve_asgi(scope, receive, send)
+        else:
+            await inner(scope, receive, send)
+
+    app.asgi_app = asgi_app  # type: ignore[method-assign]
