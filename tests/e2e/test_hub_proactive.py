@@ -86,6 +86,8 @@ async def test_cloud_proactive_skill_is_launched_and_its_reply_forwarded(
     listing = {"skills": [{"baseURL": f"{peer.url}/skill", "configPath": "cloud.json"}]}
     (skills / "skills.json").write_text(json.dumps(listing))
     server = await start_server(nursery, tmp_path / "data", skills_dir=skills)
+    # A greeting was just given, so the on-robot greeting is not a candidate this time.
+    await server.runtime.history.skill_launched({"robotID": hc.ROBOT, "skillID": "@be/greetings"})
     frames = await hc.one_turn(
         server.port,
         hc.hub_token(server.config),
