@@ -15,13 +15,15 @@ shrinks it and the report shows the smallest reproducing input it found. A case 
 - a bad token accepted, or refused with anything but 401;
 - ``GET /healthcheck`` failing after a batch of cases.
 
-Bounds: ``budget`` cases in total and ``max_seconds`` of wall time (shrinking included; when
-time runs out the smallest failure found so far is reported). Only loopback targets, unless
+Bounds: ``budget`` generated cases in total and ``max_seconds`` of wall time, shrinking
+included (when the time runs out, the smallest failure found so far is reported). Each kind
+of failure is reported once, with its own smallest input. Only loopback targets, unless
 the host is named explicitly (``allowed_hosts``).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import socket
@@ -342,12 +344,10 @@ async def run_fuzz(
             continue  # without a token the cloud presumably runs with authentication off
         count = max(1, round(budget * shares[name] / total_share))
         seconds = max_seconds * shares[name] / total_share
-        failure, ran = await _run_target(
-            fuzzer, name, count, seconds, seed_value, progress_of(name)
-        )
+        found, ran = await _run_target(fuzzer, name, count, seconds, seed_value, progress_of(name))
         done += ran
         report.cases[name] = ran
-        if failure is not None:
+        for failure in found:
             report.failures.append(failure)
             on_failure(failure)
         if not await fuzzer.healthy():
@@ -368,8 +368,17 @@ async def _run_target(
     seconds: float,
     seed_value: int,
     progress: Callable[[int], None],
-) -> tuple[Failure | None, int]:
-    """One Hypothesis run for ``name`` in a worker thread; returns its smallest failure."""
+) -> tuple[list[Failure], int]:
+    """Hypothesis runs for ``name`` in a worker thread, until the budget or time is spent.
+
+    Hypothesis stops searching at its first failure and shrinks it; to report *each* kind of
+    failure, further rounds (next seed, remaining budget) treat the kinds already found as
+    passing. ``count`` bounds the cases *generated*; shrinking a failure is bounded by the time
+    left (Hypothesis stops generating at a round's first failure and only shrinks after it).
+
+    Returns:
+        The smallest failure of each kind, and how many cases were played.
+    """
     play: Callable[[Any], Awaitable[tuple[str, str] | None]] = {
         "listen": fuzzer.socket_case,
         "proactive": fuzzer.socket_case,
@@ -378,16 +387,18 @@ async def _run_target(
     }[name]  # type: ignore[assignment]
     deadline = trio.current_time() + seconds
     failures: list[Failure] = []
-    ran = 0
-
+    known: set[str] = set()
+    ran = generated = 0
+    shrinking = False
     previous: list[Any] = [None]
     dead: list[Failure] = []
 
     async def one(case: Any) -> tuple[str, str] | None:
-        nonlocal ran
-        if dead or trio.current_time() > deadline:
-            return None  # out of time, or nothing left to fuzz: pass, so Hypothesis winds down
+        nonlocal ran, generated
+        if dead or trio.current_time() > deadline or (generated >= count and not shrinking):
+            return None  # out of budget or time: pass, so Hypothesis winds down
         ran += 1
+        generated += 0 if shrinking else 1
         progress(ran)
         try:
             verdict = await play(case)
@@ -403,27 +414,31 @@ async def _run_target(
         previous[0] = case
         if ran % HEALTH_EVERY == 0 and not await fuzzer.healthy():
             return "health", "GET /healthcheck failed during the run"
+        if verdict is not None and verdict[0] in known:
+            return None  # reported by an earlier round
         return verdict
 
-    @settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        phases=(Phase.generate, Phase.shrink),
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        print_blob=False,
-        verbosity=Verbosity.quiet,  # the report prints the minimal case itself
-    )
-    @seed(seed_value)
-    @given(STRATEGIES[name]())
-    def prop(case: Any) -> None:
-        verdict = trio.from_thread.run(one, case)
-        if verdict is not None:
-            failures.append(Failure(name, verdict[0], verdict[1], case))
-            raise CaseFailed(verdict[0])
+    def run_round(round_seed: int, examples: int) -> None:
+        @settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=True,  # one exception class per kind: each shrunk on its own
+            print_blob=False,
+            verbosity=Verbosity.quiet,  # the report prints the minimal case itself
+        )
+        @seed(round_seed)
+        @given(STRATEGIES[name]())
+        def prop(case: Any) -> None:
+            nonlocal shrinking
+            verdict = trio.from_thread.run(one, case)
+            if verdict is not None:
+                shrinking = True
+                failures.append(Failure(name, verdict[0], verdict[1], case))
+                raise _failure_class(verdict[0])(verdict[1])
 
-    def run_in_thread() -> None:
         try:
             with warnings.catch_warnings():
                 # Huge frames are deliberate; Hypothesis warns about their repr.
@@ -431,15 +446,30 @@ async def _run_target(
                 prop()
         except CaseFailed:
             pass
-        except Exception as exc:  # Hypothesis' Flaky when the time ran out mid-shrink
+        except Exception as exc:  # several kinds at once, or Flaky when time ran out mid-shrink
             if not failures:
                 raise ToolError(f"fuzzing {name} stopped: {type(exc).__name__}: {exc}") from exc
 
-    await trio.to_thread.run_sync(run_in_thread)
+    for round_index in range(count):
+        if dead or generated >= count or trio.current_time() > deadline:
+            break
+        found_before = len(failures)
+        shrinking = False
+        await trio.to_thread.run_sync(run_round, seed_value + round_index, count - generated)
+        new = {f.kind for f in failures[found_before:]} - known
+        if not new:
+            break  # a whole round found nothing new
+        known |= new
     if dead:
-        return dead[0], ran
-    if not failures:
-        return None, ran
-    first_kind = failures[0].kind
-    same = [f for f in failures if f.kind == first_kind]
-    return min(same, key=lambda f: _size(f.case)), ran
+        return dead[:1], ran
+    kinds = dict.fromkeys(f.kind for f in failures)  # in the order they were found
+    smallest = [
+        min((f for f in failures if f.kind == kind), key=lambda f: _size(f.case)) for kind in kinds
+    ]
+    return smallest, ran
+
+
+@functools.cache
+def _failure_class(kind: str) -> type[CaseFailed]:
+    """A :class:`CaseFailed` subclass per failure kind, so Hypothesis keeps kinds apart."""
+    return type(f"CaseFailed[{kind}]", (CaseFailed,), {})
