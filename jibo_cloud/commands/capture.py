@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 from pathlib import Path
 
 import trio
@@ -41,6 +42,13 @@ def run(args: argparse.Namespace) -> int:
 
     proxy = CaptureProxy(upstream, args.out, keep_audio=args.keep_audio, on_event=event)
 
+    async def until_signal() -> None:
+        # Ctrl-C (or SIGTERM) is how a capture ends: a graceful stop, exit status 0.
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                event("stopping: writing the last flows")
+                return
+
     async def main() -> None:
         async with trio.open_nursery() as nursery:
             binds = await nursery.start(
@@ -49,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
                     args.listen,
                     certfile=args.certfile,
                     keyfile=args.keyfile,
+                    shutdown_trigger=until_signal,
                     task_status=task_status,
                 )
             )

@@ -231,3 +231,46 @@ async def test_open_socket_is_written_when_the_proxy_stops(
                 await trio.sleep(1.5)
     (path,) = out.glob("*-neo-hub-proactive.flow.json")
     assert json.loads(path.read_text())["steps"][0]["text"] == {"type": "TRIGGER"}
+
+
+async def test_capture_command_runs_until_interrupted(
+    provisioned: Provisioned, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support.env import REPO
+
+    out = tmp_path / "cmd"
+    proc = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "jibo_cloud", "capture", "--listen", "127.0.0.1:0",
+         "--upstream", provisioned.server.http_url, "--out", str(out), "--json"],
+        cwd=REPO, stdout=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        buffer = b""
+        with trio.fail_after(30):
+            while b"\n" not in buffer:
+                buffer += await proc.stdout.receive_some()
+            first = json.loads(buffer.split(b"\n")[0])["event"]
+            assert first.startswith("capturing on http://127.0.0.1:")
+            url = first.split()[2]
+            boot = await run_boot(Target.parse(url, robot_hosts=True), provisioned.robot)
+            assert boot.ok
+            proc.send_signal(signal.SIGINT)
+            while True:
+                chunk = await proc.stdout.receive_some()
+                if not chunk:
+                    break
+                buffer += chunk
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()  # never leave the proxy running if the test failed
+    events = [json.loads(line)["event"] for line in buffer.decode().splitlines()]
+    assert "stopping: writing the last flows" in events
+    http = load_flow(out / "http.flow.json")
+    assert len(http.steps) >= 17
