@@ -19,6 +19,7 @@ import hypercorn.config
 import hypercorn.trio
 import trio
 
+from jibo_cloud import hypercorn_fixes
 from jibo_cloud.app import create_app
 from jibo_cloud.config import Config
 from jibo_cloud.runtime import Runtime, open_runtime
@@ -61,6 +62,7 @@ async def serve(
         runtime_hook: called with the runtime before the app is built (tests swap services).
         task_status: receives the bound addresses, e.g. ``["http://127.0.0.1:54321"]``.
     """
+    hypercorn_fixes.install()
     trigger = shutdown_trigger or wait_for_signal
     async with open_runtime(config) as runtime:
         if runtime_hook is not None:

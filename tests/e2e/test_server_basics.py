@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 import httpx
 import pytest
 import trio
-from trio_websocket import ConnectionRejected, open_websocket_url
+from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
+from tests.support.hub_client import client_nlu, hub_token
 from tests.support.robot import open_robot_socket
 from tests.support.server import RunningServer
 
@@ -32,3 +36,50 @@ async def test_hub_host_never_falls_back_to_token_socket(server: RunningServer) 
         async with open_robot_socket(server.port, "/sometoken", host="neo-hub.jibo.com"):
             pass
     assert info.value.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/v1/listen", "/v1/proactive"])
+async def test_oversized_frame_then_text_leaves_the_server_serving(
+    server: RunningServer, path: str
+) -> None:
+    # Found by `jibo-cloud fuzz`: hypercorn kept a half-filled buffer after its too-large
+    # error, and the robot's next text frame raised a TypeError that stopped the whole server.
+    headers = [("Authorization", f"Bearer {hub_token(server.config)}")]
+    big = b"\x00" * (server.config.max_binary_frame + 50_000)
+    with trio.fail_after(20):
+        async with open_robot_socket(server.port, path, headers=headers) as robot:
+            with contextlib.suppress(ConnectionClosed):
+                await robot.send_message(big)
+                await robot.send_message('{"type":"LISTEN"}')
+                await robot.get_message()
+        async with httpx.AsyncClient(base_url=server.http_url) as client:
+            health = await client.get("/healthcheck")
+        assert (health.status_code, health.text) == (200, "ok")
+        # ...and another robot still gets its socket.
+        async with open_robot_socket(server.port, "/v1/listen", headers=headers) as other:
+            await other.send_message(json.dumps(client_nlu("askForTime")))
+            reply = json.loads(await other.get_message())
+        assert reply["type"] in {"SOS", "ERROR", "LISTEN"}
+
+
+async def test_a_connection_bug_never_stops_the_server(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Undo the buffer repair for this test only: the connection guard alone must keep the
+    # server serving when a connection's protocol code raises.
+    from hypercorn.protocol import ws_stream
+
+    monkeypatch.setattr(
+        ws_stream.WebsocketBuffer, "extend", ws_stream.WebsocketBuffer.extend.__wrapped__
+    )
+    headers = [("Authorization", f"Bearer {hub_token(server.config)}")]
+    big = b"\x00" * (server.config.max_binary_frame + 50_000)
+    with trio.fail_after(20):
+        async with open_robot_socket(server.port, "/v1/listen", headers=headers) as robot:
+            with contextlib.suppress(ConnectionClosed):
+                await robot.send_message(big)
+                await robot.send_message('{"type":"LISTEN"}')
+                await robot.get_message()
+        async with httpx.AsyncClient(base_url=server.http_url) as client:
+            health = await client.get("/healthcheck")
+    assert (health.status_code, health.text) == (200, "ok")

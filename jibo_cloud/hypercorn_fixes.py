@@ -1,0 +1,77 @@
+"""Repairs that keep one misbehaving connection from stopping the whole hypercorn server.
+
+hypercorn 0.17 to 0.18 (``hypercorn/protocol/ws_stream.py``): when a message exceeds
+``websocket_max_message_size``, ``WebsocketBuffer.extend`` raises ``FrameTooLargeError`` and
+the stream sends close 1009 — but the buffer keeps the partial message. If the peer then sends
+a message of the other kind (a text frame after an oversized binary one), ``extend`` writes a
+``str`` into a ``BytesIO``; the ``TypeError`` escapes hypercorn's connection task and ends its
+serve loop, so the server stops accepting connections. Any robot (or fuzzer) could do it.
+
+The repair clears the buffer before the error propagates, which is what the surrounding code
+assumes. It is applied once by :func:`jibo_cloud.server.serve`, checks that the class still
+has the shape it patches, and is a no-op if hypercorn fixes the bug upstream (the clear is
+idempotent). Regression test: ``tests/e2e/test_server_basics.py``.
+
+Beyond that one bug, hypercorn's trio worker runs every connection in the listener's nursery,
+so *any* exception escaping a connection's protocol code ends the server. The brief's rule is
+that bad input never crashes a connection other than its own: :func:`install` also wraps
+``TCPServer.run`` so an unexpected exception is logged and closes only that connection.
+Cancellation (a ``BaseException``) still propagates, so graceful shutdown is unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from hypercorn.protocol import ws_stream
+from hypercorn.trio import tcp_server
+
+log = logging.getLogger(__name__)
+_MARK = "_jibo_patched"
+
+
+def install() -> None:
+    """Apply both repairs (idempotent)."""
+    _clear_buffer_on_too_large()
+    _isolate_connection_failures()
+
+
+def _isolate_connection_failures() -> None:
+    server_class = tcp_server.TCPServer
+    original = server_class.run
+    if getattr(original, _MARK, False):
+        return
+
+    @functools.wraps(original)
+    async def run(self: Any) -> None:
+        try:
+            await original(self)
+        except Exception:
+            # One connection's bug; its stream is closed by hypercorn's own finally block.
+            log.exception("a connection failed inside hypercorn; closed that connection only")
+
+    setattr(run, _MARK, True)
+    server_class.run = run  # type: ignore[method-assign]
+
+
+def _clear_buffer_on_too_large() -> None:
+    """Patch ``WebsocketBuffer.extend`` to clear itself when a message is too large."""
+    buffer_class = ws_stream.WebsocketBuffer
+    original = buffer_class.extend
+    if getattr(original, _MARK, False):
+        return
+    if not hasattr(buffer_class, "clear") or not hasattr(ws_stream, "FrameTooLargeError"):
+        raise RuntimeError("hypercorn's WebsocketBuffer changed shape; review hypercorn_fixes")
+
+    @functools.wraps(original)
+    def extend(self: Any, event: Any) -> None:
+        try:
+            original(self, event)
+        except ws_stream.FrameTooLargeError:
+            self.clear()
+            raise
+
+    setattr(extend, _MARK, True)
+    buffer_class.extend = extend  # type: ignore[method-assign]
