@@ -89,7 +89,9 @@ def create_app(runtime: Runtime) -> QuartTrio:
     @app.websocket("/", defaults={"path": ""})
     @app.websocket("/<path:path>")
     async def any_socket(path: str) -> Response | None:
-        sock = QuartSocket.wrap(websocket._get_current_object(), "/" + path)
+        # Quart's websocket global is a proxy: unwrap it once, here in the route (STYLE.md).
+        current = websocket._get_current_object()  # type: ignore[attr-defined]
+        sock = QuartSocket.wrap(current, "/" + path)
         try:
             handler = sockets.resolve(sock.host, sock.path)
             await handler(sock)

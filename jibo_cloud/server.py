@@ -40,7 +40,7 @@ def hypercorn_config(config: Config) -> hypercorn.config.Config:
     hc.bind = [f"{config.host}:{config.port}"]
     hc.graceful_timeout = config.grace_seconds
     hc.accesslog = None
-    hc.errorlog = logging.getLogger("hypercorn.error")  # type: ignore[assignment]
+    hc.errorlog = logging.getLogger("hypercorn.error")
     # The hub enforces its own, smaller, per-kind caps (text vs binary) and closes 1009.
     hc.websocket_max_message_size = max(config.max_text_frame, config.max_binary_frame) + 1
     hc.max_app_queue_size = 64
