@@ -41,7 +41,7 @@ VOICES = (
     ("en-us+m3", 150),
 )
 PAGE_SECONDS = 0.52
-CONCURRENCY = (1, 4, 8, 16, 24)
+CONCURRENCY = (1, 4, 8, 12, 16, 24)
 SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105 - bench only
 
 
