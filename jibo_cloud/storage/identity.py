@@ -397,6 +397,24 @@ class IdentityQueries(QueryBase):
             lambda tx: tx.execute("UPDATE sessions SET closed = ? WHERE id = ?", (now, session_id))
         )
 
+    async def record_sessions(self, events: Sequence[tuple[str, str, str, str, int]]) -> None:
+        """Many session opens/closes in one transaction (one fsync for a whole reconnect storm).
+
+        Each event is ``("open", id, robot_name, kind, now)`` or ``("close", id, "", "", now)``.
+        """
+
+        def fn(tx: Tx) -> None:
+            for action, session_id, robot_name, kind, now in events:
+                if action == "open":
+                    tx.execute(
+                        "INSERT INTO sessions (id, robot_name, kind, opened) VALUES (?, ?, ?, ?)",
+                        (session_id, robot_name, kind, now),
+                    )
+                else:
+                    tx.execute("UPDATE sessions SET closed = ? WHERE id = ?", (now, session_id))
+
+        await self._write(fn)
+
     async def sessions_of(self, robot_name: str) -> list[tuple[str, str, int, int | None]]:
         """``(id, kind, opened, closed)`` of the robot's socket sessions, oldest first."""
         rows = await self.db.read(

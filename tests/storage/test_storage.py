@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jibo_cloud.storage import Conflict, Storage
@@ -193,3 +195,28 @@ async def test_a_failed_transaction_leaves_nothing_behind(storage: Storage) -> N
     assert await storage.get_document("k", "s", "x") is None
     await storage.put_document("k", "s", "y", 2, now=2)  # the connection is still usable
     assert await storage.get_document("k", "s", "y") == 2
+
+
+async def test_session_events_are_group_committed(storage: Storage, tmp_path: Path) -> None:
+    """Many sockets opening at once: every event is written, each caller returns after its own."""
+    import trio
+
+    from jibo_cloud.notify import _SessionLog
+    from jibo_cloud.runtime import Runtime
+    from tests.support.server import test_config as make_config
+
+    log = _SessionLog(Runtime(config=make_config(tmp_path / "cfg"), storage=storage))
+    seen: list[bool] = []
+
+    async def open_then_close(i: int) -> None:
+        await log.add(("open", f"s{i}", "R", "notification", i))
+        seen.append(f"s{i}" in {row[0] for row in await storage.sessions_of("R")})
+        await log.add(("close", f"s{i}", "", "", 1000 + i))
+
+    async with trio.open_nursery() as nursery:
+        for i in range(60):
+            nursery.start_soon(open_then_close, i)
+    sessions = await storage.sessions_of("R")
+    assert len(sessions) == 60
+    assert all(closed == 1000 + opened for _, _, opened, closed in sessions)
+    assert all(seen)  # nobody got past add() before its event was written
