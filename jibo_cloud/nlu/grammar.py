@@ -179,7 +179,7 @@ LAUNCH = (
     Phrase(
         "whoAreYou",
         (
-            "(who | what) are you",
+            "who are you",
             "(what's | what is) your name",
             "tell me about yourself",
             "introduce yourself",

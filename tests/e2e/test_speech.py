@@ -96,6 +96,7 @@ SPOKEN = [
     ("what can you do", "whatCanYouDo", "cloud-smalltalk", "what time it is"),
     ("what's the weather like", "weather", "cloud-weather", "weather service"),
     ("thank you", "thanks", "cloud-smalltalk", "<speak>"),
+    ("goodbye jibo", "goodbye", "cloud-smalltalk", "<speak>"),
 ]
 
 
@@ -125,6 +126,23 @@ async def test_spoken_global_commands_are_understood(
     data = final_listen(frames)
     assert data["nlu"]["intent"] == intent, data["asr"]["text"]
     assert data["nlu"]["rules"] == ["globals/global_commands_launch"]
+
+
+async def test_an_open_question_goes_to_the_chat_fallback(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    # A fresh recogniser (own decoders): the result must not depend on earlier tests' turns.
+    pages = say("what is the capital of france")
+    server = await start_server(nursery, tmp_path / "data")
+    frames = await spoken_turn(server, pages)
+    server.stop()
+    data = final_listen(frames)
+    assert data["asr"]["confidence"] == 0.5  # the general model, not the grammar
+    assert data["nlu"]["intent"] == "chat"
+    assert data["nlu"]["entities"]["utterance"].startswith("what is the capital")
+    assert data["match"]["skillID"] == "cloud-chat"
+    esml = frames[-1]["data"]["action"]["config"]["jcp"]["config"]["play"]["esml"]
+    assert "not sure how to help" in esml
 
 
 async def test_spoken_yes_in_a_skill_prompt(speech_server: RunningServer) -> None:
