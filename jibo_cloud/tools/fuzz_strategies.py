@@ -3,15 +3,12 @@ wrong types, huge and truncated frames, junk audio, bad tokens and malformed RES
 
 Valid turns come from two sources: this module's own robot-shaped turns (real field values,
 so the hub gets far into a transaction) and the protocol's own strategies
-(``robot_turns``, ``json_values``: ``protocol.strategies`` when present, else
-``tests.strategies``), imported at the point of use so an installed package without the test
-suite still fuzzes with its own turns.
+(:mod:`protocol.strategies`: ``robot_turns``, ``json_values``).
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from typing import Any
 
@@ -19,6 +16,8 @@ import attrs
 from hypothesis import strategies as st
 
 from jibo_cloud.tools import robot as rb
+from protocol import strategies as protocol_strategies
+from protocol.codec import encode_frame
 
 Frame = str | bytes
 
@@ -69,28 +68,8 @@ class AuthCase:
     authorization: str | None
 
 
-def _protocol_strategies() -> Any:
-    """The protocol's strategies: ``protocol.strategies`` once moved there, else the suite's.
-
-    Imported by name, so the type checker does not pull the test suite into the package.
-    """
-    for name in ("protocol.strategies", "tests.strategies"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None  # an installed package without the test suite
-
-
 def json_values() -> st.SearchStrategy[Any]:
-    strategies = _protocol_strategies()
-    if strategies is None:
-        return st.recursive(
-            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner),
-            max_leaves=6,
-        )
-    return strategies.json_values(6)  # type: ignore[no-any-return]
+    return protocol_strategies.json_values(6)
 
 
 def _own_listen_turn(mode: str, order: int) -> list[Frame]:
@@ -117,12 +96,7 @@ def listen_turns(draw: st.DrawFn) -> tuple[list[Frame], bool]:
     if draw(st.integers(0, 3)) > 0:
         mode = draw(st.sampled_from(("CLIENT_NLU", "CLIENT_ASR")))
         return _own_listen_turn(mode, draw(st.integers(1, 2))), True
-    strategies = _protocol_strategies()
-    if strategies is None:
-        return _own_listen_turn("CLIENT_ASR", 1), True
-    from protocol.codec import encode_frame
-
-    turn = draw(strategies.robot_turns())
+    turn = draw(protocol_strategies.robot_turns())
     # The protocol's turns are valid frames, but not always a turn this hub can finish.
     return [encode_frame(m) for m in turn], False
 

@@ -32,6 +32,7 @@ from protocol import (
     jcp,
     to_json,
 )
+from protocol import strategies as sts
 from protocol.ogg import (
     OggStreamReader,
     PacketAssembler,
@@ -41,7 +42,6 @@ from protocol.ogg import (
     parse_page,
     parse_pages,
 )
-from tests import strategies as sts
 from tests.protocol import frames
 from tests.protocol.conftest import count_example, fuzz_budget
 

@@ -1,5 +1,10 @@
 """Hypothesis strategies for the wire protocol (STYLE.md "Fixtures and Hypothesis").
 
+They live in the package, not in ``tests/``, because researchers use them too: the installed
+``jibo-cloud fuzz`` draws its turns from here. This is the one ``protocol`` module that needs
+a third-party library beyond attrs and cattrs (hypothesis, a pure library: no I/O); nothing
+else in ``protocol`` imports it, so ``import protocol`` never loads hypothesis.
+
 ``messages_of(cls)`` derives a strategy for any protocol class from its attrs fields and type
 hints, so every message class (and every payload) has one without hand-written duplicates; the
 named strategies below are the ones tests use: :func:`robot_messages`, :func:`hub_messages`,
@@ -8,10 +13,10 @@ named strategies below are the ones tests use: :func:`robot_messages`, :func:`hu
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Mapping
-from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
 import attrs
@@ -105,9 +110,17 @@ def _for_type(tp: Any) -> st.SearchStrategy[Any]:
     raise TypeError(f"no strategy for {tp!r}")
 
 
-@cache
+_BUILT: dict[type[Any], st.SearchStrategy[Any]] = {}
+
+
 def messages_of(cls: type[Any]) -> st.SearchStrategy[Any]:
     """Any valid instance of a protocol class (message, payload or history record)."""
+    if cls not in _BUILT:
+        _BUILT[cls] = _build_messages_of(cls)
+    return _BUILT[cls]
+
+
+def _build_messages_of(cls: type[Any]) -> st.SearchStrategy[Any]:
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, st.SearchStrategy[Any]] = {}
     for f in attrs.fields(cls):
@@ -148,7 +161,11 @@ def hub_messages() -> st.SearchStrategy[Any]:
 def envelopes() -> st.SearchStrategy[tuple[codec.Sender, Any]]:
     """(sender, message) for every message class in both directions."""
     classes = (*ROBOT_CLASSES, *HUB_CLASSES, *PARSER_CLASSES)
-    return st.one_of(*(messages_of(c).map(lambda m, c=c: (sender_of(c), m)) for c in classes))
+    return st.one_of(*(messages_of(c).map(functools.partial(_with_sender, c)) for c in classes))
+
+
+def _with_sender(cls: type[Any], message: Any) -> tuple[codec.Sender, Any]:
+    return sender_of(cls), message
 
 
 def listen_payloads() -> st.SearchStrategy[envelope.ListenData]:
@@ -206,19 +223,21 @@ def behaviors() -> st.SearchStrategy[jcp.Behavior]:
 def robot_turns(draw: st.DrawFn) -> list[Any]:
     """A robot's side of one listen turn: LISTEN, then CLIENT_ASR/CLIENT_NLU or nothing, with
     CONTEXT moved to any position after LISTEN (§4.3: CONTEXT may come in any order)."""
-    ids = {"trans_id": draw(st.text(min_size=1, max_size=8)), "ts": draw(st.integers(0, 2**42))}
+    trans_id = draw(st.text(min_size=1, max_size=8))
+    ts = draw(st.integers(0, 2**42))
     data = draw(listen_payloads())
-    turn: list[Any] = [envelope.Listen(msg_id="mid-listen", data=data, **ids)]
+    turn: list[Any] = [envelope.Listen(msg_id="mid-listen", data=data, trans_id=trans_id, ts=ts)]
     if data.mode == protocol.MODE_CLIENT_ASR:
-        text = draw(st.text(max_size=20))
-        turn.append(
-            envelope.ClientAsr(msg_id="mid-asr", data=envelope.ClientAsrData(text=text), **ids)
-        )
+        asr = envelope.ClientAsrData(text=draw(st.text(max_size=20)))
+        turn.append(envelope.ClientAsr(msg_id="mid-asr", data=asr, trans_id=trans_id, ts=ts))
     elif data.mode == protocol.MODE_CLIENT_NLU:
         nlu = draw(messages_of(envelope.ClientNluData))
-        turn.append(envelope.ClientNlu(msg_id="mid-nlu", data=nlu, **ids))
+        turn.append(envelope.ClientNlu(msg_id="mid-nlu", data=nlu, trans_id=trans_id, ts=ts))
     context = envelope.Context(
-        msg_id="mid-context", data=draw(messages_of(envelope.ContextData)), **ids
+        msg_id="mid-context",
+        data=draw(messages_of(envelope.ContextData)),
+        trans_id=trans_id,
+        ts=ts,
     )
     turn.insert(draw(st.integers(1, len(turn))), context)
     return turn
