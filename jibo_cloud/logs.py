@@ -45,7 +45,7 @@ class TraceContext:
         if raw:
             try:
                 parsed = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # a header of "[[[[…" exhausts the stack
                 parsed = None
             if isinstance(parsed, dict):
                 levels = {str(k): str(v) for k, v in parsed.items() if isinstance(v, str)}

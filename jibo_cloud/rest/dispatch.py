@@ -109,6 +109,11 @@ def _json_input(op: Operation, body: bytes) -> dict[str, Any]:
             raise ServiceError(
                 "SerializationException", f"the body is not valid JSON: {exc}"
             ) from None
+        except RecursionError:
+            # json.loads recurses per nesting level; a hostile body can exhaust the stack.
+            raise ServiceError(
+                "SerializationException", "the body is nested too deeply to be parsed"
+            ) from None
     if op.input is None:
         if not isinstance(value, dict):
             raise ServiceError("SerializationException", "the body must be a JSON object")
