@@ -93,6 +93,10 @@ class Config:
     max_text_frame: int = 64 * 1024
     #: Largest binary (audio) frame accepted on a hub socket (bytes); larger closes with 1009.
     max_binary_frame: int = 256 * 1024
+    #: Websocket keep-alive ping interval (seconds). PROTOCOL.md §3: the robot expects traffic
+    #: on its notification socket within about 120 s, and we must send nothing it does not
+    #: understand, so protocol-level pings are the keep-alive. Hub sockets get them too.
+    ping_interval: float = 30.0
     #: Largest REST body accepted (bytes).
     max_rest_body: int = 1024 * 1024
     #: Largest upload body (media, logs, backups, update packages) accepted (bytes).

@@ -34,8 +34,6 @@ from jibo_cloud.wsio import QuartSocket
 
 log = logging.getLogger(__name__)
 
-#: PROTOCOL.md §3: the robot expects traffic or pings within ~120 s; ping well inside that.
-PING_INTERVAL_SECONDS = 30.0
 #: Robot tokens live a week; the robot asks for a new one on every reconnect anyway.
 ROBOT_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000
 #: Undelivered notifications kept per robot (oldest dropped first).

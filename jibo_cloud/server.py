@@ -44,6 +44,7 @@ def hypercorn_config(config: Config) -> hypercorn.config.Config:
     # The hub enforces its own, smaller, per-kind caps (text vs binary) and closes 1009.
     hc.websocket_max_message_size = max(config.max_text_frame, config.max_binary_frame) + 1
     hc.max_app_queue_size = 64
+    hc.websocket_ping_interval = config.ping_interval
     return hc
 
 
