@@ -17,6 +17,12 @@ so *any* exception escaping a connection's protocol code ends the server. The br
 that bad input never crashes a connection other than its own: :func:`install` also wraps
 ``TCPServer.run`` so an unexpected exception is logged and closes only that connection.
 Cancellation (a ``BaseException``) still propagates, so graceful shutdown is unchanged.
+
+Keep-alive pings (``websocket_ping_interval``): hypercorn sends the first Ping the moment a
+socket is accepted. That ping keeps nothing alive, and it races with a client that closes at
+once: trio-websocket, which our tests and tools use, then fails answering it in the closing
+state. :func:`install` makes the first ping wait one interval, so the one-transaction hub
+sockets (seconds long) are not pinged and the all-day notification sockets are (§3).
 """
 
 from __future__ import annotations
@@ -27,15 +33,35 @@ from typing import Any
 
 from hypercorn.protocol import ws_stream
 from hypercorn.trio import tcp_server
+from wsproto.events import Ping
 
 log = logging.getLogger(__name__)
 _MARK = "_jibo_patched"
 
 
 def install() -> None:
-    """Apply both repairs (idempotent)."""
+    """Apply the repairs (idempotent)."""
     _clear_buffer_on_too_large()
     _isolate_connection_failures()
+    _first_ping_after_one_interval()
+
+
+def _first_ping_after_one_interval() -> None:
+    stream_class = ws_stream.WSStream
+    if getattr(stream_class._send_pings, _MARK, False):
+        return
+    if not hasattr(stream_class, "_send_pings") or not hasattr(stream_class, "_send_wsproto_event"):
+        raise RuntimeError("hypercorn's WSStream changed shape; review hypercorn_fixes")
+
+    async def _send_pings(self: Any) -> None:
+        while True:
+            await self.context.sleep(self.config.websocket_ping_interval)
+            if self.closed:
+                return
+            await self._send_wsproto_event(Ping())
+
+    setattr(_send_pings, _MARK, True)
+    stream_class._send_pings = _send_pings  # type: ignore[method-assign]
 
 
 def _isolate_connection_failures() -> None:

@@ -7,6 +7,7 @@ assertion is that Ping frames arrive and nothing else does, not how fast.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Ping, Request, TextMessage
 
 from tests.rest.support import ROBOT_NAME, RestClient, register_robot
+from tests.support.hub_client import client_nlu, context, hub_token, listen
 from tests.support.server import start_server
 
 
@@ -44,3 +46,31 @@ async def test_notification_socket_is_kept_alive_with_pings_only(
     assert seen[0] is AcceptConnection
     assert TextMessage not in seen  # §3: nothing unsolicited the robot would not understand
     assert seen.count(Ping) == 2
+
+
+async def test_a_hub_turn_is_not_pinged(nursery: trio.Nursery, tmp_path: Path) -> None:
+    # hypercorn used to ping the moment a socket was accepted; a client closing at once then
+    # raced it (trio-websocket failed answering the ping while closing). With the default
+    # 30 s interval a seconds-long hub turn sees no ping at all.
+    server = await start_server(nursery, tmp_path / "data")
+    stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+    ws = WSConnection(ConnectionType.CLIENT)
+    headers = [(b"authorization", f"Bearer {hub_token(server.config)}".encode())]
+    await stream.send_all(
+        ws.send(Request(host="neo-hub.jibo.com", target="/v1/listen", extra_headers=headers))
+    )
+    seen: list[object] = []
+    finals = 0
+    with trio.fail_after(10):
+        while finals == 0:
+            ws.receive_data(await stream.receive_some(65536))
+            for event in ws.events():
+                seen.append(event)
+                if isinstance(event, AcceptConnection):
+                    for frame in (listen("CLIENT_NLU"), client_nlu("askForTime"), context()):
+                        await stream.send_all(ws.send(TextMessage(json.dumps(frame))))
+                elif isinstance(event, TextMessage) and json.loads(event.data).get("final"):
+                    finals += 1
+    await stream.aclose()
+    server.stop()
+    assert not any(isinstance(event, Ping) for event in seen)
