@@ -20,12 +20,16 @@ Environment variables (documented in ``docs/configuration.md``):
 - ``JIBO_SKILLS_DIR``: extra skill manifests to load besides the built-in ones.
 - ``JIBO_PARSER_URL``, ``JIBO_HISTORY_URL``: remote services (PROTOCOL.md §5); default in-process.
 - ``JIBO_ASR_URL``, ``JIBO_CHAT_URL``: OpenAI-compatible endpoints (speech issue).
+- ``JIBO_TIME_ZONE``: the clock skill's zone when a robot's CONTEXT carries no offset
+  (``America/New_York`` or ``-05:00``); default UTC.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -87,6 +91,8 @@ class Config:
     history_url: str | None = None
     asr_url: str | None = None
     chat_url: str | None = None
+    #: Default time zone for the clock skill (IANA name or ``±HH:MM``); "" means UTC.
+    time_zone: str = ""
     #: Graceful shutdown: how long transactions in flight may finish (seconds).
     grace_seconds: float = 10.0
     #: Largest text frame accepted on a hub socket (bytes); larger closes with 1009.
@@ -128,6 +134,21 @@ def _parse_keys(raw: str | None) -> dict[str, str]:
             raise ConfigError("JIBO_TOKEN_KEYS must look like 'kid1=secret1,kid2=secret2'")
         keys[kid] = secret
     return keys
+
+
+_OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
+
+
+def _check_time_zone(name: str) -> str:
+    if not name or _OFFSET.match(name):
+        return name
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"JIBO_TIME_ZONE {name!r} is not a known time zone (e.g. America/New_York or -05:00)"
+        ) from None
+    return name
 
 
 def read_or_create_secret(data_dir: Path) -> str:
@@ -218,6 +239,7 @@ def load_config(
         "history_url": env.get("JIBO_HISTORY_URL") or None,
         "asr_url": env.get("JIBO_ASR_URL") or None,
         "chat_url": env.get("JIBO_CHAT_URL") or None,
+        "time_zone": _check_time_zone(env.get("JIBO_TIME_ZONE", "").strip()),
     }
     values.update(overrides)
     try:

@@ -73,7 +73,7 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         builtin_handlers(
             now_ms=runtime.now_ms,
             chat_url=config.chat_url,
-            default_time_zone=getattr(config, "time_zone", "") or "",
+            default_time_zone=config.time_zone,
         )
     )
     # Hub issue: skill manifests, interaction history and the remote parser (PROTOCOL.md §5).

@@ -63,6 +63,7 @@ def test_rotation_keys_and_signing_kid(tmp_path: Path) -> None:
         ({"JIBO_TOKEN_KEYS": "a=b", "JIBO_SIGNING_KID": "zz"}, "is not a kid"),
         ({"JIBO_DISABLE_AUTH": "maybe"}, "JIBO_DISABLE_AUTH must be true or false"),
         ({"JIBO_UNKNOWN_SIGV4_KEYS": "ignore"}, "unknown_sigv4_keys"),
+        ({"JIBO_TIME_ZONE": "Mars/Olympus_Mons"}, "is not a known time zone"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, env: dict[str, str], message: str) -> None:
@@ -76,3 +77,9 @@ def test_disable_auth_accepts_original_name(tmp_path: Path) -> None:
         data_dir=tmp_path, env={"ETCO_hub_disableAuth": "true", "JIBO_TOKEN_SECRET": "s"}
     )
     assert config.disable_auth is True
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "-05:00", "+0530", "UTC", ""])
+def test_time_zone_accepts_names_and_offsets(tmp_path: Path, zone: str) -> None:
+    config = load_config(data_dir=tmp_path, env={"JIBO_TOKEN_SECRET": "s", "JIBO_TIME_ZONE": zone})
+    assert config.time_zone == zone
