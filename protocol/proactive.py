@@ -52,7 +52,8 @@ from protocol.envelope import (
     TriggerData,
 )
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
-from protocol.listen import (
+from protocol.routing import SkillManifest, SkillTable
+from protocol.transaction import (
     CONTEXT_TIMEOUT_MS,
     TIMER_CONTEXT,
     TIMER_TRANSACTION,
@@ -65,7 +66,6 @@ from protocol.listen import (
     StartTimer,
     speaker_id,
 )
-from protocol.routing import SkillManifest, SkillTable
 
 _UNIT_MS = {
     "ms": 1,

@@ -35,14 +35,15 @@ from jibo_cloud.runtime import Runtime
 from jibo_cloud.services import AsrRequest, AsrSession
 from protocol.codec import decode_frame, to_json
 from protocol.errors import DecodeError, ErrorCode, RemoteProtocolError
-from protocol.listen import (
+from protocol.listen import ListenTransaction
+from protocol.routing import SkillKind, SkillTable
+from protocol.transaction import (
     CallParser,
     CallSkill,
     FeedAsr,
     FinishAsr,
     Forward,
     Identity,
-    ListenTransaction,
     Output,
     RecordLaunch,
     RecordSpeech,
@@ -51,7 +52,6 @@ from protocol.listen import (
     StartTimer,
     StopAsr,
 )
-from protocol.routing import SkillKind, SkillTable
 
 log = logging.getLogger(__name__)
 

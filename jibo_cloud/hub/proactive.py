@@ -27,9 +27,9 @@ from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS, HubSocket, new_id
 from jibo_cloud.runtime import Runtime
 from protocol.codec import decode_frame, to_json
 from protocol.errors import DecodeError, ErrorCode, RemoteProtocolError
-from protocol.listen import CallSkill, Forward, Identity, RecordLaunch, Send, StartTimer
 from protocol.proactive import LoadHistory, ProactiveOutput, ProactiveTransaction
 from protocol.routing import SkillKind, SkillTable
+from protocol.transaction import CallSkill, Forward, Identity, RecordLaunch, Send, StartTimer
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from jibo_cloud.hub.session import HubSocket, serve_socket
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.wsio import QuartSocket
-from protocol.listen import Identity
+from protocol.transaction import Identity
 
 LISTEN_PATHS = ("/v1/listen", "/listen")
 PROACTIVE_PATHS = ("/v1/proactive", "/proactive")

@@ -21,8 +21,8 @@ from jibo_cloud.hub.history import MemoryHistory
 from jibo_cloud.hub.listen import run_listen
 from jibo_cloud.hub.session import HubSocket, serve_socket
 from jibo_cloud.runtime import Runtime
-from protocol.listen import Identity
 from protocol.routing import SkillKind, SkillManifest, SkillTable, manifest_from_json
+from protocol.transaction import Identity
 
 
 @attrs.define

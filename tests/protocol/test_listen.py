@@ -9,14 +9,13 @@ import pytest
 
 from protocol.codec import from_json
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
-from protocol.listen import (
-    TRANSITIONS,
+from protocol.listen import TRANSITIONS, ListenState, ListenTransaction
+from protocol.routing import SkillKind, SkillTable, manifest_from_json
+from protocol.transaction import (
     CallParser,
     CallSkill,
     Forward,
     Identity,
-    ListenState,
-    ListenTransaction,
     RecordLaunch,
     RecordSpeech,
     StartAsr,
@@ -24,7 +23,6 @@ from protocol.listen import (
     StopAsr,
     frames_of,
 )
-from protocol.routing import SkillKind, SkillTable, manifest_from_json
 from tests.support import hub_client as hc
 
 SKILLS = SkillTable.of(

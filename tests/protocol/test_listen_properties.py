@@ -11,15 +11,9 @@ from hypothesis import strategies as st
 
 from protocol.codec import from_json
 from protocol.errors import RemoteProtocolError
-from protocol.listen import (
-    CallParser,
-    CallSkill,
-    Forward,
-    ListenTransaction,
-    Send,
-    StartTimer,
-)
+from protocol.listen import ListenTransaction
 from protocol.routing import SkillTable, manifest_from_json
+from protocol.transaction import CallParser, CallSkill, Forward, Send, StartTimer
 from tests.support import hub_client as hc
 
 SKILLS = SkillTable.of(

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from protocol.codec import from_json
-from protocol.listen import CallSkill, Forward, RecordLaunch, Send, StartTimer
 from protocol.proactive import (
     LoadHistory,
     ProactiveState,
@@ -20,6 +19,7 @@ from protocol.proactive import (
     part_of_day,
 )
 from protocol.routing import SkillTable, manifest_from_json
+from protocol.transaction import CallSkill, Forward, RecordLaunch, Send, StartTimer
 from tests.support import hub_client as hc
 
 HOUR = 3_600_000
