@@ -2,9 +2,10 @@
 
 The I/O here: decode frames, run the machine's timers, load the robot's launch history from
 ``runtime.history`` (§4.6 history rules) and call the chosen cloud skill with
-``PROACTIVE_LAUNCH`` under the 10 s limit. The skill settings the settings rules read come
-from ``runtime.skill_settings`` when a settings store provides it; without one every
-settings rule fails, so a skill that asks "only if the owner enabled it" is not offered.
+``PROACTIVE_LAUNCH`` under the 10 s limit. The skill settings the settings rules read are
+the ones ``Settings_20171219.UpdateSettings`` stored for the loop CONTEXT names
+(:func:`loop_settings`); a loop with none, or a storage outage, leaves every settings rule
+failing, so a skill that asks "only if the owner enabled it" is not offered.
 
 The random pick uses the ``rng`` argument when given (tests pass a seeded
 ``random.Random``), else an unseeded generator. The pick itself is pure and seedable in
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import trio
 
-from jibo_cloud.errors import UpstreamError
+from jibo_cloud.errors import StorageUnavailable, UpstreamError
 from jibo_cloud.hub.clients import call_remote_skill
 from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS, HubSocket, new_id
 from jibo_cloud.runtime import Runtime
@@ -34,6 +35,20 @@ from protocol.transaction import CallSkill, Forward, Identity, RecordLaunch, Sen
 log = logging.getLogger(__name__)
 
 CALL_TIMEOUT_TEXT = f"timeout of {int(CALL_TIMEOUT_SECONDS * 1000)}ms exceeded"
+
+
+async def loop_settings(runtime: Runtime, loop_id: str | None) -> Mapping[str, Mapping[str, Any]]:
+    """Skill settings of one loop, ``{skillId: {key: value}}``, as the REST settings service
+    stored them; empty without a loop id or storage, or while the database is unreachable."""
+    if loop_id is None or runtime.storage is None:
+        return {}
+    try:
+        with trio.fail_after(CALL_TIMEOUT_SECONDS):
+            stored = await runtime.storage.list_documents("settings", loop_id)
+    except (StorageUnavailable, trio.TooSlowError) as exc:
+        log.warning("skill settings unavailable for proactive rules: %s", exc)
+        return {}
+    return {str(skill): dict(values) for skill, values in stored if isinstance(values, Mapping)}
 
 
 async def run_proactive(
@@ -82,7 +97,8 @@ async def run_proactive(
 
         async def load_history(robot_id: str) -> None:
             history = runtime.history
-            settings: Mapping[str, Mapping[str, Any]] = getattr(runtime, "skill_settings", {})
+            loop_id = txn.context.loop_id if txn.context is not None else None
+            settings = await loop_settings(runtime, loop_id)
             if history is None:
                 await apply(txn.history_loaded((), settings, now_ms=now()))
                 return

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import trio
 
 from tests.hub.peer import Peer, serve_peer
+from tests.rest.support import RestClient, register_robot
 from tests.support import hub_client as hc
 from tests.support.server import RunningServer, start_server
 
@@ -108,4 +110,51 @@ async def test_cloud_proactive_skill_is_launched_and_its_reply_forwarded(
     assert sent["json"]["data"]["skill"] == {"id": "cloud-proactive"}
     assert sent["json"]["data"]["runtime"]["perception"]["speaker"] == "u9"
     assert sent["json"]["data"]["result"] == {"memo": "test offer"}
+    server.stop()
+
+
+async def test_settings_rules_read_what_update_settings_stored(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    # PROTOCOL.md §4.6: settings rules; the owner's settings arrive through the REST
+    # Settings_20171219 service, stored per loop (CONTEXT names the loop: "loop-1").
+    skills = tmp_path / "skills"
+    skills.mkdir()
+    manifest = {
+        "id": "@be/opt-in",
+        "intents": [],
+        "proactives": [
+            {
+                "contextRules": [
+                    {"field": "TRIGGER_SOURCE", "matchRule": "EXACT", "value": "TEST_SOURCE"}
+                ],
+                "settingsRules": [
+                    {"skill": "@be/opt-in", "key": "offer", "matchRule": "EXACT", "value": "yes"}
+                ],
+            }
+        ],
+    }
+    (skills / "opt-in.json").write_text(json.dumps(manifest))
+    (skills / "skills.json").write_text(json.dumps({"skills": [{"configPath": "opt-in.json"}]}))
+    server = await start_server(nursery, tmp_path / "data", skills_dir=skills)
+    await register_robot(server)
+    token = hc.hub_token(server.config)
+    # A greeting was just given, so the on-robot greeting is not a candidate.
+    await server.runtime.history.skill_launched({"robotID": hc.ROBOT, "skillID": "@be/greetings"})
+
+    async def offered() -> dict[str, object]:
+        frames = await hc.one_turn(
+            server.port, token, hc.trigger("TEST_SOURCE"), hc.context(), path="/v1/proactive"
+        )
+        return frames[0]["data"]  # type: ignore[no-any-return]
+
+    assert await offered() == {}  # the owner has not opted in
+    setting = {"offer": {"skillId": "@be/opt-in", "dataService": "local", "value": "yes"}}
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        await RestClient(http).ok(
+            "Settings_20171219.UpdateSettings",
+            {"loopId": "loop-1", "transId": "t", "data": setting},
+        )
+    match = (await offered())["match"]
+    assert match["skillID"] == "@be/opt-in"  # type: ignore[index]
     server.stop()
