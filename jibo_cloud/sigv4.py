@@ -15,12 +15,13 @@ Robot quirks this accepts, because real robots do them:
 
 from __future__ import annotations
 
+import calendar
+import functools
 import hashlib
 import hmac
 import re
 import urllib.parse
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 import attrs
 
@@ -35,6 +36,8 @@ _AUTH = re.compile(
     r"SignedHeaders=(?P<headers>[^,\s]+)\s*,\s*Signature=(?P<sig>[0-9a-fA-F]{64})\s*$"
 )
 _SPACES = re.compile(r"\s+")
+_AMZ_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
+_SCOPE_DATE = re.compile(r"\d{8}")
 
 
 class SignatureError(Exception):
@@ -83,7 +86,7 @@ def parse_authorization(value: str) -> Authorization:
     if match is None:
         raise SignatureError("IncompleteSignatureException", "malformed Authorization header")
     parts = match["cred"].split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request" or not re.fullmatch(r"\d{8}", parts[1]):
+    if len(parts) != 5 or parts[4] != "aws4_request" or not _SCOPE_DATE.fullmatch(parts[1]):
         raise SignatureError("IncompleteSignatureException", "malformed credential scope")
     return Authorization(
         access_key_id=parts[0],
@@ -96,6 +99,8 @@ def parse_authorization(value: str) -> Authorization:
 
 
 def _canonical_query(query: str) -> str:
+    if not query:  # every REST call: POST / with no query string
+        return ""
     pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
     encoded = sorted(
         (urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~")) for k, v in pairs
@@ -104,7 +109,7 @@ def _canonical_query(query: str) -> str:
 
 
 def canonical_request(req: SignedRequest, auth: Authorization, payload_hash: str) -> str:
-    path = urllib.parse.quote(req.path or "/", safe="/-_.~")
+    path = "/" if req.path in ("", "/") else urllib.parse.quote(req.path, safe="/-_.~")
     headers = "".join(
         f"{name}:{_SPACES.sub(' ', req.headers.get(name, '').strip())}\n"
         for name in auth.signed_headers
@@ -116,20 +121,34 @@ def canonical_request(req: SignedRequest, auth: Authorization, payload_hash: str
 
 
 def signing_key(secret: str, auth: Authorization) -> bytes:
-    key = hmac.new(f"AWS4{secret}".encode(), auth.date.encode(), hashlib.sha256).digest()
-    for part in (auth.region, auth.service, "aws4_request"):
+    return _derive_key(secret, auth.date, auth.region, auth.service)
+
+
+@functools.lru_cache(maxsize=1024)
+def _derive_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The four chained HMACs of the key derivation. They depend only on the key and the
+    credential scope, which change once a day per robot, so they are remembered: a boot's
+    16 calls derive the key once instead of 16 times (AWS's own SDKs cache it the same way).
+    The cache lives in this process's memory only, beside the secrets it is derived from."""
+    key = hmac.new(f"AWS4{secret}".encode(), date.encode(), hashlib.sha256).digest()
+    for part in (region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return key
 
 
-def _request_time(req: SignedRequest) -> datetime:
+def _request_time(req: SignedRequest) -> tuple[str, int]:
+    """X-Amz-Date's day (``yyyymmdd``) and its Unix time. A fixed-width regex and
+    :func:`calendar.timegm`, not ``strptime`` (which costs ~40 µs per call here)."""
     raw = req.headers.get("x-amz-date", "")
-    try:
-        return datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        raise SignatureError(
-            "IncompleteSignatureException", "X-Amz-Date is missing or not yyyymmddThhmmssZ"
-        ) from None
+    match = _AMZ_DATE.fullmatch(raw)
+    if match is not None:
+        year, month, day, hour, minute, second = (int(g) for g in match.groups())
+        valid = year >= 1 and 1 <= month <= 12 and hour < 24 and minute < 60 and second < 60
+        if valid and 1 <= day <= calendar.monthrange(year, month)[1]:
+            return raw[:8], calendar.timegm((year, month, day, hour, minute, second))
+    raise SignatureError(
+        "IncompleteSignatureException", "X-Amz-Date is missing or not yyyymmddThhmmssZ"
+    )
 
 
 def verify(req: SignedRequest, auth: Authorization, secret: str, *, now_s: float) -> None:
@@ -141,10 +160,10 @@ def verify(req: SignedRequest, auth: Authorization, secret: str, *, now_s: float
     """
     if "host" not in auth.signed_headers:
         raise SignatureError("IncompleteSignatureException", "the host header must be signed")
-    when = _request_time(req)
-    if when.strftime("%Y%m%d") != auth.date:
+    day, when = _request_time(req)
+    if day != auth.date:
         raise SignatureError("InvalidSignatureException", "credential date is not X-Amz-Date")
-    if abs(when.timestamp() - now_s) > MAX_SKEW_SECONDS:
+    if abs(when - now_s) > MAX_SKEW_SECONDS:
         raise SignatureError(
             "InvalidSignatureException",
             "Signature expired: X-Amz-Date is more than 15 minutes from the server's time",
