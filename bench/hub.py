@@ -215,7 +215,133 @@ def run(report: Any) -> None:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    run_memory(report)
     run_baseline(report)
+
+
+# --------------------------------------------------------------------------- in process
+
+#: Turns per mode for the in-process measurement (our code alone, no hypercorn, no Quart).
+MEMORY_TURNS = int(os.environ.get("JIBO_BENCH_MEMORY_TURNS", "2000"))
+
+
+class _MemorySocket:
+    """The hub side of a socket over memory channels (the surface of ``QuartSocket``)."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+        self.host = "neo-hub.jibo.com"
+        self.path = "/v1/listen"
+        self.peer: str | None = "127.0.0.1"
+        self.to_hub, self.inbox = trio.open_memory_channel[str | bytes](8)
+        self.to_robot, self.outbox = trio.open_memory_channel[str | bytes](8)
+
+    async def accept(self) -> None:
+        return None
+
+    async def receive(self) -> str | bytes:
+        return await self.inbox.receive()
+
+    async def send(self, frame: str | bytes) -> None:
+        await self.to_robot.send(frame)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        return None
+
+
+async def _memory_turns(mode: str, turns: int) -> tuple[float, int]:
+    """Run ``turns`` turns through the hub's real handler over memory sockets.
+
+    Everything a turn costs in our code runs: the token check (cached), the trace context,
+    ``serve_socket``, the listen driver, the machine, the codec, the embedded parser and the
+    in-process skill for CLIENT_ASR. The robot "closes" after the final frame by cancelling
+    the handler, as quart-trio does when the peer goes away. Returns (CPU seconds, errors).
+    """
+    from jibo_cloud.config import load_config
+    from jibo_cloud.hub.history import MemoryHistory
+    from jibo_cloud.hub.manifests import load_skills
+    from jibo_cloud.hub.routes import register
+    from jibo_cloud.nlu.parser import EmbeddedParser
+    from jibo_cloud.runtime import Runtime
+    from jibo_cloud.skills.registry import builtin_handlers
+    from jibo_cloud.tokens import issue_hub_token
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = load_config(data_dir=tmp, env={}, token_secret=SECRET)
+        runtime = Runtime(config=config)
+        runtime.parser = EmbeddedParser()
+        runtime.skill_handlers.update(
+            builtin_handlers(
+                now_ms=runtime.now_ms, chat_url=None, default_time_zone=config.time_zone
+            )
+        )
+        runtime.skills = load_skills([config.skills_dir])
+        runtime.history = MemoryHistory(now_ms=runtime.now_ms)
+        token, _ = issue_hub_token(
+            config,
+            account_id="bench-account",
+            friendly_id="Bench-Robot",
+            access_key_id=None,
+            now_s=time.time(),
+        )
+
+        class _Sockets:
+            handlers: dict[str, Any] = {}
+
+            def add(self, path: str, handler: Any) -> None:
+                self.handlers[path] = handler
+
+        class _App:
+            def __getattr__(self, name: str) -> Any:
+                return lambda fn: fn  # before_serving & co: not needed here
+
+        sockets = _Sockets()
+        register(_App(), runtime, sockets)  # type: ignore[arg-type]
+        handle = sockets.handlers["/v1/listen"]
+        headers = {"authorization": f"Bearer {token}", "host": "neo-hub.jibo.com"}
+        errors = 0
+        cpu0 = time.process_time()
+        for n in range(turns):
+            sock = _MemorySocket(headers)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(handle, sock)
+                for frame in _frames(mode, n):
+                    await sock.to_hub.send(frame)
+                while True:
+                    reply = json.loads(await sock.outbox.receive())
+                    if reply.get("final") is True:
+                        break
+                errors += reply["type"] == "ERROR"
+                nursery.cancel_scope.cancel()
+        return time.process_time() - cpu0, errors
+
+
+def run_memory(report: Any) -> None:
+    """Our share of a turn: the hub's handler over memory sockets, one turn at a time.
+
+    Logging is set up as ``jibo-cloud serve --log-level WARNING`` sets it (the server bench's
+    level), so the records our code makes cost what they cost there.
+    """
+    import logging
+
+    from jibo_cloud.logs import setup_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("WARNING")
+    try:
+        for mode in ("CLIENT_NLU", "CLIENT_ASR"):
+            trio.run(_memory_turns, mode, 50)  # warm-up (imports, caches)
+            cpu, errors = trio.run(_memory_turns, mode, MEMORY_TURNS)
+            report.add(
+                f"in-process hub {mode} CPU per turn",
+                cpu * 1000 / MEMORY_TURNS,
+                "ms",
+                f"{MEMORY_TURNS} turns, {errors} errors",
+            )
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
 
 
 # --------------------------------------------------------------------------- baseline
@@ -341,3 +467,7 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--baseline"]:
     _baseline_main(int(sys.argv[2]))
 elif __name__ == "__main__" and sys.argv[1:2] == ["--raw"]:
     _raw_main(int(sys.argv[2]))
+elif __name__ == "__main__" and sys.argv[1:2] == ["--memory"]:
+    from bench.__main__ import Report
+
+    run_memory(Report())
