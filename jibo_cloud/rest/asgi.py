@@ -1,9 +1,12 @@
-"""The two hottest paths, served as bare ASGI in front of Quart.
+"""The hottest paths, served as bare ASGI in front of Quart.
 
 - ``POST /`` (every REST call; ~16 per robot boot): Quart's per-request machinery costs about
   a third of a no-op request on this stack, so :func:`serve_rest` reads the body, runs
   :func:`jibo_cloud.rest.dispatch.dispatch` and answers directly, with the same trace context
   the hub's ``before_request`` hook gives Quart requests (PROTOCOL.md §4.1).
+- ``GET /`` (the robot's connectivity probe, every ~10 s per robot, PROTOCOL.md §1): always
+  an empty 204, answered here for the same reason (app.py's Quart route stays as the
+  reference and answers when this module is not installed).
 - ``api-socket.*/{token}`` (one per robot, all day): see
   :meth:`jibo_cloud.notify.NotificationHub.serve_asgi` (~24 KiB per idle socket below Quart,
   ~40 KiB through it).
@@ -23,7 +26,15 @@ from jibo_cloud.app import NOTIFICATION_HOST_PREFIX
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.notify import NotificationHub
 from jibo_cloud.rest.context import Handler
-from jibo_cloud.rest.dispatch import HttpAnswer, HttpCall, dispatch, error_answer, max_body
+from jibo_cloud.rest.dispatch import (
+    CONTENT_TYPE,
+    JSON_HEADERS,
+    HttpAnswer,
+    HttpCall,
+    dispatch,
+    error_answer,
+    max_body,
+)
 from jibo_cloud.rest.models import ModelTable
 from jibo_cloud.runtime import Runtime
 
@@ -62,11 +73,30 @@ def is_notification_socket(scope: Mapping[str, Any], headers: Mapping[str, str])
     )
 
 
+#: The header every successful answer carries, encoded once.
+_JSON_HEADER = (b"content-type", CONTENT_TYPE.encode())
+
+
 async def _answer(send: Send, answer: HttpAnswer) -> None:
-    headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
+    if answer.headers is JSON_HEADERS:
+        headers = [_JSON_HEADER]
+    else:
+        headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
     headers.append((b"content-length", str(len(answer.body)).encode()))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
+
+
+async def serve_probe(send: Send) -> None:
+    """``GET /``: 204, no body (§1: any failure shows "connection lost" on the robot)."""
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _too_large(limit: int) -> HttpAnswer:
+    return error_answer(
+        "RequestEntityTooLargeException", f"the body is larger than {limit} bytes", 413
+    )
 
 
 async def serve_rest(
@@ -76,12 +106,9 @@ async def serve_rest(
     """One ``POST /``: the body (capped), then :func:`dispatch`, then the answer."""
     headers = _headers(scope)
     limit = max_body(rt, table.find(headers.get("x-amz-target", "")))
-    too_large = error_answer(
-        "RequestEntityTooLargeException", f"the body is larger than {limit} bytes", 413
-    )
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        await _answer(send, too_large)
+        await _answer(send, _too_large(limit))
         return
     body = bytearray()
     while True:
@@ -90,7 +117,7 @@ async def serve_rest(
             return
         body += message.get("body", b"")
         if len(body) > limit:
-            await _answer(send, too_large)
+            await _answer(send, _too_large(limit))
             return
         if not message.get("more_body", False):
             break
@@ -117,8 +144,10 @@ def install(
 
     async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
         kind = scope.get("type")
-        if kind == "http" and scope.get("method") == "POST" and scope.get("path") == "/":
+        if kind == "http" and scope.get("path") == "/" and scope.get("method") == "POST":
             await serve_rest(rt, table, handlers, scope, receive, send)
+        elif kind == "http" and scope.get("path") == "/" and scope.get("method") == "GET":
+            await serve_probe(send)
         elif kind == "websocket" and is_notification_socket(scope, _headers(scope)):
             await hub.serve_asgi(scope, receive, send)
         else:
