@@ -135,3 +135,26 @@ async def test_max_speech_finish_mid_utterance_gives_the_words_so_far(
     assert "speech_start" in kinds
     assert "speech_end" not in kinds
     assert isinstance(result.text, str)
+
+
+@pytest.mark.parametrize("repasses", [0, 2])
+async def test_a_new_voice_is_understood_once_the_mean_adapts(
+    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch, repasses: int
+) -> None:
+    """A high voice right after a deep one: the streamed pass starts from the deep voice's
+    cepstral mean and fails; decoding the utterance again (``REPASSES``) recovers it.
+    ``repasses=0`` is the control showing the first pass alone really fails here.
+    """
+    from jibo_cloud.speech import sphinx
+
+    monkeypatch.setattr(sphinx, "REPASSES", repasses)
+    recognizer = PocketsphinxRecognizer()  # fresh pools: the pool's mean is part of the setup
+    for text in ("what is the date today", "tell me a joke", "what can you do"):
+        _, result = await recognise(recognizer, speak(text, voice="en-us+m3", speed=150))
+        assert result.confidence == sphinx.GRAMMAR_CONFIDENCE, text
+    _, result = await recognise(recognizer, speak("tell me the time", voice="en-us+f4", speed=155))
+    heard = parse_text(result.text, LAUNCH)["intent"]
+    if repasses:
+        assert (heard, result.confidence) == ("askForTime", sphinx.GRAMMAR_CONFIDENCE)
+    else:
+        assert heard != "askForTime", result.text
