@@ -157,9 +157,21 @@ async def measure(port: int, requests: list[bytes], pid: int) -> Run:
 HEALTHCHECK = b"GET /healthcheck HTTP/1.1\r\nHost: api.jibo.com\r\n\r\n"
 
 
+def floor(report: Any, requests: list[bytes]) -> None:
+    """The same boot requests against hypercorn with a do-nothing app: the HTTP stack's own
+    CPU per boot, which no change in jibo_cloud.rest or jibo_cloud.storage can remove."""
+    with server.serve_floor() as (proc, port):
+        runs = [trio.run(measure, port, requests, proc.pid) for _ in range(ROUNDS)]
+    server_ms = statistics.median(r.server_ms() for r in runs)
+    report.add("boot/floor: hypercorn + no-op app, server CPU per boot", server_ms, "ms",
+               f"same requests; one core would give {1000 / server_ms:.0f} boots/s"
+               f" ({statistics.median(r.rate for r in runs):.0f} boots/s measured)")  # fmt: skip
+
+
 def run(report: Any) -> None:
     requests = raw_requests(signed())
     calls = len(BOOT) + 1
+    floor(report, requests)
     for backend in ("sqlite", "postgres"):
         with server.store(backend) as args:
             server.add_robot(args)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,3 +87,55 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+async def _floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A do-nothing ASGI app: reads the body, answers ``{}`` (the HTTP stack's own cost)."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    while (await receive()).get("more_body"):
+        pass
+    headers = [(b"content-type", b"application/x-amz-json-1.1"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+@contextmanager
+def serve_floor() -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """hypercorn (trio worker, access log off, as ``jibo-cloud serve``) around
+    :func:`_floor_app`, in a subprocess: what any request costs before our code runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    command = [sys.executable, "-m", "bench.server", "floor", str(port)]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "Running on" in line:
+                yield proc, port
+                return
+        raise RuntimeError("the floor server exited before listening")
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["floor"]:
+    import logging
+
+    import hypercorn.config
+    import hypercorn.trio
+    import trio
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout)
+    hc = hypercorn.config.Config()
+    hc.bind = [f"127.0.0.1:{sys.argv[2]}"]
+    hc.accesslog = None
+    hc.errorlog = logging.getLogger("hypercorn.error")
+    trio.run(hypercorn.trio.serve, _floor_app, hc)  # type: ignore[arg-type]
