@@ -157,6 +157,45 @@ async def measure(port: int, requests: list[bytes], pid: int) -> Run:
 HEALTHCHECK = b"GET /healthcheck HTTP/1.1\r\nHost: api.jibo.com\r\n\r\n"
 
 
+async def _dispatch_cpu(data_dir: str, calls: list[tuple[bytes, dict[str, str]]]) -> float:
+    """CPU ms per boot of :func:`jibo_cloud.rest.dispatch.dispatch` alone, in this process."""
+    from jibo_cloud.config import load_config
+    from jibo_cloud.notify import open_hub
+    from jibo_cloud.rest.dispatch import HttpCall, dispatch
+    from jibo_cloud.rest.models import load_models
+    from jibo_cloud.rest.services import all_handlers
+    from jibo_cloud.rest.services.notification import handlers as notification_handlers
+    from jibo_cloud.runtime import open_runtime
+
+    config = load_config(host="127.0.0.1", port=0, data_dir=Path(data_dir), env={},
+                         token_secret=server.SECRET)  # fmt: skip
+    async with open_runtime(config) as rt:
+        table, hub = load_models(), open_hub(rt)
+        handlers = {**all_handlers(), **notification_handlers(hub)}
+        https = [HttpCall(headers={k.lower(): v for k, v in headers.items()}, body=data,
+                          base_url="https://api.jibo.com", host="api.jibo.com")
+                 for data, headers in calls]  # fmt: skip
+        for http in https:  # warm-up; every call must succeed (404: no update, as in §2.3)
+            answer = await dispatch(rt, table, handlers, http)
+            assert answer.status in (200, 404), answer.body
+        boots, before = 0, time.process_time()
+        deadline = time.perf_counter() + SECONDS / 2
+        while time.perf_counter() < deadline:
+            for http in https:
+                await dispatch(rt, table, handlers, http)
+            boots += 1
+        return 1000 * (time.process_time() - before) / boots
+
+
+def dispatch_only(report: Any, calls: list[tuple[bytes, dict[str, str]]]) -> None:
+    """Our own code's share without HTTP or threads of load: SQLite, one robot, serially."""
+    with server.store("sqlite") as args:
+        server.add_robot(args)
+        ms = trio.run(_dispatch_cpu, args[1], calls)
+    report.add("boot/sqlite: dispatch() alone, CPU per boot", ms, "ms",
+               f"in-process, no HTTP: our share ({len(calls)} POST calls)")  # fmt: skip
+
+
 def floor(report: Any, requests: list[bytes]) -> None:
     """The same boot requests against hypercorn with a do-nothing app: the HTTP stack's own
     CPU per boot, which no change in jibo_cloud.rest or jibo_cloud.storage can remove."""
@@ -169,8 +208,10 @@ def floor(report: Any, requests: list[bytes]) -> None:
 
 
 def run(report: Any) -> None:
-    requests = raw_requests(signed())
+    signed_calls = signed()
+    requests = raw_requests(signed_calls)
     calls = len(BOOT) + 1
+    dispatch_only(report, signed_calls)
     floor(report, requests)
     for backend in ("sqlite", "postgres"):
         with server.store(backend) as args:
