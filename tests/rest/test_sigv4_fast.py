@@ -20,7 +20,9 @@ def _reference_time(raw: str) -> tuple[str, int] | None:
         when = datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
-    return when.strftime("%Y%m%d"), int(when.timestamp())
+    # Zero-padded by hand: strftime("%Y") drops the zeros of years before 1000 on glibc (such
+    # dates are rejected anyway: they are centuries outside the 15-minute window).
+    return f"{when.year:04d}{when.month:02d}{when.day:02d}", int(when.timestamp())
 
 
 def _parsed(raw: str) -> tuple[str, int] | None:
@@ -34,9 +36,9 @@ def _parsed(raw: str) -> tuple[str, int] | None:
         return None
 
 
-@given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)))
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
 def test_every_well_formed_date_parses_like_strptime(when: datetime) -> None:
-    raw = when.strftime("%Y%m%dT%H%M%SZ")
+    raw = f"{when.year:04d}{when:%m%dT%H%M%S}Z"
     assert _parsed(raw) == _reference_time(raw)
     assert _parsed(raw) is not None
 
