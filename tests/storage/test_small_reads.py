@@ -3,6 +3,7 @@ a worker thread that waits with the normal busy timeout, instead of failing or b
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from pathlib import Path
@@ -18,6 +19,10 @@ def _rows(tx: Tx) -> list[tuple[object, ...]]:
     return tx.execute("SELECT v FROM t ORDER BY v")
 
 
+def _insert(tx: Tx, value: int) -> None:
+    tx.execute("INSERT INTO t VALUES (?)", (value,))
+
+
 async def _with_table(path: Path) -> SqliteDatabase:
     db = SqliteDatabase(path)
     await db.run(lambda tx: tx.execute("CREATE TABLE t (v INTEGER)"))
@@ -28,7 +33,7 @@ async def test_a_small_read_sees_every_acknowledged_write(tmp_path: Path) -> Non
     db = await _with_table(tmp_path / "db.sqlite")
     try:
         for value in range(3):
-            await db.run(lambda tx, v=value: tx.execute("INSERT INTO t VALUES (?)", (v,)))
+            await db.run(functools.partial(_insert, value=value))
             assert await db.read(_rows, small=True) == [(v,) for v in range(value + 1)]
         assert await db.read(_rows, small=True) == await db.read(_rows)
     finally:
