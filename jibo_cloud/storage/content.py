@@ -94,7 +94,7 @@ class ContentQueries(QueryBase):
 
     async def list_updates(self, subsystem: str | None = None) -> list[UpdateRecord]:
         where, params = ("WHERE subsystem = ?", (subsystem,)) if subsystem else ("", ())
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_UPDATE} FROM updates {where} ORDER BY created, id", params
             )
@@ -156,7 +156,7 @@ class ContentQueries(QueryBase):
         if before is not None:
             sql += " AND created < ?"
             params.append(before)
-        rows = await self._small(lambda tx: tx.execute(sql + " ORDER BY created, path", params))
+        rows = await self.db.read(lambda tx: tx.execute(sql + " ORDER BY created, path", params))
         return [_media(r) for r in rows]
 
     async def mark_media_deleted(self, paths: Sequence[str]) -> None:
@@ -224,7 +224,7 @@ class ContentQueries(QueryBase):
         return _backup(rows[0]) if rows else None
 
     async def list_backups(self, loop_id: str) -> list[Backup]:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_BACKUP} FROM backups WHERE loop_id = ? AND blob_key IS NOT NULL"
                 " ORDER BY created, id",
@@ -253,7 +253,7 @@ class ContentQueries(QueryBase):
         return _keyreq(rows[0]) if rows else None
 
     async def list_key_requests(self, loop_id: str, kind: str) -> list[KeyRequest]:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_KEYREQ} FROM key_requests WHERE loop_id = ? AND kind = ?"
                 " ORDER BY created, id",
@@ -300,7 +300,7 @@ class ContentQueries(QueryBase):
         return json.loads(rows[0][0]) if rows else None
 
     async def list_documents(self, kind: str, scope: str) -> list[tuple[str, Any]]:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 "SELECT key, value FROM documents WHERE kind = ? AND scope = ? ORDER BY key",
                 (kind, scope),

@@ -7,8 +7,7 @@ read-only work; SQLite runs those on separate reader connections, beside the one
 SQL is written with ``?`` placeholders; the PostgreSQL backend rewrites them to ``%s``.
 
 Why threads: both drivers are blocking. Trio stays responsive because every call goes through
-``trio.to_thread.run_sync`` behind a :class:`trio.CapacityLimiter` sized to the connections,
-except SQLite's small reads (``read(fn, small=True)``), which cost less than the hop.
+``trio.to_thread.run_sync`` behind a :class:`trio.CapacityLimiter` sized to the connections.
 """
 
 from __future__ import annotations
@@ -47,11 +46,8 @@ class Database(Protocol):
         """
         ...
 
-    async def read(self, fn: Callable[[Tx], T], *, small: bool = False) -> T:
+    async def read(self, fn: Callable[[Tx], T]) -> T:
         """Run a read-only ``fn`` (a consistent snapshot); may run beside writes.
-
-        ``small``: ``fn`` is an indexed lookup or one account's or loop's short list, cheap
-        enough that SQLite runs it without a worker-thread hop (see :mod:`.sqlite`).
 
         Raises:
             StorageUnavailable: the database cannot be reached now (retryable).
@@ -73,11 +69,6 @@ class QueryBase:
     """What the query mixins share: the database, and writes that map constraint errors."""
 
     db: Database
-
-    async def _small(self, fn: Callable[[Tx], T]) -> T:
-        """A read that :meth:`Database.read` may run inline (``small=True``): for lookups by
-        key and one account's or loop's lists, never for whole-table listings."""
-        return await self.db.read(fn, small=True)
 
     async def _write(self, fn: Callable[[Tx], T]) -> T:
         try:

@@ -123,7 +123,7 @@ class IdentityQueries(QueryBase):
         )
 
     async def get_account(self, account_id: str) -> Account | None:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(f"SELECT {_ACCOUNT} FROM accounts WHERE id = ?", (account_id,))
         )
         return _account(rows[0]) if rows else None
@@ -140,7 +140,7 @@ class IdentityQueries(QueryBase):
         if not ids:
             return []
         marks = ", ".join("?" for _ in ids)
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_ACCOUNT} FROM accounts WHERE id IN ({marks}) ORDER BY created, id",
                 tuple(ids),
@@ -152,7 +152,7 @@ class IdentityQueries(QueryBase):
         await self._write(lambda tx: _insert_key(tx, key))
 
     async def get_key_pair(self, access_key_id: str) -> KeyPair | None:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 "SELECT access_key_id, secret_access_key, account_id, robot_name, created"
                 " FROM key_pairs WHERE access_key_id = ?",
@@ -183,14 +183,14 @@ class IdentityQueries(QueryBase):
         await self._write(lambda tx: _upsert_robot(tx, robot))
 
     async def get_robot(self, name: str) -> Robot | None:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(f"SELECT {_ROBOT} FROM robots WHERE name = ?", (name,))
         )
         return _robot(rows[0]) if rows else None
 
     async def find_robot(self, key: str) -> Robot | None:
         """A robot by friendly name, 24-hex id or serial (the ids robots send vary)."""
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_ROBOT} FROM robots WHERE name = ? OR robot_id = ? OR serial = ?"
                 " ORDER BY created LIMIT 1",
@@ -283,14 +283,14 @@ class IdentityQueries(QueryBase):
         await self._write(lambda tx: _upsert_loop(tx, loop))
 
     async def get_loop(self, loop_id: str) -> Loop | None:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(f"SELECT {_LOOP} FROM loops WHERE id = ?", (loop_id,))
         )
         return _loop(rows[0]) if rows else None
 
     async def loops_of(self, account_id: str) -> list[Loop]:
         """Loops the account owns or belongs to, oldest first."""
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_LOOP} FROM loops WHERE owner_id = ? OR id IN"
                 " (SELECT loop_id FROM loop_members WHERE account_id = ?)"
@@ -328,13 +328,13 @@ class IdentityQueries(QueryBase):
                 out.append((loop, members, accounts))
             return out
 
-        return await self._small(fn)
+        return await self.db.read(fn)
 
     async def put_member(self, member: LoopMember) -> None:
         await self._write(lambda tx: _upsert_member(tx, member))
 
     async def members_of(self, loop_id: str) -> list[LoopMember]:
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 f"SELECT {_MEMBER} FROM loop_members WHERE loop_id = ? ORDER BY created, id",
                 (loop_id,),
@@ -364,7 +364,7 @@ class IdentityQueries(QueryBase):
 
     async def find_robot_token(self, token_hash: str, now: int) -> RobotToken | None:
         """The token with this hash if it is neither expired nor revoked."""
-        rows = await self._small(
+        rows = await self.db.read(
             lambda tx: tx.execute(
                 "SELECT token_hash, robot_name, issued, expires, account_id, revoked"
                 " FROM robot_tokens WHERE token_hash = ? AND revoked = 0 AND expires > ?",

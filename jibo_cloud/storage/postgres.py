@@ -131,8 +131,7 @@ class PostgresDatabase:
     async def run(self, fn: Callable[[_PgTx], T]) -> T:
         return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
 
-    async def read(self, fn: Callable[[_PgTx], T], *, small: bool = False) -> T:
-        """Every read is a network round trip here, so ``small`` changes nothing."""
+    async def read(self, fn: Callable[[_PgTx], T]) -> T:
         return await self.run(fn)
 
     async def aclose(self) -> None:

@@ -9,13 +9,6 @@ writers anyway, and a single writer avoids ``database is locked`` between our ow
 Reads (:meth:`SqliteDatabase.read`) use a few ``query_only`` reader connections, which WAL
 lets run beside the writer: a read never waits behind another request's fsync. A read
 starts its snapshot after every commit already acknowledged, so robots read their writes.
-
-Small reads (``read(fn, small=True)``: an indexed lookup or one account's short list, the
-reads of a robot boot) run inline on the trio thread, on their own reader connection with
-``busy_timeout=0``. On a page-cached database such a read takes ~25 µs here, while the
-round trip to a worker thread costs ~170 µs of CPU: the hop cost more than the read. If that
-connection is ever busy (WAL recovery, a checkpoint restart) it does not wait: the read is
-retried the ordinary way, in a worker thread with the normal busy timeout.
 """
 
 from __future__ import annotations
@@ -63,32 +56,19 @@ class SqliteDatabase:
         self._limiter = trio.CapacityLimiter(1)
         self._readers: list[sqlite3.Connection] = []
         self._read_limiter = trio.CapacityLimiter(READERS)
-        #: The trio thread's own reader for small reads (see the module docstring).
-        self._inline: sqlite3.Connection | None = None
-
-    def _open_reader(self, busy_timeout_ms: int) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        conn.execute("PRAGMA query_only=ON")
-        return conn
 
     def _reader(self) -> sqlite3.Connection:
         """A free reader connection (at most READERS exist: the limiter guarantees one is free
         or may be created)."""
         if self._readers:
             return self._readers.pop()
-        return self._open_reader(5000)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA query_only=ON")
+        return conn
 
     def read_sync(self, fn: Callable[[_SqliteTx], T]) -> T:
         conn = self._reader()
-        try:
-            return self._read_on(conn, fn)
-        finally:
-            self._readers.append(conn)
-
-    @staticmethod
-    def _read_on(conn: sqlite3.Connection, fn: Callable[[_SqliteTx], T]) -> T:
-        """``fn`` in one read transaction on ``conn``; busy/locked → StorageUnavailable."""
         cur = conn.cursor()
         try:
             cur.execute("BEGIN")
@@ -101,16 +81,10 @@ class SqliteDatabase:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StorageUnavailable(f"SQLite is busy: {exc}") from None
             raise
+        finally:
+            self._readers.append(conn)
 
-    async def read(self, fn: Callable[[_SqliteTx], T], *, small: bool = False) -> T:
-        if small:
-            await trio.lowlevel.checkpoint()  # a cancellation point, as the thread hop was
-            if self._inline is None:
-                self._inline = self._open_reader(0)
-            try:
-                return self._read_on(self._inline, fn)
-            except StorageUnavailable:
-                pass  # busy right now: wait for it in a worker thread instead
+    async def read(self, fn: Callable[[_SqliteTx], T]) -> T:
         return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._read_limiter)
 
     def run_sync(self, fn: Callable[[_SqliteTx], T]) -> T:
@@ -146,6 +120,3 @@ class SqliteDatabase:
         for conn in self._readers:
             conn.close()
         self._readers.clear()
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
