@@ -32,6 +32,8 @@ from typing import Any
 import trio
 from trio_websocket import open_websocket
 
+from jibo_cloud.tools.robot import listen_data
+
 SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105 - bench only
 ROBOT_COUNTS = (1, 10, 100)
 WINDOW_SECONDS = float(os.environ.get("JIBO_BENCH_SECONDS", "8"))
@@ -55,20 +57,7 @@ def _frames(mode: str, n: int) -> list[str]:
         "type": "LISTEN",
         "msgID": f"mid-l{n}",
         **env,
-        "data": {
-            "lang": "en-US",
-            "hotphrase": mode == "CLIENT_ASR",
-            "rules": ["launch", "globals/global_commands_launch"],
-            "mode": mode,
-            "asr": {
-                "hints": [],
-                "earlyEOS": [],
-                "encoding": "OGG_OPUS",
-                "sampleRate": 16000,
-                "sosTimeout": 7000,
-                "maxSpeechTimeout": 20000,
-            },
-        },
+        "data": listen_data(mode, hotphrase=mode == "CLIENT_ASR"),
     }
     if mode == "CLIENT_NLU":
         client = {

@@ -31,6 +31,7 @@ from trio_websocket import open_websocket
 
 from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.services import AsrRequest
+from jibo_cloud.tools.robot import listen_data
 from protocol.plan import normalize_transcript
 
 COMMANDS = Path(__file__).resolve().parents[1] / "fixtures" / "speech" / "commands.tsv"
@@ -156,20 +157,7 @@ def _frames(n: int) -> tuple[str, str]:
         "type": "LISTEN",
         "msgID": f"mid-l{n}",
         **env,
-        "data": {
-            "lang": "en-US",
-            "hotphrase": True,
-            "rules": list(DEFAULT_RULES),
-            "mode": "",
-            "asr": {
-                "hints": [],
-                "earlyEOS": [],
-                "encoding": "OGG_OPUS",
-                "sampleRate": 16000,
-                "sosTimeout": 7000,
-                "maxSpeechTimeout": 20000,
-            },
-        },
+        "data": listen_data("", rules=DEFAULT_RULES),
     }
     context = {
         "type": "CONTEXT",

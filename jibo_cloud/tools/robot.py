@@ -68,9 +68,17 @@ def envelope(
 
 
 def listen_data(
-    mode: str, *, rules: Sequence[str] = LAUNCH_RULES, hotphrase: bool = True
+    mode: str,
+    *,
+    rules: Sequence[str] = LAUNCH_RULES,
+    hotphrase: bool = True,
+    sos_timeout: int = 7000,
+    max_speech_timeout: int = 20000,
 ) -> dict[str, Any]:
-    """LISTEN ``data`` as robots send it (§4.3); ``mode`` is ``""``, CLIENT_ASR or CLIENT_NLU."""
+    """LISTEN ``data`` as robots send it (§4.3); ``mode`` is ``""``, CLIENT_ASR or CLIENT_NLU.
+
+    The one builder of this payload: the simulator, the tests and the benchmarks all use it.
+    """
     return {
         "lang": "en-US",
         "hotphrase": hotphrase,
@@ -81,8 +89,8 @@ def listen_data(
             "earlyEOS": [],
             "encoding": "OGG_OPUS",
             "sampleRate": 16000,
-            "sosTimeout": 7000,
-            "maxSpeechTimeout": 20000,
+            "sosTimeout": sos_timeout,
+            "maxSpeechTimeout": max_speech_timeout,
         },
     }
 

@@ -10,7 +10,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
-from tests.support.hub_client import client_nlu, hub_token
+from tests.support.hub_client import hub_token, listen
 from tests.support.robot import open_robot_socket
 from tests.support.server import RunningServer
 
@@ -38,6 +38,19 @@ async def test_hub_host_never_falls_back_to_token_socket(server: RunningServer) 
     assert info.value.status_code == 404
 
 
+async def oversized_frame_then_text(server: RunningServer, path: str) -> httpx.Response:
+    """Send a binary frame over the cap, then a text frame; return the health check after."""
+    headers = [("Authorization", f"Bearer {hub_token(server.config)}")]
+    big = b"\x00" * (server.config.max_binary_frame + 50_000)
+    async with open_robot_socket(server.port, path, headers=headers) as robot:
+        with contextlib.suppress(ConnectionClosed):
+            await robot.send_message(big)
+            await robot.send_message('{"type":"LISTEN"}')
+            await robot.get_message()
+    async with httpx.AsyncClient(base_url=server.http_url) as client:
+        return await client.get("/healthcheck")
+
+
 @pytest.mark.parametrize("path", ["/v1/listen", "/v1/proactive"])
 async def test_oversized_frame_then_text_leaves_the_server_serving(
     server: RunningServer, path: str
@@ -45,21 +58,15 @@ async def test_oversized_frame_then_text_leaves_the_server_serving(
     # Found by `jibo-cloud fuzz`: hypercorn kept a half-filled buffer after its too-large
     # error, and the robot's next text frame raised a TypeError that stopped the whole server.
     headers = [("Authorization", f"Bearer {hub_token(server.config)}")]
-    big = b"\x00" * (server.config.max_binary_frame + 50_000)
     with trio.fail_after(20):
-        async with open_robot_socket(server.port, path, headers=headers) as robot:
-            with contextlib.suppress(ConnectionClosed):
-                await robot.send_message(big)
-                await robot.send_message('{"type":"LISTEN"}')
-                await robot.get_message()
-        async with httpx.AsyncClient(base_url=server.http_url) as client:
-            health = await client.get("/healthcheck")
+        health = await oversized_frame_then_text(server, path)
         assert (health.status_code, health.text) == (200, "ok")
         # ...and another robot still gets its socket.
         async with open_robot_socket(server.port, "/v1/listen", headers=headers) as other:
-            await other.send_message(json.dumps(client_nlu("askForTime")))
+            await other.send_message(json.dumps(listen("CLIENT_NLU")))
             reply = json.loads(await other.get_message())
-        assert reply["type"] in {"SOS", "ERROR", "LISTEN"}
+        # §4.4: a client-mode LISTEN is answered at once with SOS, timings.total -1.
+        assert (reply["type"], reply["timings"]["total"]) == ("SOS", -1)
 
 
 async def test_a_connection_bug_never_stops_the_server(
@@ -72,14 +79,6 @@ async def test_a_connection_bug_never_stops_the_server(
     monkeypatch.setattr(
         ws_stream.WebsocketBuffer, "extend", ws_stream.WebsocketBuffer.extend.__wrapped__
     )
-    headers = [("Authorization", f"Bearer {hub_token(server.config)}")]
-    big = b"\x00" * (server.config.max_binary_frame + 50_000)
     with trio.fail_after(20):
-        async with open_robot_socket(server.port, "/v1/listen", headers=headers) as robot:
-            with contextlib.suppress(ConnectionClosed):
-                await robot.send_message(big)
-                await robot.send_message('{"type":"LISTEN"}')
-                await robot.get_message()
-        async with httpx.AsyncClient(base_url=server.http_url) as client:
-            health = await client.get("/healthcheck")
+        health = await oversized_frame_then_text(server, "/v1/listen")
     assert (health.status_code, health.text) == (200, "ok")

@@ -18,6 +18,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from jibo_cloud.config import Config
 from jibo_cloud.tokens import issue_hub_token
+from jibo_cloud.tools.robot import listen_data
 from tests.support.robot import open_robot_socket
 
 ACCOUNT = "0123456789abcdef01234567"
@@ -50,23 +51,14 @@ def listen(
     sos_timeout: int = 7000,
     max_speech_timeout: int = 20000,
 ) -> dict[str, Any]:
-    return _env(
-        "LISTEN",
-        {
-            "lang": "en-US",
-            "hotphrase": hotphrase,
-            "rules": list(rules),
-            "mode": mode,
-            "asr": {
-                "hints": [],
-                "earlyEOS": [],
-                "encoding": "OGG_OPUS",
-                "sampleRate": 16000,
-                "sosTimeout": sos_timeout,
-                "maxSpeechTimeout": max_speech_timeout,
-            },
-        },
+    data = listen_data(
+        mode,
+        rules=rules,
+        hotphrase=hotphrase,
+        sos_timeout=sos_timeout,
+        max_speech_timeout=max_speech_timeout,
     )
+    return _env("LISTEN", data)
 
 
 def context(
