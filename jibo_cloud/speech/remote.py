@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import wave
-from collections.abc import Sequence
 
 import attrs
 import httpx
@@ -24,6 +23,7 @@ from jibo_cloud.errors import UpstreamError
 from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
 from jibo_cloud.skills.chat import endpoint
 from jibo_cloud.speech.decode import PCM_RATE, AudioDecoder, AudioError, open_decoder
+from jibo_cloud.speech.session import StreamingSession
 from jibo_cloud.speech.vad import VoiceDetector
 
 ASR_TIMEOUT_SECONDS = 15.0
@@ -83,7 +83,7 @@ class RemoteRecognizer:
         return " ".join(str(text).split())
 
 
-class RemoteSession:
+class RemoteSession(StreamingSession):
     """Detects speech locally; transcribes remotely at the end (see module docs)."""
 
     def __init__(self, engine: RemoteRecognizer, request: AsrRequest, audio: AudioDecoder) -> None:
@@ -111,21 +111,11 @@ class RemoteSession:
     def _feed_sync(self, frame: bytes) -> list[AsrEvent]:
         return self._pcm(self._audio.feed(frame))
 
-    async def feed(self, chunk: bytes) -> Sequence[AsrEvent]:
-        if self._done:
-            return []  # PROTOCOL.md §4.4: audio after ASR stopped is dropped
-        try:
-            return await trio.to_thread.run_sync(
-                self._feed_sync, chunk, limiter=self._engine.limiter
-            )
-        except AudioError as exc:
-            self._done = True
-            raise UpstreamError("asr", str(exc)) from None
+    def _limiter(self) -> trio.CapacityLimiter:
+        return self._engine.limiter
 
     async def finish(self) -> AsrResult:
-        if self._done:
-            raise UpstreamError("asr", "recognition already finished for this turn")
-        self._done = True
+        self._begin_finish()
         try:
             self._pcm(self._audio.finish())
         except AudioError as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -29,6 +29,7 @@ from jibo_cloud.nlu.parser import grammar_accepts
 from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
 from jibo_cloud.speech.decode import PCM_RATE, AudioDecoder, AudioError, open_decoder
 from jibo_cloud.speech.search import EXTRA_WORDS, build_jsgf, effective_rules
+from jibo_cloud.speech.session import StreamingSession
 from jibo_cloud.speech.vad import VoiceDetector
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def _search_name(jsgf: str) -> str:
     return "g" + hashlib.sha1(jsgf.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-class SphinxSession:
+class SphinxSession(StreamingSession):
     """One turn's recognition (see :class:`jibo_cloud.services.AsrSession`)."""
 
     def __init__(
@@ -329,26 +330,11 @@ class SphinxSession:
 
     # ----------------------------------------------------------------- the AsrSession API
 
-    async def feed(self, chunk: bytes) -> Sequence[AsrEvent]:
-        """Decode one binary frame; frames after :meth:`finish` are dropped (§4.4).
-
-        Raises:
-            UpstreamError: ``asr``, when the audio cannot be decoded (corrupt, truncated).
-        """
-        if self._done:
-            return []
-        try:
-            return await trio.to_thread.run_sync(
-                self._feed_sync, chunk, limiter=self._engine.limiter
-            )
-        except AudioError as exc:
-            self._done = True
-            raise UpstreamError("asr", str(exc)) from None
+    def _limiter(self) -> trio.CapacityLimiter:
+        return self._engine.limiter
 
     async def finish(self) -> AsrResult:
-        if self._done:
-            raise UpstreamError("asr", "recognition already finished for this turn")
-        self._done = True
+        self._begin_finish()
         try:
             return await trio.to_thread.run_sync(self._finish_sync, limiter=self._engine.limiter)
         except AudioError as exc:
