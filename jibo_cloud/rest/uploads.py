@@ -11,6 +11,7 @@ Downloads serve stored bodies byte-exact with ``application/octet-stream``.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from quart import Response, request
 from quart_trio import QuartTrio
@@ -30,6 +31,13 @@ _ID = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 def _error(code: str, message: str, status: int) -> Response:
     answer = error_answer(code, message, status)
     return Response(answer.body, status=status, headers=dict(answer.headers))
+
+
+class _StoredRecord(Protocol):
+    """An update, backup or upload record: where its bytes are kept, if anywhere."""
+
+    @property
+    def blob_key(self) -> str | None: ...
 
 
 def _blob(data: bytes | None) -> Response:
@@ -83,6 +91,12 @@ def register(app: QuartTrio, runtime: Runtime) -> None:
     async def upload_slot(kind: str, upload_id: str) -> Response:
         return await store_upload(kind, upload_id)
 
+    async def stored_blob(record: _StoredRecord | None) -> Response:
+        """A record's stored bytes, or 404 when the record or its blob does not exist."""
+        if record is None or record.blob_key is None:
+            return _blob(None)
+        return _blob(await blobs.read(record.blob_key))
+
     @app.get("/media/<path>")
     async def media(path: str) -> Response:
         found = await st.get_media([path])
@@ -92,21 +106,12 @@ def register(app: QuartTrio, runtime: Runtime) -> None:
 
     @app.get("/updates/<update_id>/package")
     async def update_package(update_id: str) -> Response:
-        record = await st.get_update(update_id)
-        if record is None or record.blob_key is None:
-            return _blob(None)
-        return _blob(await blobs.read(record.blob_key))
+        return await stored_blob(await st.get_update(update_id))
 
     @app.get("/backups/<backup_id>")
     async def backup(backup_id: str) -> Response:
-        record = await st.get_backup(backup_id)
-        if record is None or record.blob_key is None:
-            return _blob(None)
-        return _blob(await blobs.read(record.blob_key))
+        return await stored_blob(await st.get_backup(backup_id))
 
     @app.get("/uploads/<upload_id>")
     async def upload(upload_id: str) -> Response:
-        record = await st.get_upload(upload_id)
-        if record is None or record.blob_key is None:
-            return _blob(None)
-        return _blob(await blobs.read(record.blob_key))
+        return await stored_blob(await st.get_upload(upload_id))
