@@ -93,6 +93,11 @@ class Config:
     chat_url: str | None = None
     #: Default time zone for the clock skill (IANA name or ``±HH:MM``); "" means UTC.
     time_zone: str = ""
+    #: Server processes sharing the listening socket (``jibo-cloud serve --workers``). One
+    #: process is a single trio loop on one core; more use more cores. State that must be seen
+    #: by every process (notification presence and queue, launch history) then lives in the
+    #: storage, see docs/operators.md.
+    workers: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     #: Graceful shutdown: how long transactions in flight may finish (seconds).
     grace_seconds: float = 10.0
     #: Largest text frame accepted on a hub socket (bytes); larger closes with 1009.
@@ -122,6 +127,16 @@ class Config:
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+
+def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
 def _parse_keys(raw: str | None) -> dict[str, str]:
@@ -240,6 +255,7 @@ def load_config(
         "asr_url": env.get("JIBO_ASR_URL") or None,
         "chat_url": env.get("JIBO_CHAT_URL") or None,
         "time_zone": _check_time_zone(env.get("JIBO_TIME_ZONE", "").strip()),
+        "workers": _int_env(env, "JIBO_WORKERS", 1),
     }
     values.update(overrides)
     try:

@@ -7,6 +7,7 @@ globals (STYLE.md). Each issue adds its own field here and opens it in ``open_ru
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -49,13 +50,23 @@ class Runtime:
     storage: Any = None
     #: The blob store (REST issue): media, uploads, backups, update packages.
     blobs: Any = None
+    #: This server process among those sharing the storage (``--workers``): rows that only
+    #: live while a process runs (open notification sessions) carry it, so the supervisor
+    #: can close what a dead worker left open.
+    instance_id: str = attrs.field(factory=lambda: secrets.token_hex(8))
 
 
 @asynccontextmanager
-async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
-    """Open everything the server needs for ``config``; close it all on exit."""
+async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncIterator[Runtime]:
+    """Open everything the server needs for ``config``; close it all on exit.
+
+    ``instance_id`` names this process among ``config.workers`` (the supervisor picks it, so
+    it can clean up after a worker that died); by default a fresh random one.
+    """
     config.data_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime(config=config)
+    if instance_id is not None:
+        runtime.instance_id = instance_id
     # REST issue: durable storage (migrated at start-up) and the blob store.
     from jibo_cloud.storage import BlobStore, connect_storage
 
