@@ -45,7 +45,7 @@ async def robot_token(port: int) -> str:
     async with stream:
         await stream.send_all(request)
         buf = bytearray()
-        status = await boot.read_response(stream, buf)
+        status, _ = await boot.read_response(stream, buf)
         assert status == 200, status
     # read_response dropped the body; ask again and keep it this time.
     stream = await trio.open_tcp_stream("127.0.0.1", port)
