@@ -41,6 +41,11 @@ class AsrRequest:
     rules: tuple[str, ...] = ()
     #: The LISTEN ``asr.hints`` (``$YESNO`` …).
     hints: tuple[str, ...] = ()
+    #: An opaque per-robot key; "" when unknown. The hub passes the robot's id (the hub
+    #: token's ``friendlyId``), never a person's name. A recogniser may keep per-speaker state
+    #: under it: the embedded one starts each turn from this robot's own cepstral mean (a
+    #: household's voices, not the last robot's), see docs/speech.md.
+    speaker: str = ""
 
 
 @attrs.frozen

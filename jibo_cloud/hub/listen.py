@@ -162,6 +162,7 @@ class ListenDriver:
             lang=out.lang,
             rules=out.rules,
             hints=out.hints,
+            speaker=self.txn.identity.robot(self.txn.context) or "",
         )
         try:
             self.asr = await self.runtime.recognizer.open_session(request)

@@ -28,10 +28,13 @@ VOICE = "en-us+f2"
 
 
 @functools.cache
-def _pools() -> tuple[Any, Any]:
+def _pools() -> tuple[Any, Any, Any]:
+    """Decoders and cepstral means shared by every server of the run (a long-running server's
+    state: building decoders is the slow part)."""
+    from jibo_cloud.speech.means import SpeakerMeans
     from jibo_cloud.speech.sphinx import DecoderPool, general_decoder, grammar_decoder
 
-    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2)
+    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2), SpeakerMeans()
 
 
 @functools.cache
@@ -48,8 +51,8 @@ def say(text: str) -> list[bytes]:
 def _shared_recogniser(runtime: Runtime) -> None:
     from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
 
-    grammars, general = _pools()
-    runtime.recognizer = PocketsphinxRecognizer(grammars=grammars, general=general)
+    grammars, general, means = _pools()
+    runtime.recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=means)
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ LAUNCH = ("launch", "globals/global_commands_launch")
 
 @pytest.fixture
 def recognizer(sphinx_pools: tuple) -> PocketsphinxRecognizer:
-    grammars, general = sphinx_pools
-    return PocketsphinxRecognizer(grammars=grammars, general=general)
+    grammars, general, means = sphinx_pools
+    return PocketsphinxRecognizer(grammars=grammars, general=general, means=means)
 
 
 async def recognise(
@@ -145,9 +145,9 @@ async def test_a_new_voice_is_understood_once_the_mean_adapts(
     cepstral mean and fails; decoding the utterance again (``REPASSES``) recovers it.
     ``repasses=0`` is the control showing the first pass alone really fails here.
     """
-    from jibo_cloud.speech import sphinx
+    from jibo_cloud.speech import engine, sphinx
 
-    monkeypatch.setattr(sphinx, "REPASSES", repasses)
+    monkeypatch.setattr(engine, "REPASSES", repasses)
     recognizer = PocketsphinxRecognizer()  # fresh pools: the pool's mean is part of the setup
     for text in ("what is the date today", "tell me a joke", "what can you do"):
         _, result = await recognise(recognizer, speak(text, voice="en-us+m3", speed=150))
@@ -158,3 +158,59 @@ async def test_a_new_voice_is_understood_once_the_mean_adapts(
         assert (heard, result.confidence) == ("askForTime", sphinx.GRAMMAR_CONFIDENCE)
     else:
         assert heard != "askForTime", result.text
+
+
+DEEP_TURNS = (
+    "what is the date today",
+    "tell me a joke",
+    "what can you do",
+    "how are you",
+    "who are you",
+    "thank you",
+)
+
+
+@pytest.mark.parametrize("keyed", [True, False], ids=["per-robot", "one-shared-key"])
+async def test_each_robot_starts_from_its_own_cepstral_mean(
+    speak: Callable[..., list[bytes]],
+    sphinx_pools: tuple,
+    monkeypatch: pytest.MonkeyPatch,
+    keyed: bool,
+) -> None:
+    """A high-voiced robot speaks again after another robot's many deep-voiced turns.
+
+    With per-robot keys it starts from its own mean and is understood on the first pass
+    (``REPASSES = 0``, so the re-pass cannot hide the difference); with one key for both
+    (``keyed=False``, the control) it starts from the deep voice's mean and is not.
+    """
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.means import SpeakerMeans
+
+    monkeypatch.setattr(engine, "REPASSES", 0)
+    grammars, general, _ = sphinx_pools
+    means = SpeakerMeans()  # fresh: the means are the setup
+    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=means)
+    high, deep = ("robot-high", "robot-deep") if keyed else ("", "")
+
+    async def turn(text: str, voice: str, speed: int, speaker: str) -> AsrResult:
+        return (
+            await recognise(recognizer, speak(text, voice=voice, speed=speed), speaker=speaker)
+        )[1]
+
+    for text in ("tell me a joke", "what can you do"):
+        result = await turn(text, "en-us+f4", 155, high)
+        assert result.confidence == engine.GRAMMAR_CONFIDENCE, text
+    for text in DEEP_TURNS:
+        result = await turn(text, "en-us+m3", 150, deep)
+        assert result.confidence == engine.GRAMMAR_CONFIDENCE, text
+    deep_mean = means.start(deep)
+    result = await turn("tell me the time", "en-us+f4", 155, high)
+    heard = parse_text(result.text, LAUNCH)["intent"]
+    if keyed:
+        assert (heard, result.confidence) == ("askForTime", engine.GRAMMAR_CONFIDENCE)
+        assert means.start(deep) == deep_mean  # the other robot's mean is untouched
+        assert means.start(high) != deep_mean
+        assert len(means) == 2
+    else:
+        assert heard != "askForTime", result.text
+        assert len(means) == 0
