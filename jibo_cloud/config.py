@@ -20,6 +20,8 @@ Environment variables (documented in ``docs/configuration.md``):
 - ``JIBO_SKILLS_DIR``: extra skill manifests to load besides the built-in ones.
 - ``JIBO_PARSER_URL``, ``JIBO_HISTORY_URL``: remote services (PROTOCOL.md §5); default in-process.
 - ``JIBO_ASR_URL``, ``JIBO_CHAT_URL``: OpenAI-compatible endpoints (speech issue).
+- ``JIBO_ASR_PROCESSES``: decoder worker processes of the embedded recogniser (default: the
+  number of CPUs; ``0`` decodes in the server's worker threads).
 - ``JIBO_TIME_ZONE``: the clock skill's zone when a robot's CONTEXT carries no offset
   (``America/New_York`` or ``-05:00``); default UTC.
 """
@@ -90,6 +92,11 @@ class Config:
     parser_url: str | None = None
     history_url: str | None = None
     asr_url: str | None = None
+    #: Decoder worker processes of the embedded recogniser (docs/speech.md); 0 = decode in
+    #: the server's worker threads (one core at most: pocketsphinx holds the GIL).
+    asr_processes: int = attrs.field(
+        factory=lambda: os.cpu_count() or 1, validator=attrs.validators.ge(0)
+    )
     chat_url: str | None = None
     #: Default time zone for the clock skill (IANA name or ``±HH:MM``); "" means UTC.
     time_zone: str = ""
@@ -253,6 +260,7 @@ def load_config(
         "parser_url": env.get("JIBO_PARSER_URL") or None,
         "history_url": env.get("JIBO_HISTORY_URL") or None,
         "asr_url": env.get("JIBO_ASR_URL") or None,
+        "asr_processes": _int_env(env, "JIBO_ASR_PROCESSES", os.cpu_count() or 1),
         "chat_url": env.get("JIBO_CHAT_URL") or None,
         "time_zone": _check_time_zone(env.get("JIBO_TIME_ZONE", "").strip()),
         "workers": _int_env(env, "JIBO_WORKERS", 1),

@@ -3,6 +3,9 @@
 :func:`open_recognizer` picks the implementation for a configuration: the remote
 OpenAI-compatible recogniser when ``asr_url`` is set, else embedded pocketsphinx when it is
 installed, else :class:`jibo_cloud.services.NoRecognizer` (every spoken turn answers ``ASR``).
+The embedded one decodes in ``asr_processes`` worker processes
+(:mod:`jibo_cloud.speech.processes`), or in the server's worker threads when that is 0
+(:mod:`jibo_cloud.speech.sphinx`).
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ def open_recognizer(config: Config) -> Recognizer:
         log.info("speech: remote recogniser (OpenAI-compatible transcriptions endpoint)")
         return RemoteRecognizer(config.asr_url)
     try:
+        from jibo_cloud.speech.processes import ProcessRecognizer
         from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
     except ImportError as exc:
         log.warning("speech: no recogniser, spoken turns will answer ASR errors (%s)", exc)
         return NoRecognizer()
+    if config.asr_processes > 0:
+        return ProcessRecognizer(processes=config.asr_processes)
     return PocketsphinxRecognizer()

@@ -232,3 +232,32 @@ async def test_a_screen_tap_interrupts_audio(speech_server: RunningServer) -> No
     assert data["nlu"]["intent"] == "askForTime"
     assert data["match"]["skillID"] == "cloud-clock"
     assert frames[-1]["type"] == "SKILL_ACTION"
+
+
+async def test_spoken_turns_are_decoded_in_worker_processes(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    """The default server decodes in worker processes (JIBO_ASR_PROCESSES, one per CPU):
+    concurrent turns are answered, and the hub keys the robot's cepstral mean by its id."""
+    from jibo_cloud.speech.processes import ProcessRecognizer
+
+    pages = {text: say(text) for text in ("tell me a joke", "what time is it")}
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        missing("pocketsphinx is not installed")
+    server = await start_server(nursery, tmp_path / "data", asr_processes=2)
+    recognizer = server.runtime.recognizer
+    assert isinstance(recognizer, ProcessRecognizer)
+    intents: dict[str, str] = {}
+
+    async def run(text: str) -> None:
+        intents[text] = final_listen(await spoken_turn(server, pages[text]))["nlu"]["intent"]
+
+    async with trio.open_nursery() as robots:
+        for text in pages:
+            robots.start_soon(run, text)
+    assert intents == {"tell me a joke": "tellJoke", "what time is it": "askForTime"}
+    assert len(recognizer.worker_pids()) == 2
+    assert hc.ROBOT in recognizer.means
+    server.stop()

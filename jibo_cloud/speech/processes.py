@@ -1,0 +1,408 @@
+"""The embedded recogniser with its decoding in worker processes: both cores for speech.
+
+pocketsphinx's binding holds the GIL while it decodes, so in-process decoding uses one core
+at most (:mod:`jibo_cloud.speech.sphinx`). Here each of ``processes`` worker processes
+(:mod:`jibo_cloud.speech.worker`, multiprocessing *spawn* context) owns its own decoder pools,
+and every turn is pinned to one of them: the least loaded when the turn opens.
+
+What stays in the server process: decoding the robot's Opus pages and the voice detector
+(:class:`jibo_cloud.speech.front.SpeechFront`, in a worker thread), so SOS/EOS timing is the
+same as on the thread path; and the per-robot cepstral means
+(:class:`jibo_cloud.speech.means.SpeakerMeans`): a turn's starting mean travels with its
+``open`` message and an accepted turn's mean comes back with the result (~40 bytes each way).
+Keeping means here rather than pinning a robot to a worker by a hash of its id keeps
+placement free to follow the load: one busy robot (or a benchmark's many sockets with one
+token) never piles onto one core, and a replaced worker loses no robot's mean. Only speech
+PCM crosses the pipe (32 kB per second of speech); silence before speech never does.
+
+I/O discipline: the trio thread never blocks on a pipe. Sends happen in worker threads (the
+front end's thread sends the PCM it just produced, under the worker's lock); replies are read
+by one task per worker after :func:`trio.lowlevel.wait_readable` says the pipe has data (a
+reply is one small pickle, written in one ``write``, so it is whole once readable).
+
+Failure: a worker that dies (killed, crashed) closes its pipe; its reader fails the turns
+pinned to it with ``UpstreamError("asr", …)`` (the hub's ``ERROR {code: "ASR"}``), reaps it and
+starts a replacement. Turns on other workers are unaffected.
+
+Lifetime: the workers start with the first turn, owned by a trio system task; they stop on
+:meth:`ProcessRecognizer.aclose` or when the trio run ends (the system task is cancelled),
+and a worker also exits by itself when the server's end of its pipe closes (so not even a
+killed server leaves one behind). If no process can be started, turns decode in threads
+(:class:`jibo_cloud.speech.sphinx.PocketsphinxRecognizer`) instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import threading
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import attrs
+import trio
+
+from jibo_cloud.errors import UpstreamError
+from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
+from jibo_cloud.speech.decode import AudioError, open_decoder
+from jibo_cloud.speech.front import SpeechFront
+from jibo_cloud.speech.means import SpeakerMeans
+from jibo_cloud.speech.session import StreamingSession
+from jibo_cloud.speech.sphinx import PocketsphinxRecognizer, SphinxSession
+from jibo_cloud.speech.worker import serve_worker
+
+log = logging.getLogger(__name__)
+
+#: How long a stopping worker may take to exit after its pipe closes, before it is terminated.
+STOP_SECONDS = 2.0
+#: The text of the ASR error a turn gets when its worker process dies.
+WORKER_DIED = "the recogniser's worker process stopped"
+
+
+@attrs.define(eq=False)
+class Worker:
+    """One decoder worker process and the server's end of its pipe."""
+
+    index: int
+    process: BaseProcess
+    conn: Connection
+    #: Serialises writes to the pipe (sends come from several worker threads).
+    lock: threading.Lock = attrs.field(factory=threading.Lock)
+    #: Turns pinned here that still wait for the worker (dropped on reply or close).
+    sessions: dict[int, ProcessSession] = attrs.field(factory=dict)
+    alive: bool = True
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        """Write one message (blocking: call from a worker thread). Raises OSError."""
+        with self.lock:
+            self.conn.send(message)
+
+
+def spawn_worker(index: int) -> Worker:
+    """Start worker process ``index`` (blocking: call from a worker thread). Raises OSError."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=True)
+    process = context.Process(
+        target=serve_worker, args=(theirs,), name=f"jibo-asr-{index}", daemon=True
+    )
+    try:
+        process.start()
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()  # only the child holds its end: its exit reads as EOF here
+    return Worker(index=index, process=process, conn=ours)
+
+
+def stop_workers(workers: Sequence[Worker]) -> None:
+    """Close the pipes (a worker exits on EOF), then make sure each is gone (blocking).
+
+    At most about ``2 * STOP_SECONDS``: a worker still busy decoding after ``STOP_SECONDS``
+    is terminated, and killed if that does not work either.
+    """
+    for worker in workers:
+        worker.alive = False
+        with worker.lock:
+            worker.conn.close()
+    for worker in workers:
+        worker.process.join(STOP_SECONDS)
+    for worker in workers:
+        if worker.process.is_alive():
+            worker.process.terminate()
+            worker.process.join(STOP_SECONDS)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+
+
+def _front_limiter(recognizer: ProcessRecognizer) -> trio.CapacityLimiter:
+    # Two per worker: a thread blocked writing to a busy worker's full pipe leaves room for
+    # the turns of the others.
+    return trio.CapacityLimiter(2 * recognizer.processes)
+
+
+@attrs.define(eq=False)
+class ProcessRecognizer:
+    """The embedded :class:`jibo_cloud.services.Recognizer`, decoding in worker processes.
+
+    Args:
+        processes: how many worker processes (``JIBO_ASR_PROCESSES``); at least 1.
+    """
+
+    processes: int = attrs.field(validator=attrs.validators.ge(1))
+    means: SpeakerMeans = attrs.field(factory=SpeakerMeans)
+    #: Front-end threads (Opus decoding, the voice detector, pipe writes).
+    front_limiter: trio.CapacityLimiter = attrs.field(
+        default=attrs.Factory(_front_limiter, takes_self=True)
+    )
+    _workers: list[Worker | None] = attrs.field(init=False)
+    _fallback: PocketsphinxRecognizer | None = attrs.field(init=False, default=None)
+    _started: bool = attrs.field(init=False, default=False)
+    _closed: bool = attrs.field(init=False, default=False)
+    _ready: trio.Event = attrs.field(init=False, factory=trio.Event)
+    _stopped: trio.Event = attrs.field(init=False, factory=trio.Event)
+    _owner: trio.CancelScope = attrs.field(init=False, factory=trio.CancelScope)
+    _sids: itertools.count[int] = attrs.field(init=False, factory=lambda: itertools.count(1))
+    _turn: int = attrs.field(init=False, default=0)
+
+    def __attrs_post_init__(self) -> None:
+        self._workers = [None] * self.processes
+
+    # ----------------------------------------------------------------- the Recognizer API
+
+    async def open_session(self, request: AsrRequest) -> ProcessSession | SphinxSession:
+        """Open a turn on the least loaded worker (starting the workers on first use).
+
+        Raises:
+            UpstreamError: ``asr``, for an unknown encoding, or when no worker can take it.
+        """
+        try:
+            audio = open_decoder(request.encoding, request.sample_rate)
+        except AudioError as exc:
+            raise UpstreamError("asr", str(exc)) from None
+        await self._start()
+        if self._fallback is not None:
+            return await self._fallback.open_session(request)
+        worker = self._pick()
+        if worker is None:
+            raise UpstreamError("asr", "no recogniser worker process is running")
+        sid = next(self._sids)
+        session = ProcessSession(self, request, SpeechFront(audio), worker, sid)
+        worker.sessions[sid] = session
+        cmn = self.means.start(request.speaker)
+        message = ("open", sid, tuple(request.rules), tuple(request.hints), cmn)
+        try:
+            await trio.to_thread.run_sync(worker.send, message, limiter=self.front_limiter)
+        except OSError:
+            worker.sessions.pop(sid, None)
+            raise UpstreamError("asr", WORKER_DIED) from None
+        return session
+
+    async def aclose(self) -> None:
+        """Stop the worker processes (waits until they are gone); idempotent.
+
+        Turns still open get the ``ASR`` error.
+        """
+        self._closed = True
+        if not self._started:
+            return
+        self._owner.cancel()
+        await self._stopped.wait()
+
+    def worker_pids(self) -> list[int]:
+        """The live workers' process ids (for tests and operators' tools)."""
+        return [w.process.pid for w in self._workers if w is not None and w.alive and w.process.pid]
+
+    # ----------------------------------------------------------------- the workers' owner
+
+    async def _start(self) -> None:
+        if self._closed:
+            raise UpstreamError("asr", "the recogniser is shut down")
+        if not self._started:
+            self._started = True
+            trio.lowlevel.spawn_system_task(self._own_workers, name="jibo speech workers")
+        await self._ready.wait()
+        if self._closed:
+            raise UpstreamError("asr", "the recogniser is shut down")
+
+    def _pick(self) -> Worker | None:
+        alive = [w for w in self._workers if w is not None and w.alive]
+        if not alive:
+            return None
+        self._turn += 1
+        n = len(self._workers)
+        return min(alive, key=lambda w: (len(w.sessions), (w.index - self._turn) % n))
+
+    async def _own_workers(self) -> None:
+        """Start the workers, read their replies, replace dead ones; stop them all on exit.
+
+        A system task: it lives as long as the trio run unless :meth:`aclose` ends it first.
+        """
+        try:
+            with self._owner:
+                async with trio.open_nursery() as nursery:
+                    for index in range(self.processes):
+                        await self._start_worker(nursery, index)
+                    log.info("speech: %d decoder worker processes", self.processes)
+                    self._ready.set()
+        except Exception:
+            # A system task's exception would end the whole server; speech falls back to
+            # decoding in threads instead, and the traceback says why.
+            log.exception("speech: decoder processes failed; decoding in threads from now on")
+            self._fallback = PocketsphinxRecognizer(means=self.means)
+        finally:
+            if self._fallback is None:
+                self._closed = True
+            self._ready.set()
+            workers = [w for w in self._workers if w is not None]
+            self._workers = [None] * self.processes
+            with trio.move_on_after(3 * STOP_SECONDS, shield=True):
+                await trio.to_thread.run_sync(stop_workers, workers)
+            for worker in workers:
+                for session in list(worker.sessions.values()):
+                    session.worker_failed("the recogniser is shut down")
+                worker.sessions.clear()
+            self._stopped.set()
+
+    async def _start_worker(self, nursery: trio.Nursery, index: int) -> None:
+        worker = await trio.to_thread.run_sync(spawn_worker, index)
+        self._workers[index] = worker
+        nursery.start_soon(self._read_replies, nursery, worker)
+
+    async def _read_replies(self, nursery: trio.Nursery, worker: Worker) -> None:
+        """Deliver one worker's replies until its pipe ends; then replace the worker."""
+        fd = worker.conn.fileno()
+        while True:
+            await trio.lowlevel.wait_readable(fd)
+            try:
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                break
+            session = worker.sessions.pop(message[1], None)
+            if session is not None:
+                session.worker_replied(message)
+        worker.alive = False
+        failed = list(worker.sessions.values())
+        worker.sessions.clear()
+        for session in failed:
+            session.worker_failed(WORKER_DIED)
+        await trio.to_thread.run_sync(stop_workers, [worker])
+        log.warning(
+            "speech: decoder worker %d stopped (exit code %s); %d turn(s) on it failed with ASR",
+            worker.index,
+            worker.process.exitcode,
+            len(failed),
+        )
+        self._workers[worker.index] = None
+        if self._closed:
+            return
+        try:
+            await self._start_worker(nursery, worker.index)
+        except OSError as exc:
+            log.warning("speech: cannot replace decoder worker %d: %s", worker.index, exc)
+
+
+class ProcessSession(StreamingSession):
+    """One turn pinned to a worker process (see :class:`jibo_cloud.services.AsrSession`)."""
+
+    def __init__(
+        self,
+        engine: ProcessRecognizer,
+        request: AsrRequest,
+        front: SpeechFront,
+        worker: Worker,
+        sid: int,
+    ) -> None:
+        self._engine = engine
+        self._request = request
+        self._front = front
+        self._worker = worker
+        self._sid = sid
+        self._done = False
+        self._closed = False
+        #: Set when the worker answered (result or error) or died.
+        self._replied = trio.Event()
+        self._result: AsrResult | None = None
+        self._cmn: str | None = None
+        self._error: str | None = None
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the worker this turn is pinned to (for tests and logs)."""
+        return self._worker.process.pid if self._worker.alive else None
+
+    # ----------------------------------------------------------------- from the reader task
+
+    def worker_replied(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "result":
+            _, _, text, confidence, annotation, cmn = message
+            self._result = AsrResult(text=text, confidence=confidence, annotation=annotation)
+            self._cmn = cmn
+        else:
+            self._error = str(message[2])
+        self._replied.set()
+
+    def worker_failed(self, detail: str) -> None:
+        if self._error is None and self._result is None:
+            self._error = detail
+        self._replied.set()
+
+    # ----------------------------------------------------------------- worker-thread parts
+
+    def _limiter(self) -> trio.CapacityLimiter:
+        return self._engine.front_limiter
+
+    def _send_sync(self, message: tuple[Any, ...]) -> None:
+        try:
+            self._worker.send(message)
+        except OSError:
+            if self._error is None:
+                self._error = WORKER_DIED
+
+    def _feed_sync(self, frame: bytes) -> list[AsrEvent]:
+        events, pcm = self._front.feed(frame)
+        if pcm and self._error is None:
+            self._send_sync(("pcm", self._sid, pcm))
+        return events
+
+    def _finish_sync(self) -> bool:
+        """Send the last PCM and ask for the result; False when no speech was heard."""
+        pcm = self._front.finish()
+        if not self._front.heard_speech:
+            return False
+        if pcm and self._error is None:
+            self._send_sync(("pcm", self._sid, pcm))
+        if self._error is None:
+            self._send_sync(("finish", self._sid))
+        return True
+
+    # ----------------------------------------------------------------- the AsrSession API
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            self._done = True
+            raise UpstreamError("asr", self._error)
+
+    async def feed(self, chunk: bytes) -> Sequence[AsrEvent]:
+        """See :meth:`StreamingSession.feed`; a dead worker also raises the ``asr`` error."""
+        if self._done:
+            return []
+        self._raise_if_failed()
+        events = await super().feed(chunk)
+        self._raise_if_failed()
+        return events
+
+    async def finish(self) -> AsrResult:
+        self._begin_finish()
+        self._raise_if_failed()
+        try:
+            heard = await trio.to_thread.run_sync(self._finish_sync, limiter=self._limiter())
+        except AudioError as exc:
+            raise UpstreamError("asr", str(exc)) from None
+        if not heard:
+            return AsrResult(text="", confidence=0.0)
+        if self._error is None:
+            await self._replied.wait()
+        self._raise_if_failed()
+        assert self._result is not None
+        if self._cmn is not None:
+            self._engine.means.accepted(self._request.speaker, self._cmn)
+        return self._result
+
+    async def aclose(self) -> None:
+        """Tell the worker to drop the turn if it still holds it; idempotent."""
+        self._done = True
+        if self._closed:
+            return
+        self._closed = True
+        still_held = self._worker.sessions.pop(self._sid, None) is not None
+        if not still_held or not self._worker.alive:
+            return
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(
+                self._send_sync, ("close", self._sid), limiter=self._limiter()
+            )

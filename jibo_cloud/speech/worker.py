@@ -1,0 +1,92 @@
+"""A decoder worker process: the embedded recogniser's decoding, off the server's GIL.
+
+Started by :class:`jibo_cloud.speech.processes.ProcessRecognizer` through multiprocessing's
+*spawn* context (a fresh interpreter: no copy of the server's trio state, sockets or
+threads). It owns its own decoder pools (:class:`jibo_cloud.speech.engine.Engine`) and serves
+the utterances pinned to it, one message at a time, in arrival order.
+
+Messages are tuples on one duplex pipe (see :mod:`jibo_cloud.speech.processes`)::
+
+    server → worker   ("open", sid, rules, hints, cmn)   a turn begins; cmn: starting mean
+                      ("pcm", sid, bytes)                speech PCM, in order
+                      ("finish", sid)                    decide and reply
+                      ("close", sid)                     the turn ended without finish
+    worker → server   ("result", sid, text, confidence, annotation, cmn)
+                      ("error", sid, detail)             this turn failed; others go on
+
+The worker exits when the server closes its end of the pipe (shutdown, or the server died),
+so it never outlives the server. It ignores SIGINT: Ctrl-C in a terminal reaches the whole
+process group, and the server decides when its workers stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from multiprocessing.connection import Connection
+from typing import Any
+
+from jibo_cloud.speech.engine import Engine, Utterance
+
+log = logging.getLogger(__name__)
+
+
+def serve_worker(conn: Connection) -> None:
+    """The worker's main loop; returns when the server's end of ``conn`` closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    engine = Engine()
+    engine.warm_up()
+    utterances: dict[int, Utterance] = {}
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                return
+            reply = _handle(engine, utterances, message)
+            if reply is not None:
+                try:
+                    conn.send(reply)
+                except OSError:
+                    return
+    finally:
+        for utterance in utterances.values():
+            utterance.release()
+
+
+def _handle(
+    engine: Engine, utterances: dict[int, Utterance], message: tuple[Any, ...]
+) -> tuple[Any, ...] | None:
+    """Serve one message; the reply to send, if any."""
+    op, sid = message[0], message[1]
+    try:
+        if op == "open":
+            _, _, rules, hints, cmn = message
+            utterances[sid] = Utterance(engine, rules, hints, cmn)
+        elif op == "pcm":
+            utterance = utterances.get(sid)
+            if utterance is not None:  # a turn that failed here: its audio is dropped
+                utterance.process(message[2])
+        elif op == "finish":
+            utterance = utterances.pop(sid, None)
+            if utterance is None:
+                return ("error", sid, "recognition was not started for this turn")
+            try:
+                decision = utterance.finish()
+            finally:
+                utterance.release()
+            result = decision.result
+            return ("result", sid, result.text, result.confidence, result.annotation, decision.cmn)
+        elif op == "close":
+            utterance = utterances.pop(sid, None)
+            if utterance is not None:
+                utterance.release()
+    except (RuntimeError, ValueError, KeyError) as exc:
+        # pocketsphinx's errors (a grammar it cannot compile, a decoder in a bad state): this
+        # turn fails with ASR; the worker and its other turns go on.
+        log.warning("speech worker: turn %s failed in %s: %s", sid, op, exc)
+        failed = utterances.pop(sid, None)
+        if failed is not None:
+            failed.release()
+        return ("error", sid, f"recogniser failed: {exc}")
+    return None
