@@ -318,21 +318,44 @@ class ContentQueries(QueryBase):
 
     # ---------------------------------------------------------------- interaction history
 
-    async def record_skill_launch(self, robot_id: str, record: dict[str, Any], now: int) -> None:
-        """Keep one skill launch for proactive history rules (PROTOCOL.md §4.6)."""
-        await self._write(
-            lambda tx: tx.execute(
+    async def record_skill_launch(
+        self, robot_id: str, record: dict[str, Any], now: int, *, keep: int | None = None
+    ) -> None:
+        """Keep one skill launch for proactive history rules (PROTOCOL.md §4.6); with ``keep``,
+        only the robot's newest ``keep`` launches stay (the rules look back hours, not years).
+        """
+
+        def fn(tx: Tx) -> None:
+            tx.execute(
                 "INSERT INTO skill_launches (robot_id, record, created) VALUES (?, ?, ?)",
                 (robot_id, dumps(record), now),
             )
-        )
+            if keep is not None:
+                tx.execute(
+                    "DELETE FROM skill_launches WHERE robot_id = ? AND seq <= (SELECT seq"
+                    " FROM skill_launches WHERE robot_id = ? ORDER BY seq DESC LIMIT 1"
+                    " OFFSET ?)",
+                    (robot_id, robot_id, keep),
+                )
 
-    async def list_skill_launches(self, robot_id: str) -> list[dict[str, Any]]:
-        """Launches of one robot, oldest first, each with ``timestamp`` (epoch ms)."""
-        rows = await self.db.read(
-            lambda tx: tx.execute(
+        await self._write(fn)
+
+    async def list_skill_launches(
+        self, robot_id: str, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Launches of one robot, oldest first, each with ``timestamp`` (epoch ms); with
+        ``limit``, only the newest ``limit`` of them."""
+        params: tuple[Any, ...]
+        if limit is None:
+            sql, params = (
                 "SELECT record, created FROM skill_launches WHERE robot_id = ? ORDER BY seq",
                 (robot_id,),
             )
-        )
+        else:
+            sql, params = (
+                "SELECT record, created FROM (SELECT seq, record, created FROM skill_launches"
+                " WHERE robot_id = ? ORDER BY seq DESC LIMIT ?) newest ORDER BY seq",
+                (robot_id, limit),
+            )
+        rows = await self.db.read(lambda tx: tx.execute(sql, params))
         return [{**json.loads(r[0]), "timestamp": int(r[1])} for r in rows]

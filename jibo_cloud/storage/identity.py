@@ -1,4 +1,5 @@
-"""Queries for who is who: accounts, key pairs, robots, loops, members, tokens, sessions.
+"""Queries for who is who: accounts, key pairs, robots, loops, members, tokens, sessions,
+and the notifications waiting for a robot's socket.
 
 Shared by both backends (see :mod:`jibo_cloud.storage.db`). Each public coroutine is one
 transaction. Rows become records in the ``_row_*`` helpers, the one place that knows the
@@ -12,11 +13,19 @@ column order.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from jibo_cloud.storage.db import QueryBase, Row, Tx
-from jibo_cloud.storage.records import Account, KeyPair, Loop, LoopMember, Robot, RobotToken
+from jibo_cloud.storage.records import (
+    Account,
+    KeyPair,
+    Loop,
+    LoopMember,
+    QueuedNotification,
+    Robot,
+    RobotToken,
+)
 
 
 def dumps(value: Any) -> str:
@@ -27,6 +36,9 @@ _ACCOUNT = "id, email, first_name, last_name, extra, created, updated"
 _ROBOT = "name, robot_id, serial, account_id, payload, calibration, created, updated"
 _LOOP = "id, name, owner_id, robot_id, robot_name, is_suspended, created, updated"
 _MEMBER = "id, loop_id, account_id, status, type, extra, created"
+_QUEUED = "seq, robot_name, frame, created"
+#: Parameters per ``IN (...)`` list: SQLite's limit is 32,766, PostgreSQL's 65,535.
+_IN_CHUNK = 500
 
 
 def _account(r: Row) -> Account:
@@ -55,6 +67,23 @@ def _member(r: Row) -> LoopMember:
         id=r[0], loop_id=r[1], account_id=r[2], status=r[3], type=r[4],
         extra=json.loads(r[5]), created=int(r[6]),
     )  # fmt: skip
+
+
+def _queued(r: Row) -> QueuedNotification:
+    return QueuedNotification(seq=int(r[0]), robot_name=r[1], frame=r[2], created=int(r[3]))
+
+
+def _queued_for(tx: Tx, robot_names: Collection[str]) -> list[QueuedNotification]:
+    """The notifications waiting for these robots, oldest first."""
+    names = sorted(set(robot_names))
+    found: list[QueuedNotification] = []
+    for start in range(0, len(names), _IN_CHUNK):
+        chunk = names[start : start + _IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        found += [_queued(r) for r in tx.execute(
+            f"SELECT {_QUEUED} FROM notification_queue WHERE robot_name IN ({marks})", chunk
+        )]  # fmt: skip
+    return sorted(found, key=lambda q: q.seq)
 
 
 def _insert_account(tx: Tx, a: Account) -> None:
@@ -397,23 +426,126 @@ class IdentityQueries(QueryBase):
             lambda tx: tx.execute("UPDATE sessions SET closed = ? WHERE id = ?", (now, session_id))
         )
 
-    async def record_sessions(self, events: Sequence[tuple[str, str, str, str, int]]) -> None:
+    async def record_sessions(
+        self, events: Sequence[tuple[str, str, str, str, int]], *, instance_id: str = ""
+    ) -> dict[str, list[QueuedNotification]]:
         """Many session opens/closes in one transaction (one fsync for a whole reconnect storm).
 
-        Each event is ``("open", id, robot_name, kind, now)`` or ``("close", id, "", "", now)``.
+        Each event is ``("open", id, robot_name, kind, now)``, ``("close", id, "", "", now)``
+        or ``("ack", str(seq), "", "", now)`` (a queued notification was sent: drop it). Opens
+        are recorded as held by ``instance_id`` (the server process, ``Runtime.instance_id``).
+
+        Returns:
+            The notifications waiting for each robot opened in this batch, oldest first
+            (read in the same transaction, so a connecting socket costs no extra round trip).
         """
 
-        def fn(tx: Tx) -> None:
-            for action, session_id, robot_name, kind, now in events:
+        def fn(tx: Tx) -> dict[str, list[QueuedNotification]]:
+            opened: set[str] = set()
+            for action, key, robot_name, kind, now in events:
                 if action == "open":
                     tx.execute(
-                        "INSERT INTO sessions (id, robot_name, kind, opened) VALUES (?, ?, ?, ?)",
-                        (session_id, robot_name, kind, now),
+                        "INSERT INTO sessions (id, robot_name, kind, opened, instance_id)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (key, robot_name, kind, now, instance_id),
                     )
+                    opened.add(robot_name)
+                elif action == "ack":
+                    tx.execute("DELETE FROM notification_queue WHERE seq = ?", (int(key),))
                 else:
-                    tx.execute("UPDATE sessions SET closed = ? WHERE id = ?", (now, session_id))
+                    tx.execute("UPDATE sessions SET closed = ? WHERE id = ?", (now, key))
+            waiting: dict[str, list[QueuedNotification]] = {}
+            for queued in _queued_for(tx, opened) if opened else ():
+                waiting.setdefault(queued.robot_name, []).append(queued)
+            return waiting
+
+        return await self._write(fn)
+
+    async def close_stale_sessions(self, live_instances: Collection[str], now_ms: int) -> int:
+        """Close every open session held by a process not in ``live_instances``.
+
+        A process that dies (kill -9, a crash) leaves its sessions open; the supervisor calls
+        this before spawning workers (with no live ones) and after a worker dies (with the
+        survivors), and a lone server at start-up with its own id. Returns how many closed.
+        """
+        live = sorted(set(live_instances))
+
+        def fn(tx: Tx) -> int:
+            if not live:
+                tx.execute("UPDATE sessions SET closed = ? WHERE closed IS NULL", (now_ms,))
+                return tx.rowcount()
+            marks = ", ".join("?" for _ in live)
+            tx.execute(
+                f"UPDATE sessions SET closed = ? WHERE closed IS NULL"
+                f" AND instance_id NOT IN ({marks})",
+                (now_ms, *live),
+            )
+            return tx.rowcount()
+
+        return int(await self._write(fn))
+
+    async def account_connected(self, account_id: str) -> bool:
+        """Is a robot of this account on an open notification session, in any process?"""
+        rows = await self.db.read(
+            lambda tx: tx.execute(
+                "SELECT 1 FROM robots r JOIN sessions s ON s.robot_name = r.name"
+                " WHERE r.account_id = ? AND s.closed IS NULL AND s.kind = 'notification'"
+                " LIMIT 1",
+                (account_id,),
+            )
+        )
+        return bool(rows)
+
+    # ---------------------------------------------------------------- notification queue
+
+    async def queue_notification(self, robot_name: str, frame: str, now: int, *, keep: int) -> None:
+        """Keep ``frame`` for the robot's next socket; only its newest ``keep`` stay queued."""
+
+        def fn(tx: Tx) -> None:
+            tx.execute(
+                "INSERT INTO notification_queue (robot_name, frame, created) VALUES (?, ?, ?)",
+                (robot_name, frame, now),
+            )
+            tx.execute(
+                "DELETE FROM notification_queue WHERE robot_name = ? AND seq <= (SELECT seq"
+                " FROM notification_queue WHERE robot_name = ? ORDER BY seq DESC LIMIT 1"
+                " OFFSET ?)",
+                (robot_name, robot_name, keep),
+            )
 
         await self._write(fn)
+
+    async def queued_notifications(self, robot_name: str) -> list[QueuedNotification]:
+        """What waits for one robot, oldest first."""
+        return await self.db.read(lambda tx: _queued_for(tx, (robot_name,)))
+
+    async def notifications_for_instance(
+        self, instance_id: str, limit: int
+    ) -> list[QueuedNotification]:
+        """What waits for robots whose open session is held by ``instance_id``, oldest first
+        (at most ``limit``): the queue poll of one server process."""
+        rows = await self.db.read(
+            lambda tx: tx.execute(
+                f"SELECT {_QUEUED} FROM notification_queue q WHERE EXISTS (SELECT 1 FROM"
+                " sessions s WHERE s.robot_name = q.robot_name AND s.closed IS NULL"
+                " AND s.instance_id = ?) ORDER BY seq LIMIT ?",
+                (instance_id, limit),
+            )
+        )
+        return [_queued(r) for r in rows]
+
+    async def delete_notifications(self, seqs: Collection[int]) -> None:
+        """Drop queued notifications that were sent (unknown ``seq`` values are ignored)."""
+        ordered = sorted(set(seqs))
+
+        def fn(tx: Tx) -> None:
+            for start in range(0, len(ordered), _IN_CHUNK):
+                chunk = ordered[start : start + _IN_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                tx.execute(f"DELETE FROM notification_queue WHERE seq IN ({marks})", chunk)
+
+        if ordered:
+            await self._write(fn)
 
     async def sessions_of(self, robot_name: str) -> list[tuple[str, str, int, int | None]]:
         """``(id, kind, opened, closed)`` of the robot's socket sessions, oldest first."""

@@ -179,8 +179,34 @@ _V1 = (
     "CREATE INDEX skill_launches_robot ON skill_launches(robot_id, seq)",
 )
 
+#: Several server processes (``--workers``): each open session names the process holding its
+#: socket, so a supervisor can close what a dead worker left open and ``GetStatus`` can answer
+#: from the database. Rows from before this migration get ``''`` (no live process has that id).
+_V2 = (
+    "ALTER TABLE sessions ADD COLUMN instance_id TEXT NOT NULL DEFAULT ''",
+    # Only open sessions are ever looked up (presence, stale cleanup, the queue poll); the
+    # table keeps every session ever opened, so a partial index stays as small as the fleet.
+    "CREATE INDEX sessions_open ON sessions(robot_name, instance_id) WHERE closed IS NULL",
+    "CREATE INDEX robots_account ON robots(account_id)",
+)
+
+#: Notifications waiting for a robot's socket, in any process (bounded per robot by the code).
+_V3 = (
+    """CREATE TABLE notification_queue (
+        seq {autoid},
+        robot_name TEXT NOT NULL,
+        frame TEXT NOT NULL,
+        created BIGINT NOT NULL
+    )""",
+    "CREATE INDEX notification_queue_robot ON notification_queue(robot_name, seq)",
+)
+
 #: Every migration, oldest first. Append only.
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "sessions: the server process holding each open socket", _V2),
+    Migration(3, "durable notification queue", _V3),
+)
 
 #: How each backend spells an auto-increment primary key.
 AUTOID = {

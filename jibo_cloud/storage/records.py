@@ -166,3 +166,13 @@ class KeyRequest:
     encrypted_key: str | None = None
     key_hash: str | None = None
     blob_key: str | None = None
+
+
+@attrs.frozen
+class QueuedNotification:
+    """A notification waiting for its robot's socket; ``frame`` is the JSON text to send."""
+
+    seq: int
+    robot_name: str
+    frame: str
+    created: int
