@@ -5,12 +5,22 @@
 - We send nothing unsolicited: a made-up greeting crashed the robot's notification manager.
   Keep-alive is protocol-level pings (hypercorn's ``websocket_ping_interval``), which every
   websocket stack understands; frames the robot sends are read and dropped.
-- :meth:`NotificationHub.notify` delivers a notification at once if the robot is connected,
-  else queues it until it connects (queues are bounded and in memory).
+- :meth:`NotificationHub.notify` delivers a notification at once if the robot's socket is in
+  this process, else queues it in the storage (bounded per robot), where the robot's next
+  socket picks it up in whichever process it opens, and where, with several server processes
+  (``config.workers > 1``), the process holding the robot's socket finds it within
+  :data:`NOTIFY_POLL_SECONDS` (:meth:`NotificationHub.serve_polling`). Delivery is at least
+  once: a notification leaves the queue only after it was sent on a socket.
+- Presence is in the storage too: each session row names the process holding it
+  (``Runtime.instance_id``), so ``GetStatus`` answers for every process
+  (:meth:`~jibo_cloud.storage.Storage.account_connected`).
 
 Memory: 10,000 robots each hold one of these all day, so a socket costs one task (the one
 hypercorn runs it in) and a small record; ``api-socket.*`` sockets are served as bare ASGI,
 below Quart (:meth:`NotificationHub.serve_asgi`); the caller of ``notify`` does the sending.
+Storage round trips: opening a socket writes its session row and reads its queued
+notifications in one group-committed batch (:class:`_SessionLog`), shared with every socket
+opening at the same time.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import trio
 
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.storage.records import RobotToken
+from jibo_cloud.storage.records import QueuedNotification, RobotToken
 from jibo_cloud.wsio import QuartSocket
 
 log = logging.getLogger(__name__)
@@ -38,6 +48,11 @@ log = logging.getLogger(__name__)
 ROBOT_TOKEN_TTL_MS = 7 * 24 * 3600 * 1000
 #: Undelivered notifications kept per robot (oldest dropped first).
 MAX_QUEUED = 100
+#: With several server processes, how often each looks for notifications queued (by another
+#: process) for the robots whose sockets it holds.
+NOTIFY_POLL_SECONDS = 1.0
+#: Queued notifications one poll reads at most (the rest wait for the next poll).
+POLL_BATCH = 1000
 REJECT_REASON = "Authorization is required"
 
 
@@ -51,6 +66,9 @@ def new_robot_token() -> str:
 
 
 SendText = Callable[[str], Awaitable[None]]
+#: ``("open", session_id, robot_name, kind, now)``, ``("close", session_id, "", "", now)`` or
+#: ``("ack", str(seq), "", "", now)``: see :meth:`jibo_cloud.storage.Storage.record_sessions`.
+SessionEvent = tuple[str, str, str, str, int]
 ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
 ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -74,29 +92,40 @@ class _Connection:
 class _SessionLog:
     """Group commit for session bookkeeping: the first socket to arrive writes everything
     queued so far in one transaction while later ones wait for the batch holding theirs, so
-    10,000 robots reconnecting at once cost a handful of fsyncs, not 10,000.
+    10,000 robots reconnecting at once cost a handful of fsyncs, not 10,000. The same
+    transaction reads the notifications queued for every robot opened in it.
 
     Best effort: a batch that cannot be written (storage down, shutdown) is logged and
-    dropped; nobody waits for it forever.
+    dropped; nobody waits for it forever. (Its queued notifications stay queued.)
     """
 
     runtime: Runtime
-    _pending: list[tuple[str, str, str, str, int]] = attrs.field(factory=list)
+    _pending: list[SessionEvent] = attrs.field(factory=list)
     #: Set when the batch after the running one is done (what new arrivals wait for).
     _batch_done: trio.Event = attrs.field(factory=trio.Event)
     _flushing: bool = False
     _next_seq: int = 0
     #: Every event with a sequence number below this is written (or given up).
     _flushed: int = 0
+    #: Queued notifications read for an "open" event, by session id, until its socket takes them.
+    _waiting: dict[str, list[QueuedNotification]] = attrs.field(factory=dict)
 
-    async def add(self, event: tuple[str, str, str, str, int]) -> None:
-        seq = self._next_seq
-        self._next_seq += 1
-        self._pending.append(event)
-        while self._flushing:
-            await self._batch_done.wait()
-            if self._flushed > seq:
-                return
+    async def add(self, *events: SessionEvent) -> list[QueuedNotification]:
+        """Write ``events`` (in the next batch); return what waits for an opened robot."""
+        self._pending.extend(events)
+        self._next_seq += len(events)
+        seq = self._next_seq - 1
+        try:
+            while self._flushing:
+                await self._batch_done.wait()
+                if self._flushed > seq:
+                    return self._waiting.pop(events[0][1], [])
+            await self._flush()
+            return self._waiting.pop(events[0][1], [])
+        finally:
+            self._waiting.pop(events[0][1], None)  # cancelled: the rows stay queued
+
+    async def _flush(self) -> None:
         self._flushing = True
         try:
             while self._pending:
@@ -104,10 +133,16 @@ class _SessionLog:
                 upto = self._next_seq
                 done, self._batch_done = self._batch_done, trio.Event()
                 try:
-                    await self.runtime.storage.record_sessions(batch)
+                    waiting = await self.runtime.storage.record_sessions(
+                        batch, instance_id=self.runtime.instance_id
+                    )
                 except StorageUnavailable:
                     log.warning("%d notification session events not recorded: storage down",
                                 len(batch))  # fmt: skip
+                else:
+                    for action, session_id, robot_name, _, _ in batch:
+                        if action == "open" and robot_name in waiting:
+                            self._waiting[session_id] = waiting[robot_name]
                 finally:
                     self._flushed = upto
                     done.set()
@@ -120,14 +155,17 @@ class _SessionLog:
 
 @attrs.define(eq=False)
 class NotificationHub:
-    """Open notification sockets by robot, and the notifications waiting for them."""
+    """Open notification sockets by robot, and delivery of the notifications queued for them
+    in the storage."""
 
     runtime: Runtime
     _connections: dict[str, set[_Connection]] = attrs.field(factory=dict)
     #: Sessions per robot, counted from "recorded open" to "recorded closed" (what
     #: is_connected reports; delivery uses _connections, which a dying socket leaves first).
     _present: collections.Counter[str] = attrs.field(factory=collections.Counter)
-    _queued: dict[str, collections.deque[str]] = attrs.field(factory=dict)
+    #: Queued notifications this process is sending now (by seq), so the socket's opening,
+    #: a racing notify() and the poll never send the same row twice from one process.
+    _sending: set[int] = attrs.field(factory=set)
     _changed: trio.Event = attrs.field(factory=trio.Event)
     _sessions: _SessionLog = attrs.field(
         default=attrs.Factory(lambda self: _SessionLog(self.runtime), takes_self=True)
@@ -138,7 +176,8 @@ class NotificationHub:
         self._changed = trio.Event()
 
     async def wait_connected(self, robot_name: str, connected: bool = True) -> None:
-        """Return once the robot's connection state is ``connected`` (for callers and tests)."""
+        """Return once the robot's connection state in this process is ``connected`` (for
+        callers and tests)."""
         while self.is_connected(robot_name) != connected:
             await self._changed.wait()
 
@@ -147,27 +186,97 @@ class NotificationHub:
         return sum(len(c) for c in self._connections.values())
 
     def is_connected(self, robot_name: str) -> bool:
+        """Is the robot's socket in this process (its session recorded)? Other processes:
+        :meth:`jibo_cloud.storage.Storage.account_connected`."""
         return self._present[robot_name] > 0
 
     def accounts_connected(self) -> set[str]:
+        """Accounts with a robot on a socket in this process (not the others: see
+        :meth:`is_connected`)."""
         return {c.account_id for conns in self._connections.values() for c in conns
                 if c.account_id}  # fmt: skip
 
     async def notify(self, robot_name: str, message: dict[str, Any]) -> bool:
-        """Send ``message`` (JSON) to the robot's sockets, or queue it until the robot connects.
+        """Send ``message`` (JSON) to the robot's sockets in this process, or queue it in the
+        storage for its socket in another process (found by that process's poll) or its next
+        socket anywhere.
 
         The caller's task does the sending (sockets keep no task of their own for it), so a
         slow robot slows only its caller. Returns True if it was sent now.
+
+        Raises:
+            StorageUnavailable: the robot's socket is not here and the storage is down (the
+                notification is not kept; the caller decides whether to retry).
         """
         frame = json.dumps(message, separators=(",", ":"))
         conns = list(self._connections.get(robot_name, ()))
-        if not conns:
-            queue = self._queued.setdefault(robot_name, collections.deque(maxlen=MAX_QUEUED))
-            queue.append(frame)
-            return False
-        for conn in conns:
-            await conn.deliver(frame)
-        return True
+        if conns:
+            for conn in conns:
+                await conn.deliver(frame)
+            return True
+        storage = self.runtime.storage
+        await storage.queue_notification(robot_name, frame, self.runtime.now_ms(), keep=MAX_QUEUED)
+        if robot_name in self._connections:
+            # The robot's socket opened here while we wrote, maybe after its opening batch
+            # read the queue: send now rather than leave it for a later socket (or poll).
+            await self._send_queued(await storage.queued_notifications(robot_name))
+        return False
+
+    async def _send_queued(self, queued: list[QueuedNotification]) -> None:
+        """Send queued notifications on their robots' sockets here, then drop them from the
+        queue. Rows this process is already sending, or whose robot has no socket here, are
+        left alone (they stay queued). A row is dropped once it went out on one socket."""
+        mine = [
+            q for q in queued if q.seq not in self._sending and q.robot_name in self._connections
+        ]
+        # Claimed until the queue forgets them, so a racing notify() or poll skips them.
+        self._sending.update(q.seq for q in mine)
+        try:
+            sent: list[int] = []
+            for item in mine:
+                delivered = False
+                for conn in list(self._connections.get(item.robot_name, ())):
+                    try:
+                        await conn.deliver(item.frame)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError):
+                        continue  # that socket is going away; its own task cleans up
+                    delivered = True
+                if delivered:
+                    sent.append(item.seq)
+            if sent:
+                now = self.runtime.now_ms()
+                await self._sessions.add(*[("ack", str(seq), "", "", now) for seq in sent])
+        finally:
+            self._sending.difference_update(q.seq for q in mine)
+
+    async def serve_polling(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Deliver what other processes queue for the robots connected here, every
+        :data:`NOTIFY_POLL_SECONDS`, until cancelled; returns at once with a single server
+        process (``config.workers == 1``), where :meth:`notify` always knows the sockets.
+
+        Run it for the hub's lifetime in the nursery that serves the sockets
+        (``await nursery.start(hub.serve_polling)``). A poll that fails because the storage
+        is down is logged and retried at the next tick.
+        """
+        task_status.started()
+        if self.runtime.config.workers <= 1:
+            return
+        while True:
+            await trio.sleep(NOTIFY_POLL_SECONDS)
+            if not self._connections:
+                continue
+            try:
+                await self.poll_once()
+            except StorageUnavailable:
+                log.warning("notification queue not polled: storage down")
+
+    async def poll_once(self) -> None:
+        """One poll: send what is queued for the robots whose sessions this process holds."""
+        storage = self.runtime.storage
+        queued = await storage.notifications_for_instance(self.runtime.instance_id, POLL_BATCH)
+        await self._send_queued(queued)
 
     async def check_token(self, path: str) -> RobotToken:
         """The token record for ``/{token}``.
@@ -232,15 +341,19 @@ class NotificationHub:
         """Hold one accepted socket until it closes: bookkeeping, presence, deliveries."""
         robot_name = record.robot_name
         session_id = secrets.token_hex(12)
-        await self._sessions.add(("open", session_id, robot_name, "notification",
-                                  self.runtime.now_ms()))  # fmt: skip
-        self._present[robot_name] += 1
         conn = _Connection(send_text, robot_name, record.account_id)
+        # Registered before the session is written, so a notify() from now on sends at once.
+        self._connections.setdefault(robot_name, set()).add(conn)
+        present = False
         try:
-            self._connections.setdefault(robot_name, set()).add(conn)
+            queued = await self._sessions.add(
+                ("open", session_id, robot_name, "notification", self.runtime.now_ms())
+            )
+            self._present[robot_name] += 1
+            present = True
             self._signal()
-            for frame in self._queued.pop(robot_name, ()):
-                await conn.deliver(frame)
+            if queued:
+                await self._send_queued(queued)
             await until_closed()
         finally:
             conns = self._connections.get(robot_name, set())
@@ -250,10 +363,11 @@ class NotificationHub:
             with trio.move_on_after(2, shield=True):  # bounded: the socket is already gone
                 await self._sessions.add(("close", session_id, "", "", self.runtime.now_ms()))
             # After the bookkeeping, so a waiter on is_connected sees the session closed.
-            self._present[robot_name] -= 1
-            if self._present[robot_name] <= 0:
-                del self._present[robot_name]
-            self._signal()
+            if present:
+                self._present[robot_name] -= 1
+                if self._present[robot_name] <= 0:
+                    del self._present[robot_name]
+                self._signal()
 
 
 async def _deny(scope: Mapping[str, Any], send: ASGISend, rejected: HandshakeRejected) -> None:

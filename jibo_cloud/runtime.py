@@ -92,7 +92,9 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     from jibo_cloud.hub.manifests import load_skills
 
     runtime.skills = load_skills([config.skills_dir])
-    runtime.history = open_history(config.history_url, runtime.now_ms)
+    runtime.history = open_history(
+        config.history_url, runtime.now_ms, workers=config.workers, storage=runtime.storage
+    )
     if config.parser_url:
         runtime.parser = RemoteParser(base_url=config.parser_url, now_ms=runtime.now_ms)
     try:

@@ -23,7 +23,7 @@ import attrs
 import httpx
 
 from jibo_cloud.errors import UpstreamError
-from jibo_cloud.hub.history import MemoryHistory
+from jibo_cloud.hub.history import MemoryHistory, StorageHistory
 from jibo_cloud.logs import current_trace
 
 #: httpx's own limit, above the hub's 10 s so the hub's timer decides (§4.4).
@@ -136,9 +136,17 @@ class RemoteHistory:
 
 
 def open_history(
-    history_url: str | None, now_ms: Callable[[], int]
-) -> MemoryHistory | RemoteHistory:
-    """The history service: remote when ``config.history_url`` is set, else in memory."""
+    history_url: str | None,
+    now_ms: Callable[[], int],
+    *,
+    workers: int = 1,
+    storage: Any = None,
+) -> MemoryHistory | RemoteHistory | StorageHistory:
+    """The history service: remote when ``config.history_url`` is set; else in the storage
+    when several server processes share it (``workers > 1``: a launch recorded by one must
+    be seen by the proactive rules of another); else in memory (no I/O on the turn path)."""
     if history_url:
         return RemoteHistory(base_url=history_url, now_ms=now_ms)
+    if workers > 1 and storage is not None:
+        return StorageHistory(storage=storage, now_ms=now_ms)
     return MemoryHistory(now_ms=now_ms)

@@ -36,7 +36,12 @@ def handlers(hub: NotificationHub) -> dict[str, Handler]:
         return {"token": token}
 
     async def get_status(rt: Runtime, call: Call) -> dict[str, Any]:
-        return {"connected": call.get("accountId") in hub.accounts_connected()}
+        # From the storage, not this process's sockets: with several server processes the
+        # robot's notification socket is usually held by another one (docs/hub.md).
+        account_id = call.get("accountId")
+        if not isinstance(account_id, str) or not account_id:
+            return {"connected": False}
+        return {"connected": await storage(rt).account_connected(account_id)}
 
     return {
         "Notification_20150505.NewRobotToken": new_token,
