@@ -147,12 +147,17 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """Configure the root handler once: one line per record with the trace ids."""
+def setup_logging(level: str = "INFO", *, worker: bool = False) -> None:
+    """Configure the root handler once: one line per record with the trace ids.
+
+    ``worker``: this process is one of several (``serve --workers``); lines then name the
+    process id, so an operator can tell the workers' logs apart.
+    """
     handler = logging.StreamHandler()
+    who = "%(name)s pid=%(process)d" if worker else "%(name)s"
     handler.setFormatter(
         logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s [%(trans_id)s %(robot_id)s %(client)s] %(message)s"
+            f"%(asctime)s %(levelname)s {who} [%(trans_id)s %(robot_id)s %(client)s] %(message)s"
         )
     )
     handler.addFilter(TraceFilter(logging.getLevelName(level.upper())))

@@ -16,8 +16,9 @@ import signal
 from collections.abc import Awaitable, Callable
 
 import hypercorn.config
-import hypercorn.trio
 import trio
+from hypercorn.trio.run import worker_serve
+from hypercorn.utils import wrap_app
 
 from jibo_cloud import hypercorn_fixes
 from jibo_cloud.app import create_app
@@ -53,6 +54,9 @@ async def serve(
     *,
     shutdown_trigger: Callable[[], Awaitable[None]] | None = None,
     runtime_hook: Callable[[Runtime], None] | None = None,
+    sockets: hypercorn.config.Sockets | None = None,
+    instance_id: str | None = None,
+    supervised: bool = False,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until the shutdown trigger returns.
@@ -61,11 +65,22 @@ async def serve(
         config: the resolved configuration.
         shutdown_trigger: returns to start a graceful shutdown; default: SIGTERM/SIGINT.
         runtime_hook: called with the runtime before the app is built (tests swap services).
+        sockets: already listening sockets to accept on (a worker of
+            :mod:`jibo_cloud.workers`); default: bind ``config.host:config.port``.
+        instance_id: this process's id among the workers (default: a fresh one).
+        supervised: a supervisor cleans up after earlier runs, so this process must not
+            (it would close its sibling workers' notification sessions).
         task_status: receives the bound addresses, e.g. ``["http://127.0.0.1:54321"]``.
     """
     hypercorn_fixes.install()
     trigger = shutdown_trigger or wait_for_signal
-    async with open_runtime(config) as runtime:
+    async with open_runtime(config, instance_id) as runtime:
+        if not supervised:
+            closed = await runtime.storage.close_stale_sessions(
+                (runtime.instance_id,), runtime.now_ms()
+            )
+            if closed:
+                log.info("closed %d notification sessions left open by an earlier run", closed)
         if runtime_hook is not None:
             runtime_hook(runtime)
         app = create_app(runtime)
@@ -74,8 +89,13 @@ async def serve(
             await trigger()
             runtime.shutting_down.set()
 
-        await hypercorn.trio.serve(
-            app, hypercorn_config(config), shutdown_trigger=shutdown, task_status=task_status
+        hc = hypercorn_config(config)
+        await worker_serve(
+            wrap_app(app, hc.wsgi_max_body_size, None),
+            hc,
+            sockets=sockets,
+            shutdown_trigger=shutdown,
+            task_status=task_status,
         )
 
 

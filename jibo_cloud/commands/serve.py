@@ -11,6 +11,7 @@ from jibo_cloud.commands import add_store_options
 from jibo_cloud.config import SECRET_FILE_NAME, Config, load_config
 from jibo_cloud.logs import setup_logging
 from jibo_cloud.server import serve
+from jibo_cloud.workers import Supervisor
 
 log = logging.getLogger("jibo_cloud.serve")
 
@@ -19,6 +20,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the server (REST, notification and hub sockets)")
     p.add_argument("--host", help="address to bind (default 127.0.0.1, or $JIBO_HOST)")
     p.add_argument("--port", type=int, help="port to bind (default 8080, or $JIBO_PORT)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="server processes sharing the port (default 1, or $JIBO_WORKERS); one per core",
+    )
     add_store_options(p)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     p.set_defaults(func=run)
@@ -64,14 +70,21 @@ def weak_secrets(config: Config) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    overrides = {} if args.workers is None else {"workers": args.workers}
     config = load_config(
-        host=args.host, port=args.port, data_dir=args.data_dir, database_url=args.database_url
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        **overrides,
     )
     setup_logging(args.log_level)
     if config.disable_auth:
         log.warning("hub authentication is DISABLED (JIBO_DISABLE_AUTH): development only")
     for problem in weak_secrets(config):
         log.warning("%s", problem)
+    if config.workers > 1:
+        return run_workers(config, args.log_level)
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
@@ -81,3 +94,17 @@ def run(args: argparse.Namespace) -> int:
 
     trio.run(main)
     return 0
+
+
+def run_workers(config: Config, log_level: str) -> int:
+    """``--workers N`` with N > 1: a supervisor and N worker processes (jibo_cloud.workers)."""
+    supervisor = Supervisor(config, log_level)
+    try:
+        supervisor.start()
+    except RuntimeError as exc:  # a worker could not start: its own log says why
+        log.error("%s", exc)
+        return 1
+    for line in startup_lines(config, supervisor.binds):
+        print(line, flush=True)
+    print(f"  {config.workers} worker processes", flush=True)
+    return supervisor.run()

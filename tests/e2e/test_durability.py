@@ -11,12 +11,9 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -37,32 +34,8 @@ from tests.rest.support import (
 from tests.rest.test_errors import assert_aws_error
 from tests.storage.backends import BACKENDS, fresh_schema
 from tests.support import env
-from tests.support.server import TEST_SECRET
+from tests.support.server import serve_subprocess
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@contextmanager
-def serve_subprocess(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """``jibo-cloud serve --port 0`` in a subprocess; yields it and its port."""
-    environ = {**os.environ, "JIBO_TOKEN_SECRET": TEST_SECRET, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", *args],
-        cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            match = re.search(r"listening on http://[\d.]+:(\d+)", line)
-            if match:
-                yield proc, int(match[1])
-                break
-        else:
-            raise AssertionError("the server exited before listening")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
 
 
 def store_args(backend: str, data_dir: Path, schema: str | None) -> list[str]:

@@ -1,8 +1,14 @@
-"""Start the real server on an ephemeral 127.0.0.1 port inside a test's nursery."""
+"""Start the real server on an ephemeral 127.0.0.1 port: inside a test's nursery
+(:func:`start_server`), or as ``jibo-cloud serve`` in a subprocess (:func:`serve_subprocess`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +74,30 @@ async def start_server(
     return RunningServer(
         config=config, port=bound_port(binds), runtime=captured[0], stop_event=stop_event
     )
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def serve_subprocess(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``jibo-cloud serve --port 0`` in a subprocess; yields it (output on its ``stdout``,
+    read up to the ``listening on`` line) and its port. Killed on exit if still running."""
+    environ = {**os.environ, "JIBO_TOKEN_SECRET": TEST_SECRET, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", *args],
+        cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            match = re.search(r"listening on http://[\d.]+:(\d+)", line)
+            if match:
+                yield proc, int(match[1])
+                break
+        else:
+            raise AssertionError("the server exited before listening")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
