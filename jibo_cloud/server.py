@@ -23,6 +23,7 @@ from hypercorn.utils import wrap_app
 from jibo_cloud import hypercorn_fixes
 from jibo_cloud.app import create_app
 from jibo_cloud.config import Config
+from jibo_cloud.notify import hub_for
 from jibo_cloud.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
@@ -90,13 +91,18 @@ async def serve(
             runtime.shutting_down.set()
 
         hc = hypercorn_config(config)
-        await worker_serve(
-            wrap_app(app, hc.wsgi_max_body_size, None),
-            hc,
-            sockets=sockets,
-            shutdown_trigger=shutdown,
-            task_status=task_status,
-        )
+        async with trio.open_nursery() as nursery:
+            hub = hub_for(runtime)
+            if hub is not None:  # delivers what other workers queue (returns if workers == 1)
+                await nursery.start(hub.serve_polling)
+            await worker_serve(
+                wrap_app(app, hc.wsgi_max_body_size, None),
+                hc,
+                sockets=sockets,
+                shutdown_trigger=shutdown,
+                task_status=task_status,
+            )
+            nursery.cancel_scope.cancel()
 
 
 def bound_port(binds: list[str]) -> int:

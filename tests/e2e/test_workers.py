@@ -17,7 +17,8 @@ import httpx
 import pytest
 import trio
 
-from tests.rest.support import LOOP_ID, ROBOT_NAME, SPEC, RestClient
+from tests.rest.support import ACCOUNT_ID, LOOP_ID, ROBOT_NAME, SPEC, RestClient
+from tests.support.robot import open_robot_socket
 from tests.support.server import serve_subprocess
 
 pytestmark = pytest.mark.slow
@@ -55,7 +56,8 @@ def add_robot(args: list[str]) -> None:
 
     add = ["robot", "add", "--name", SPEC.name, "--serial", SPEC.serial,
            "--robot-id", SPEC.robot_id, "--owner", SPEC.owner_email,
-           "--loop-id", LOOP_ID, "--access-key-id", str(SPEC.access_key_id),
+           "--loop-id", LOOP_ID, "--account-id", ACCOUNT_ID,
+           "--access-key-id", str(SPEC.access_key_id),
            "--secret-access-key", str(SPEC.secret_access_key), *args]  # fmt: skip
     assert main(add) == 0
 
@@ -79,6 +81,39 @@ async def test_two_workers_share_the_port_and_the_storage(tmp_path: Path) -> Non
         proc.send_signal(signal.SIGTERM)
         assert await trio.to_thread.run_sync(lambda: proc.wait(timeout=30)) == 0
         assert not any(alive(pid) for pid in workers)
+
+
+async def get_status(port: int) -> bool:
+    """``GetStatus`` on a fresh connection: it may land on either worker."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        answer = await RestClient(http).ok(
+            "Notification_20150505.GetStatus", {"accountId": ACCOUNT_ID}
+        )
+    return bool(answer["connected"])
+
+
+async def test_every_worker_sees_a_notification_socket_held_by_another(tmp_path: Path) -> None:
+    args = ["--data-dir", str(tmp_path), "--workers", "2"]
+    await trio.to_thread.run_sync(add_robot, args[:2])
+    with serve_subprocess(args) as (_proc, port):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            token = (
+                await RestClient(http).ok(
+                    "Notification_20150505.NewRobotToken", {"deviceId": ROBOT_NAME}
+                )
+            )["token"]
+        assert not await get_status(port)
+        async with open_robot_socket(port, f"/{token}", host="api-socket.jibo.com"):
+            deadline = time.monotonic() + 10  # the session open is recorded in a batch
+            while not await get_status(port):
+                assert time.monotonic() < deadline
+                await trio.sleep(0.05)
+            # Twelve fresh connections: both workers answer some, and all say connected.
+            assert all([await get_status(port) for _ in range(12)])
+        deadline = time.monotonic() + 10
+        while await get_status(port):
+            assert time.monotonic() < deadline
+            await trio.sleep(0.05)
 
 
 async def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
@@ -111,3 +146,27 @@ def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "workers" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_sessions_of_a_dead_worker_are_closed(tmp_path: Path) -> None:
+    """kill -9 leaves the session row open; the supervisor closes it when it replaces the
+    worker, so GetStatus stops claiming a robot whose socket died with its worker."""
+    args = ["--data-dir", str(tmp_path), "--workers", "2"]
+    await trio.to_thread.run_sync(add_robot, args[:2])
+    with serve_subprocess(args) as (proc, port):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            token = (
+                await RestClient(http).ok(
+                    "Notification_20150505.NewRobotToken", {"deviceId": ROBOT_NAME}
+                )
+            )["token"]
+        async with open_robot_socket(port, f"/{token}", host="api-socket.jibo.com"):
+            deadline = time.monotonic() + 10
+            while not await get_status(port):
+                assert time.monotonic() < deadline
+                await trio.sleep(0.05)
+            for pid in sorted(children(proc.pid)):  # one of them holds the socket
+                os.kill(pid, signal.SIGKILL)
+                await wait_until(lambda p=pid: p not in children(proc.pid)
+                                 and len(children(proc.pid)) == 2)  # fmt: skip
+            assert not await get_status(port)
