@@ -26,29 +26,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import trio
 from trio_websocket import open_websocket
 
+from bench import server
 from jibo_cloud.tools.robot import listen_data
 
 SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105 - bench only
 ROBOT_COUNTS = (1, 10, 100)
 WINDOW_SECONDS = float(os.environ.get("JIBO_BENCH_SECONDS", "8"))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
 def _frames(mode: str, n: int) -> list[str]:
@@ -179,9 +173,9 @@ def run(report: Any) -> None:
             for mode in ("CLIENT_NLU", "CLIENT_ASR"):
                 trio.run(_run_robots, port, token, 1, mode)  # warm-up
                 for robots in ROBOT_COUNTS:
-                    cpu0 = _cpu_seconds(proc.pid)
+                    cpu0 = server.cpu_seconds(proc.pid)
                     latencies, errors, elapsed = trio.run(_run_robots, port, token, robots, mode)
-                    cpu = _cpu_seconds(proc.pid) - cpu0
+                    cpu = server.cpu_seconds(proc.pid) - cpu0
                     turns = len(latencies)
                     tag = f"{mode} N={robots}"
                     report.add(
@@ -436,9 +430,9 @@ def _run_one_baseline(report: Any, flag: str, name: str) -> None:
         trio.run(_wait_ready, port)
         trio.run(_run_robots, port, "x", 1, "CLIENT_NLU")
         for robots in (1, 10):
-            cpu0 = _cpu_seconds(proc.pid)
+            cpu0 = server.cpu_seconds(proc.pid)
             latencies, errors, elapsed = trio.run(_run_robots, port, "x", robots, "CLIENT_NLU")
-            cpu = _cpu_seconds(proc.pid) - cpu0
+            cpu = server.cpu_seconds(proc.pid) - cpu0
             turns = len(latencies)
             tag = f"baseline {name} N={robots}"
             report.add(f"{tag} turns/s", turns / elapsed, "turns/s", f"{len(errors)} errors")

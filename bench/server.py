@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -61,12 +62,33 @@ def add_robot(store_args: list[str]) -> None:
         r["key"], "--secret-access-key", r["secret"], *store_args)  # fmt: skip
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU so far of process ``pid``, all its threads and all its live
+    descendants (``serve --workers N`` runs N worker processes under a supervisor)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            kids = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        for child in kids:
+            with contextlib.suppress(FileNotFoundError):  # the child ended meanwhile
+                total += cpu_seconds(int(child))
+    return total
+
+
 @contextmanager
-def serve(store_args: list[str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def serve(store_args: list[str], workers: int = 1) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``jibo-cloud serve`` with ``workers`` processes; yields the (supervisor) process and
+    its port once it listens."""
     env = {**os.environ, "JIBO_TOKEN_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", "--log-level", "WARNING",
-         *store_args],
+         "--workers", str(workers), *store_args],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -105,13 +127,14 @@ async def _floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @contextmanager
-def serve_floor() -> Iterator[tuple[subprocess.Popen[str], int]]:
+def serve_floor(fixes: bool = True) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """hypercorn (trio worker, access log off, as ``jibo-cloud serve``) around
-    :func:`_floor_app`, in a subprocess: what any request costs before our code runs."""
+    :func:`_floor_app`, in a subprocess: what any request costs before our code runs.
+    ``fixes``: with :mod:`jibo_cloud.hypercorn_fixes` installed, as the server runs it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    command = [sys.executable, "-m", "bench.server", "floor", str(port)]
+    command = [sys.executable, "-m", "bench.server", "floor", str(port), str(int(fixes))]
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)  # fmt: skip
     try:
@@ -134,6 +157,10 @@ if __name__ == "__main__" and sys.argv[1:2] == ["floor"]:
     import trio
 
     logging.basicConfig(level=logging.INFO, stream=sys.stdout)
+    if sys.argv[3:4] == ["1"]:
+        from jibo_cloud import hypercorn_fixes
+
+        hypercorn_fixes.install()
     hc = hypercorn.config.Config()
     hc.bind = [f"127.0.0.1:{sys.argv[2]}"]
     hc.accesslog = None

@@ -13,6 +13,9 @@ While PostgreSQL is down requests therefore fail fast with :class:`StorageUnavai
 REST layer answers a retryable 503), and the pool reconnects by itself when it returns. A
 commit that fails is reported as unavailable, never as success, so nothing acknowledged is
 lost.
+
+Reads (:meth:`PostgresDatabase.read`) skip ``BEGIN``/``COMMIT`` altogether (see
+:meth:`PostgresDatabase.read_sync` for why that changes nothing they can see).
 """
 
 from __future__ import annotations
@@ -131,8 +134,33 @@ class PostgresDatabase:
     async def run(self, fn: Callable[[_PgTx], T]) -> T:
         return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
 
+    def read_sync(self, fn: Callable[[_PgTx], T]) -> T:
+        """Run the read-only ``fn`` without ``BEGIN``/``COMMIT``: one round trip per statement.
+
+        Why this is the same as a transaction: PostgreSQL's default isolation, READ COMMITTED,
+        takes a fresh snapshot for every statement even inside a transaction, so a read-only
+        transaction sees exactly what its statements see one by one in autocommit mode. Reads
+        are safe to repeat, so a connection found dead by any statement sends the whole read
+        to another connection.
+        """
+        try:
+            for _ in range(self._size + 1):  # at worst every pooled connection died at once
+                with self._pool.connection() as conn, conn.cursor() as cur:
+                    try:
+                        return fn(_PgTx(cur))
+                    except psycopg.OperationalError:
+                        if not conn.broken:
+                            raise
+                        # A dead connection (the pool drops it): the read runs again.
+            raise StorageUnavailable("PostgreSQL connection failed")
+        except psycopg_pool.PoolTimeout:
+            raise StorageUnavailable("PostgreSQL is not reachable") from None
+        except psycopg.OperationalError as exc:
+            log.warning("PostgreSQL read failed: %s", type(exc).__name__)
+            raise StorageUnavailable("PostgreSQL connection failed") from None
+
     async def read(self, fn: Callable[[_PgTx], T]) -> T:
-        return await self.run(fn)
+        return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._limiter)
 
     async def aclose(self) -> None:
         await trio.to_thread.run_sync(self._pool.close)
