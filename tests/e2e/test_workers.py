@@ -92,28 +92,32 @@ async def get_status(port: int) -> bool:
     return bool(answer["connected"])
 
 
+async def status_becomes(port: int, connected: bool) -> None:
+    deadline = time.monotonic() + 10
+    while await get_status(port) != connected:
+        assert time.monotonic() < deadline, "GetStatus did not change"
+        await trio.sleep(0.05)
+
+
+async def robot_token(port: int) -> str:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        answer = await RestClient(http).ok(
+            "Notification_20150505.NewRobotToken", {"deviceId": ROBOT_NAME}
+        )
+    return str(answer["token"])
+
+
 async def test_every_worker_sees_a_notification_socket_held_by_another(tmp_path: Path) -> None:
     args = ["--data-dir", str(tmp_path), "--workers", "2"]
     await trio.to_thread.run_sync(add_robot, args[:2])
     with serve_subprocess(args) as (_proc, port):
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            token = (
-                await RestClient(http).ok(
-                    "Notification_20150505.NewRobotToken", {"deviceId": ROBOT_NAME}
-                )
-            )["token"]
+        token = await robot_token(port)
         assert not await get_status(port)
         async with open_robot_socket(port, f"/{token}", host="api-socket.jibo.com"):
-            deadline = time.monotonic() + 10  # the session open is recorded in a batch
-            while not await get_status(port):
-                assert time.monotonic() < deadline
-                await trio.sleep(0.05)
+            await status_becomes(port, True)  # the session open is recorded in a batch
             # Twelve fresh connections: both workers answer some, and all say connected.
             assert all([await get_status(port) for _ in range(12)])
-        deadline = time.monotonic() + 10
-        while await get_status(port):
-            assert time.monotonic() < deadline
-            await trio.sleep(0.05)
+        await status_becomes(port, False)
 
 
 async def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
@@ -154,17 +158,9 @@ async def test_sessions_of_a_dead_worker_are_closed(tmp_path: Path) -> None:
     args = ["--data-dir", str(tmp_path), "--workers", "2"]
     await trio.to_thread.run_sync(add_robot, args[:2])
     with serve_subprocess(args) as (proc, port):
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            token = (
-                await RestClient(http).ok(
-                    "Notification_20150505.NewRobotToken", {"deviceId": ROBOT_NAME}
-                )
-            )["token"]
+        token = await robot_token(port)
         async with open_robot_socket(port, f"/{token}", host="api-socket.jibo.com"):
-            deadline = time.monotonic() + 10
-            while not await get_status(port):
-                assert time.monotonic() < deadline
-                await trio.sleep(0.05)
+            await status_becomes(port, True)
             for pid in sorted(children(proc.pid)):  # one of them holds the socket
                 os.kill(pid, signal.SIGKILL)
                 await wait_until(lambda p=pid: p not in children(proc.pid)
