@@ -78,6 +78,14 @@ def _in_transaction(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any],
     return result
 
 
+def _unavailable(exc: Exception, what: str) -> StorageUnavailable:
+    """What the REST layer answers 503 for: no connection in time, or one that failed."""
+    if isinstance(exc, psycopg_pool.PoolTimeout):
+        return StorageUnavailable("PostgreSQL is not reachable")
+    log.warning("PostgreSQL %s failed: %s", what, type(exc).__name__)
+    return StorageUnavailable("PostgreSQL connection failed")
+
+
 class PostgresDatabase:
     """A connection pool to one PostgreSQL database (optionally one schema of it)."""
 
@@ -125,11 +133,8 @@ class PostgresDatabase:
             with self._pool.connection() as conn, conn.cursor() as cur:
                 cur.execute("BEGIN")  # a fresh connection; if this fails, so be it
                 return _in_transaction(conn, cur, fn)
-        except psycopg_pool.PoolTimeout:
-            raise StorageUnavailable("PostgreSQL is not reachable") from None
-        except psycopg.OperationalError as exc:
-            log.warning("PostgreSQL operation failed: %s", type(exc).__name__)
-            raise StorageUnavailable("PostgreSQL connection failed") from None
+        except (psycopg_pool.PoolTimeout, psycopg.OperationalError) as exc:
+            raise _unavailable(exc, "operation") from None
 
     async def run(self, fn: Callable[[_PgTx], T]) -> T:
         return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
@@ -153,11 +158,8 @@ class PostgresDatabase:
                             raise
                         # A dead connection (the pool drops it): the read runs again.
             raise StorageUnavailable("PostgreSQL connection failed")
-        except psycopg_pool.PoolTimeout:
-            raise StorageUnavailable("PostgreSQL is not reachable") from None
-        except psycopg.OperationalError as exc:
-            log.warning("PostgreSQL read failed: %s", type(exc).__name__)
-            raise StorageUnavailable("PostgreSQL connection failed") from None
+        except (psycopg_pool.PoolTimeout, psycopg.OperationalError) as exc:
+            raise _unavailable(exc, "read") from None
 
     async def read(self, fn: Callable[[_PgTx], T]) -> T:
         return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._limiter)
