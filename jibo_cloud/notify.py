@@ -354,6 +354,7 @@ class NotificationHub:
             self._signal()
             if queued:
                 await self._send_queued(queued)
+            del queued  # an idle socket's frame keeps nothing it does not need (memory)
             await until_closed()
         finally:
             conns = self._connections.get(robot_name, set())
