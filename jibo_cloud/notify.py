@@ -167,6 +167,8 @@ class NotificationHub:
     #: a racing notify() and the poll never send the same row twice from one process.
     _sending: set[int] = attrs.field(factory=set)
     _changed: trio.Event = attrs.field(factory=trio.Event)
+    #: The running :meth:`serve_polling`'s scope (what :meth:`stop_polling` cancels).
+    _poll_scope: trio.CancelScope | None = None
     _sessions: _SessionLog = attrs.field(
         default=attrs.Factory(lambda self: _SessionLog(self.runtime), takes_self=True)
     )
@@ -253,24 +255,37 @@ class NotificationHub:
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
         """Deliver what other processes queue for the robots connected here, every
-        :data:`NOTIFY_POLL_SECONDS`, until cancelled; returns at once with a single server
-        process (``config.workers == 1``), where :meth:`notify` always knows the sockets.
+        :data:`NOTIFY_POLL_SECONDS`, until :meth:`stop_polling` or a cancel; returns at once
+        with a single server process (``config.workers == 1``), where :meth:`notify` always
+        knows the sockets.
 
         Run it for the hub's lifetime in the nursery that serves the sockets
-        (``await nursery.start(hub.serve_polling)``). A poll that fails because the storage
-        is down is logged and retried at the next tick.
+        (``await nursery.start(hub.serve_polling)``) and call :meth:`stop_polling` once they
+        are closed. A poll that fails because the storage is down is logged and retried at
+        the next tick.
         """
-        task_status.started()
-        if self.runtime.config.workers <= 1:
-            return
-        while True:
-            await trio.sleep(NOTIFY_POLL_SECONDS)
-            if not self._connections:
-                continue
+        with trio.CancelScope() as scope:
+            self._poll_scope = scope
             try:
-                await self.poll_once()
-            except StorageUnavailable:
-                log.warning("notification queue not polled: storage down")
+                task_status.started()
+                if self.runtime.config.workers <= 1:
+                    return
+                while True:
+                    await trio.sleep(NOTIFY_POLL_SECONDS)
+                    if not self._connections:
+                        continue
+                    try:
+                        await self.poll_once()
+                    except StorageUnavailable:
+                        log.warning("notification queue not polled: storage down")
+            finally:
+                self._poll_scope = None
+
+    def stop_polling(self) -> None:
+        """End :meth:`serve_polling` (the server's shutdown, after its sockets closed; the
+        poll never ends by itself). Idempotent; does nothing if no poll runs."""
+        if self._poll_scope is not None:
+            self._poll_scope.cancel()
 
     async def poll_once(self) -> None:
         """One poll: send what is queued for the robots whose sessions this process holds."""

@@ -129,7 +129,8 @@ async def two_processes(
             await nursery.start(a.hub.serve_polling)
             await nursery.start(b.hub.serve_polling)
             yield a, b
-            nursery.cancel_scope.cancel()
+            a.hub.stop_polling()  # the polls end (else this nursery would never exit)
+            b.hub.stop_polling()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
