@@ -237,3 +237,49 @@ async def test_storage_down_notify_raises_and_nothing_crashes(
                 except StorageUnavailable:
                     await trio.sleep(0.2)
             assert await robot.notification() == {"after": "outage"}  # by A's poll
+
+
+@attrs.define
+class GatedQueueWrites:
+    """The real storage, except that ``queue_notification`` waits for ``gate`` before it
+    writes: the test decides what happens while a notify() is between "no socket here" and
+    its row being committed."""
+
+    real: Storage
+    entered: trio.Event = attrs.field(factory=trio.Event)
+    gate: trio.Event = attrs.field(factory=trio.Event)
+
+    async def queue_notification(self, *args: Any, **kwargs: Any) -> None:
+        self.entered.set()
+        await self.gate.wait()
+        await self.real.queue_notification(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_socket_opening_while_notify_writes_still_gets_it(
+    backend: str, tmp_path: Path
+) -> None:
+    """One process, no poll: the robot's socket opens (and reads its empty queue) after
+    notify() found no socket but before its row is written; notify() sends it itself."""
+    async with two_processes(backend, tmp_path, workers=1) as (a, _):
+        gated = GatedQueueWrites(a.runtime.storage)
+        a.runtime.storage = gated
+        async with trio.open_nursery() as nursery:
+            sent_now: list[bool] = []
+
+            async def notify() -> None:
+                sent_now.append(await a.hub.notify(ROBOT.name, {"raced": True}))
+
+            nursery.start_soon(notify)
+            await gated.entered.wait()
+            async with robot_socket(a) as robot:  # opened; its batch found nothing queued
+                gated.gate.set()
+                with trio.fail_after(10):
+                    assert await robot.notification() == {"raced": True}
+                assert robot.nothing_more()
+        assert sent_now == [False]
+        assert await gated.real.queued_notifications(ROBOT.name) == []
+        a.runtime.storage = gated.real
