@@ -15,10 +15,13 @@ placement free to follow the load: one busy robot (or a benchmark's many sockets
 token) never piles onto one core, and a replaced worker loses no robot's mean. Only speech
 PCM crosses the pipe (32 kB per second of speech); silence before speech never does.
 
-I/O discipline: the trio thread never blocks on a pipe. Sends happen in worker threads (the
-front end's thread sends the PCM it just produced, under the worker's lock); replies are read
-by one task per worker after :func:`trio.lowlevel.wait_readable` says the pipe has data (a
-reply is one small pickle, written in one ``write``, so it is whole once readable).
+I/O discipline: nothing blocks on a pipe except one sender thread per worker. Messages are
+put on the worker's outbox (never blocks) and that thread writes them in order; a worker
+that falls behind (a long fallback decode, or the OS giving its core to someone else) fills
+its 64 kB pipe within a quarter second at 8 turns, and then only its sender waits, not the
+front-end threads every turn shares, nor the trio thread. Replies are read by one task per
+worker after :func:`trio.lowlevel.wait_readable` says the pipe has data (a reply is one small
+pickle, written in one ``write``, so it is whole once readable).
 
 Failure: a worker that dies (killed, crashed) closes its pipe; its reader fails the turns
 pinned to it with ``UpstreamError("asr", …)`` (the hub's ``ERROR {code: "ASR"}``), reaps it and
@@ -36,6 +39,7 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import queue
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -64,21 +68,37 @@ WORKER_DIED = "the recogniser's worker process stopped"
 
 @attrs.define(eq=False)
 class Worker:
-    """One decoder worker process and the server's end of its pipe."""
+    """One decoder worker process, the server's end of its pipe and the thread writing it."""
 
     index: int
     process: BaseProcess
     conn: Connection
-    #: Serialises writes to the pipe (sends come from several worker threads).
-    lock: threading.Lock = attrs.field(factory=threading.Lock)
+    #: Messages for the worker, in order; None stops the sender thread.
+    outbox: queue.SimpleQueue[tuple[Any, ...] | None] = attrs.field(factory=queue.SimpleQueue)
+    sender: threading.Thread | None = None
     #: Turns pinned here that still wait for the worker (dropped on reply or close).
     sessions: dict[int, ProcessSession] = attrs.field(factory=dict)
     alive: bool = True
+    #: Set when stopping: the sender drops what is still queued instead of writing it.
+    stopping: bool = False
 
-    def send(self, message: tuple[Any, ...]) -> None:
-        """Write one message (blocking: call from a worker thread). Raises OSError."""
-        with self.lock:
-            self.conn.send(message)
+    def post(self, message: tuple[Any, ...]) -> None:
+        """Queue one message for the worker (never blocks)."""
+        self.outbox.put(message)
+
+    def run_sender(self) -> None:
+        """The sender thread: write queued messages until told to stop or the pipe breaks.
+
+        A broken pipe means the worker died; its reader task sees the end of the pipe and
+        fails the turns, so here the rest is dropped.
+        """
+        while (message := self.outbox.get()) is not None:
+            if self.stopping:
+                continue
+            try:
+                self.conn.send(message)
+            except OSError:
+                return
 
 
 def spawn_worker(index: int) -> Worker:
@@ -95,7 +115,12 @@ def spawn_worker(index: int) -> Worker:
         raise
     finally:
         theirs.close()  # only the child holds its end: its exit reads as EOF here
-    return Worker(index=index, process=process, conn=ours)
+    worker = Worker(index=index, process=process, conn=ours)
+    worker.sender = threading.Thread(
+        target=worker.run_sender, name=f"jibo-asr-{index} sender", daemon=True
+    )
+    worker.sender.start()
+    return worker
 
 
 def stop_workers(workers: Sequence[Worker]) -> None:
@@ -105,9 +130,15 @@ def stop_workers(workers: Sequence[Worker]) -> None:
     is terminated, and killed if that does not work either.
     """
     for worker in workers:
-        worker.alive = False
-        with worker.lock:
-            worker.conn.close()
+        worker.alive, worker.stopping = False, True
+        worker.outbox.put(None)
+    for worker in workers:
+        if worker.sender is not None:
+            worker.sender.join(STOP_SECONDS)
+            if worker.sender.is_alive():  # stuck writing to a hung worker's full pipe
+                worker.process.terminate()
+                worker.sender.join()
+        worker.conn.close()
     for worker in workers:
         worker.process.join(STOP_SECONDS)
     for worker in workers:
@@ -120,9 +151,9 @@ def stop_workers(workers: Sequence[Worker]) -> None:
 
 
 def _front_limiter(recognizer: ProcessRecognizer) -> trio.CapacityLimiter:
-    # Two per worker: a thread blocked writing to a busy worker's full pipe leaves room for
-    # the turns of the others.
-    return trio.CapacityLimiter(2 * recognizer.processes)
+    # Opus decoding and the voice detector hold the GIL most of the time: more threads than
+    # workers would only queue on it.
+    return trio.CapacityLimiter(recognizer.processes)
 
 
 @attrs.define(eq=False)
@@ -135,7 +166,7 @@ class ProcessRecognizer:
 
     processes: int = attrs.field(validator=attrs.validators.ge(1))
     means: SpeakerMeans = attrs.field(factory=SpeakerMeans)
-    #: Front-end threads (Opus decoding, the voice detector, pipe writes).
+    #: Front-end threads (Opus decoding, the voice detector).
     front_limiter: trio.CapacityLimiter = attrs.field(
         default=attrs.Factory(_front_limiter, takes_self=True)
     )
@@ -174,12 +205,7 @@ class ProcessRecognizer:
         session = ProcessSession(self, request, SpeechFront(audio), worker, sid)
         worker.sessions[sid] = session
         cmn = self.means.start(request.speaker)
-        message = ("open", sid, tuple(request.rules), tuple(request.hints), cmn)
-        try:
-            await trio.to_thread.run_sync(worker.send, message, limiter=self.front_limiter)
-        except OSError:
-            worker.sessions.pop(sid, None)
-            raise UpstreamError("asr", WORKER_DIED) from None
+        worker.post(("open", sid, tuple(request.rules), tuple(request.hints), cmn))
         return session
 
     async def aclose(self) -> None:
@@ -336,17 +362,10 @@ class ProcessSession(StreamingSession):
     def _limiter(self) -> trio.CapacityLimiter:
         return self._engine.front_limiter
 
-    def _send_sync(self, message: tuple[Any, ...]) -> None:
-        try:
-            self._worker.send(message)
-        except OSError:
-            if self._error is None:
-                self._error = WORKER_DIED
-
     def _feed_sync(self, frame: bytes) -> list[AsrEvent]:
         events, pcm = self._front.feed(frame)
         if pcm and self._error is None:
-            self._send_sync(("pcm", self._sid, pcm))
+            self._worker.post(("pcm", self._sid, pcm))
         return events
 
     def _finish_sync(self) -> bool:
@@ -354,10 +373,10 @@ class ProcessSession(StreamingSession):
         pcm = self._front.finish()
         if not self._front.heard_speech:
             return False
-        if pcm and self._error is None:
-            self._send_sync(("pcm", self._sid, pcm))
         if self._error is None:
-            self._send_sync(("finish", self._sid))
+            if pcm:
+                self._worker.post(("pcm", self._sid, pcm))
+            self._worker.post(("finish", self._sid))
         return True
 
     # ----------------------------------------------------------------- the AsrSession API
@@ -400,9 +419,5 @@ class ProcessSession(StreamingSession):
             return
         self._closed = True
         still_held = self._worker.sessions.pop(self._sid, None) is not None
-        if not still_held or not self._worker.alive:
-            return
-        with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(
-                self._send_sync, ("close", self._sid), limiter=self._limiter()
-            )
+        if still_held and self._worker.alive:
+            self._worker.post(("close", self._sid))
