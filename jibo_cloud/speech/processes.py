@@ -41,7 +41,7 @@ import logging
 import multiprocessing
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 STOP_SECONDS = 2.0
 #: The text of the ASR error a turn gets when its worker process dies.
 WORKER_DIED = "the recogniser's worker process stopped"
+#: Workers in a row that may die before saying they are ready before no more are started.
+MAX_FAILED_STARTS = 3
 
 
 @attrs.define(eq=False)
@@ -76,6 +78,8 @@ class Worker:
     #: Messages for the worker, in order; None stops the sender thread.
     outbox: queue.SimpleQueue[tuple[Any, ...] | None] = attrs.field(factory=queue.SimpleQueue)
     sender: threading.Thread | None = None
+    #: The worker said it is ready (its decoders are built).
+    ready: bool = False
     #: Turns pinned here that still wait for the worker (dropped on reply or close).
     sessions: dict[int, ProcessSession] = attrs.field(factory=dict)
     alive: bool = True
@@ -101,13 +105,16 @@ class Worker:
                 return
 
 
-def spawn_worker(index: int) -> Worker:
-    """Start worker process ``index`` (blocking: call from a worker thread). Raises OSError."""
+def spawn_worker(index: int, target: Callable[[Connection], None] = serve_worker) -> Worker:
+    """Start worker process ``index`` (blocking: call from a worker thread). Raises OSError.
+
+    Args:
+        target: the worker's main function (tests pass a broken one); it must be importable
+            by a fresh interpreter (spawn).
+    """
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe(duplex=True)
-    process = context.Process(
-        target=serve_worker, args=(theirs,), name=f"jibo-asr-{index}", daemon=True
-    )
+    process = context.Process(target=target, args=(theirs,), name=f"jibo-asr-{index}", daemon=True)
     try:
         process.start()
     except BaseException:
@@ -166,6 +173,8 @@ class ProcessRecognizer:
 
     processes: int = attrs.field(validator=attrs.validators.ge(1))
     means: SpeakerMeans = attrs.field(factory=SpeakerMeans)
+    #: The workers' main function (see :func:`spawn_worker`).
+    target: Callable[[Connection], None] = serve_worker
     #: Front-end threads (Opus decoding, the voice detector).
     front_limiter: trio.CapacityLimiter = attrs.field(
         default=attrs.Factory(_front_limiter, takes_self=True)
@@ -179,6 +188,7 @@ class ProcessRecognizer:
     _owner: trio.CancelScope = attrs.field(init=False, factory=trio.CancelScope)
     _sids: itertools.count[int] = attrs.field(init=False, factory=lambda: itertools.count(1))
     _turn: int = attrs.field(init=False, default=0)
+    _failed_starts: int = attrs.field(init=False, default=0)
 
     def __attrs_post_init__(self) -> None:
         self._workers = [None] * self.processes
@@ -218,6 +228,11 @@ class ProcessRecognizer:
             return
         self._owner.cancel()
         await self._stopped.wait()
+
+    @property
+    def decoding_in_threads(self) -> bool:
+        """True once worker processes could not be started (or kept dying at start-up)."""
+        return self._fallback is not None
 
     def worker_pids(self) -> list[int]:
         """The live workers' process ids (for tests and operators' tools)."""
@@ -275,7 +290,7 @@ class ProcessRecognizer:
             self._stopped.set()
 
     async def _start_worker(self, nursery: trio.Nursery, index: int) -> None:
-        worker = await trio.to_thread.run_sync(spawn_worker, index)
+        worker = await trio.to_thread.run_sync(spawn_worker, index, self.target)
         self._workers[index] = worker
         nursery.start_soon(self._read_replies, nursery, worker)
 
@@ -288,10 +303,15 @@ class ProcessRecognizer:
                 message = worker.conn.recv()
             except (EOFError, OSError):
                 break
+            if message[0] == "ready":
+                worker.ready, self._failed_starts = True, 0
+                continue
             session = worker.sessions.pop(message[1], None)
             if session is not None:
                 session.worker_replied(message)
         worker.alive = False
+        if not worker.ready:
+            self._failed_starts += 1
         failed = list(worker.sessions.values())
         worker.sessions.clear()
         for session in failed:
@@ -305,6 +325,17 @@ class ProcessRecognizer:
         )
         self._workers[worker.index] = None
         if self._closed:
+            return
+        if self._failed_starts >= MAX_FAILED_STARTS:
+            # Dying before it could decode anything, again and again: a broken install, not a
+            # bad turn. Replacing it forever would only burn CPU.
+            log.error(
+                "speech: %d decoder workers in a row died while starting; not replacing them",
+                self._failed_starts,
+            )
+            if not any(w is not None and w.alive for w in self._workers):
+                log.error("speech: no decoder worker left; decoding in threads from now on")
+                self._fallback = PocketsphinxRecognizer(means=self.means)
             return
         try:
             await self._start_worker(nursery, worker.index)

@@ -11,7 +11,8 @@ Messages are tuples on one duplex pipe (see :mod:`jibo_cloud.speech.processes`):
                       ("pcm", sid, bytes)                speech PCM, in order
                       ("finish", sid)                    decide and reply
                       ("close", sid)                     the turn ended without finish
-    worker → server   ("result", sid, text, confidence, annotation, cmn)
+    worker → server   ("ready", 0)                       decoders built (once, first)
+                      ("result", sid, text, confidence, annotation, cmn)
                       ("error", sid, detail)             this turn failed; others go on
 
 The worker exits when the server closes its end of the pipe (shutdown, or the server died),
@@ -38,6 +39,10 @@ def serve_worker(conn: Connection) -> None:
     engine.warm_up()
     utterances: dict[int, Utterance] = {}
     try:
+        try:
+            conn.send(("ready", 0))
+        except OSError:
+            return
         while True:
             try:
                 message = conn.recv()

@@ -182,3 +182,31 @@ def test_the_end_of_the_trio_run_stops_the_workers(speak: Callable[..., list[byt
     trio.run(main)
     assert len(pids) == 2
     assert [pid for pid in pids if exists(pid)] == []
+
+
+def die_at_start(conn: object) -> None:
+    """A worker main that exits before it is ready (a broken install, say)."""
+    os._exit(3)
+
+
+async def test_workers_that_keep_dying_at_start_give_way_to_threads(
+    speak: Callable[..., list[bytes]],
+) -> None:
+    recognizer = ProcessRecognizer(processes=1, target=die_at_start)
+    try:
+        doomed = await open_turn(recognizer)  # the first worker is starting: pinned to it
+        await wait_for(lambda: recognizer.decoding_in_threads)
+        with pytest.raises(UpstreamError, match="worker process stopped"):
+            await doomed.finish()
+        session = await recognizer.open_session(AsrRequest(rules=LAUNCH))
+        assert not isinstance(session, ProcessSession)  # decoded in threads
+        try:
+            for page in speak("tell me a joke"):
+                await session.feed(page)
+            result = await session.finish()
+        finally:
+            await session.aclose()
+        assert parse_text(result.text, LAUNCH)["intent"] == "tellJoke"
+        assert recognizer.worker_pids() == []
+    finally:
+        await recognizer.aclose()
