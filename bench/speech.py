@@ -18,8 +18,10 @@ Reported:
   threads (``JIBO_ASR_PROCESSES=0``) and in one worker process per CPU (the default);
 - concurrent spoken turns on this machine: N robots stream pages in real time (one page per
   0.52 s, as robots do); N "runs in real time" when the p95 EOS → LISTEN latency stays under
-  1 s. The largest such N tried is reported, with the CPU time per turn of the server process
-  (which also runs the bench's robots) and of the decoder workers.
+  1 s and the load adds less than 1 s (p95) to a whole turn, first page to LISTEN, compared
+  with one robot alone (a server late to notice speech sends EOS late, which EOS → LISTEN
+  alone does not see). The largest such N tried is reported, with the CPU time per turn of
+  the server process (which also runs the bench's robots) and of the decoder workers.
 
 Needs espeak-ng and pocketsphinx; prints why and skips otherwise.
 """
@@ -58,7 +60,7 @@ HELD_OUT_VOICES = (
     ("en-us+m1", 170),
 )
 PAGE_SECONDS = 0.52
-CONCURRENCY = (1, 4, 8, 12, 16, 24, 32)
+CONCURRENCY = (1, 4, 8, 12, 16, 24, 32, 40, 48)
 SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105 - bench only
 
 
@@ -357,9 +359,12 @@ async def latency(report: Any, pages: list[bytes], processes: int) -> None:
                 server_cpu = time.process_time() - server_cpu
                 workers_cpu = _cpu_seconds(pids) - workers_cpu
                 p95 = _p95(results)
-                ok = p95 < 1.0
-                best = n if ok else best
                 alone = statistics.median(turns) if n == 1 else alone
+                added = _p95(turns) - alone
+                # Both: a server that is late to notice speech sends EOS late, which EOS ->
+                # LISTEN alone does not see (the thread path's backlog sits before EOS).
+                ok = p95 < 1.0 and added < 1.0
+                best = n if ok else best
                 failed = sum(math.isinf(t) for t in turns)
                 report.add(
                     f"{n} concurrent spoken turns, EOS -> LISTEN p95 ({where})",
@@ -369,11 +374,11 @@ async def latency(report: Any, pages: list[bytes], processes: int) -> None:
                 )
                 report.add(
                     f"  {n} concurrent: turn p95 minus one robot alone ({where})",
-                    1000 * (_p95(turns) - alone),
+                    1000 * added,
                     "ms",
                     "delay the load adds, EOS included",
                 )
-                if n == max(CONCURRENCY) or n == 16:
+                if n in (16, 32, max(CONCURRENCY)):
                     report.add(
                         f"  CPU per turn at {n}: server process incl. bench robots ({where})",
                         1000 * server_cpu / n,
