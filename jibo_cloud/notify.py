@@ -53,6 +53,10 @@ MAX_QUEUED = 100
 NOTIFY_POLL_SECONDS = 1.0
 #: Queued notifications one poll reads at most (the rest wait for the next poll).
 POLL_BATCH = 1000
+#: How far back a poll looks for notifications queued with no process address (PostgreSQL:
+#: queued while the robot's session was being written elsewhere; that race lasts
+#: milliseconds). Older ones wait for the robot's next socket.
+UNADDRESSED_LOOKBACK_MS = 60_000
 REJECT_REASON = "Authorization is required"
 
 
@@ -288,10 +292,17 @@ class NotificationHub:
             self._poll_scope.cancel()
 
     async def poll_once(self) -> None:
-        """One poll: send what is queued for the robots whose sessions this process holds."""
+        """One poll: send what is queued for the robots whose sockets this process holds.
+
+        Rows addressed here for a robot whose socket is gone lose the address, so later
+        polls do not read them again (the robot's next socket reads them by name)."""
         storage = self.runtime.storage
-        queued = await storage.notifications_for_instance(self.runtime.instance_id, POLL_BATCH)
+        queued = await storage.notifications_for_instance(
+            self.runtime.instance_id, self.runtime.now_ms() - UNADDRESSED_LOOKBACK_MS, POLL_BATCH
+        )
+        gone = [q.seq for q in queued if q.robot_name not in self._connections]
         await self._send_queued(queued)
+        await storage.unaddress_notifications(gone)
 
     async def check_token(self, path: str) -> RobotToken:
         """The token record for ``/{token}``.

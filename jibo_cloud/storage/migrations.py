@@ -191,14 +191,19 @@ _V2 = (
 )
 
 #: Notifications waiting for a robot's socket, in any process (bounded per robot by the code).
+#: ``instance_id``: the process that held the robot's open session when the row was queued
+#: (``''``: none), so each process's poll reads only the rows meant for it, never the backlog
+#: of robots that are offline.
 _V3 = (
     """CREATE TABLE notification_queue (
         seq {autoid},
         robot_name TEXT NOT NULL,
         frame TEXT NOT NULL,
-        created BIGINT NOT NULL
+        created BIGINT NOT NULL,
+        instance_id TEXT NOT NULL DEFAULT ''
     )""",
     "CREATE INDEX notification_queue_robot ON notification_queue(robot_name, seq)",
+    "CREATE INDEX notification_queue_instance ON notification_queue(instance_id, created)",
 )
 
 #: Every migration, oldest first. Append only.

@@ -283,3 +283,24 @@ async def test_a_socket_opening_while_notify_writes_still_gets_it(
         assert sent_now == [False]
         assert await gated.real.queued_notifications(ROBOT.name) == []
         a.runtime.storage = gated.real
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_poll_forgets_the_address_of_rows_whose_robot_left(
+    backend: str, tmp_path: Path
+) -> None:
+    """A row addressed to A (the robot's session was open there when it was queued) while A
+    no longer holds the robot's socket: A's poll sends nothing and stops reading it."""
+    async with two_processes(backend, tmp_path, workers=2) as (a, b):
+        storage = a.runtime.storage
+        now = a.runtime.now_ms()
+        await storage.record_sessions(
+            [("open", "left", ROBOT.name, "notification", now)], instance_id="worker-a"
+        )
+        assert not await b.hub.notify(ROBOT.name, {"n": 1})
+        assert len(await storage.notifications_for_instance("worker-a", now, 10)) == 1
+        await storage.record_sessions([("close", "left", "", "", now + 1)])
+        await a.hub.poll_once()
+        assert await storage.notifications_for_instance("worker-a", 0, 10) == []
+        async with robot_socket(b) as robot:  # the robot's next socket still gets it
+            assert await robot.notification() == {"n": 1}

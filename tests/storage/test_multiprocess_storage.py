@@ -75,24 +75,44 @@ async def test_opening_a_session_reads_the_queue_and_acks_drop_rows(storage: Sto
     assert [q.frame for q in await storage.queued_notifications(OTHER)] == ["not opened"]
 
 
-async def test_the_poll_sees_only_robots_whose_open_session_this_process_holds(
+async def test_the_poll_reads_rows_addressed_to_its_process_not_the_offline_backlog(
     storage: Storage,
 ) -> None:
-    await storage.queue_notification(ROBOT.name, "for a", 1, keep=10)
-    await storage.queue_notification(OTHER, "for b", 2, keep=10)
-    assert await storage.notifications_for_instance("worker-a", 10) == []
+    await storage.queue_notification(ROBOT.name, "while offline", 1, keep=10)
     await open_on(storage, "a1", ROBOT.name, "worker-a", 5)
     await open_on(storage, "b1", OTHER, "worker-b", 5)
-    assert [q.frame for q in await storage.notifications_for_instance("worker-a", 10)] == ["for a"]
-    assert [q.frame for q in await storage.notifications_for_instance("worker-b", 10)] == ["for b"]
-    await storage.record_sessions([("close", "a1", "", "", 9)])
-    assert await storage.notifications_for_instance("worker-a", 10) == []
+    await storage.queue_notification(ROBOT.name, "for a", 10, keep=10)
+    await storage.queue_notification(OTHER, "for b", 11, keep=10)
+    # Queued while the robot was offline: not addressed, and older than the look-back.
+    assert [q.frame for q in await storage.notifications_for_instance("worker-a", 5, 10)] == [
+        "for a"
+    ]
+    assert [q.frame for q in await storage.notifications_for_instance("worker-b", 5, 10)] == [
+        "for b"
+    ]
+    # Within the look-back, an unaddressed row of a robot whose session A holds is A's too
+    # (PostgreSQL: the row and the session were written at the same moment).
+    both = await storage.notifications_for_instance("worker-a", 1, 10)
+    assert [q.frame for q in both] == ["while offline", "for a"]
+    # The robot's socket left A: A's poll drops the address, and stops reading the row.
+    await storage.record_sessions([("close", "a1", "", "", 12)])
+    assert [q.frame for q in await storage.notifications_for_instance("worker-a", 1, 10)] == [
+        "for a"
+    ]
+    await storage.unaddress_notifications([both[1].seq])
+    assert await storage.notifications_for_instance("worker-a", 1, 10) == []
+    assert len(await storage.queued_notifications(ROBOT.name)) == 2  # still queued by name
     for i in range(3):
-        await storage.queue_notification(OTHER, f"more {i}", 10 + i, keep=10)
-    polled = await storage.notifications_for_instance("worker-b", 2)
+        await storage.queue_notification(OTHER, f"more {i}", 20 + i, keep=10)
+    polled = await storage.notifications_for_instance("worker-b", 5, 2)
     assert [q.frame for q in polled] == ["for b", "more 0"]  # oldest first, at most the limit
     await storage.delete_notifications([q.seq for q in polled])
     assert [q.frame for q in await storage.queued_notifications(OTHER)] == ["more 1", "more 2"]
+    await storage.record_sessions([("close", "b1", "", "", 30)])
+    await storage.queue_notification(OTHER, "offline again", 31, keep=10)
+    assert [q.frame for q in await storage.notifications_for_instance("worker-b", 5, 10)] == [
+        "more 1", "more 2",
+    ]  # fmt: skip
 
 
 async def test_launch_history_is_bounded_per_robot(storage: Storage) -> None:
