@@ -225,7 +225,12 @@ class NotificationHub:
         if robot_name in self._connections:
             # The robot's socket opened here while we wrote, maybe after its opening batch
             # read the queue: send now rather than leave it for a later socket (or poll).
-            await self._send_queued(await storage.queued_notifications(robot_name))
+            try:
+                queued = await storage.queued_notifications(robot_name)
+            except StorageUnavailable:  # it is queued: not the caller's failure
+                log.warning("queued notification not sent to a socket just opened: storage down")
+                return False
+            await self._send_queued(queued)
         return False
 
     async def _send_queued(self, queued: list[QueuedNotification]) -> None:
