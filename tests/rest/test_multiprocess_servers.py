@@ -1,8 +1,8 @@
 """Two real servers on one storage (what ``serve --workers 2`` runs, minus the shared listening
 socket): the robot's notification socket on A, its REST calls on B. SQLite and PostgreSQL.
 
-Each server is started with ``workers=2``; the queue poll of server A runs in the test's
-nursery, as the serving code runs it for the hub's lifetime (``NotificationHub.serve_polling``).
+Each server is started with ``workers=2``, so each runs the notification queue poll
+(``NotificationHub.serve_polling``, started by ``jibo_cloud.server.serve``).
 """
 
 from __future__ import annotations
@@ -74,7 +74,6 @@ async def test_socket_on_a_status_and_notifications_through_b(
         httpx.AsyncClient(base_url=b.http_url) as http,
     ):
         rest_b = RestClient(http)
-        await nursery.start(hub_of(a).serve_polling)
         token = await new_token(rest_b)  # issued by B, accepted by A: the token is in storage
         status = {"accountId": ACCOUNT_ID}
         assert await rest_b.ok("Notification_20150505.GetStatus", status) == {"connected": False}
