@@ -31,6 +31,9 @@ from jibo_cloud.speech.engine import Engine, Utterance
 
 log = logging.getLogger(__name__)
 
+#: Longest error text sent back (replies stay well under the pipe's 4096-byte atomic write).
+MAX_DETAIL = 300
+
 
 def serve_worker(conn: Connection) -> None:
     """The worker's main loop; returns when the server's end of ``conn`` closes."""
@@ -93,5 +96,6 @@ def _handle(
         failed = utterances.pop(sid, None)
         if failed is not None:
             failed.release()
-        return ("error", sid, f"recogniser failed: {exc}")
+        # Short: a reply must fit one atomic pipe write (the server reads it once readable).
+        return ("error", sid, f"recogniser failed: {exc}"[:MAX_DETAIL])
     return None
