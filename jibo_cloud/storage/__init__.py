@@ -19,6 +19,7 @@ from jibo_cloud.config import Config
 from jibo_cloud.storage.blobs import BlobStore, StoredBlob
 from jibo_cloud.storage.content import ContentQueries
 from jibo_cloud.storage.db import Conflict, Database
+from jibo_cloud.storage.hosts import HostQueries
 from jibo_cloud.storage.identity import IdentityQueries
 from jibo_cloud.storage.postgres import PostgresDatabase
 from jibo_cloud.storage.records import KeyPair
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-class Storage(IdentityQueries, ContentQueries):
+class Storage(IdentityQueries, ContentQueries, HostQueries):
     """Every query the server needs, over one :class:`~jibo_cloud.storage.db.Database`."""
 
     def __init__(self, db: Database) -> None:

@@ -206,11 +206,22 @@ _V3 = (
     "CREATE INDEX notification_queue_instance ON notification_queue(instance_id, created)",
 )
 
+#: Host names an operator maps to a service (``jibo-cloud host add``), for names without the
+#: robot's own prefixes; the server reads the whole table at start-up and every 30 s.
+_V4 = (
+    """CREATE TABLE host_mappings (
+        host TEXT PRIMARY KEY,
+        service TEXT NOT NULL,
+        created BIGINT NOT NULL
+    )""",
+)
+
 #: Every migration, oldest first. Append only.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "sessions: the server process holding each open socket", _V2),
     Migration(3, "durable notification queue", _V3),
+    Migration(4, "host mappings", _V4),
 )
 
 #: How each backend spells an auto-increment primary key.
