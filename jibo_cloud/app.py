@@ -11,6 +11,12 @@ WebSockets are routed here, by ``Host`` and path, because Quart routes by path o
 - any other host (a bare IP, ``localhost``, a proxy that rewrote ``Host``): exact paths first,
   then a single path segment is taken as a robot token.
 
+Before the prefixes, an operator's host mapping (``jibo-cloud host add``) for the exact host
+name (any case, port ignored) wins: ``socket`` behaves like ``api-socket.*``, ``hub`` like
+``neo-hub.*``, ``api`` like ``api.jibo.com`` (REST and the probe; every websocket path is the
+§4.1 404). :class:`HostMap` keeps the mappings in memory; :meth:`HostMap.serve_refresh`
+reloads them every :data:`HOST_REFRESH_SECONDS` for the server's lifetime.
+
 A handler rejects an upgrade by raising :class:`HandshakeRejected`; the router answers it with
 that HTTP status and the plain-text reason, before the upgrade is accepted.
 """
@@ -19,14 +25,17 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 import attrs
+import trio
 from quart import Response, websocket
 from quart_trio import QuartTrio
 
-from jibo_cloud.errors import HandshakeRejected
+from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.runtime import Runtime
+from jibo_cloud.storage.hosts import HostMapping
 from jibo_cloud.wsio import QuartSocket
 
 log = logging.getLogger(__name__)
@@ -36,31 +45,123 @@ HUB_HOST_PREFIX = "neo-hub."
 NOTIFICATION_HOST_PREFIX = "api-socket."
 
 
+#: How often each server process reloads the host mappings: a mapping added or removed with
+#: ``jibo-cloud host`` takes effect within this long, in every worker.
+HOST_REFRESH_SECONDS = 30.0
+#: Where :func:`create_app` leaves the app's :class:`HostMap` (see :func:`host_map`).
+_HOSTS_EXTENSION = "jibo_cloud.hosts"
+
+
+class HostTable(Protocol):
+    """The one storage query the refresh needs (:class:`jibo_cloud.storage.Storage` has it)."""
+
+    async def list_host_mappings(self) -> list[HostMapping]: ...
+
+
+@attrs.define
+class HostMap:
+    """The operator's host mappings, in memory: host name (lower case, no port) → service.
+
+    Routing reads it once per websocket upgrade with :meth:`service_for`, a dict lookup (and
+    nothing at all while no host is mapped); only :meth:`serve_refresh` touches the storage.
+    """
+
+    services: dict[str, str] = attrs.field(factory=dict)
+
+    def service_for(self, host: str) -> str | None:
+        """The mapped service of a request's ``Host`` value, or None when it is not mapped."""
+        services = self.services
+        if not services:
+            return None
+        name = host.lower()
+        if ":" in name and not name.endswith("]"):  # strip the port, not an IPv6 literal
+            name = name.rpartition(":")[0]
+        return services.get(name.removesuffix("."))
+
+    def replace(self, mappings: Iterable[HostMapping]) -> None:
+        """Swap in a new set in one assignment (readers never see a half-built dict)."""
+        self.services = {m.host: m.service for m in mappings}
+
+    async def refresh(self, table: HostTable) -> None:
+        """Reload every mapping from ``table``; logs when the set changed."""
+        before = self.services
+        self.replace(await table.list_host_mappings())
+        if self.services != before:
+            log.info("host mappings loaded: %d host(s)", len(self.services))
+
+    async def serve_refresh(
+        self,
+        table: HostTable,
+        *,
+        interval: float = HOST_REFRESH_SECONDS,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Load the mappings, report started, then reload them every ``interval`` seconds.
+
+        Runs until cancelled (the server's nursery owns it). A failed first load raises (the
+        storage was just opened, so that is a real fault); a failed later reload is logged
+        and the mappings already loaded stay in force until the next one succeeds.
+        """
+        await self.refresh(table)
+        task_status.started()
+        while True:
+            await trio.sleep(interval)
+            try:
+                await self.refresh(table)
+            except StorageUnavailable:
+                log.warning(
+                    "host mappings not reloaded (storage unavailable); keeping %d",
+                    len(self.services),
+                )
+
+
+def host_map(app: QuartTrio) -> HostMap:
+    """The :class:`HostMap` :func:`create_app` built for ``app`` (its router reads it)."""
+    hosts = app.extensions[_HOSTS_EXTENSION]
+    assert isinstance(hosts, HostMap)
+    return hosts
+
+
+def _prefix_service(hostname: str) -> str | None:
+    """The service the robot's own prefixes name (PROTOCOL.md §1); None: no prefix."""
+    if hostname.startswith(NOTIFICATION_HOST_PREFIX):
+        return "socket"
+    if hostname.startswith(HUB_HOST_PREFIX):
+        return "hub"
+    return None
+
+
 @attrs.define
 class SocketRouter:
     """Exact websocket paths, plus the notification socket's ``/{robotToken}`` fallback."""
 
     exact: dict[str, SocketHandler] = attrs.field(factory=dict)
     token_handler: SocketHandler | None = None
+    hosts: HostMap = attrs.field(factory=HostMap)
 
     def add(self, path: str, handler: SocketHandler) -> None:
         self.exact[path] = handler
 
     def resolve(self, host: str, path: str) -> SocketHandler:
-        """Pick the handler for ``host`` and ``path``, or raise the §4.1 404."""
-        hostname = host.lower()
+        """Pick the handler for ``host`` and ``path``, or raise the §4.1 404.
+
+        The host's service is its mapping if it has one, else its prefix; an unmapped host
+        without a prefix is permissive (exact paths, then a token).
+        """
+        service = self.hosts.service_for(host) or _prefix_service(host.lower())
         single_segment = path.count("/") == 1 and len(path) > 1
-        if hostname.startswith(NOTIFICATION_HOST_PREFIX):
+        if service == "socket":
             if single_segment and self.token_handler is not None:
                 return self.token_handler
-        elif path in self.exact:
-            return self.exact[path]
-        elif (
-            not hostname.startswith(HUB_HOST_PREFIX)
-            and single_segment
-            and self.token_handler is not None
-        ):
-            return self.token_handler
+        elif service == "hub":
+            if path in self.exact:
+                return self.exact[path]
+        elif service is None:
+            if path in self.exact:
+                return self.exact[path]
+            if single_segment and self.token_handler is not None:
+                return self.token_handler
+        # "api" (api.jibo.com's role) has no websocket at all.
         raise HandshakeRejected(404, f"WebSocket url '{path}' has no handler")
 
 
@@ -76,6 +177,7 @@ def create_app(runtime: Runtime) -> QuartTrio:
     app = QuartTrio(__name__)
     app.config["MAX_CONTENT_LENGTH"] = runtime.config.max_upload_body
     sockets = SocketRouter()
+    app.extensions[_HOSTS_EXTENSION] = sockets.hosts
 
     @app.get("/healthcheck")
     async def healthcheck() -> Response:

@@ -11,6 +11,7 @@ after ``config.grace_seconds`` whatever is left is cancelled.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from hypercorn.trio.run import worker_serve
 from hypercorn.utils import wrap_app
 
 from jibo_cloud import hypercorn_fixes
-from jibo_cloud.app import create_app
+from jibo_cloud.app import HOST_REFRESH_SECONDS, create_app, host_map
 from jibo_cloud.config import Config
 from jibo_cloud.notify import hub_for
 from jibo_cloud.runtime import Runtime, open_runtime
@@ -58,6 +59,7 @@ async def serve(
     sockets: hypercorn.config.Sockets | None = None,
     instance_id: str | None = None,
     supervised: bool = False,
+    host_refresh_seconds: float = HOST_REFRESH_SECONDS,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until the shutdown trigger returns.
@@ -71,6 +73,7 @@ async def serve(
         instance_id: this process's id among the workers (default: a fresh one).
         supervised: a supervisor cleans up after earlier runs, so this process must not
             (it would close its sibling workers' notification sessions).
+        host_refresh_seconds: how often the host mappings are reloaded (tests shorten it).
         task_status: receives the bound addresses, e.g. ``["http://127.0.0.1:54321"]``.
     """
     hypercorn_fixes.install()
@@ -95,6 +98,12 @@ async def serve(
             hub = hub_for(runtime)
             if hub is not None:  # delivers what other workers queue (returns if workers == 1)
                 await nursery.start(hub.serve_polling)
+            # Host mappings: loaded before the first connection, then every 30 s (app.py).
+            await nursery.start(
+                functools.partial(
+                    host_map(app).serve_refresh, runtime.storage, interval=host_refresh_seconds
+                )
+            )
             await worker_serve(
                 wrap_app(app, hc.wsgi_max_body_size, None),
                 hc,

@@ -7,7 +7,8 @@
 - ``GET /`` (the robot's connectivity probe, every ~10 s per robot, PROTOCOL.md §1): always
   an empty 204, answered here for the same reason (app.py's Quart route stays as the
   reference and answers when this module is not installed).
-- ``api-socket.*/{token}`` (one per robot, all day): see
+- ``api-socket.*/{token}`` and the same path on hosts mapped to ``socket`` (one per robot,
+  all day; the mapping is a dict lookup, :class:`jibo_cloud.app.HostMap`): see
   :meth:`jibo_cloud.notify.NotificationHub.serve_asgi` (~24 KiB per idle socket below Quart,
   ~40 KiB through it).
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from quart_trio import QuartTrio
 
-from jibo_cloud.app import NOTIFICATION_HOST_PREFIX
+from jibo_cloud.app import NOTIFICATION_HOST_PREFIX, HostMap, host_map
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.notify import NotificationHub
 from jibo_cloud.rest.context import Handler
@@ -62,15 +63,23 @@ def _headers(scope: Mapping[str, Any]) -> dict[str, str]:
             for k, v in scope.get("headers", ())}  # fmt: skip
 
 
-def is_notification_socket(scope: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
-    """``api-socket.*`` and a single path segment: exactly what app.py's router sends to the
-    token handler for that host (any other ``api-socket.*`` path is its 404)."""
+def is_notification_socket(
+    scope: Mapping[str, Any], headers: Mapping[str, str], hosts: HostMap | None = None
+) -> bool:
+    """A single path segment on a ``socket`` host: exactly what app.py's router sends to the
+    token handler for that host (any other path there is its 404).
+
+    A ``socket`` host is one mapped to ``socket`` in ``hosts``, else an unmapped
+    ``api-socket.*`` one; a host mapped to another service never is, whatever its prefix.
+    """
     path = str(scope.get("path", ""))
-    return (
-        path.count("/") == 1
-        and len(path) > 1
-        and headers.get("host", "").lower().startswith(NOTIFICATION_HOST_PREFIX)
-    )
+    if path.count("/") != 1 or len(path) <= 1:
+        return False
+    host = headers.get("host", "")
+    service = hosts.service_for(host) if hosts is not None else None
+    if service is not None:
+        return service == "socket"
+    return host.lower().startswith(NOTIFICATION_HOST_PREFIX)
 
 
 #: The header every successful answer carries, encoded once.
@@ -141,6 +150,7 @@ def install(
 ) -> None:  # fmt: skip
     """Put the two fast paths in front of ``app`` (see the module docstring)."""
     inner = app.asgi_app
+    hosts = host_map(app)
 
     async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
         kind = scope.get("type")
@@ -148,7 +158,7 @@ def install(
             await serve_rest(rt, table, handlers, scope, receive, send)
         elif kind == "http" and scope.get("path") == "/" and scope.get("method") == "GET":
             await serve_probe(send)
-        elif kind == "websocket" and is_notification_socket(scope, _headers(scope)):
+        elif kind == "websocket" and is_notification_socket(scope, _headers(scope), hosts):
             await hub.serve_asgi(scope, receive, send)
         else:
             await inner(scope, receive, send)
