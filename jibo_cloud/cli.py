@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "jibo_cloud.commands.serve",
     "jibo_cloud.commands.robot",
     "jibo_cloud.commands.update",
+    "jibo_cloud.commands.host",
     "jibo_cloud.commands.protocol_check",
     "jibo_cloud.commands.token",
     "jibo_cloud.commands.sim",
