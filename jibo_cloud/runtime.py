@@ -100,5 +100,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     try:
         yield runtime
     finally:
+        with trio.move_on_after(5, shield=True):
+            await runtime.recognizer.aclose()  # decoder worker processes, if any
         with trio.move_on_after(5, shield=True):  # REST issue: close the storage
             await runtime.storage.aclose()

@@ -91,6 +91,10 @@ class AsrSession(Protocol):
 class Recognizer(Protocol):
     async def open_session(self, request: AsrRequest) -> AsrSession: ...
 
+    async def aclose(self) -> None:
+        """Stop what the recogniser started (decoder processes); called once at shutdown."""
+        ...
+
 
 class NoRecognizer:
     """The recogniser used when none is configured: every spoken turn fails with ``ASR``.
@@ -101,6 +105,9 @@ class NoRecognizer:
 
     async def open_session(self, request: AsrRequest) -> AsrSession:
         raise UpstreamError("asr", "no speech recogniser is configured on this server")
+
+    async def aclose(self) -> None:
+        """Nothing to stop."""
 
 
 # --------------------------------------------------------------------------- parser (NLU)

@@ -55,6 +55,9 @@ class RemoteRecognizer:
             raise UpstreamError("asr", str(exc)) from None
         return RemoteSession(self, request, audio)
 
+    async def aclose(self) -> None:
+        """Nothing to stop: each transcription opens and closes its own HTTP client."""
+
     async def transcribe(self, pcm: bytes, lang: str) -> str:
         """POST the audio; returns the text. Raises UpstreamError('asr')."""
         url, model = endpoint(self.asr_url, "/audio/transcriptions")

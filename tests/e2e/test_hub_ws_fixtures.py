@@ -47,6 +47,9 @@ class MarkedRecognizer:
     async def open_session(self, request: AsrRequest) -> MarkedSession:
         return MarkedSession()
 
+    async def aclose(self) -> None:
+        return None
+
 
 def _turns(name: str) -> list[dict[str, Any]]:
     data = json.loads(shared_fixtures("ws", "turns", f"{name}.json").read_text())

@@ -54,6 +54,9 @@ class ScriptedRecognizer:
         self.requests.append(request)
         return ScriptedSession(self.result, self.log)
 
+    async def aclose(self) -> None:
+        return None
+
 
 async def _turn(
     tmp_path: Path,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 
 import pytest
 import trio
@@ -210,3 +211,19 @@ async def test_workers_that_keep_dying_at_start_give_way_to_threads(
         assert recognizer.worker_pids() == []
     finally:
         await recognizer.aclose()
+
+
+async def test_the_runtime_stops_the_decoder_processes_at_shutdown(tmp_path: Path) -> None:
+    """open_runtime's exit closes the recogniser: no decoder process outlives the server."""
+    from jibo_cloud.config import load_config
+    from jibo_cloud.runtime import open_runtime
+
+    config = load_config(data_dir=tmp_path, env={}, token_secret="x" * 32, asr_processes=1)
+    async with open_runtime(config) as runtime:
+        recognizer = runtime.recognizer
+        assert isinstance(recognizer, ProcessRecognizer)
+        session = await recognizer.open_session(AsrRequest())  # starts the worker
+        await session.aclose()
+        pids = recognizer.worker_pids()
+        assert pids
+    assert not [pid for pid in pids if os.path.exists(f"/proc/{pid}")]  # noqa: ASYNC240
