@@ -107,16 +107,16 @@ class RemoteHistory:
     """:class:`jibo_cloud.services.History` over HTTP (§5).
 
     §5 defines only the two writes; the proactive history rules need reads, so launches are
-    also kept in a local :class:`MemoryHistory` mirror that :meth:`launches` answers from.
+    also kept in a local mirror that :meth:`launches` answers from: in memory for one server
+    process, in the storage when several share it (each must see the others' launches).
     """
 
     base_url: str
     now_ms: Callable[[], int]
     client: httpx.AsyncClient = attrs.field(factory=new_client)
-    mirror: MemoryHistory = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        self.mirror = MemoryHistory(now_ms=self.now_ms)
+    mirror: MemoryHistory | StorageHistory = attrs.field(
+        default=attrs.Factory(lambda self: MemoryHistory(now_ms=self.now_ms), takes_self=True)
+    )
 
     async def skill_launched(self, record: Mapping[str, Any]) -> None:
         await self.mirror.skill_launched(record)
@@ -142,11 +142,13 @@ def open_history(
     workers: int = 1,
     storage: Any = None,
 ) -> MemoryHistory | RemoteHistory | StorageHistory:
-    """The history service: remote when ``config.history_url`` is set; else in the storage
-    when several server processes share it (``workers > 1``: a launch recorded by one must
-    be seen by the proactive rules of another); else in memory (no I/O on the turn path)."""
-    if history_url:
-        return RemoteHistory(base_url=history_url, now_ms=now_ms)
+    """The history service: remote when ``config.history_url`` is set (reads answered from a
+    local mirror); the local one (or the mirror) is in the storage when several server
+    processes share it (``workers > 1``: a launch recorded by one must be seen by the
+    proactive rules of another), else in memory (no I/O on the turn path)."""
+    local: MemoryHistory | StorageHistory = MemoryHistory(now_ms=now_ms)
     if workers > 1 and storage is not None:
-        return StorageHistory(storage=storage, now_ms=now_ms)
-    return MemoryHistory(now_ms=now_ms)
+        local = StorageHistory(storage=storage, now_ms=now_ms)
+    if history_url:
+        return RemoteHistory(base_url=history_url, now_ms=now_ms, mirror=local)
+    return local

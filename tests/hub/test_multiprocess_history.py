@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import trio
 
-from jibo_cloud.hub.clients import open_history
+from jibo_cloud.hub.clients import RemoteHistory, open_history
 from jibo_cloud.hub.history import MemoryHistory, StorageHistory
 from jibo_cloud.storage import Storage
 from tests.rest.support import postgres_server_url
@@ -50,6 +50,13 @@ def test_open_history_picks_storage_only_for_several_processes() -> None:
     shared = object()
     assert isinstance(open_history(None, lambda: 0, workers=2, storage=shared), StorageHistory)
     assert isinstance(open_history(None, lambda: 0, workers=1, storage=shared), MemoryHistory)
+    # A remote history service answers no reads: its local mirror follows the same rule.
+    remote = open_history("http://127.0.0.1:9", lambda: 0, workers=2, storage=shared)
+    assert isinstance(remote, RemoteHistory)
+    assert isinstance(remote.mirror, StorageHistory)
+    remote = open_history("http://127.0.0.1:9", lambda: 0, workers=1, storage=shared)
+    assert isinstance(remote, RemoteHistory)
+    assert isinstance(remote.mirror, MemoryHistory)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
