@@ -24,6 +24,7 @@ from jibo_cloud.storage.identity import IdentityQueries
 from jibo_cloud.storage.postgres import PostgresDatabase
 from jibo_cloud.storage.records import KeyPair
 from jibo_cloud.storage.schema import migrate, schema_version
+from jibo_cloud.storage.sockets import SocketQueries
 from jibo_cloud.storage.sqlite import SqliteDatabase
 
 #: How long a key pair read from the database is reused (ms), and how many are kept.
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class Storage(IdentityQueries, ContentQueries, HostQueries):
+class Storage(IdentityQueries, SocketQueries, ContentQueries, HostQueries):
     """Every query the server needs, over one :class:`~jibo_cloud.storage.db.Database`."""
 
     def __init__(self, db: Database) -> None:

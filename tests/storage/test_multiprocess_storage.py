@@ -135,6 +135,7 @@ async def test_sessions_open_before_the_migration_are_closed_as_stale(
     async with open_test_storage(backend, tmp_path) as storage:
         await storage.open_session("old", ROBOT.name, "notification", 1)
         monkeypatch.undo()
-        assert await migrate(storage.db) == [2, 3]
+        applied = await migrate(storage.db)
+        assert applied[:2] == [2, 3]  # and any later ones
         assert await storage.close_stale_sessions(["worker-a"], now_ms=5) == 1
         assert await storage.sessions_of(ROBOT.name) == [("old", "notification", 1, 5)]
