@@ -6,7 +6,8 @@
   (:mod:`.uploads`).
 - ``GET /media/{path}``, ``/updates/{id}/package``, ``/backups/{id}``, ``/uploads/{id}``:
   stored bodies, byte-exact.
-- The notification socket: ``api-socket.*`` below Quart (:mod:`.asgi`), other hosts through
+- The notification socket: ``api-socket.*`` hosts and hosts an operator mapped to the
+  ``socket`` service below Quart (:mod:`.asgi`), other hosts through
   ``sockets.token_handler`` (:mod:`jibo_cloud.notify`).
 
 Behind a proxy, ``x-forwarded-host``/``x-forwarded-proto`` are believed only when
