@@ -23,6 +23,14 @@ socket is accepted. That ping keeps nothing alive, and it races with a client th
 once: trio-websocket, which our tests and tools use, then fails answering it in the closing
 state. :func:`install` makes the first ping wait one interval, so the one-transaction hub
 sockets (seconds long) are not pinged and the all-day notification sockets are (§3).
+
+Memory (issue 4): hypercorn pings each websocket from a task of its own, ~3.4 KiB per idle
+socket (task, context, seven coroutine frames, a cancel scope). :func:`install` lets an ASGI
+app that already waits on the socket send the pings itself: websocket scopes carry the
+:data:`PING_EXTENSION` extension, an app that accepts with ``{PING_EXTENSION: "app"}`` in
+the ``websocket.accept`` message gets no ping task and sends ``{"type": PING_MESSAGE}``
+when a ping is due (:meth:`jibo_cloud.notify.NotificationHub.serve_asgi`). Other apps
+(Quart's websockets: the hub) are pinged by hypercorn as before.
 """
 
 from __future__ import annotations
@@ -32,14 +40,20 @@ import logging
 from typing import Any
 
 import h11
-from hypercorn.events import RawData
+import trio
+from hypercorn.events import Closed, RawData
 from hypercorn.protocol import h11 as h11_protocol
 from hypercorn.protocol import ws_stream
-from hypercorn.trio import tcp_server
+from hypercorn.trio import task_group, tcp_server
 from wsproto.events import Ping
 
 log = logging.getLogger(__name__)
 _MARK = "_jibo_patched"
+#: The ASGI extension (in ``scope["extensions"]``) and ``websocket.accept`` key by which an
+#: app takes over its socket's keep-alive pings (see the module docstring).
+PING_EXTENSION = "jibo.websocket.ping"
+#: The ASGI message that sends one Ping frame (ignored once the socket is closing).
+PING_MESSAGE = "jibo.websocket.ping"
 
 
 def install() -> None:
@@ -48,6 +62,103 @@ def install() -> None:
     _isolate_connection_failures()
     _first_ping_after_one_interval()
     _coalesce_response_writes()
+    _app_driven_pings()
+    _no_read_timer_without_read_timeout()
+
+
+def _no_read_timer_without_read_timeout() -> None:
+    """Read without a cancel scope when there is no ``read_timeout`` (our configuration).
+
+    ``TCPServer._read_data`` wraps every read in ``trio.fail_after(read_timeout or inf)``;
+    with no timeout that scope can never fire, yet an idle connection holds it for its
+    whole life: a generator context manager, a cancel scope and its status with two sets,
+    ~1 KiB per idle socket (issue 4). Same loop, same exceptions, minus the scope; with a
+    ``read_timeout`` hypercorn's own loop runs unchanged.
+    """
+    server_class = tcp_server.TCPServer
+    original = getattr(server_class, "_read_data", None)
+    if getattr(original, _MARK, False):
+        return
+    if original is None or not hasattr(tcp_server, "MAX_RECV"):
+        raise RuntimeError("hypercorn's TCPServer changed shape; review hypercorn_fixes")
+
+    @functools.wraps(original)
+    async def _read_data(self: Any) -> None:
+        if self.config.read_timeout:
+            await original(self)
+            return
+        while True:
+            try:
+                data = await self.stream.receive_some(tcp_server.MAX_RECV)
+            except (trio.ClosedResourceError, trio.BrokenResourceError):
+                break
+            await self.protocol.handle(RawData(bytes(data)))
+            if data == b"":
+                break
+        await self.protocol.handle(Closed())
+
+    setattr(_read_data, _MARK, True)
+    server_class._read_data = _read_data  # type: ignore[method-assign]
+
+
+def _app_driven_pings() -> None:
+    """Let the app send its socket's pings (:data:`PING_EXTENSION`): no ping task for it.
+
+    Wraps three methods without changing what they do for other apps: ``spawn_app`` adds
+    the extension to websocket scopes; ``WSStream.app_send`` handles :data:`PING_MESSAGE`
+    and notes an accept that takes the pings over; ``WSStream._send_pings`` (the task
+    hypercorn spawns on accept, already delayed by :func:`_first_ping_after_one_interval`)
+    returns at once for such a stream, so it is gone before the socket is idle.
+    """
+    stream_class = ws_stream.WSStream
+    group_class = task_group.TaskGroup
+    if getattr(stream_class.app_send, _MARK, False):
+        return
+    if (
+        not hasattr(group_class, "spawn_app")
+        or not hasattr(stream_class, "_send_pings")
+        or not hasattr(stream_class, "_send_wsproto_event")
+        or not hasattr(ws_stream, "ASGIWebsocketState")
+    ):
+        raise RuntimeError(
+            "hypercorn's WSStream or TaskGroup changed shape; review hypercorn_fixes"
+        )
+    original_spawn_app = group_class.spawn_app
+    original_app_send = stream_class.app_send
+    original_send_pings = stream_class._send_pings
+    connected = ws_stream.ASGIWebsocketState.CONNECTED
+
+    @functools.wraps(original_spawn_app)
+    async def spawn_app(self: Any, app: Any, config: Any, scope: Any, send: Any) -> Any:
+        # Before the app task exists, so the app sees the extension in its first look.
+        if scope.get("type") == "websocket" and isinstance(scope.get("extensions"), dict):
+            scope["extensions"][PING_EXTENSION] = {}
+        return await original_spawn_app(self, app, config, scope, send)
+
+    @functools.wraps(original_app_send)
+    async def app_send(self: Any, message: Any) -> None:
+        if message is not None:
+            kind = message.get("type")
+            if kind == PING_MESSAGE:
+                # What hypercorn's ping task does, minus the sleep: nothing once closing.
+                if not self.closed and self.state == connected:
+                    await self._send_wsproto_event(Ping())
+                return
+            if kind == "websocket.accept" and message.get(PING_EXTENSION) == "app":
+                self._jibo_app_pings = True
+        await original_app_send(self, message)
+
+    @functools.wraps(original_send_pings)
+    async def _send_pings(self: Any) -> None:
+        if getattr(self, "_jibo_app_pings", False):
+            return
+        await original_send_pings(self)
+
+    for function in (spawn_app, app_send, _send_pings):
+        setattr(function, _MARK, True)
+    group_class.spawn_app = spawn_app  # type: ignore[method-assign]
+    stream_class.app_send = app_send  # type: ignore[method-assign]
+    stream_class._send_pings = _send_pings  # type: ignore[method-assign]
 
 
 def _coalesce_response_writes() -> None:

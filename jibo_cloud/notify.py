@@ -29,6 +29,7 @@ import collections
 import hashlib
 import json
 import logging
+import math
 import secrets
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,6 +39,7 @@ import attrs
 import trio
 
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
+from jibo_cloud.hypercorn_fixes import PING_EXTENSION, PING_MESSAGE
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import QueuedNotification, RobotToken
 from jibo_cloud.wsio import QuartSocket
@@ -347,6 +349,12 @@ class NotificationHub:
         Every booted robot holds one all day; Quart's websocket machinery costs ~17 KiB per
         socket on top of hypercorn's ~22 KiB, which puts 10,000 sockets over budget, so
         :func:`jibo_cloud.rest.routes.register` routes ``api-socket.*`` here directly.
+
+        Keep-alive: under hypercorn with :mod:`jibo_cloud.hypercorn_fixes` (the
+        :data:`~jibo_cloud.hypercorn_fixes.PING_EXTENSION` extension), this task sends the
+        Ping every ``config.ping_interval`` seconds, the first one interval after the
+        accept, as hypercorn would, instead of hypercorn keeping a ping task per socket
+        (~3.4 KiB each). Elsewhere the server's own pings (if any) are left alone.
         """
         await receive()  # websocket.connect
         try:
@@ -355,14 +363,26 @@ class NotificationHub:
             log.info("socket refused: %s %s", rejected.status, rejected.reason)
             await _deny(scope, send, rejected)
             return
-        await send({"type": "websocket.accept"})
+        interval = self.runtime.config.ping_interval
+        if PING_EXTENSION in scope.get("extensions", {}) and interval > 0:
+            await send({"type": "websocket.accept", PING_EXTENSION: "app"})
+            first_ping = trio.current_time() + interval
+        else:
+            await send({"type": "websocket.accept"})
+            first_ping = math.inf
 
         async def send_text(frame: str | bytes) -> None:
             await send({"type": "websocket.send", "text": frame})
 
         async def until_closed() -> None:
-            while (await receive())["type"] != "websocket.disconnect":
-                pass  # PROTOCOL.md §3: nothing the robot sends needs an answer
+            ping_at = first_ping
+            while True:
+                with trio.move_on_at(ping_at):
+                    while (await receive())["type"] != "websocket.disconnect":
+                        pass  # PROTOCOL.md §3: nothing the robot sends needs an answer
+                    return
+                await send({"type": PING_MESSAGE})  # a no-op once the socket is closing
+                ping_at = trio.current_time() + interval
 
         await self._run(record, send_text, until_closed)
 
