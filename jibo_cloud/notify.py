@@ -26,13 +26,14 @@ opening at the same time.
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import json
 import logging
 import math
 import secrets
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import attrs
@@ -339,7 +340,7 @@ class NotificationHub:
             while True:
                 await sock.receive()  # PROTOCOL.md §3: nothing the robot sends needs an answer
 
-        await self._run(record, sock.send, until_closed)
+        await self._run(record.robot_name, record.account_id, sock.send, until_closed())
 
     async def serve_asgi(
         self, scope: Mapping[str, Any], receive: ASGIReceive, send: ASGISend
@@ -363,6 +364,9 @@ class NotificationHub:
             log.info("socket refused: %s %s", rejected.status, rejected.reason)
             await _deny(scope, send, rejected)
             return
+        # An idle socket's frames keep only what they need (issue 4: memory per socket).
+        robot_name, account_id = record.robot_name, record.account_id
+        del record
         interval = self.runtime.config.ping_interval
         if PING_EXTENSION in scope.get("extensions", {}) and interval > 0:
             await send({"type": "websocket.accept", PING_EXTENSION: "app"})
@@ -370,29 +374,21 @@ class NotificationHub:
         else:
             await send({"type": "websocket.accept"})
             first_ping = math.inf
-
-        async def send_text(frame: str | bytes) -> None:
-            await send({"type": "websocket.send", "text": frame})
-
-        async def until_closed() -> None:
-            ping_at = first_ping
-            while True:
-                with trio.move_on_at(ping_at):
-                    while (await receive())["type"] != "websocket.disconnect":
-                        pass  # PROTOCOL.md §3: nothing the robot sends needs an answer
-                    return
-                await send({"type": PING_MESSAGE})  # a no-op once the socket is closing
-                ping_at = trio.current_time() + interval
-
-        await self._run(record, send_text, until_closed)
+        await self._run(
+            robot_name, account_id, functools.partial(_asgi_send_text, send),
+            _hold_asgi(receive, send, first_ping, interval),
+        )  # fmt: skip
 
     async def _run(
-        self, record: RobotToken, send_text: SendText, until_closed: Callable[[], Awaitable[None]]
-    ) -> None:
-        """Hold one accepted socket until it closes: bookkeeping, presence, deliveries."""
-        robot_name = record.robot_name
+        self, robot_name: str, account_id: str | None, send_text: SendText,
+        until_closed: Coroutine[Any, Any, None],
+    ) -> None:  # fmt: skip
+        """Hold one accepted socket until it closes: bookkeeping, presence, deliveries.
+
+        ``until_closed`` (a coroutine, not yet started) returns when the socket closes; it
+        is closed unstarted if the socket ends before it runs."""
         session_id = secrets.token_hex(12)
-        conn = _Connection(send_text, robot_name, record.account_id)
+        conn = _Connection(send_text, robot_name, account_id)
         # Registered before the session is written, so a notify() from now on sends at once.
         self._connections.setdefault(robot_name, set()).add(conn)
         present = False
@@ -406,8 +402,9 @@ class NotificationHub:
             if queued:
                 await self._send_queued(queued)
             del queued  # an idle socket's frame keeps nothing it does not need (memory)
-            await until_closed()
+            await until_closed
         finally:
+            until_closed.close()  # no-op once it ran; else no "never awaited" warning
             conns = self._connections.get(robot_name, set())
             conns.discard(conn)
             if not conns:
@@ -420,6 +417,27 @@ class NotificationHub:
                 if self._present[robot_name] <= 0:
                     del self._present[robot_name]
                 self._signal()
+
+
+async def _asgi_send_text(send: ASGISend, frame: str) -> None:
+    await send({"type": "websocket.send", "text": frame})
+
+
+async def _hold_asgi(
+    receive: ASGIReceive, send: ASGISend, first_ping: float, interval: float
+) -> None:
+    """Until the robot closes: drop what it sends (PROTOCOL.md §3: nothing needs an answer)
+    and send a keep-alive Ping at ``first_ping``, then every ``interval`` seconds
+    (:meth:`NotificationHub.serve_asgi`). A module-level coroutine rather than a closure:
+    no function object and cells per idle socket."""
+    ping_at = first_ping
+    while True:
+        with trio.move_on_at(ping_at):
+            while (await receive())["type"] != "websocket.disconnect":
+                pass
+            return
+        await send({"type": PING_MESSAGE})  # a no-op once the socket is closing
+        ping_at = trio.current_time() + interval
 
 
 async def _deny(scope: Mapping[str, Any], send: ASGISend, rejected: HandshakeRejected) -> None:
