@@ -64,6 +64,48 @@ def install() -> None:
     _coalesce_response_writes()
     _app_driven_pings()
     _no_read_timer_without_read_timeout()
+    _forget_h11_after_websocket_upgrade()
+
+
+class _SwitchedProtocol:
+    """What is left of a connection's h11 state machine once it switched to websocket: h11
+    itself, in ``SWITCHED_PROTOCOL``, refuses every event with ``LocalProtocolError``."""
+
+    def send(self, event: object) -> bytes:
+        raise h11.LocalProtocolError(
+            f"can't send {type(event).__name__}: the connection switched to websocket"
+        )
+
+
+_SWITCHED = _SwitchedProtocol()
+
+
+def _forget_h11_after_websocket_upgrade() -> None:
+    """Drop a websocket connection's h11 state once its 101 answer is out.
+
+    hypercorn's ``H11WSConnection`` keeps the ``h11.Connection`` of the upgrade request for
+    the socket's life, only to ``send`` through it; after the 101 (``SWITCHED_PROTOCOL``)
+    h11 refuses every event, and websocket frames bypass it. That state (state machine,
+    reader, writer, receive buffer) is ~0.9 KiB per idle socket (issue 4). The wrapper
+    replaces it with :data:`_SWITCHED`, which refuses the same way. A refused upgrade (401
+    through ``websocket.http.response``) never sends a 101, so it keeps h11 to the end.
+    """
+    connection_class = h11_protocol.H11WSConnection
+    original = getattr(connection_class, "send", None)
+    if getattr(original, _MARK, False):
+        return
+    if original is None or not hasattr(h11.InformationalResponse, "status_code"):
+        raise RuntimeError("hypercorn's H11WSConnection changed shape; review hypercorn_fixes")
+
+    @functools.wraps(original)
+    def send(self: Any, event: Any) -> bytes:
+        data: bytes = original(self, event)
+        if isinstance(event, h11.InformationalResponse) and event.status_code == 101:
+            self.h11_connection = _SWITCHED
+        return data
+
+    setattr(send, _MARK, True)
+    connection_class.send = send  # type: ignore[method-assign]
 
 
 def _no_read_timer_without_read_timeout() -> None:
