@@ -1,0 +1,134 @@
+"""What an idle notification socket keeps in the server (issue 4: memory per socket).
+
+These check the structure behind ``python -m bench sockets`` (which measures the bytes):
+each test fails if the matching :mod:`jibo_cloud.hypercorn_fixes` repair or
+:meth:`jibo_cloud.notify.NotificationHub.serve_asgi` change is undone. Keep-alive behaviour
+itself is checked in ``test_keepalive.py``; here the server runs in the test's process, so
+its tasks and objects can be counted.
+"""
+
+from __future__ import annotations
+
+import gc
+import types
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import h11
+import httpx
+import trio
+import trio.testing
+from hypercorn.protocol.h11 import H11WSConnection
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Ping, Request
+
+from jibo_cloud.notify import hub_for
+from tests.rest.support import ROBOT_NAME, RestClient, register_robot
+from tests.support.server import RunningServer, start_server
+
+SOCKETS = 3
+
+
+def all_tasks() -> list[trio.lowlevel.Task]:
+    tasks: list[trio.lowlevel.Task] = []
+    pending = [trio.lowlevel.current_root_task()]
+    while pending:
+        task = pending.pop()
+        if task is None:
+            continue
+        tasks.append(task)
+        pending.extend(child for n in task.child_nurseries for child in n.child_tasks)
+    return tasks
+
+
+def fail_after_generators() -> int:
+    """Live ``trio.fail_after`` generators (each such scope being held holds one)."""
+    code = trio.fail_after.__wrapped__.__code__  # type: ignore[attr-defined]
+    return sum(
+        1 for o in gc.get_objects() if isinstance(o, types.GeneratorType) and o.gi_code is code
+    )
+
+
+async def robot_token(server: RunningServer) -> str:
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        answer = await RestClient(http).ok(
+            "Notification_20150505.NewRobotToken", {"deviceId": ROBOT_NAME}
+        )
+    return str(answer["token"])
+
+
+@asynccontextmanager
+async def raw_socket(
+    port: int, token: str, host: str = "api-socket.jibo.com"
+) -> AsyncIterator[tuple[trio.SocketStream, WSConnection]]:
+    """An accepted websocket held open with no reader (an idle robot), closed on exit."""
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    ws = WSConnection(ConnectionType.CLIENT)
+    await stream.send_all(ws.send(Request(host=host, target=f"/{token}")))
+    accepted = False
+    while not accepted:
+        data = await stream.receive_some(65536)
+        assert data, "the server closed during the handshake"
+        ws.receive_data(data)
+        accepted = any(isinstance(event, AcceptConnection) for event in ws.events())
+    try:
+        yield stream, ws
+    finally:
+        await stream.aclose()
+
+
+async def test_idle_notification_sockets_keep_two_tasks_and_no_h11_or_read_timer(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    server = await start_server(nursery, tmp_path / "data")
+    await register_robot(server)
+    token = await robot_token(server)
+    hub = hub_for(server.runtime)
+    assert hub is not None
+    with trio.fail_after(30):
+        gc.collect()
+        timers_before = fail_after_generators()
+        async with AsyncExitStack() as stack:
+            for _ in range(SOCKETS):
+                await stack.enter_async_context(raw_socket(server.port, token))
+            await hub.wait_connected(ROBOT_NAME)
+            await trio.testing.wait_all_tasks_blocked(0.05)
+            gc.collect()  # earlier tests' closed connections are not counted below
+            # Each connection's nursery holds the app's task only: no ping task (the one
+            # hypercorn spawns on accept returns at once: PING_EXTENSION) and no idle timer.
+            apps = [task for task in all_tasks() if task.name.endswith("task_group._handle")]
+            assert len(apps) == SOCKETS
+            for app in apps:
+                assert app.parent_nursery is not None
+                assert app.parent_nursery.child_tasks == {app}
+            assert not any(task.name.endswith("_send_pings") for task in all_tasks())
+            # hypercorn's read loop holds no fail_after(inf) scope when read_timeout is unset.
+            assert fail_after_generators() == timers_before
+            # Each socket's h11 state machine is gone once its 101 went out.
+            upgraded = [o for o in gc.get_objects() if isinstance(o, H11WSConnection)]
+            assert len(upgraded) == SOCKETS
+            assert not any(isinstance(c.h11_connection, h11.Connection) for c in upgraded)
+        server.stop()
+
+
+async def test_pings_come_from_the_app_below_quart_and_from_hypercorn_through_quart(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    # api-socket.* is served below Quart and pings from its own task; a bare IP reaches the
+    # same hub through Quart, where hypercorn's ping task still does it. Both are pinged.
+    server = await start_server(nursery, tmp_path / "data", ping_interval=0.05)
+    await register_robot(server)
+    token = await robot_token(server)
+    for host in ("api-socket.jibo.com", "127.0.0.1"):
+        with trio.fail_after(10):
+            async with raw_socket(server.port, token, host) as (stream, ws):
+                pings = 0
+                while pings < 2:
+                    ws.receive_data(await stream.receive_some(65536))
+                    for event in ws.events():
+                        if isinstance(event, Ping):
+                            pings += 1
+                            await stream.send_all(ws.send(event.response()))
+        assert pings == 2, host
+    server.stop()
