@@ -166,7 +166,9 @@ class NotificationHub:
     in the storage."""
 
     runtime: Runtime
-    _connections: dict[str, set[_Connection]] = attrs.field(factory=dict)
+    #: A tuple per robot, not a set: almost every robot has one socket, and an empty set
+    #: alone is 216 bytes (memory per idle socket, issue 4).
+    _connections: dict[str, tuple[_Connection, ...]] = attrs.field(factory=dict)
     #: Sessions per robot, counted from "recorded open" to "recorded closed" (what
     #: is_connected reports; delivery uses _connections, which a dying socket leaves first).
     _present: collections.Counter[str] = attrs.field(factory=collections.Counter)
@@ -218,7 +220,7 @@ class NotificationHub:
                 notification is not kept; the caller decides whether to retry).
         """
         frame = json.dumps(message, separators=(",", ":"))
-        conns = list(self._connections.get(robot_name, ()))
+        conns = self._connections.get(robot_name, ())
         if conns:
             for conn in conns:
                 await conn.deliver(frame)
@@ -249,7 +251,7 @@ class NotificationHub:
             sent: list[int] = []
             for item in mine:
                 delivered = False
-                for conn in list(self._connections.get(item.robot_name, ())):
+                for conn in self._connections.get(item.robot_name, ()):
                     try:
                         await conn.deliver(item.frame)
                     except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -390,7 +392,7 @@ class NotificationHub:
         session_id = secrets.token_hex(12)
         conn = _Connection(send_text, robot_name, account_id)
         # Registered before the session is written, so a notify() from now on sends at once.
-        self._connections.setdefault(robot_name, set()).add(conn)
+        self._connections[robot_name] = (*self._connections.get(robot_name, ()), conn)
         present = False
         try:
             queued = await self._sessions.add(
@@ -405,9 +407,10 @@ class NotificationHub:
             await until_closed
         finally:
             until_closed.close()  # no-op once it ran; else no "never awaited" warning
-            conns = self._connections.get(robot_name, set())
-            conns.discard(conn)
-            if not conns:
+            conns = tuple(c for c in self._connections.get(robot_name, ()) if c is not conn)
+            if conns:
+                self._connections[robot_name] = conns
+            else:
                 self._connections.pop(robot_name, None)
             with trio.move_on_after(2, shield=True):  # bounded: the socket is already gone
                 await self._sessions.add(("close", session_id, "", "", self.runtime.now_ms()))
