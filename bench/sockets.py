@@ -6,6 +6,9 @@ RSS is read from ``/proc/PID/status`` after a warm-up of 2,000 sockets (so code,
 caches and allocator arenas have reached their steady size) and again with all of them open;
 the difference per additional socket is the cost of one idle notification socket. The total
 RSS is reported too. ``ulimit -n`` is raised to the hard limit for both processes.
+
+Every socket uses one robot's token, so the hub's per-robot bookkeeping is under-counted:
+with distinct robots it costs ~90 B per socket, ~40 B more than here (docs/rest.md).
 """
 
 from __future__ import annotations

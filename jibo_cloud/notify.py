@@ -3,8 +3,10 @@
 - The upgrade is accepted only for a robot token we issued (``NewRobotToken``) that is neither
   expired nor revoked; anything else is refused with HTTP 401 before the upgrade.
 - We send nothing unsolicited: a made-up greeting crashed the robot's notification manager.
-  Keep-alive is protocol-level pings (hypercorn's ``websocket_ping_interval``), which every
-  websocket stack understands; frames the robot sends are read and dropped.
+  Keep-alive is protocol-level pings every ``config.ping_interval`` seconds, which every
+  websocket stack understands: on ``api-socket.*`` the socket's own task sends them
+  (:meth:`NotificationHub.serve_asgi`), elsewhere hypercorn's ping task does. Frames the
+  robot sends are read and dropped.
 - :meth:`NotificationHub.notify` delivers a notification at once if the robot's socket is in
   this process, else queues it in the storage (bounded per robot), where the robot's next
   socket picks it up in whichever process it opens, and where, with several server processes
@@ -15,9 +17,11 @@
   (``Runtime.instance_id``), so ``GetStatus`` answers for every process
   (:meth:`~jibo_cloud.storage.Storage.account_connected`).
 
-Memory: 10,000 robots each hold one of these all day, so a socket costs one task (the one
-hypercorn runs it in) and a small record; ``api-socket.*`` sockets are served as bare ASGI,
-below Quart (:meth:`NotificationHub.serve_asgi`); the caller of ``notify`` does the sending.
+Memory: 10,000 robots each hold one of these all day, so an idle socket costs hypercorn's
+connection task, the app task hypercorn runs it in (which also sends the pings: no ping task)
+and a small record; ``api-socket.*`` sockets are served as bare ASGI, below Quart
+(:meth:`NotificationHub.serve_asgi`); the caller of ``notify`` does the sending. Where the
+rest goes: docs/rest.md, "Performance".
 Storage round trips: opening a socket writes its session row and reads its queued
 notifications in one group-committed batch (:class:`_SessionLog`), shared with every socket
 opening at the same time.
