@@ -30,7 +30,10 @@ app that already waits on the socket send the pings itself: websocket scopes car
 :data:`PING_EXTENSION` extension, an app that accepts with ``{PING_EXTENSION: "app"}`` in
 the ``websocket.accept`` message gets no ping task and sends ``{"type": PING_MESSAGE}``
 when a ping is due (:meth:`jibo_cloud.notify.NotificationHub.serve_asgi`). Other apps
-(Quart's websockets: the hub) are pinged by hypercorn as before.
+(Quart's websockets: the hub) are pinged by hypercorn as before. Two more memory repairs:
+:func:`_no_read_timer_without_read_timeout` (no never-firing read scope, ~1 KiB) and
+:func:`_forget_h11_after_websocket_upgrade` (no h11 state after the 101, ~1 KiB).
+Regression tests: ``tests/e2e/test_socket_memory.py``; numbers: docs/rest.md.
 """
 
 from __future__ import annotations
