@@ -10,7 +10,7 @@
 - ``api-socket.*/{token}`` and the same path on hosts mapped to ``socket`` (one per robot,
   all day; the mapping is a dict lookup, :class:`jibo_cloud.app.HostMap`): see
   :meth:`jibo_cloud.notify.NotificationHub.serve_asgi` (~24 KiB per idle socket below Quart,
-  ~40 KiB through it).
+  ~40 KiB through it; docs/rest.md).
 
 Everything else goes to Quart unchanged. Quart documents wrapping ``app.asgi_app`` for
 middleware; that is all :func:`install` does.
