@@ -13,6 +13,10 @@ Reported:
   server with many robots hears) or one after another (``by_voice``: earlier sessions'
   order), each with one speaker key per voice (one robot per household, what the hub passes)
   and with one key shared by all, so the per-robot cepstral mean's effect shows;
+- open sentences forced onto a command: out-of-grammar questions
+  (``fixtures/speech/open.tsv``, each voice, after the first run's commands) the recogniser
+  turns into a command instead of leaving to the chat intent; the guard for changes that
+  make the grammar accept more;
 - recogniser real-time factor (CPU seconds per second of audio, one turn at a time);
 - EOS → LISTEN latency through the real server (``/v1/listen``), median and p95, decoding in
   threads (``JIBO_ASR_PROCESSES=0``) and in one worker process per CPU (the default);
@@ -45,6 +49,8 @@ from jibo_cloud.tools.robot import listen_data
 from protocol.plan import normalize_transcript
 
 COMMANDS = Path(__file__).resolve().parents[1] / "fixtures" / "speech" / "commands.tsv"
+#: Out-of-grammar sentences (open questions): the right answer is the chat intent.
+OPEN = COMMANDS.with_name("open.tsv")
 DEFAULT_RULES = ("launch", "globals/global_commands_launch")
 #: (voice, words per minute): espeak-ng variants, female, male and the klatt synthesiser.
 VOICES = (
@@ -72,6 +78,14 @@ def load_commands() -> list[tuple[str, tuple[str, ...], str]]:
         intent, rules, text = line.split("\t")
         rows.append((intent, DEFAULT_RULES if rules == "-" else tuple(rules.split(",")), text))
     return rows
+
+
+def load_open() -> list[str]:
+    return [
+        line.strip()
+        for line in OPEN.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
@@ -192,9 +206,46 @@ async def quality(report: Any) -> list[bytes]:
                 )
             for miss in misses:
                 print(f"    miss: {miss}")
+            await forced_commands(report, recognizer, voices)
         else:
             print("    per voice: " + ", ".join(f"{v[0][6:]} {right[v]}" for v in voices))
     return audio[VOICES[0], 0]
+
+
+async def forced_commands(report: Any, recognizer: Any, voices: tuple[Voice, ...]) -> None:
+    """Open sentences (``fixtures/speech/open.tsv``) under the launch rules, robots taking
+    turns after the commands: how many the recogniser forces onto a command instead of
+    leaving them to the chat intent. The guard for any change that makes the grammar accept
+    more (the commands' accuracy alone rewards accepting everything)."""
+    from jibo_cloud.speech.synth import spoken_pages
+
+    sentences = load_open()
+    forced: list[str] = []
+    right = dict.fromkeys(voices, 0)
+    for text in sentences:
+        for voice in voices:
+            pages = spoken_pages(text, voice=voice[0], speed=voice[1], lead=0.4, tail=0.8)
+            speaker = f"robot-{voice[0]}-{voice[1]}"
+            hyp = await _recognise(recognizer, pages, DEFAULT_RULES, speaker)
+            got = parse_text(hyp, DEFAULT_RULES)["intent"]
+            right[voice] += got == "chat"
+            if got != "chat":
+                forced.append(f"{voice[0]}/{voice[1]} {text!r} -> {hyp!r} ({got})")
+
+    def rate(chosen: tuple[Voice, ...]) -> float:
+        wrong = sum(len(sentences) - right[v] for v in chosen)
+        return 100 * wrong / max(len(sentences) * len(chosen), 1)
+
+    report.add(
+        "open sentences forced onto a command (all voices)",
+        rate(voices),
+        "%",
+        f"{len(sentences)} sentences x {len(voices)} voices; lower is better",
+    )
+    report.add("open sentences forced onto a command (tuning voices)", rate(VOICES), "%")
+    report.add("open sentences forced onto a command (held-out voices)", rate(HELD_OUT_VOICES), "%")
+    for line in forced:
+        print(f"    forced: {line}")
 
 
 def _frames(n: int) -> tuple[str, str]:
