@@ -2,7 +2,8 @@
 
 ``documents`` is a small keyed JSON table for the records that are only ever read whole
 (settings, holidays, person properties, provisioning records, and the writes of
-operations no robot flow needs; host mappings have their own table, :mod:`.hosts`): ``(kind, scope, key) → value``.
+operations no robot flow needs; host mappings have their own table, :mod:`.hosts`):
+``(kind, scope, key) → value``.
 """
 
 # S608: the f-strings below only splice in this module's constant column lists and "?"

@@ -37,7 +37,6 @@ from tests.support import env
 from tests.support.server import serve_subprocess
 
 
-
 def store_args(backend: str, data_dir: Path, schema: str | None) -> list[str]:
     args = ["--data-dir", str(data_dir)]
     if backend == "postgres":
