@@ -9,13 +9,10 @@ cannot be mapped.
 from __future__ import annotations
 
 import argparse
-import time
+from typing import Any
 
-import trio
-
-from jibo_cloud.commands import add_store_options
-from jibo_cloud.config import load_config
-from jibo_cloud.storage import open_storage
+from jibo_cloud.commands import add_store_options, now_ms, run_on_store
+from jibo_cloud.config import Config
 from jibo_cloud.storage.hosts import SERVICES, HostMappingError, check_service, normalize_host_name
 
 
@@ -42,45 +39,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_add(args: argparse.Namespace) -> int:
     host, service = normalize_host_name(args.host), check_service(args.service)
-    config = load_config(data_dir=args.data_dir, database_url=args.database_url)
 
-    async def main() -> None:
-        async with open_storage(config) as storage:
-            before = await storage.put_host_mapping(
-                host, service, now_ms=time.time_ns() // 1_000_000
-            )
+    async def work(config: Config, storage: Any) -> None:
+        before = await storage.put_host_mapping(host, service, now_ms=now_ms())
         was = f" (was {before})" if before is not None and before != service else ""
         print(f"mapped {host} -> {service}{was}; a running server uses it within 30 s")
 
-    trio.run(main)
-    return 0
+    return run_on_store(args, work)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    config = load_config(data_dir=args.data_dir, database_url=args.database_url)
-
-    async def main() -> None:
-        async with open_storage(config) as storage:
-            mappings = await storage.list_host_mappings()
+    async def work(config: Config, storage: Any) -> None:
+        mappings = await storage.list_host_mappings()
         if not mappings:
             print("no host mappings (add one with: jibo-cloud host add HOST --service …)")
         for m in mappings:
             print(f"{m.host}\t{m.service}")
 
-    trio.run(main)
-    return 0
+    return run_on_store(args, work)
 
 
 def run_remove(args: argparse.Namespace) -> int:
     host = normalize_host_name(args.host)
-    config = load_config(data_dir=args.data_dir, database_url=args.database_url)
 
-    async def main() -> None:
-        async with open_storage(config) as storage:
-            removed = await storage.remove_host_mapping(host)
-        if not removed:
+    async def work(config: Config, storage: Any) -> None:
+        if not await storage.remove_host_mapping(host):
             raise HostMappingError(f"{host} is not mapped")
         print(f"removed {host}; a running server stops using it within 30 s")
 
-    trio.run(main)
-    return 0
+    return run_on_store(args, work)

@@ -9,14 +9,11 @@ robot's local store to keep them identical to what the robot already knows.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
+from typing import Any
 
-import trio
-
-from jibo_cloud.commands import add_store_options
-from jibo_cloud.config import load_config
-from jibo_cloud.storage import open_storage
+from jibo_cloud.commands import add_store_options, now_ms, run_on_store
+from jibo_cloud.config import Config
 from jibo_cloud.storage.provisioning import (
     ProvisioningError,
     RobotSpec,
@@ -65,32 +62,25 @@ def _spec(args: argparse.Namespace) -> RobotSpec:
 def run_add(args: argparse.Namespace) -> int:
     spec = _spec(args)
     spec.check()
-    config = load_config(data_dir=args.data_dir, database_url=args.database_url)
 
-    async def main() -> None:
-        async with open_storage(config) as storage:
-            robot, loop = await add_robot(storage, spec, now_ms=time.time_ns() // 1_000_000)
+    async def work(config: Config, storage: Any) -> None:
+        robot, loop = await add_robot(storage, spec, now_ms=now_ms())
         key = "imported" if spec.access_key_id else "none (requests follow unknown_sigv4_keys)"
         print(f"registered {robot.name} (id {robot.robot_id}, serial {robot.serial})")
         print(f"  owner account {robot.account_id}, loop {loop.id}; key pair: {key}")
 
-    trio.run(main)
-    return 0
+    return run_on_store(args, work)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    config = load_config(data_dir=args.data_dir, database_url=args.database_url)
+    async def work(config: Config, storage: Any) -> None:
+        robots = await storage.list_robots()
+        if not robots:
+            print("no robots registered (add one with: jibo-cloud robot add …)")
+        for robot in robots:
+            keys = [k.access_key_id for k in await storage.key_pairs_of(robot.account_id)
+                    if k.robot_name == robot.name]  # fmt: skip
+            print(f"{robot.name}\tid={robot.robot_id}\tserial={robot.serial}\t"
+                  f"account={robot.account_id}\tkeys={','.join(keys) or '-'}")  # fmt: skip
 
-    async def main() -> None:
-        async with open_storage(config) as storage:
-            robots = await storage.list_robots()
-            if not robots:
-                print("no robots registered (add one with: jibo-cloud robot add …)")
-            for robot in robots:
-                keys = [k.access_key_id for k in await storage.key_pairs_of(robot.account_id)
-                        if k.robot_name == robot.name]  # fmt: skip
-                print(f"{robot.name}\tid={robot.robot_id}\tserial={robot.serial}\t"
-                      f"account={robot.account_id}\tkeys={','.join(keys) or '-'}")  # fmt: skip
-
-    trio.run(main)
-    return 0
+    return run_on_store(args, work)

@@ -7,15 +7,13 @@ database; robots then get it from ``GetUpdateFrom`` and download it from the rec
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
+from typing import Any
 
-import trio
-
-from jibo_cloud.commands import add_store_options
-from jibo_cloud.config import load_config
+from jibo_cloud.commands import add_store_options, now_ms, run_on_store
+from jibo_cloud.config import Config
 from jibo_cloud.rest.services.update import version_key
-from jibo_cloud.storage import BlobStore, open_storage
+from jibo_cloud.storage import BlobStore
 from jibo_cloud.storage.provisioning import ProvisioningError, publish_update
 
 
@@ -42,29 +40,23 @@ def run_publish(args: argparse.Namespace) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise ProvisioningError(f"cannot read --file {args.file}: {exc.strerror}") from None
-    config = load_config(data_dir=args.data_dir, database_url=args.database_url)
 
-    async def main() -> None:
-        async with open_storage(config) as storage:
-            record = await publish_update(
-                storage, BlobStore(config.blob_dir), subsystem=args.subsystem,
-                from_version=args.from_version, to_version=args.to_version, data=data,
-                now_ms=time.time_ns() // 1_000_000, filter_=args.filter, changes=args.changes,
-            )  # fmt: skip
+    async def work(config: Config, storage: Any) -> None:
+        record = await publish_update(
+            storage, BlobStore(config.blob_dir), subsystem=args.subsystem,
+            from_version=args.from_version, to_version=args.to_version, data=data,
+            now_ms=now_ms(), filter_=args.filter, changes=args.changes,
+        )  # fmt: skip
         print(f"published {record.subsystem} {record.from_version} -> {record.to_version} "
               f"(id {record.id}, {record.length} bytes, sha256 {record.sha_hash})")  # fmt: skip
         print(f"  served from {record.url} on this server")
 
-    trio.run(main)
-    return 0
+    return run_on_store(args, work)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    config = load_config(data_dir=args.data_dir, database_url=args.database_url)
-
-    async def main() -> None:
-        async with open_storage(config) as storage:
-            updates = await storage.list_updates(args.subsystem)
+    async def work(config: Config, storage: Any) -> None:
+        updates = await storage.list_updates(args.subsystem)
         updates.sort(key=lambda u: (u.subsystem, version_key(u.to_version)))
         if not updates:
             print("no updates published")
@@ -72,5 +64,4 @@ def run_list(args: argparse.Namespace) -> int:
             print(f"{u.id}\t{u.subsystem}\t{u.from_version} -> {u.to_version}\t"
                   f"filter={u.filter or '*'}\t{u.length} bytes\tsha256={u.sha_hash}")  # fmt: skip
 
-    trio.run(main)
-    return 0
+    return run_on_store(args, work)
