@@ -24,6 +24,7 @@ from hypercorn.utils import wrap_app
 from jibo_cloud import hypercorn_fixes
 from jibo_cloud.app import HOST_REFRESH_SECONDS, create_app, host_map
 from jibo_cloud.config import Config
+from jibo_cloud.errors import ConfigError
 from jibo_cloud.notify import hub_for
 from jibo_cloud.runtime import Runtime, open_runtime
 
@@ -49,6 +50,29 @@ def hypercorn_config(config: Config) -> hypercorn.config.Config:
     hc.max_app_queue_size = 64
     hc.websocket_ping_interval = config.ping_interval
     return hc
+
+
+def listen(config: Config) -> hypercorn.config.Sockets:
+    """Bind and listen on ``config.host:config.port`` before anything else starts.
+
+    Done up front (not inside hypercorn's serve loop) so a port in use or an address that
+    is not ours is one clear line at start-up, and so the supervisor of ``--workers`` can
+    hand the one listening socket to every worker.
+
+    Raises:
+        ConfigError: the address cannot be bound.
+    """
+    hc = hypercorn_config(config)
+    hc.workers = config.workers  # >1: SO_REUSEPORT, as hypercorn's own multi-worker runner
+    try:
+        sockets = hc.create_sockets()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}"
+        ) from None
+    for sock in sockets.insecure_sockets:
+        sock.listen(hc.backlog)
+    return sockets
 
 
 async def serve(

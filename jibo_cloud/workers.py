@@ -118,16 +118,12 @@ class Supervisor:
     """Starts, watches and stops the worker processes (see the module docstring)."""
 
     def __init__(self, config: Config, log_level: str = "INFO") -> None:
-        from jibo_cloud.server import hypercorn_config
+        from jibo_cloud.server import listen
 
         self.config = config
         self.log_level = log_level
         self._ctx = multiprocessing.get_context("spawn")
-        hc = hypercorn_config(config)
-        hc.workers = config.workers  # SO_REUSEPORT on the socket, as hypercorn's own runner
-        self.sockets = hc.create_sockets()
-        for sock in self.sockets.insecure_sockets:
-            sock.listen(hc.backlog)
+        self.sockets = listen(config)
         self.workers: list[_Worker] = []
         self._stopping = False
         self._signal = ""

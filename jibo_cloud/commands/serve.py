@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 
 import trio
@@ -10,7 +11,7 @@ import trio
 from jibo_cloud.commands import add_store_options
 from jibo_cloud.config import SECRET_FILE_NAME, Config, load_config
 from jibo_cloud.logs import setup_logging
-from jibo_cloud.server import serve
+from jibo_cloud.server import listen, serve
 from jibo_cloud.workers import Supervisor
 
 log = logging.getLogger("jibo_cloud.serve")
@@ -85,10 +86,11 @@ def run(args: argparse.Namespace) -> int:
         log.warning("%s", problem)
     if config.workers > 1:
         return run_workers(config, args.log_level)
+    sockets = listen(config)
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(serve, config)
+            binds = await nursery.start(functools.partial(serve, config, sockets=sockets))
             for line in startup_lines(config, binds):
                 print(line, flush=True)
 

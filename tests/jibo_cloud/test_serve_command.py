@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from jibo_cloud.commands.serve import startup_lines, weak_secrets
 from jibo_cloud.config import load_config
@@ -51,4 +54,20 @@ def test_serve_rejects_bad_configuration_without_traceback(tmp_path: Path) -> No
     )
     assert out.returncode == 1
     assert "database URL must start with sqlite:/// or postgresql://" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path, workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "jibo_cloud", "serve", "--port", str(port),
+             "--data-dir", str(tmp_path), "--workers", workers],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+    assert out.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in out.stderr
     assert "Traceback" not in out.stderr
