@@ -59,6 +59,12 @@ PING_EXTENSION = "jibo.websocket.ping"
 PING_MESSAGE = "jibo.websocket.ping"
 
 
+def _replace(owner: Any, name: str, replacement: Any) -> None:
+    """Install ``replacement`` as ``owner.name``, marked so :func:`install` stays idempotent."""
+    setattr(replacement, _MARK, True)
+    setattr(owner, name, replacement)
+
+
 def install() -> None:
     """Apply the repairs (idempotent)."""
     _clear_buffer_on_too_large()
@@ -107,8 +113,7 @@ def _forget_h11_after_websocket_upgrade() -> None:
             self.h11_connection = _SWITCHED
         return data
 
-    setattr(send, _MARK, True)
-    connection_class.send = send  # type: ignore[method-assign]
+    _replace(connection_class, "send", send)
 
 
 def _no_read_timer_without_read_timeout() -> None:
@@ -142,8 +147,7 @@ def _no_read_timer_without_read_timeout() -> None:
                 break
         await self.protocol.handle(Closed())
 
-    setattr(_read_data, _MARK, True)
-    server_class._read_data = _read_data  # type: ignore[method-assign]
+    _replace(server_class, "_read_data", _read_data)
 
 
 def _app_driven_pings() -> None:
@@ -199,11 +203,9 @@ def _app_driven_pings() -> None:
             return
         await original_send_pings(self)
 
-    for function in (spawn_app, app_send, _send_pings):
-        setattr(function, _MARK, True)
-    group_class.spawn_app = spawn_app  # type: ignore[method-assign]
-    stream_class.app_send = app_send  # type: ignore[method-assign]
-    stream_class._send_pings = _send_pings  # type: ignore[method-assign]
+    _replace(group_class, "spawn_app", spawn_app)
+    _replace(stream_class, "app_send", app_send)
+    _replace(stream_class, "_send_pings", _send_pings)
 
 
 def _coalesce_response_writes() -> None:
@@ -241,8 +243,7 @@ def _coalesce_response_writes() -> None:
         if data:
             await self.send(RawData(data=data))
 
-    setattr(_send_h11_event, _MARK, True)
-    protocol_class._send_h11_event = _send_h11_event  # type: ignore[method-assign]
+    _replace(protocol_class, "_send_h11_event", _send_h11_event)
 
 
 def _first_ping_after_one_interval() -> None:
@@ -259,8 +260,7 @@ def _first_ping_after_one_interval() -> None:
                 return
             await self._send_wsproto_event(Ping())
 
-    setattr(_send_pings, _MARK, True)
-    stream_class._send_pings = _send_pings  # type: ignore[method-assign]
+    _replace(stream_class, "_send_pings", _send_pings)
 
 
 def _isolate_connection_failures() -> None:
@@ -277,8 +277,7 @@ def _isolate_connection_failures() -> None:
             # One connection's bug; its stream is closed by hypercorn's own finally block.
             log.exception("a connection failed inside hypercorn; closed that connection only")
 
-    setattr(run, _MARK, True)
-    server_class.run = run  # type: ignore[method-assign]
+    _replace(server_class, "run", run)
 
 
 def _clear_buffer_on_too_large() -> None:
@@ -298,5 +297,4 @@ def _clear_buffer_on_too_large() -> None:
             self.clear()
             raise
 
-    setattr(extend, _MARK, True)
-    buffer_class.extend = extend  # type: ignore[method-assign]
+    _replace(buffer_class, "extend", extend)
