@@ -7,13 +7,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import trio
 from hypothesis import HealthCheck, settings
 
+from tests.rest.support import postgres_server_url
+from tests.storage.backends import BACKENDS
 from tests.support import env
 from tests.support.server import RunningServer, start_server
 
@@ -43,3 +45,22 @@ async def server(nursery: trio.Nursery, tmp_path: Path) -> AsyncIterator[Running
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     return env.postgres_url()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_args(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
+    """The operator CLI's store flags for each backend: ``--data-dir`` (SQLite), plus
+    ``--database-url`` on a fresh PostgreSQL schema (dropped afterwards)."""
+    args = ["--data-dir", str(tmp_path / "data")]
+    if request.param == "sqlite":
+        yield args
+        return
+    import psycopg
+
+    url, schema = env.postgres_url(), f"cli_{tmp_path.name[-12:].replace('-', '_').lower()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield [*args, "--database-url", postgres_server_url(schema)]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

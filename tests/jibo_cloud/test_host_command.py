@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from jibo_cloud.cli import main
-from tests.rest.support import postgres_server_url
-from tests.storage.backends import BACKENDS
-from tests.support import env
-
-
-@pytest.fixture(params=BACKENDS)
-def store_args(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
-    """``--data-dir`` (SQLite), or ``--database-url`` on a fresh PostgreSQL schema."""
-    args = ["--data-dir", str(tmp_path / "data")]
-    if request.param == "sqlite":
-        yield args
-        return
-    import psycopg
-
-    url, schema = env.postgres_url(), f"host_{tmp_path.name[-12:].replace('-', '_').lower()}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield [*args, "--database-url", postgres_server_url(schema)]
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_add_list_replace_remove(store_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,29 +18,8 @@ from tests.rest.support import (
     SECRET_KEY,
     SERIAL,
     RestClient,
-    postgres_server_url,
 )
-from tests.storage.backends import BACKENDS
-from tests.support import env
 from tests.support.server import start_server
-
-
-@pytest.fixture(params=BACKENDS)
-def store_args(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
-    args = ["--data-dir", str(tmp_path / "data")]
-    if request.param == "sqlite":
-        yield args
-        return
-    import psycopg
-
-    url, schema = env.postgres_url(), f"cli_{tmp_path.name[-12:].replace('-', '_').lower()}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield [*args, "--database-url", postgres_server_url(schema)]
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
 
 ADD = ["robot", "add", "--name", ROBOT_NAME, "--serial", SERIAL, "--robot-id", ROBOT_ID,
        "--owner", "user1@example.com"]  # fmt: skip
