@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import socket
 import subprocess
@@ -15,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from tests.support.server import serve_subprocess
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(
@@ -85,23 +86,9 @@ def cpu_seconds(pid: int) -> float:
 def serve(store_args: list[str], workers: int = 1) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """``jibo-cloud serve`` with ``workers`` processes; yields the (supervisor) process and
     its port once it listens."""
-    env = {**os.environ, "JIBO_TOKEN_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", "--log-level", "WARNING",
-         "--workers", str(workers), *store_args],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            match = re.search(r"listening on http://[\d.]+:(\d+)", line)
-            if match:
-                yield proc, int(match[1])
-                return
-        raise RuntimeError("the server exited before listening")
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
+    args = ["--log-level", "WARNING", "--workers", str(workers), *store_args]
+    with serve_subprocess(args, secret=SECRET) as running:
+        yield running
 
 
 def rss_kib(pid: int) -> int:

@@ -80,10 +80,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def serve_subprocess(args: list[str]) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """``jibo-cloud serve --port 0`` in a subprocess; yields it (output on its ``stdout``,
-    read up to the ``listening on`` line) and its port. Killed on exit if still running."""
-    environ = {**os.environ, "JIBO_TOKEN_SECRET": TEST_SECRET, "PYTHONUNBUFFERED": "1"}
+def serve_subprocess(
+    args: list[str], secret: str = TEST_SECRET
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``jibo-cloud serve --port 0`` in a subprocess (hub token secret ``secret``); yields it
+    (output on its ``stdout``, read up to the ``listening on`` line) and its port. Killed on
+    exit if still running. The benchmarks start their servers with it too."""
+    environ = {**os.environ, "JIBO_TOKEN_SECRET": secret, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", *args],
         cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
