@@ -6,7 +6,8 @@ so the client spends its time sending, not signing. Client and server share the 
 cores, so boots/s alone conflates the two: each row also reports the CPU time the server
 process (all its threads, from ``/proc/<pid>/stat``) and this client spent per boot. The
 server's CPU ms per boot is the robust number on a busy machine; ``1000 / ms`` is the boots/s
-one fully used core would give it. PostgreSQL's own backend processes are not included.
+one fully used core would give it. PostgreSQL's own processes are not in the server's
+figure; with a local PostgreSQL their CPU over the run is a row of its own.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class Run:
     seconds: float
     server_cpu: float
     client_cpu: float
+    #: Local PostgreSQL processes' CPU over the run (None: SQLite, or a remote database).
+    database_cpu: float | None = None
 
     @property
     def rate(self) -> float:
@@ -121,11 +124,17 @@ class Run:
     def client_ms(self) -> float:
         return 1000 * self.client_cpu / max(self.boots, 1)
 
+    def database_ms(self) -> float | None:
+        if self.database_cpu is None:
+            return None
+        return 1000 * self.database_cpu / max(self.boots, 1)
 
-async def measure(port: int, requests: list[bytes], pid: int) -> Run:
+
+async def measure(port: int, requests: list[bytes], pid: int, database: bool = False) -> Run:
     """One run of ROBOTS concurrent robots, each on its own keep-alive connection.
 
-    A minimal raw HTTP/1.1 client: an HTTP library would burn the CPU the server needs."""
+    A minimal raw HTTP/1.1 client: an HTTP library would burn the CPU the server needs.
+    ``database``: also read the local PostgreSQL processes' CPU over the run."""
     boots = 0
 
     async def robot(deadline: float) -> None:
@@ -147,6 +156,7 @@ async def measure(port: int, requests: list[bytes], pid: int) -> Run:
             await stream.aclose()
 
     server_before, client_before = server.cpu_seconds(pid), time.process_time()
+    database_before = server.postgres_cpu_seconds() if database else None
     start = time.perf_counter()
     deadline = trio.current_time() + SECONDS
     async with trio.open_nursery() as nursery:
@@ -154,7 +164,11 @@ async def measure(port: int, requests: list[bytes], pid: int) -> Run:
             nursery.start_soon(robot, deadline)
     seconds = time.perf_counter() - start
     server_cpu = server.cpu_seconds(pid) - server_before
-    return Run(boots, seconds, server_cpu, time.process_time() - client_before)
+    database_after = server.postgres_cpu_seconds() if database_before is not None else None
+    database_cpu = None
+    if database_before is not None and database_after is not None:
+        database_cpu = database_after - database_before
+    return Run(boots, seconds, server_cpu, time.process_time() - client_before, database_cpu)
 
 
 #: A no-op request through the same stack: the ceiling the machine allows (where time goes).
@@ -224,7 +238,9 @@ def run(report: Any) -> None:
             with server.store(backend) as args:
                 server.add_robot(args)
                 with server.serve(args, workers) as (proc, port):
-                    runs = [trio.run(measure, port, requests, proc.pid) for _ in range(ROUNDS)]
+                    db = backend == "postgres"
+                    runs = [trio.run(measure, port, requests, proc.pid, db)
+                            for _ in range(ROUNDS)]  # fmt: skip
                     noop = trio.run(measure, port, [HEALTHCHECK] * calls, proc.pid)
             _report(report, f"boot/{backend}/{workers}w", runs, noop, calls)
 
@@ -246,3 +262,10 @@ def _report(report: Any, label: str, runs: list[Run], noop: Run, calls: int) -> 
                f"all server processes and threads; {server_ms / calls:.2f} ms/req")  # fmt: skip
     report.add(f"{label}: client CPU per boot", client_ms, "ms",
                "this load generator (raw HTTP/1.1 over trio, pre-signed)")  # fmt: skip
+    database = [ms for r in runs if (ms := r.database_ms()) is not None]
+    if database:
+        db_ms = statistics.median(database)
+        total = server_ms + db_ms + client_ms
+        report.add(f"{label}: PostgreSQL CPU per boot", db_ms, "ms",
+                   f"all local postgres processes; server + database + client ="
+                   f" {total:.1f} ms per boot on the same cores")  # fmt: skip

@@ -82,6 +82,28 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU so far of every local PostgreSQL process (backends, WAL writer, checkpointer …),
+    or None when none runs on this machine (a remote database: its CPU is not ours to read).
+
+    The boot bench's server and PostgreSQL share the same cores, so a boot's real cost is
+    the server's CPU plus this."""
+    total, found = 0.0, False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:  # the process ended meanwhile, or is not ours to read
+            continue
+        comm, _, rest = stat.partition("(")[2].rpartition(")")
+        if comm.startswith("postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+            found = True
+    return total if found else None
+
+
 @contextmanager
 def serve(store_args: list[str], workers: int = 1) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """``jibo-cloud serve`` with ``workers`` processes; yields the (supervisor) process and
