@@ -32,7 +32,7 @@ import trio
 from trio_websocket import open_websocket
 
 from bench import server
-from jibo_cloud.tools.robot import listen_data
+from jibo_cloud.tools.robot import client_nlu_data, envelope, listen_data
 
 SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105 - bench only
 ROBOT_COUNTS = (1, 10, 100)
@@ -46,41 +46,29 @@ def _free_port() -> int:
 
 
 def _frames(mode: str, n: int) -> list[str]:
-    env = {"ts": 1776303996941, "transID": f"tid-bench-{n}"}
-    listen = {
-        "type": "LISTEN",
-        "msgID": f"mid-l{n}",
-        **env,
-        "data": listen_data(mode, hotphrase=mode == "CLIENT_ASR"),
-    }
+    """One turn's robot frames (LISTEN, CLIENT_NLU or CLIENT_ASR, CONTEXT) as JSON text."""
+    trans_id, ts = f"tid-bench-{n}", 1776303996941
     if mode == "CLIENT_NLU":
-        client = {
-            "type": "CLIENT_NLU",
-            "msgID": f"mid-c{n}",
-            **env,
-            "data": {"intent": "menu", "entities": {"skill": "@be/clock"}, "rules": ["launch"]},
-        }
+        client = ("CLIENT_NLU", client_nlu_data("menu", {"skill": "@be/clock"}, ["launch"]))
     else:
-        client = {
-            "type": "CLIENT_ASR",
-            "msgID": f"mid-c{n}",
-            **env,
-            "data": {"text": "tell me a joke"},
-        }
+        client = ("CLIENT_ASR", {"text": "tell me a joke"})
     context = {
-        "type": "CONTEXT",
-        "msgID": f"mid-x{n}",
-        **env,
-        "data": {
-            "general": {"release": "1.9.2"},
-            "runtime": {
-                "perception": {"speaker": None, "peoplePresent": []},
-                "loop": {"users": [{"firstName": "Alex", "id": "u1"}]},
-            },
-            "skill": {"id": None},
+        "general": {"release": "1.9.2"},
+        "runtime": {
+            "perception": {"speaker": None, "peoplePresent": []},
+            "loop": {"users": [{"firstName": "Alex", "id": "u1"}]},
         },
+        "skill": {"id": None},
     }
-    return [json.dumps(listen), json.dumps(client), json.dumps(context)]
+    frames = [
+        ("LISTEN", listen_data(mode, hotphrase=mode == "CLIENT_ASR"), "l"),
+        (*client, "c"),
+        ("CONTEXT", context, "x"),
+    ]
+    return [
+        json.dumps(envelope(kind, data, trans_id=trans_id, msg_id=f"mid-{tag}{n}", ts=ts))
+        for kind, data, tag in frames
+    ]
 
 
 async def _robot(

@@ -124,10 +124,11 @@ def context_data(robot: RobotIdentity, *, skill_id: str | None = None) -> dict[s
 
 
 def client_nlu_data(
-    intent: str, entities: Mapping[str, Any], rules: Sequence[str]
+    intent: str | None, entities: Mapping[str, Any], rules: Sequence[str]
 ) -> dict[str, Any]:
+    """CLIENT_NLU ``data``; a robot sends ``intent: null`` when it understood nothing."""
     return {"intent": intent, "entities": dict(entities), "rules": list(rules)}
 
 
-def trigger_data(source: str, looper_id: str) -> dict[str, Any]:
+def trigger_data(source: str, looper_id: str | None) -> dict[str, Any]:
     return {"triggerSource": source, "triggerData": {"looperID": looper_id}}

@@ -18,7 +18,12 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from jibo_cloud.config import Config
 from jibo_cloud.tokens import issue_hub_token
-from jibo_cloud.tools.robot import listen_data
+from jibo_cloud.tools.robot import (
+    client_nlu_data,
+    envelope,
+    listen_data,
+    trigger_data,
+)
 from tests.support.robot import open_robot_socket
 
 ACCOUNT = "0123456789abcdef01234567"
@@ -34,13 +39,8 @@ def hub_token(config: Config, *, account: str = ACCOUNT, robot: str | None = ROB
 
 
 def _env(kind: str, data: Any, trans_id: str = "tid-test") -> dict[str, Any]:
-    return {
-        "type": kind,
-        "ts": 1776303996941,
-        "msgID": f"mid-{next(_ids)}",
-        "transID": trans_id,
-        "data": data,
-    }
+    """The tools' envelope with a fixed ``ts`` and counted ``msgID``s (readable test logs)."""
+    return envelope(kind, data, trans_id=trans_id, msg_id=f"mid-{next(_ids)}", ts=1776303996941)
 
 
 def listen(
@@ -88,11 +88,11 @@ def client_asr(text: str) -> dict[str, Any]:
 def client_nlu(
     intent: str | None, entities: dict[str, Any] | None = None, rules: Sequence[str] = ("launch",)
 ) -> dict[str, Any]:
-    return _env("CLIENT_NLU", {"intent": intent, "entities": entities or {}, "rules": list(rules)})
+    return _env("CLIENT_NLU", client_nlu_data(intent, entities or {}, rules))
 
 
 def trigger(source: str = "SURPRISE", looper: str | None = None) -> dict[str, Any]:
-    return _env("TRIGGER", {"triggerSource": source, "triggerData": {"looperID": looper}})
+    return _env("TRIGGER", trigger_data(source, looper))
 
 
 class HubRobot:
