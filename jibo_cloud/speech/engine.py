@@ -9,8 +9,11 @@ decoding runs.
 
 An :class:`Utterance` streams the speech through a per-turn grammar while the owner talks
 (:mod:`jibo_cloud.speech.search`); :meth:`Utterance.finish` then decides: the grammar's answer
-when it is a complete phrase, else pocketsphinx's general English model (the "fallback"), and
-GARBAGE when that hears no words either.
+when it is a whole phrase that explains the speech (:func:`unexplained_speech`: a phrase that
+leaves seconds of speech to "silence" is an out-of-grammar sentence forced onto the grammar),
+else pocketsphinx's general English model (the "fallback") and, when that heard words, the
+grammar again from better starting means, or the completion of a path that stopped one or two
+words short (:meth:`Utterance._complete`); GARBAGE when no words were heard at all.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
-from pocketsphinx import Decoder
+from pocketsphinx import Decoder, Vad
 
-from jibo_cloud.nlu.parser import grammar_accepts
+from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
 from jibo_cloud.speech.decode import PCM_RATE
-from jibo_cloud.speech.search import EXTRA_WORDS, build_jsgf, effective_rules
+from jibo_cloud.speech.search import EXTRA_WORDS, build_jsgf, completions, effective_rules
 
 #: Confidence reported for an utterance the grammar accepts / the fallback model heard.
 GRAMMAR_CONFIDENCE = 0.9
@@ -38,6 +41,22 @@ POOL_SIZE = 24
 #: Grammar passes re-run over a rejected utterance, each starting from the cepstral mean the
 #: previous pass adapted to this speaker (see :meth:`Utterance._repass`).
 REPASSES = 2
+#: After the adapted re-passes, one more from the model's initial mean (see
+#: :meth:`Utterance._repass`).
+INITIAL_MEAN_REPASS = True
+#: Most speech (seconds) a grammar path may call silence and still be accepted (see
+#: :func:`unexplained_speech`): more means words the grammar has no place for.
+MAX_UNEXPLAINED_SECONDS = 0.5
+#: The same for a stopped path that is completed (see :meth:`Utterance._complete`): its
+#: missing words are among that "silence", so it may hold more, but not a whole sentence.
+COMPLETION_UNEXPLAINED_SECONDS = 0.8
+#: A stopped path with more continuations than this is not completed.
+COMPLETION_LIMIT = 64
+#: Most words a completion may add: a path one or two words short, not a guess at a phrase
+#: from its first word ("i" → "i want to hear a joke").
+COMPLETION_MAX_WORDS = 2
+#: pocketsphinx's frame shift (its default ``-frate`` of 100 per second).
+FRAME_SECONDS = 0.01
 
 
 def offset(seconds: float) -> int:
@@ -74,6 +93,11 @@ class DecoderPool:
             decoder.set_cmn(start)
         return decoder
 
+    @property
+    def initial(self) -> str | None:
+        """The model's own initial cepstral mean (None until the first decoder is built)."""
+        return self._initial
+
     def give(self, decoder: Decoder) -> None:
         with self._lock:
             if len(self._idle) < self._keep:
@@ -106,6 +130,29 @@ def general_decoder() -> Decoder:
     return _quiet_config(maxhmmpf=3000, maxwpf=5, beam=1e-40, wbeam=1e-30, pbeam=1e-40)
 
 
+def unexplained_speech(decoder: Decoder, speech: bytes) -> float:
+    """Seconds of speech the decoder's best path calls silence.
+
+    A grammar forces an out-of-grammar sentence onto its nearest phrase by stretching words
+    and by taking the rest for silence ("hello darkness my old friend" → "hello" and a long
+    pause). A voice detector that knows nothing of the grammar (pocketsphinx's WebRTC-style
+    :class:`~pocketsphinx.Vad`, 10 ms frames, the decoder's frame rate) says which of those
+    "silent" frames hold speech. A fresh detector each time: it adapts to what it hears, and
+    one utterance must not change the next one's answer.
+    """
+    vad = Vad(Vad.LOOSE, PCM_RATE, FRAME_SECONDS)
+    size = vad.frame_bytes
+    frames = 0
+    for seg in decoder.seg() or ():
+        if not seg.word.startswith(("<", "[", "+")) or seg.word in ("<s>", "</s>"):
+            continue  # words, and the zero-length start/end marks
+        for frame in range(seg.start_frame, seg.end_frame + 1):
+            chunk = speech[frame * size : (frame + 1) * size]  # past the buffer: not counted
+            if len(chunk) == size and vad.is_speech(chunk):
+                frames += 1
+    return frames * FRAME_SECONDS
+
+
 @attrs.define
 class Engine:
     """The decoder pools one process (server or worker) decodes with."""
@@ -129,6 +176,22 @@ class Decision:
     cmn: str | None = None
 
 
+@attrs.frozen
+class GrammarPass:
+    """One grammar pass's answer."""
+
+    text: str
+    #: Whether ``text`` is a whole phrase of the turn's rules (else the path stopped early).
+    whole: bool
+    #: Seconds of speech the path took for silence (:func:`unexplained_speech`).
+    unexplained: float
+
+    @property
+    def acceptable(self) -> bool:
+        """A whole phrase that leaves no more than a short stretch of speech unexplained."""
+        return self.whole and self.unexplained <= MAX_UNEXPLAINED_SECONDS
+
+
 def _search_name(jsgf: str) -> str:
     return "g" + hashlib.sha1(jsgf.encode(), usedforsecurity=False).hexdigest()[:16]
 
@@ -149,6 +212,7 @@ class Utterance:
         self._speech = bytearray()
         self._in_utterance = False
         self._has_search = False
+        self._jsgf: str | None = None
         try:
             self._select_search(rules, hints)
         except BaseException:
@@ -161,6 +225,7 @@ class Utterance:
         jsgf = build_jsgf(rules, hints, lambda w: decoder.lookup_word(w) is not None)
         if jsgf is None:
             return
+        self._jsgf = jsgf
         name = _search_name(jsgf)
         try:
             decoder.activate_search(name)
@@ -196,35 +261,49 @@ class Utterance:
         """End the utterance and decide (see the module docs)."""
         if not self._speech:
             return Decision(AsrResult(text="", confidence=0.0))
-        text = self._grammar()
-        if text and grammar_accepts(text, self._rules):
-            return self._accepted(text)
+        first = self._streamed_pass()
+        if first.acceptable:
+            return self._accepted(first.text)
         heard = self._fallback()
         if heard:
             # Words, so not noise: worth a second look through the grammar (noise would be
             # forced onto some phrase once the mean adapted to it, hence only after this).
-            again = self._repass()
-            if again and grammar_accepts(again, self._rules):
-                return self._accepted(again)
+            last = self._repass()
+            if last.acceptable:
+                return self._accepted(last.text)
+            completed = self._complete(last) or self._complete(first)
+            if completed:
+                return self._accepted(completed)
             return Decision(AsrResult(text=heard, confidence=FALLBACK_CONFIDENCE))
-        return Decision(AsrResult(text=text, confidence=0.1, annotation="GARBAGE"))
+        completed = self._complete(first)
+        if completed:
+            return self._accepted(completed)
+        return Decision(AsrResult(text=first.text, confidence=0.1, annotation="GARBAGE"))
 
     def _accepted(self, text: str) -> Decision:
         cmn = self._decoder.get_cmn(False) if self._decoder is not None else None
         return Decision(AsrResult(text=text, confidence=GRAMMAR_CONFIDENCE), cmn)
 
-    def _grammar(self) -> str:
-        """End the streamed utterance and return the grammar's best path."""
+    def _result(self) -> GrammarPass:
+        """What the grammar pass that just ended found (read from the decoder)."""
+        decoder = self._decoder
+        assert decoder is not None
+        hyp = decoder.hyp()
+        text = hyp.hypstr if hyp is not None else ""
+        whole = bool(text) and grammar_accepts(text, self._rules)
+        return GrammarPass(text, whole, unexplained_speech(decoder, bytes(self._speech)))
+
+    def _streamed_pass(self) -> GrammarPass:
+        """End the streamed utterance; the grammar's best path."""
         decoder = self._decoder
         if not self._in_utterance or decoder is None:
-            return ""
+            return GrammarPass("", whole=False, unexplained=0.0)
         decoder.end_utt()
         self._in_utterance = False
-        hyp = decoder.hyp()
-        return hyp.hypstr if hyp is not None else ""
+        return self._result()
 
-    def _repass(self) -> str:
-        """Decode a rejected utterance through the grammar again; the last pass's answer.
+    def _repass(self) -> GrammarPass:
+        """Decode a rejected utterance through the grammar again; the best pass's answer.
 
         The streamed pass starts from the cepstral mean of a previous utterance (this robot's
         last, or another voice's for a robot never heard): from a different voice, a deep
@@ -233,21 +312,63 @@ class Utterance:
         decoded again usually lands on the phrase. Measured on the bench set: held-out voices
         66 % → 89 % intent accuracy; the cost (a grammar pass, RTF ~0.03) is paid only by
         utterances the first pass rejected and the general model heard words in.
+
+        When the adapted passes still fail, one more starts from the model's own initial
+        mean: a mean adapted to this utterance can also drift away (a long pause, a loud
+        start). Worth it only since :func:`unexplained_speech` guards acceptance (bench: +3
+        commands, +13 open sentences forced of 112, still far fewer than before the guard;
+        docs/speech.md, "Benchmark").
+
+        Returns:
+            The first acceptable pass, else the last adapted one (for :meth:`_complete`).
         """
         decoder = self._decoder
+        result = GrammarPass("", whole=False, unexplained=0.0)
         if decoder is None or not self._has_search:
-            return ""
+            return result
         speech = bytes(self._speech)
-        text = ""
         for _ in range(REPASSES):
             decoder.start_utt()
             decoder.process_raw(speech)
             decoder.end_utt()
-            hyp = decoder.hyp()
-            text = hyp.hypstr if hyp is not None else ""
-            if text and grammar_accepts(text, self._rules):
+            result = self._result()
+            if result.acceptable:
                 break
-        return text
+        initial = self._engine.grammars.initial
+        if INITIAL_MEAN_REPASS and not result.acceptable and initial is not None:
+            decoder.set_cmn(initial)
+            decoder.start_utt()
+            decoder.process_raw(speech)
+            decoder.end_utt()
+            again = self._result()
+            if again.acceptable:
+                return again
+        return result
+
+    def _complete(self, stopped: GrammarPass) -> str:
+        """The phrase a stopped grammar path was heading for, when that is unambiguous.
+
+        pocketsphinx ends a grammar search that never reached the end of a phrase with the
+        path so far ("what time" for "what time is it": the last words were taken for
+        silence). When that "silence" holds little speech (at most
+        :data:`COMPLETION_UNEXPLAINED_SECONDS`: room for the missing words, not for a
+        sentence the grammar lacks) and every way the grammar goes on from the path means
+        the same to the parser (one intent, the same entities), that phrase is the answer;
+        "what is your" (name? volume?) is not guessed.
+        """
+        if not stopped.text or stopped.whole or self._jsgf is None:
+            return ""
+        if stopped.unexplained > COMPLETION_UNEXPLAINED_SECONDS:
+            return ""
+        words = stopped.text.split()
+        options = completions(self._jsgf, words, COMPLETION_LIMIT)
+        if not options or len(options[0].split()) - len(words) > COMPLETION_MAX_WORDS:
+            return ""
+        meanings = set()
+        for option in options:
+            parsed = parse_text(option, self._rules)
+            meanings.add((parsed["intent"], repr(sorted((parsed["entities"] or {}).items()))))
+        return options[0] if len(meanings) == 1 else ""
 
     def _fallback(self) -> str:
         decoder = self._engine.general.take()

@@ -8,7 +8,9 @@ JSGF grammar per distinct (rules, hints), compiled once per decoder and reused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from jibo_cloud.nlu.grammar import RULES
 from jibo_cloud.nlu.template import Slot, slot_alternatives, template_jsgf
@@ -80,3 +82,101 @@ def _words(expansion: str) -> Iterable[str]:
 
 def _all_known(expansion: str, known: Callable[[str], bool]) -> bool:
     return all(known(w) for w in _words(expansion))
+
+
+# ------------------------------------------------------------------ completing a stopped path
+
+_JSGF_TOKEN = re.compile(r"\(|\)|\[|\]|\||<[A-Za-z0-9_]+>|[^\s()\[\]|;<>]+")
+
+#: A parsed expansion: ("word", w) | ("ref", name) | ("seq", [...]) | ("alt", [...]) | ("opt", x).
+Node = tuple[str, Any]
+
+
+def _parse_expansion(tokens: list[str]) -> Node:
+    """Parse the subset of JSGF :func:`build_jsgf` writes (words, ``( | )``, ``[ ]``, ``<ref>``)."""
+    at = 0
+
+    def alternatives(closer: str | None) -> Node:
+        nonlocal at
+        options: list[Node] = []
+        items: list[Node] = []
+        while at < len(tokens) and tokens[at] != closer:
+            piece = tokens[at]
+            at += 1
+            if piece == "|":
+                options.append(("seq", items))
+                items = []
+            elif piece in ("(", "["):
+                inner = alternatives(")" if piece == "(" else "]")
+                at += 1  # the closer
+                items.append(inner if piece == "(" else ("opt", inner))
+            elif piece.startswith("<"):
+                items.append(("ref", piece[1:-1]))
+            else:
+                items.append(("word", piece))
+        options.append(("seq", items))
+        return options[0] if len(options) == 1 else ("alt", options)
+
+    return alternatives(None)
+
+
+def parse_jsgf(jsgf: str) -> tuple[Node, dict[str, Node]]:
+    """A grammar written by :func:`build_jsgf`: its public rule and its other rules by name."""
+    public: Node | None = None
+    rules: dict[str, Node] = {}
+    for line in jsgf.splitlines():
+        head, sep, body = line.partition("=")
+        if not sep:
+            continue
+        node = _parse_expansion(_JSGF_TOKEN.findall(body.rstrip().rstrip(";")))
+        name = head.split()[-1].strip("<>")
+        if head.startswith("public"):
+            public = node
+        else:
+            rules[name] = node
+    if public is None:
+        raise ValueError("grammar has no public rule")
+    return public, rules
+
+
+def completions(jsgf: str, words: Sequence[str], limit: int) -> list[str] | None:
+    """The sentences of ``jsgf`` that begin with ``words`` and go on after them.
+
+    A grammar search that ran out of audio before its path reached the end of a phrase
+    (pocketsphinx then returns the path so far: "what time" for "what time is it") can be
+    completed when every way to go on means the same; this lists those ways.
+
+    Returns:
+        The continuations as whole sentences, shortest first; None when there are more than
+        ``limit`` (a prefix such as "set the volume to" goes on in too many ways to guess).
+    """
+    public, rules = parse_jsgf(jsgf)
+    found: set[str] = set()
+    # Depth-first over (pending nodes, words still to match, words emitted): the words of
+    # the stopped path are matched first, so only their continuations are expanded.
+    stack: list[tuple[tuple[Node, ...], tuple[str, ...], tuple[str, ...]]] = [
+        ((public,), tuple(words), ())
+    ]
+    while stack:
+        pending, want, said = stack.pop()
+        if not pending:
+            if not want and len(said) > len(words):
+                found.add(" ".join(said))
+                if len(found) > limit:
+                    return None
+            continue
+        (kind, value), rest = pending[0], pending[1:]
+        if kind == "word":
+            if want and want[0] != value:
+                continue
+            stack.append((rest, want[1:], (*said, value)))
+        elif kind == "ref":
+            stack.append(((rules[value], *rest), want, said))
+        elif kind == "seq":
+            stack.append(((*value, *rest), want, said))
+        elif kind == "alt":
+            stack.extend(((option, *rest), want, said) for option in value)
+        else:  # opt
+            stack.append((rest, want, said))
+            stack.append(((value, *rest), want, said))
+    return sorted(found, key=lambda s: (len(s.split()), s))

@@ -45,3 +45,42 @@ def test_every_grammar_word_is_in_the_recogniser_dictionary() -> None:
     decoder = grammar_decoder()
     words = template_words(t for phrases in RULES.values() for p in phrases for t in p.templates)
     assert sorted(w for w in words if decoder.lookup_word(w) is None) == []
+
+
+LAUNCH = ("launch", "globals/global_commands_launch")
+
+
+def test_completions_list_how_a_stopped_path_goes_on() -> None:
+    from jibo_cloud.nlu.parser import parse_text
+    from jibo_cloud.speech.search import completions
+
+    jsgf = build_jsgf(LAUNCH, [], known)
+    assert jsgf is not None
+    time = completions(jsgf, ["what", "time"], 64)
+    assert time is not None
+    assert time[0] == "what time is it"  # shortest first
+    assert all(t.startswith("what time ") for t in time)
+    assert {parse_text(t, LAUNCH)["intent"] for t in time} == {"askForTime"}
+    # Two meanings: the recogniser must not guess between them.
+    yours = completions(jsgf, ["what", "is", "your"], 64)
+    assert yours is not None
+    assert {parse_text(t, LAUNCH)["intent"] for t in yours} == {"whoAreYou", "volumeQuery"}
+    # Fillers are part of the grammar, so a path that starts with one completes too.
+    started = completions(jsgf, ["hey", "jibo", "what", "time", "is"], 64)
+    assert started is not None
+    assert started[:2] == ["hey jibo what time is it", "hey jibo what time is it jibo"]
+    assert "hey jibo what time is it right now please" in started
+    assert completions(jsgf, ["set", "the", "volume", "to"], 5) is None  # too many ways on
+    assert completions(jsgf, ["no", "such", "words"], 64) == []
+    assert completions(jsgf, ["what", "time", "is", "it"], 64) is not None  # "... now", "please"
+
+
+def test_slot_rules_are_followed_into() -> None:
+    from jibo_cloud.speech.search import completions
+
+    jsgf = build_jsgf(["settings/volume_control"], [], known)
+    assert jsgf is not None
+    volumes = completions(jsgf, ["set", "the", "volume", "to"], 64)
+    assert volumes is not None
+    assert len(volumes) == 11 * 3  # <slot_volume>, then nothing, "please" or "jibo"
+    assert "set the volume to seven please" in volumes

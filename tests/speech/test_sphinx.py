@@ -214,3 +214,99 @@ async def test_each_robot_starts_from_its_own_cepstral_mean(
     else:
         assert heard != "askForTime", result.text
         assert len(means) == 0
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["guarded", "control"])
+@pytest.mark.parametrize("text", ["hello darkness my old friend", "what is your favorite color"])
+async def test_a_sentence_that_only_starts_like_a_command_is_left_to_chat(
+    speak: Callable[..., list[bytes]],
+    sphinx_pools: tuple,
+    monkeypatch: pytest.MonkeyPatch,
+    guarded: bool,
+    text: str,
+) -> None:
+    """The grammar's nearest phrase ("hello there", "what is your name") leaves about a
+    second of speech to "silence"; the voice detector hears it and the phrase is refused, so
+    the general model's words go to the chat intent. ``guarded=False`` (any amount of
+    unexplained speech allowed) is the control: the sentence is forced onto a command.
+    """
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.means import SpeakerMeans
+
+    if not guarded:
+        monkeypatch.setattr(engine, "MAX_UNEXPLAINED_SECONDS", float("inf"))
+    grammars, general, _ = sphinx_pools
+    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=SpeakerMeans())
+    _, result = await recognise(recognizer, speak(text))
+    heard = parse_text(result.text, LAUNCH)["intent"]
+    if guarded:
+        assert (heard, result.confidence) == ("chat", engine.FALLBACK_CONFIDENCE), result.text
+    else:
+        assert heard not in ("chat", None), result.text  # a command, e.g. hello
+        assert result.confidence == engine.GRAMMAR_CONFIDENCE
+
+
+@pytest.mark.parametrize("limit", [64, 0], ids=["completed", "control"])
+async def test_a_path_that_stopped_short_of_its_last_words_is_completed(
+    speak: Callable[..., list[bytes]],
+    sphinx_pools: tuple,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int,
+) -> None:
+    """A deep voice's first turn after a high-voiced robot's: the grammar path ends at
+    "what time" (the last words taken for silence); every way on from there asks the time,
+    so the answer is "what time is it". ``limit=0`` (no continuation may be listed) is the
+    control: the same turn is not understood as a command.
+    """
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.means import SpeakerMeans
+
+    monkeypatch.setattr(engine, "COMPLETION_LIMIT", limit)
+    grammars, general, _ = sphinx_pools
+    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=SpeakerMeans())
+    await recognise(recognizer, speak("tell me a joke"), speaker="robot-high")
+    pages = speak("what time is it", voice="en-us+m3", speed=150)
+    _, result = await recognise(recognizer, pages, speaker="robot-deep")
+    if limit:
+        assert (result.text, result.confidence) == ("what time is it", engine.GRAMMAR_CONFIDENCE)
+        assert "robot-deep" in recognizer.means  # an accepted turn: its mean is kept
+    else:
+        assert result.confidence == engine.FALLBACK_CONFIDENCE, result.text
+
+
+@pytest.mark.parametrize("initial", [True, False], ids=["initial-mean", "control"])
+async def test_a_pass_from_the_models_own_mean_recovers_a_badly_started_turn(
+    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch, initial: bool
+) -> None:
+    """A turn that starts from a mean far from this voice (10 below the model's own on the
+    first cepstral coefficient): the streamed pass hears "i". With no adapted re-pass
+    (``REPASSES = 0``), the pass from the model's initial mean finds the phrase; the control
+    (no such pass) leaves it to the general model. The control also shows "i" is not
+    completed into a whole phrase ("i want to hear a joke": too many words to guess).
+    """
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.decode import open_decoder
+    from jibo_cloud.speech.front import SpeechFront
+
+    monkeypatch.setattr(engine, "REPASSES", 0)
+    monkeypatch.setattr(engine, "INITIAL_MEAN_REPASS", initial)
+    eng = engine.Engine()
+    eng.warm_up()
+    assert eng.grammars.initial is not None
+    start = [float(v) for v in eng.grammars.initial.split(",")]
+    start[0] -= 10
+    front = SpeechFront(open_decoder("OGG_OPUS", 16000))
+    pcm = b"".join(front.feed(page)[1] for page in speak("what time is it")) + front.finish()
+    utterance = engine.Utterance(eng, LAUNCH, (), ",".join(f"{v:.2f}" for v in start))
+    try:
+        utterance.process(pcm)
+        decision = utterance.finish()
+    finally:
+        utterance.release()
+    if initial:
+        assert decision.result.text == "what time is it"
+        assert decision.result.confidence == engine.GRAMMAR_CONFIDENCE
+        assert decision.cmn is not None
+    else:
+        assert decision.result.confidence == engine.FALLBACK_CONFIDENCE, decision.result.text
+        assert decision.cmn is None
