@@ -17,6 +17,9 @@ Reported:
   (``fixtures/speech/open.tsv``, each voice, after the first run's commands) the recogniser
   turns into a command instead of leaving to the chat intent; the guard for changes that
   make the grammar accept more;
+- a second held-out group (``FRESH_VOICES``, added in issue 5's accuracy round and picked
+  before any result on them was seen): commands and open sentences with their own
+  recogniser, reported on their own and never in the headline accuracy;
 - recogniser real-time factor (CPU seconds per second of audio, one turn at a time);
 - EOS → LISTEN latency through the real server (``/v1/listen``), median and p95, decoding in
   threads (``JIBO_ASR_PROCESSES=0``) and in one worker process per CPU (the default);
@@ -64,6 +67,14 @@ VOICES = (
 HELD_OUT_VOICES = (
     ("en-us+f4", 155),
     ("en-us+m1", 170),
+)
+#: A second held-out group, added 2026-11-24 (issue 5's accuracy round) and picked before any
+#: result on them was seen: voices no setting of the recogniser was chosen on. Reported on its
+#: own (a separate recogniser, robots taking turns among these three), never in the headline.
+FRESH_VOICES = (
+    ("en-us+m2", 160),
+    ("en-us+f5", 150),
+    ("en-gb+m4", 160),
 )
 PAGE_SECONDS = 0.52
 CONCURRENCY = (1, 4, 8, 12, 16, 24, 32, 40, 48)
@@ -207,12 +218,53 @@ async def quality(report: Any) -> list[bytes]:
             for miss in misses:
                 print(f"    miss: {miss}")
             await forced_commands(report, recognizer, voices)
+            await fresh_voices(report, commands)
         else:
             print("    per voice: " + ", ".join(f"{v[0][6:]} {right[v]}" for v in voices))
     return audio[VOICES[0], 0]
 
 
-async def forced_commands(report: Any, recognizer: Any, voices: tuple[Voice, ...]) -> None:
+async def fresh_voices(report: Any, commands: list[tuple[str, tuple[str, ...], str]]) -> None:
+    """The second held-out group (``FRESH_VOICES``) with its own recogniser: commands with
+    robots taking turns and per-robot keys (as the first run), then the open sentences."""
+    from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
+    from jibo_cloud.speech.synth import spoken_pages
+
+    recognizer = PocketsphinxRecognizer()
+    await recognizer.warm_up()
+    right = dict.fromkeys(FRESH_VOICES, 0)
+    misses: list[str] = []
+    for voice, i in interleaved(FRESH_VOICES, len(commands)):
+        intent, rules, text = commands[i]
+        pages = spoken_pages(text, voice=voice[0], speed=voice[1], lead=0.4, tail=0.8)
+        hyp = await _recognise(recognizer, pages, rules, f"robot-{voice[0]}-{voice[1]}")
+        got = parse_text(hyp, rules)["intent"]
+        right[voice] += got == intent
+        if got != intent:
+            misses.append(f"{voice[0]}/{voice[1]} {text!r} -> {hyp!r} ({got} != {intent})")
+    report.add(
+        "speech intent accuracy, fresh held-out voices (not in the headline)",
+        100 * sum(right.values()) / max(len(commands) * len(FRESH_VOICES), 1),
+        "%",
+        f"{len(commands)} commands x {len(FRESH_VOICES)} voices, own recogniser",
+    )
+    for voice in FRESH_VOICES:
+        report.add(
+            f"speech intent accuracy {voice[0]}/{voice[1]} (fresh)",
+            100 * right[voice] / max(len(commands), 1),
+            "%",
+        )
+    for miss in misses:
+        print(f"    miss (fresh): {miss}")
+    await forced_commands(report, recognizer, FRESH_VOICES, label="fresh held-out voices")
+
+
+async def forced_commands(
+    report: Any,
+    recognizer: Any,
+    voices: tuple[Voice, ...],
+    label: str = "all voices",
+) -> None:
     """Open sentences (``fixtures/speech/open.tsv``) under the launch rules, robots taking
     turns after the commands: how many the recogniser forces onto a command instead of
     leaving them to the chat intent. The guard for any change that makes the grammar accept
@@ -233,17 +285,20 @@ async def forced_commands(report: Any, recognizer: Any, voices: tuple[Voice, ...
                 forced.append(f"{voice[0]}/{voice[1]} {text!r} -> {hyp!r} ({got})")
 
     def rate(chosen: tuple[Voice, ...]) -> float:
-        wrong = sum(len(sentences) - right[v] for v in chosen)
+        wrong = sum(len(sentences) - right[v] for v in chosen if v in right)
         return 100 * wrong / max(len(sentences) * len(chosen), 1)
 
     report.add(
-        "open sentences forced onto a command (all voices)",
+        f"open sentences forced onto a command ({label})",
         rate(voices),
         "%",
         f"{len(sentences)} sentences x {len(voices)} voices; lower is better",
     )
-    report.add("open sentences forced onto a command (tuning voices)", rate(VOICES), "%")
-    report.add("open sentences forced onto a command (held-out voices)", rate(HELD_OUT_VOICES), "%")
+    if set(VOICES) <= set(voices):
+        report.add("open sentences forced onto a command (tuning voices)", rate(VOICES), "%")
+        report.add(
+            "open sentences forced onto a command (held-out voices)", rate(HELD_OUT_VOICES), "%"
+        )
     for line in forced:
         print(f"    forced: {line}")
 
