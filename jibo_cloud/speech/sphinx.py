@@ -3,8 +3,9 @@
 Each spoken turn gets a session: robot frames are decoded and speech is detected by the
 front end (:mod:`jibo_cloud.speech.front`; the hub sends SOS/EOS), and the speech is streamed
 into a pocketsphinx decoder searching the grammar of what the robot expects
-(:mod:`jibo_cloud.speech.engine`). At the end the grammar's answer is used when the whole
-utterance is a phrase of the grammar; otherwise the general English model decides.
+(:mod:`jibo_cloud.speech.engine`). At the end the grammar's answer is used when it is a
+whole phrase of the grammar that leaves no stretch of speech unexplained; otherwise the general
+English model decides (with a second look through the grammar; see the engine's docs).
 
 Where decoding runs:
 
