@@ -41,9 +41,6 @@ POOL_SIZE = 24
 #: Grammar passes re-run over a rejected utterance, each starting from the cepstral mean the
 #: previous pass adapted to this speaker (see :meth:`Utterance._repass`).
 REPASSES = 2
-#: After the adapted re-passes, one more from the model's initial mean (see
-#: :meth:`Utterance._repass`).
-INITIAL_MEAN_REPASS = True
 #: Most speech (seconds) a grammar path may call silence and still be accepted (see
 #: :func:`unexplained_speech`): more means words the grammar has no place for.
 MAX_UNEXPLAINED_SECONDS = 0.5
@@ -105,7 +102,15 @@ class DecoderPool:
 
 
 def _quiet_config(**kwargs: Any) -> Decoder:
-    decoder = Decoder(samprate=PCM_RATE, loglevel="ERROR", **kwargs)
+    """A decoder that prints nothing.
+
+    At ``ERROR`` pocketsphinx prints "Final result does not match the grammar" to stderr for
+    every grammar path that stopped short of a phrase's end, an outcome :class:`Utterance`
+    expects and handles (see :meth:`Utterance._complete`): one line per such turn in the
+    server's log, and more with re-passes. Real failures (a grammar that does not compile, a
+    missing model) raise from the binding whatever the level.
+    """
+    decoder = Decoder(samprate=PCM_RATE, loglevel="FATAL", **kwargs)
     for word, phones in EXTRA_WORDS.items():
         if decoder.lookup_word(word) is None:
             decoder.add_word(word, phones, True)
@@ -313,14 +318,12 @@ class Utterance:
         66 % → 89 % intent accuracy; the cost (a grammar pass, RTF ~0.03) is paid only by
         utterances the first pass rejected and the general model heard words in.
 
-        When the adapted passes still fail, one more starts from the model's own initial
-        mean: a mean adapted to this utterance can also drift away (a long pause, a loud
-        start). Worth it only since :func:`unexplained_speech` guards acceptance (bench: +3
-        commands, +13 open sentences forced of 112, still far fewer than before the guard;
-        docs/speech.md, "Benchmark").
+        No pass from the model's own initial mean follows: on the bench it won 3 commands of
+        336 but forced 13 more open sentences of 112 onto commands, and on the voices kept out
+        of all tuning it won none and forced 11 more of 48 (docs/speech.md, "Benchmark").
 
         Returns:
-            The first acceptable pass, else the last adapted one (for :meth:`_complete`).
+            The first acceptable pass, else the last one (for :meth:`_complete`).
         """
         decoder = self._decoder
         result = GrammarPass("", whole=False, unexplained=0.0)
@@ -334,15 +337,6 @@ class Utterance:
             result = self._result()
             if result.acceptable:
                 break
-        initial = self._engine.grammars.initial
-        if INITIAL_MEAN_REPASS and not result.acceptable and initial is not None:
-            decoder.set_cmn(initial)
-            decoder.start_utt()
-            decoder.process_raw(speech)
-            decoder.end_utt()
-            again = self._result()
-            if again.acceptable:
-                return again
         return result
 
     def _complete(self, stopped: GrammarPass) -> str:
