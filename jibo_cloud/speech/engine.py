@@ -90,11 +90,6 @@ class DecoderPool:
             decoder.set_cmn(start)
         return decoder
 
-    @property
-    def initial(self) -> str | None:
-        """The model's own initial cepstral mean (None until the first decoder is built)."""
-        return self._initial
-
     def give(self, decoder: Decoder) -> None:
         with self._lock:
             if len(self._idle) < self._keep:
