@@ -66,11 +66,20 @@ def add_robot(store_args: list[str]) -> None:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def stat_cpu_seconds(stat: str) -> float:
+    """User + system CPU from the text of a ``/proc/<pid>/stat`` file (all its threads).
+
+    Fields are counted after the command name's closing parenthesis, since the name itself
+    may hold spaces or parentheses.
+    """
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU so far of process ``pid``, all its threads and all its live
     descendants (``serve --workers N`` runs N worker processes under a supervisor)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+    total = stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             kids = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
@@ -96,10 +105,8 @@ def postgres_cpu_seconds() -> float | None:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:  # the process ended meanwhile, or is not ours to read
             continue
-        comm, _, rest = stat.partition("(")[2].rpartition(")")
-        if comm.startswith("postgres"):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / TICK
+        if stat.partition("(")[2].rpartition(")")[0].startswith("postgres"):
+            total += stat_cpu_seconds(stat)
             found = True
     return total if found else None
 

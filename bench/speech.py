@@ -46,6 +46,7 @@ from typing import Any
 import trio
 from trio_websocket import open_websocket
 
+from bench.server import stat_cpu_seconds
 from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.services import AsrRequest
 from jibo_cloud.tools.robot import listen_data
@@ -376,10 +377,9 @@ def _cpu_seconds(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
 
