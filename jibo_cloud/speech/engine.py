@@ -12,12 +12,18 @@ An :class:`Utterance` streams the speech through a per-turn grammar while the ow
 when it is a whole phrase that explains the speech (:func:`unexplained_speech`: a phrase that
 leaves seconds of speech to "silence" is an out-of-grammar sentence forced onto the grammar),
 else pocketsphinx's general English model (the "fallback") and, when that heard words, the
-grammar again from better starting means, or the completion of a path that stopped one or two
-words short (:meth:`Utterance._complete`); GARBAGE when no words were heard at all.
+grammar again from better starting means and other frequency warps, or the completion of a
+path that stopped one or two words short (:meth:`Utterance._complete`); GARBAGE when no words
+were heard at all.
+
+What a robot's turns start from (its "speaker state": a frequency warp and a cepstral mean) is
+an opaque string this module writes (:func:`speaker_state`) and reads back; the server keeps
+one per robot (:mod:`jibo_cloud.speech.means`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
@@ -41,9 +47,17 @@ POOL_SIZE = 24
 #: Grammar passes re-run over a rejected utterance, each starting from the cepstral mean the
 #: previous pass adapted to this speaker (see :meth:`Utterance._repass`).
 REPASSES = 2
+#: Frequency warps (pocketsphinx's inverse-linear factors: 0.9 stretches a voice's spectrum
+#: up, like a shorter vocal tract; 1.1 squeezes it down) the grammar decodes with. The first
+#: is the default; a rejected utterance gets one pass under each other warp, and the warp
+#: that was accepted becomes the robot's own (see :meth:`Utterance._repass`).
+WARPS = ("1.0", "0.9", "1.1")
 #: Most speech (seconds) a grammar path may call silence and still be accepted (see
 #: :func:`unexplained_speech`): more means words the grammar has no place for.
 MAX_UNEXPLAINED_SECONDS = 0.5
+#: The same for a re-pass: the first pass already doubted the utterance, and each re-pass is
+#: one more try at forcing it onto a phrase, so a re-pass must explain more of the speech.
+REPASS_UNEXPLAINED_SECONDS = 0.3
 #: The same for a stopped path that is completed (see :meth:`Utterance._complete`): its
 #: missing words are among that "silence", so it may hold more, but not a whole sentence.
 COMPLETION_UNEXPLAINED_SECONDS = 0.8
@@ -54,6 +68,28 @@ COMPLETION_LIMIT = 64
 COMPLETION_MAX_WORDS = 2
 #: pocketsphinx's frame shift (its default ``-frate`` of 100 per second).
 FRAME_SECONDS = 0.01
+
+
+def speaker_state(warp: str, cmn: str) -> str:
+    """The opaque text a robot's next turn starts from (see :func:`read_speaker_state`).
+
+    The default warp writes the bare mean, pocketsphinx's own text form ("40,3,-1,…").
+    """
+    return cmn if warp == WARPS[0] else f"{warp}|{cmn}"
+
+
+def read_speaker_state(state: str | None) -> tuple[str, str | None]:
+    """(warp, cepstral mean) of a state :func:`speaker_state` wrote; None → the defaults.
+
+    A warp this version does not decode with (a state from an older or newer server) falls
+    back to the default warp; its mean is still a better start than none.
+    """
+    if state is None:
+        return WARPS[0], None
+    warp, sep, cmn = state.rpartition("|")
+    if not sep:
+        return WARPS[0], state
+    return (warp if warp in WARPS else WARPS[0]), cmn
 
 
 def offset(seconds: float) -> int:
@@ -112,13 +148,18 @@ def _quiet_config(**kwargs: Any) -> Decoder:
     return decoder
 
 
-def grammar_decoder() -> Decoder:
+def grammar_decoder(warp: str = WARPS[0]) -> Decoder:
     """A decoder without the general model (cheap); grammars are added per turn.
 
     Beams narrower than the defaults: ~20 % less CPU with no loss on the bench set (a grammar
     leaves few paths worth keeping).
+
+    Args:
+        warp: the frequency warp of its front end (one of :data:`WARPS`); pocketsphinx sets
+            it when the decoder is made, so each warp has its own decoders.
     """
-    return _quiet_config(lm=None, beam=1e-40, pbeam=1e-40, wbeam=1e-25, maxhmmpf=2000)
+    warping = {} if warp == WARPS[0] else {"warp_type": "inverse_linear", "warp_params": warp}
+    return _quiet_config(lm=None, beam=1e-40, pbeam=1e-40, wbeam=1e-25, maxhmmpf=2000, **warping)
 
 
 def general_decoder() -> Decoder:
@@ -159,6 +200,14 @@ class Engine:
 
     grammars: DecoderPool = attrs.field(factory=lambda: DecoderPool(grammar_decoder))
     general: DecoderPool = attrs.field(factory=lambda: DecoderPool(general_decoder, keep=2))
+    #: Grammar decoders of the other warps (:data:`WARPS`), made when first needed.
+    warped: dict[str, DecoderPool] = attrs.field(
+        factory=lambda: {w: DecoderPool(functools.partial(grammar_decoder, w)) for w in WARPS[1:]}
+    )
+
+    def pool(self, warp: str) -> DecoderPool:
+        """The grammar decoders of ``warp``."""
+        return self.grammars if warp == WARPS[0] else self.warped[warp]
 
     def warm_up(self) -> None:
         """Build one decoder of each kind now, so the first turn does not pay for it."""
@@ -171,8 +220,8 @@ class Decision:
     """What :meth:`Utterance.finish` concluded."""
 
     result: AsrResult
-    #: The decoder's cepstral mean when the grammar accepted the utterance (worth remembering
-    #: for this speaker), else None.
+    #: The speaker state (:func:`speaker_state`: warp and cepstral mean) when the grammar
+    #: accepted the utterance (worth remembering for this speaker), else None.
     cmn: str | None = None
 
 
@@ -185,15 +234,27 @@ class GrammarPass:
     whole: bool
     #: Seconds of speech the path took for silence (:func:`unexplained_speech`).
     unexplained: float
+    #: Most unexplained speech this pass may leave and be accepted.
+    limit: float = attrs.field(default=attrs.Factory(lambda: MAX_UNEXPLAINED_SECONDS))
 
     @property
     def acceptable(self) -> bool:
         """A whole phrase that leaves no more than a short stretch of speech unexplained."""
-        return self.whole and self.unexplained <= MAX_UNEXPLAINED_SECONDS
+        return self.whole and self.unexplained <= self.limit
 
 
 def _search_name(jsgf: str) -> str:
     return "g" + hashlib.sha1(jsgf.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _activate(decoder: Decoder, jsgf: str) -> None:
+    """Search ``jsgf`` next; compiled once per decoder, then found by its content hash."""
+    name = _search_name(jsgf)
+    try:
+        decoder.activate_search(name)
+    except KeyError:
+        decoder.add_jsgf_string(name, jsgf)
+        decoder.activate_search(name)
 
 
 class Utterance:
@@ -206,9 +267,13 @@ class Utterance:
         hints: Sequence[str],
         cmn: str | None = None,
     ) -> None:
+        """Args:
+        cmn: the speaker state to start from (:func:`speaker_state`), None for the defaults.
+        """
         self._engine = engine
         self._rules = effective_rules(rules, hints)
-        self._decoder: Decoder | None = engine.grammars.take(cmn)
+        self._warp, mean = read_speaker_state(cmn)
+        self._decoder: Decoder | None = engine.pool(self._warp).take(mean)
         self._speech = bytearray()
         self._in_utterance = False
         self._has_search = False
@@ -226,12 +291,7 @@ class Utterance:
         if jsgf is None:
             return
         self._jsgf = jsgf
-        name = _search_name(jsgf)
-        try:
-            decoder.activate_search(name)
-        except KeyError:
-            decoder.add_jsgf_string(name, jsgf)
-            decoder.activate_search(name)
+        _activate(decoder, jsgf)
         self._has_search = True
 
     def process(self, pcm: bytes) -> None:
@@ -281,17 +341,26 @@ class Utterance:
         return Decision(AsrResult(text=first.text, confidence=0.1, annotation="GARBAGE"))
 
     def _accepted(self, text: str) -> Decision:
-        cmn = self._decoder.get_cmn(False) if self._decoder is not None else None
-        return Decision(AsrResult(text=text, confidence=GRAMMAR_CONFIDENCE), cmn)
+        decoder = self._decoder
+        state = speaker_state(self._warp, decoder.get_cmn(False)) if decoder is not None else None
+        return Decision(AsrResult(text=text, confidence=GRAMMAR_CONFIDENCE), state)
 
-    def _result(self) -> GrammarPass:
-        """What the grammar pass that just ended found (read from the decoder)."""
+    def _result(self, limit: float | None = None) -> GrammarPass:
+        """What the grammar pass that just ended found (read from the decoder).
+
+        Args:
+            limit: the most unexplained speech it may leave; None → the first pass's
+                :data:`MAX_UNEXPLAINED_SECONDS`.
+        """
         decoder = self._decoder
         assert decoder is not None
         hyp = decoder.hyp()
         text = hyp.hypstr if hyp is not None else ""
         whole = bool(text) and grammar_accepts(text, self._rules)
-        return GrammarPass(text, whole, unexplained_speech(decoder, bytes(self._speech)))
+        unexplained = unexplained_speech(decoder, bytes(self._speech))
+        return GrammarPass(
+            text, whole, unexplained, MAX_UNEXPLAINED_SECONDS if limit is None else limit
+        )
 
     def _streamed_pass(self) -> GrammarPass:
         """End the streamed utterance; the grammar's best path."""
@@ -313,26 +382,54 @@ class Utterance:
         66 % → 89 % intent accuracy; the cost (a grammar pass, RTF ~0.03) is paid only by
         utterances the first pass rejected and the general model heard words in.
 
+        When those :data:`REPASSES` fail, one pass under each other frequency warp
+        (:data:`WARPS`), from the adapted mean: the small acoustic model fits some voices
+        better with their spectrum stretched or squeezed (vocal tract length normalisation,
+        chosen by which warp the grammar accepts rather than by a likelihood: pocketsphinx's
+        scores are relative to each frame's best senone and did not pick the warp that
+        helps). An accepted warped pass makes that warp the robot's own for its next turns
+        (:meth:`_accepted`). Every re-pass must leave at most
+        :data:`REPASS_UNEXPLAINED_SECONDS` of speech unexplained: each is one more try at
+        forcing an utterance the first pass doubted onto a phrase.
+
         No pass from the model's own initial mean follows: on the bench it won 3 commands of
         336 but forced 13 more open sentences of 112 onto commands, and on the voices kept out
         of all tuning it won none and forced 11 more of 48 (docs/speech.md, "Benchmark").
 
         Returns:
-            The first acceptable pass, else the last one (for :meth:`_complete`).
+            The first acceptable pass, else the last pass under the robot's own warp (for
+            :meth:`_complete`).
         """
-        decoder = self._decoder
         result = GrammarPass("", whole=False, unexplained=0.0)
-        if decoder is None or not self._has_search:
+        if self._decoder is None or self._jsgf is None:
             return result
-        speech = bytes(self._speech)
         for _ in range(REPASSES):
-            decoder.start_utt()
-            decoder.process_raw(speech)
-            decoder.end_utt()
-            result = self._result()
+            result = self._pass()
             if result.acceptable:
-                break
+                return result
+        mean = self._decoder.get_cmn(False)
+        for warp in WARPS:
+            if warp == self._warp:
+                continue
+            kept, kept_warp = self._decoder, self._warp
+            self._decoder, self._warp = self._engine.pool(warp).take(mean), warp
+            _activate(self._decoder, self._jsgf)
+            attempt = self._pass()
+            if attempt.acceptable:
+                self._engine.pool(kept_warp).give(kept)
+                return attempt
+            self._engine.pool(warp).give(self._decoder)
+            self._decoder, self._warp = kept, kept_warp
         return result
+
+    def _pass(self) -> GrammarPass:
+        """One more grammar pass over the buffered utterance (a re-pass)."""
+        decoder = self._decoder
+        assert decoder is not None
+        decoder.start_utt()
+        decoder.process_raw(bytes(self._speech))
+        decoder.end_utt()
+        return self._result(REPASS_UNEXPLAINED_SECONDS)
 
     def _complete(self, stopped: GrammarPass) -> str:
         """The phrase a stopped grammar path was heading for, when that is unambiguous.
@@ -381,4 +478,4 @@ class Utterance:
         if self._in_utterance:
             decoder.end_utt()
             self._in_utterance = False
-        self._engine.grammars.give(decoder)
+        self._engine.pool(self._warp).give(decoder)

@@ -19,7 +19,20 @@ from jibo_cloud.nlu.template import Slot, slot_alternatives, template_jsgf
 DEFAULT_RULES = ("launch", "globals/global_commands_launch")
 #: Words the robot's owners say that the CMU dictionary lacks, with pronunciations.
 EXTRA_WORDS = {"jibo": "JH IY B OW", "hiya": "HH AY Y AH"}
-FILLER_PREFIX = "[ hey jibo | okay jibo | jibo | please | can you | could you ]"
+FILLER_PREFIX = "[ hey jibo | okay jibo | jibo | please ]"
+#: The prefix of a request: "can you" / "could you" go before a verb ("can you tell me the
+#: time", "could you turn it down"), never before a question, a greeting or an answer ("can
+#: you what's the date"). A search that may put them anywhere has a cheap way to take an
+#: open sentence's first words ("who won …" → "can you …") and force the rest onto a phrase.
+REQUEST_PREFIX = "[ hey jibo | okay jibo | jibo | please | can you | could you ]"
+#: First words that make a phrase a request (the grammar's imperative verbs).
+REQUEST_VERBS = frozenset(
+    {
+        "be", "cancel", "crank", "delete", "download", "give", "go", "help", "introduce",
+        "launch", "make", "move", "open", "play", "repeat", "say", "set", "show", "speak",
+        "start", "stop", "tell", "turn",
+    }
+)  # fmt: skip
 FILLER_SUFFIX = "[ please | jibo ]"
 
 #: Hints that stand for a rule (PROTOCOL.md §4.3: hints may contain ``$YESNO``).
@@ -66,8 +79,12 @@ def build_jsgf(
                     options.append(body)
     if not options:
         return None
+    requests = [o for o in options if first_words(o) & REQUEST_VERBS]
+    others = [o for o in options if o not in requests]
+    kinds = [(REQUEST_PREFIX, requests), (FILLER_PREFIX, others)]
+    body = " | ".join(f"{prefix} ( {' | '.join(group)} )" for prefix, group in kinds if group)
     lines = ["#JSGF V1.0;", "grammar turn;"]
-    lines.append(f"public <turn> = {FILLER_PREFIX} ( {' | '.join(options)} ) {FILLER_SUFFIX};")
+    lines.append(f"public <turn> = ( {body} ) {FILLER_SUFFIX};")
     for name, alternatives in slot_rules.items():
         if alternatives:
             lines.append(f"<{name}> = ( {' | '.join(alternatives)} );")
@@ -118,6 +135,36 @@ def _parse_expansion(tokens: list[str]) -> Node:
         return options[0] if len(options) == 1 else ("alt", options)
 
     return alternatives(None)
+
+
+def first_words(expansion: str) -> set[str]:
+    """The words a JSGF expansion (as :func:`build_jsgf` writes them) can begin with.
+
+    A rule reference counts as no word (slots hold values, not verbs).
+    """
+    found: set[str] = set()
+
+    def walk(items: Sequence[Node]) -> bool:
+        """Add the first words of a sequence; True when it can also be empty."""
+        for kind, value in items:
+            if kind == "word":
+                found.add(value)
+                return False
+            if kind == "ref":
+                return False
+            if kind == "opt":
+                walk([value])
+            elif kind == "seq":
+                if not walk(value):
+                    return False
+            else:  # alt: walk every option (each adds its first words)
+                can_be_empty = [walk([option]) for option in value]
+                if not any(can_be_empty):
+                    return False
+        return True
+
+    walk([_parse_expansion(_JSGF_TOKEN.findall(expansion))])
+    return found
 
 
 def parse_jsgf(jsgf: str) -> tuple[Node, dict[str, Node]]:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from jibo_cloud.nlu.grammar import RULES
 from jibo_cloud.nlu.template import template_words
-from jibo_cloud.speech.search import DEFAULT_RULES, build_jsgf, effective_rules
+from jibo_cloud.speech.search import (
+    DEFAULT_RULES,
+    build_jsgf,
+    completions,
+    effective_rules,
+    first_words,
+)
 
 
 def known(word: str) -> bool:
@@ -84,3 +90,30 @@ def test_slot_rules_are_followed_into() -> None:
     assert volumes is not None
     assert len(volumes) == 11 * 3  # <slot_volume>, then nothing, "please" or "jibo"
     assert "set the volume to seven please" in volumes
+
+
+def test_can_you_goes_before_requests_only() -> None:
+    """ "can you" / "could you" may start a request ("can you tell me the time") but not a
+    question, a greeting or an answer: "can you what's the date" is nobody's sentence, and a
+    search allowed to say it takes an open sentence's first words for "can you"."""
+    jsgf = build_jsgf(DEFAULT_RULES, [], known)
+    assert jsgf is not None
+    assert completions(jsgf, ["can", "you", "tell", "me", "about"], 64)
+    assert completions(jsgf, ["could", "you", "turn", "it"], 64)
+    for question in (["can", "you", "what's"], ["could", "you", "hello"], ["can", "you", "who"]):
+        assert completions(jsgf, question, 64) == [], question
+    # without the prefix the same phrases are there
+    assert "what's the date" in (completions(jsgf, ["what's", "the"], 256) or [])
+    assert "hello jibo" in (completions(jsgf, ["hello"], 64) or [])
+
+
+def test_first_words_of_an_expansion() -> None:
+    assert first_words("( tell me | do you know ) the time") == {"tell", "do"}
+    assert first_words("[ turn ] [ the ] volume up") == {"turn", "the", "volume"}
+    assert first_words("[ set ] [ the | your ] volume <slot_volume>") == {
+        "set",
+        "the",
+        "your",
+        "volume",
+    }
+    assert first_words("<slot_day> please") == set()  # a slot holds values, not verbs

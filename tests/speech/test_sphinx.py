@@ -143,11 +143,14 @@ async def test_a_new_voice_is_understood_once_the_mean_adapts(
 ) -> None:
     """A high voice right after a deep one: the streamed pass starts from the deep voice's
     cepstral mean and fails; decoding the utterance again (``REPASSES``) recovers it.
-    ``repasses=0`` is the control showing the first pass alone really fails here.
+    ``repasses=0`` (and no pass under another warp) is the control showing the first pass
+    alone really fails here.
     """
     from jibo_cloud.speech import engine, sphinx
 
     monkeypatch.setattr(engine, "REPASSES", repasses)
+    if not repasses:
+        monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])
     recognizer = PocketsphinxRecognizer()  # fresh pools: the pool's mean is part of the setup
     for text in ("what is the date today", "tell me a joke", "what can you do"):
         _, result = await recognise(recognizer, speak(text, voice="en-us+m3", speed=150))
@@ -180,13 +183,15 @@ async def test_each_robot_starts_from_its_own_cepstral_mean(
     """A high-voiced robot speaks again after another robot's many deep-voiced turns.
 
     With per-robot keys it starts from its own mean and is understood on the first pass
-    (``REPASSES = 0``, so the re-pass cannot hide the difference); with one key for both
-    (``keyed=False``, the control) it starts from the deep voice's mean and is not.
+    (``REPASSES = 0`` and no other warp, so no re-pass can hide the difference); with one
+    key for both (``keyed=False``, the control) it starts from the deep voice's mean and is
+    not.
     """
     from jibo_cloud.speech import engine
     from jibo_cloud.speech.means import SpeakerMeans
 
     monkeypatch.setattr(engine, "REPASSES", 0)
+    monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])  # no warped re-pass either
     grammars, general, _ = sphinx_pools
     means = SpeakerMeans()  # fresh: the means are the setup
     recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=means)
@@ -235,6 +240,7 @@ async def test_a_sentence_that_only_starts_like_a_command_is_left_to_chat(
 
     if not guarded:
         monkeypatch.setattr(engine, "MAX_UNEXPLAINED_SECONDS", float("inf"))
+        monkeypatch.setattr(engine, "REPASS_UNEXPLAINED_SECONDS", float("inf"))
     grammars, general, _ = sphinx_pools
     recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=SpeakerMeans())
     _, result = await recognise(recognizer, speak(text))
@@ -278,15 +284,17 @@ async def test_a_badly_started_turn_is_not_guessed_from_its_first_word(
     speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A turn that starts from a mean far from this voice (10 below the model's own on the
-    first cepstral coefficient) and gets no re-pass (``REPASSES = 0``): the grammar hears
-    only "i". That is not completed into a whole phrase ("i want to hear a joke" is too many
-    words to guess), so the general model's words answer, not a grammar phrase.
+    first cepstral coefficient) and gets no re-pass (``REPASSES = 0``, no other warp): the
+    grammar hears only "i". That is not completed into a whole phrase ("i want to hear a
+    joke" is too many words to guess), so the general model's words answer, not a grammar
+    phrase.
     """
     from jibo_cloud.speech import engine
     from jibo_cloud.speech.decode import open_decoder
     from jibo_cloud.speech.front import SpeechFront
 
     monkeypatch.setattr(engine, "REPASSES", 0)
+    monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])  # no warped re-pass either
     eng = engine.Engine()
     eng.warm_up()
     start = [float(v) for v in engine.grammar_decoder().get_cmn(False).split(",")]
@@ -301,3 +309,85 @@ async def test_a_badly_started_turn_is_not_guessed_from_its_first_word(
         utterance.release()
     assert decision.result.confidence == engine.FALLBACK_CONFIDENCE, decision.result.text
     assert decision.cmn is None
+
+
+def _decide(eng: object, text: str, voice: str, speed: int, state: str | None = None) -> object:
+    """One utterance through the engine as the bench speaks it (0.4 s before, 0.8 s after),
+    starting from ``state`` (None: the model's own mean, a robot never heard)."""
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.decode import open_decoder
+    from jibo_cloud.speech.front import SpeechFront
+    from jibo_cloud.speech.synth import spoken_pages
+
+    assert isinstance(eng, engine.Engine)
+    front = SpeechFront(open_decoder("OGG_OPUS", 16000))
+    utterance = engine.Utterance(eng, LAUNCH, (), state)
+    try:
+        for page in spoken_pages(text, voice=voice, speed=speed, lead=0.4, tail=0.8):
+            utterance.process(front.feed(page)[1])
+        utterance.process(front.finish())
+        return utterance.finish()
+    finally:
+        utterance.release()
+
+
+def test_speaker_state_keeps_the_warp_beside_the_mean() -> None:
+    from jibo_cloud.speech import engine
+
+    assert engine.speaker_state("1.0", "40,3,-1") == "40,3,-1"  # the default: a bare mean
+    assert engine.read_speaker_state("40,3,-1") == ("1.0", "40,3,-1")
+    assert engine.read_speaker_state(engine.speaker_state("0.9", "41,2")) == ("0.9", "41,2")
+    assert engine.read_speaker_state("1.7|41,2") == ("1.0", "41,2")  # a warp not decoded with
+    assert engine.read_speaker_state(None) == ("1.0", None)
+
+
+@pytest.mark.parametrize("warps", [("1.0", "0.9", "1.1"), ("1.0",)], ids=["warped", "control"])
+async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
+    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch, warps: tuple[str, ...]
+) -> None:
+    """A deep male voice (espeak-ng's m1 at 170 words a minute), a robot never heard: the
+    grammar refuses "hello jibo" under the model's own spectrum (and after two re-passes) and
+    the general model hears "don't you go"; squeezed by the warp 1.1 the grammar accepts it,
+    and the robot's state keeps that warp for its next turns. With no other warp (the
+    control) the turn goes to the general model.
+    """
+    from jibo_cloud.speech import engine
+
+    speak("hello")  # skips loudly without espeak-ng
+    monkeypatch.setattr(engine, "WARPS", warps)
+    eng = engine.Engine()
+    decision = _decide(eng, "hello jibo", "en-us+m1", 170)
+    assert isinstance(decision, engine.Decision)
+    if len(warps) > 1:
+        assert decision.result.text == "hello jibo"
+        assert decision.result.confidence == engine.GRAMMAR_CONFIDENCE
+        warp, mean = engine.read_speaker_state(decision.cmn)
+        assert warp == "1.1"
+        assert mean
+        again = _decide(eng, "hello jibo", "en-us+m1", 170, decision.cmn)
+        assert isinstance(again, engine.Decision)
+        assert again.result.text == "hello jibo"
+    else:
+        assert decision.result.confidence == engine.FALLBACK_CONFIDENCE, decision.result.text
+
+
+@pytest.mark.parametrize("limit", [0.3, 0.5], ids=["guarded", "control"])
+async def test_a_re_pass_must_explain_more_of_the_speech(
+    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch, limit: float
+) -> None:
+    """ "what time does the store open" (f2, a robot never heard): the first pass is refused,
+    and a re-pass forces it onto "what time is it now jibo" with about 0.5 s of speech called
+    silence. A re-pass may leave only 0.3 s (``REPASS_UNEXPLAINED_SECONDS``), so the general
+    model's words go to chat; the first pass's 0.5 s (the control) lets the re-pass force it.
+    """
+    from jibo_cloud.speech import engine
+
+    speak("hello")  # skips loudly without espeak-ng
+    monkeypatch.setattr(engine, "REPASS_UNEXPLAINED_SECONDS", limit)
+    decision = _decide(engine.Engine(), "what time does the store open", "en-us+f2", 140)
+    assert isinstance(decision, engine.Decision)
+    intent = parse_text(decision.result.text, LAUNCH)["intent"]
+    if limit < engine.MAX_UNEXPLAINED_SECONDS:
+        assert (intent, decision.result.confidence) == ("chat", engine.FALLBACK_CONFIDENCE)
+    else:
+        assert intent == "askForTime", decision.result.text
