@@ -20,7 +20,9 @@ SPEAKERS = 4096
 class SpeakerMeans:
     """Per-speaker cepstral means, least recently used dropped first.
 
-    A mean is pocketsphinx's text form (``"40,3,-1,…"``, what ``Decoder.get_cmn`` returns).
+    A "mean" here is the engine's opaque speaker state
+    (:func:`jibo_cloud.speech.engine.speaker_state`: pocketsphinx's cepstral mean in its text
+    form, ``"40,3,-1,…"``, prefixed by the robot's frequency warp when that is not the default).
     Only means of utterances the grammar accepted are stored: a noisy or misheard turn never
     becomes anyone's starting point.
     """

@@ -7,7 +7,7 @@ the utterances pinned to it, one message at a time, in arrival order.
 
 Messages are tuples on one duplex pipe (see :mod:`jibo_cloud.speech.processes`)::
 
-    server → worker   ("open", sid, rules, hints, cmn)   a turn begins; cmn: starting mean
+    server → worker   ("open", sid, rules, hints, cmn)   a turn begins; cmn: starting speaker state
                       ("pcm", sid, bytes)                speech PCM, in order
                       ("finish", sid)                    decide and reply
                       ("close", sid)                     the turn ended without finish
