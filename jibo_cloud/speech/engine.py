@@ -345,12 +345,11 @@ class Utterance:
         state = speaker_state(self._warp, decoder.get_cmn(False)) if decoder is not None else None
         return Decision(AsrResult(text=text, confidence=GRAMMAR_CONFIDENCE), state)
 
-    def _result(self, limit: float | None = None) -> GrammarPass:
+    def _result(self, limit: float) -> GrammarPass:
         """What the grammar pass that just ended found (read from the decoder).
 
         Args:
-            limit: the most unexplained speech it may leave; None → the first pass's
-                :data:`MAX_UNEXPLAINED_SECONDS`.
+            limit: the most unexplained speech it may leave and be accepted.
         """
         decoder = self._decoder
         assert decoder is not None
@@ -358,9 +357,7 @@ class Utterance:
         text = hyp.hypstr if hyp is not None else ""
         whole = bool(text) and grammar_accepts(text, self._rules)
         unexplained = unexplained_speech(decoder, bytes(self._speech))
-        return GrammarPass(
-            text, whole, unexplained, MAX_UNEXPLAINED_SECONDS if limit is None else limit
-        )
+        return GrammarPass(text, whole, unexplained, limit)
 
     def _streamed_pass(self) -> GrammarPass:
         """End the streamed utterance; the grammar's best path."""
@@ -369,7 +366,7 @@ class Utterance:
             return GrammarPass("", whole=False, unexplained=0.0)
         decoder.end_utt()
         self._in_utterance = False
-        return self._result()
+        return self._result(MAX_UNEXPLAINED_SECONDS)
 
     def _repass(self) -> GrammarPass:
         """Decode a rejected utterance through the grammar again; the best pass's answer.
@@ -407,11 +404,11 @@ class Utterance:
             result = self._pass()
             if result.acceptable:
                 return result
-        mean = self._decoder.get_cmn(False)
+        kept, kept_warp = self._decoder, self._warp
+        mean = kept.get_cmn(False)
         for warp in WARPS:
-            if warp == self._warp:
+            if warp == kept_warp:
                 continue
-            kept, kept_warp = self._decoder, self._warp
             self._decoder, self._warp = self._engine.pool(warp).take(mean), warp
             _activate(self._decoder, self._jsgf)
             attempt = self._pass()

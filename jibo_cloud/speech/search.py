@@ -8,6 +8,7 @@ JSGF grammar per distinct (rules, hints), compiled once per decoder and reused.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -79,8 +80,10 @@ def build_jsgf(
                     options.append(body)
     if not options:
         return None
-    requests = [o for o in options if first_words(o) & REQUEST_VERBS]
-    others = [o for o in options if o not in requests]
+    requests: list[str] = []
+    others: list[str] = []
+    for option in options:
+        (requests if _is_request(option) else others).append(option)
     kinds = [(REQUEST_PREFIX, requests), (FILLER_PREFIX, others)]
     body = " | ".join(f"{prefix} ( {' | '.join(group)} )" for prefix, group in kinds if group)
     lines = ["#JSGF V1.0;", "grammar turn;"]
@@ -165,6 +168,13 @@ def first_words(expansion: str) -> set[str]:
 
     walk([_parse_expansion(_JSGF_TOKEN.findall(expansion))])
     return found
+
+
+@functools.cache
+def _is_request(expansion: str) -> bool:
+    """Whether a phrase can start with a request verb (cached: the grammar is rebuilt each
+    turn from the same few dozen phrases)."""
+    return bool(first_words(expansion) & REQUEST_VERBS)
 
 
 def parse_jsgf(jsgf: str) -> tuple[Node, dict[str, Node]]:

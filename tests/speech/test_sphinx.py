@@ -290,45 +290,42 @@ async def test_a_badly_started_turn_is_not_guessed_from_its_first_word(
     phrase.
     """
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.decode import open_decoder
-    from jibo_cloud.speech.front import SpeechFront
 
     monkeypatch.setattr(engine, "REPASSES", 0)
     monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])  # no warped re-pass either
-    eng = engine.Engine()
-    eng.warm_up()
     start = [float(v) for v in engine.grammar_decoder().get_cmn(False).split(",")]
     start[0] -= 10
-    front = SpeechFront(open_decoder("OGG_OPUS", 16000))
-    pcm = b"".join(front.feed(page)[1] for page in speak("what time is it")) + front.finish()
-    utterance = engine.Utterance(eng, LAUNCH, (), ",".join(f"{v:.2f}" for v in start))
-    try:
-        utterance.process(pcm)
-        decision = utterance.finish()
-    finally:
-        utterance.release()
+    state = ",".join(f"{v:.2f}" for v in start)
+    decision = _decide(engine.Engine(), speak("what time is it"), state)
+    assert isinstance(decision, engine.Decision)
     assert decision.result.confidence == engine.FALLBACK_CONFIDENCE, decision.result.text
     assert decision.cmn is None
 
 
-def _decide(eng: object, text: str, voice: str, speed: int, state: str | None = None) -> object:
-    """One utterance through the engine as the bench speaks it (0.4 s before, 0.8 s after),
-    starting from ``state`` (None: the model's own mean, a robot never heard)."""
+def _decide(eng: object, pages: Sequence[bytes], state: str | None = None) -> object:
+    """One utterance through the engine's decoding alone (no recogniser session), starting
+    from ``state`` (None: the model's own mean, a robot never heard)."""
     from jibo_cloud.speech import engine
     from jibo_cloud.speech.decode import open_decoder
     from jibo_cloud.speech.front import SpeechFront
-    from jibo_cloud.speech.synth import spoken_pages
 
     assert isinstance(eng, engine.Engine)
     front = SpeechFront(open_decoder("OGG_OPUS", 16000))
     utterance = engine.Utterance(eng, LAUNCH, (), state)
     try:
-        for page in spoken_pages(text, voice=voice, speed=speed, lead=0.4, tail=0.8):
+        for page in pages:
             utterance.process(front.feed(page)[1])
         utterance.process(front.finish())
         return utterance.finish()
     finally:
         utterance.release()
+
+
+def _as_bench_speaks(text: str, voice: str, speed: int) -> list[bytes]:
+    """Robot pages as the speech bench makes them (0.4 s before the words, 0.8 s after)."""
+    from jibo_cloud.speech.synth import spoken_pages
+
+    return spoken_pages(text, voice=voice, speed=speed, lead=0.4, tail=0.8)
 
 
 def test_speaker_state_keeps_the_warp_beside_the_mean() -> None:
@@ -356,7 +353,8 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
     speak("hello")  # skips loudly without espeak-ng
     monkeypatch.setattr(engine, "WARPS", warps)
     eng = engine.Engine()
-    decision = _decide(eng, "hello jibo", "en-us+m1", 170)
+    pages = _as_bench_speaks("hello jibo", "en-us+m1", 170)
+    decision = _decide(eng, pages)
     assert isinstance(decision, engine.Decision)
     if len(warps) > 1:
         assert decision.result.text == "hello jibo"
@@ -364,7 +362,7 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
         warp, mean = engine.read_speaker_state(decision.cmn)
         assert warp == "1.1"
         assert mean
-        again = _decide(eng, "hello jibo", "en-us+m1", 170, decision.cmn)
+        again = _decide(eng, pages, decision.cmn)
         assert isinstance(again, engine.Decision)
         assert again.result.text == "hello jibo"
     else:
@@ -384,7 +382,8 @@ async def test_a_re_pass_must_explain_more_of_the_speech(
 
     speak("hello")  # skips loudly without espeak-ng
     monkeypatch.setattr(engine, "REPASS_UNEXPLAINED_SECONDS", limit)
-    decision = _decide(engine.Engine(), "what time does the store open", "en-us+f2", 140)
+    pages = _as_bench_speaks("what time does the store open", "en-us+f2", 140)
+    decision = _decide(engine.Engine(), pages)
     assert isinstance(decision, engine.Decision)
     intent = parse_text(decision.result.text, LAUNCH)["intent"]
     if limit < engine.MAX_UNEXPLAINED_SECONDS:
