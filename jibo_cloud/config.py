@@ -16,7 +16,14 @@ Environment variables (documented in ``docs/configuration.md``):
 - ``JIBO_DISABLE_AUTH`` (or the original ``ETCO_hub_disableAuth``): ``true`` accepts hub sockets
   without a token. Development only; a warning is logged at start-up.
 - ``JIBO_TRUST_FORWARDED``: ``true`` to believe ``x-forwarded-*`` headers (behind a proxy).
-- ``JIBO_UNKNOWN_SIGV4_KEYS``: ``accept`` (default, logged) or ``reject``.
+- ``JIBO_UNKNOWN_SIGV4_KEYS``: ``reject`` (default) or ``pending`` (robot adoption).
+- ``JIBO_TRUSTED_PROXIES``, ``JIBO_BACKLOG``, ``JIBO_BODY_TIMEOUT``, ``JIBO_HANDSHAKE_TIMEOUT``,
+  ``JIBO_HUB_TOKEN_MAX_SECONDS``, ``JIBO_BLOB_URL_SECONDS``, ``JIBO_HOUSEHOLD_QUOTA``,
+  ``JIBO_MIN_FREE_DISK``, the rate limits (``JIBO_RATE_PER_ADDRESS``,
+  ``JIBO_HANDSHAKES_PER_ADDRESS``, ``JIBO_AUTH_FAILURES_PER_MINUTE``,
+  ``JIBO_RATE_PER_PRINCIPAL``), socket caps (``JIBO_MAX_SOCKETS_PER_TOKEN``,
+  ``JIBO_MAX_SOCKETS_PER_ROBOT``), ``JIBO_ACCESS_LOG`` and ``JIBO_ALLOW_OPEN_DATA_DIR``:
+  limits and hardening (docs/security.md).
 - ``JIBO_SKILLS_DIR``: extra skill manifests to load besides the built-in ones.
 - ``JIBO_PARSER_URL``, ``JIBO_HISTORY_URL``: remote services (PROTOCOL.md §5); default in-process.
 - ``JIBO_ASR_URL``, ``JIBO_CHAT_URL``: OpenAI-compatible endpoints (speech issue).
@@ -28,6 +35,7 @@ Environment variables (documented in ``docs/configuration.md``):
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -85,8 +93,14 @@ class Config:
     token_secret_source: str = "explicit"  # noqa: S105 - a label, not a secret
     disable_auth: bool = False
     trust_forwarded: bool = False
+    #: Proxies (addresses or networks) whose ``x-forwarded-for`` entries are believed, beyond
+    #: the one hop that ``trust_forwarded`` trusts (docs/configuration.md, "Client addresses").
+    trusted_proxies: tuple[str, ...] = ()
+    #: Requests signed with a key we do not know (or unsigned): ``reject`` (403) or
+    #: ``pending`` (recorded for an operator to approve with ``jibo-cloud robot approve``;
+    #: still 403 until then). docs/security.md.
     unknown_sigv4_keys: str = attrs.field(
-        default="accept", validator=attrs.validators.in_(("accept", "reject"))
+        default="reject", validator=attrs.validators.in_(("reject", "pending"))
     )
     skills_dir: Path | None = None
     parser_url: str | None = None
@@ -119,6 +133,36 @@ class Config:
     max_rest_body: int = 1024 * 1024
     #: Largest upload body (media, logs, backups, update packages) accepted (bytes).
     max_upload_body: int = 64 * 1024 * 1024
+    #: Listen backlog of every listening socket (capped by the kernel's somaxconn).
+    backlog: int = attrs.field(default=4096, validator=attrs.validators.ge(1))
+    #: A request body (or the request line and headers) must arrive within this (seconds).
+    body_timeout: float = 30.0
+    #: An HTTP request or websocket upgrade must be complete within this (seconds).
+    handshake_timeout: float = 10.0
+    #: Longest hub token lifetime accepted (seconds); tokens without ``exp`` are refused.
+    hub_token_max_seconds: float = 24 * 3600.0
+    #: How long a signed blob URL (upload or download) is valid (seconds).
+    blob_url_seconds: float = 3600.0
+    #: Stored bytes per household (account) before uploads are refused with 507.
+    household_quota: int = 2 * 1024 * 1024 * 1024
+    #: Free disk below which writes are refused with 503 (bytes).
+    min_free_disk: int = 512 * 1024 * 1024
+    #: Requests per second per client address (REST and uploads), with a burst of 4 times that.
+    rate_per_address: float = 50.0
+    #: Socket handshakes per second per client address, with a burst of 4 times that.
+    handshakes_per_address: float = 20.0
+    #: Failed authentications per minute per address before it is throttled.
+    auth_failures_per_minute: int = 30
+    #: Requests per second per principal (robot, owner, operator), with a burst of 4 times that.
+    rate_per_principal: float = 20.0
+    #: Open sockets per hub token / per robot.
+    max_sockets_per_token: int = 8
+    max_sockets_per_robot: int = 16
+    #: Where the access log goes: a file path, ``-`` for standard output, ``off`` for none;
+    #: "" means ``DATA_DIR/access.log``.
+    access_log: str = ""
+    #: Start even when the data folder is readable by others (not recommended).
+    allow_open_data_dir: bool = False
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -144,6 +188,48 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _float_env(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def _sigv4_policy(raw: str) -> str:
+    value = raw.strip().lower() or "reject"
+    if value == "accept":
+        raise ConfigError(
+            "JIBO_UNKNOWN_SIGV4_KEYS=accept is gone: it served any unsigned caller as your robot. "
+            "Import the robot's keys with 'jibo-cloud robot add --from-credentials', or use "
+            "'pending' and approve the robot with 'jibo-cloud robot approve' (docs/security.md)"
+        )
+    if value not in ("reject", "pending"):
+        raise ConfigError(f"JIBO_UNKNOWN_SIGV4_KEYS must be reject or pending, got {raw!r}")
+    return value
+
+
+def _proxies(raw: str) -> tuple[str, ...]:
+    """``JIBO_TRUSTED_PROXIES``: comma-separated addresses or networks, checked here."""
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"JIBO_TRUSTED_PROXIES: {item!r} is not an address or network (e.g. 10.0.0.0/8)"
+            ) from None
+        found.append(item)
+    return tuple(found)
 
 
 def _parse_keys(raw: str | None) -> dict[str, str]:
@@ -255,7 +341,25 @@ def load_config(
         "disable_auth": _flag(env.get("JIBO_DISABLE_AUTH"), "JIBO_DISABLE_AUTH")
         or _flag(env.get("ETCO_hub_disableAuth"), "ETCO_hub_disableAuth"),
         "trust_forwarded": _flag(env.get("JIBO_TRUST_FORWARDED"), "JIBO_TRUST_FORWARDED"),
-        "unknown_sigv4_keys": env.get("JIBO_UNKNOWN_SIGV4_KEYS", "accept"),
+        "unknown_sigv4_keys": _sigv4_policy(env.get("JIBO_UNKNOWN_SIGV4_KEYS", "reject")),
+        "trusted_proxies": _proxies(env.get("JIBO_TRUSTED_PROXIES", "")),
+        "backlog": _int_env(env, "JIBO_BACKLOG", 4096),
+        "body_timeout": _float_env(env, "JIBO_BODY_TIMEOUT", 30.0),
+        "handshake_timeout": _float_env(env, "JIBO_HANDSHAKE_TIMEOUT", 10.0),
+        "hub_token_max_seconds": _float_env(env, "JIBO_HUB_TOKEN_MAX_SECONDS", 24 * 3600.0),
+        "blob_url_seconds": _float_env(env, "JIBO_BLOB_URL_SECONDS", 3600.0),
+        "household_quota": _int_env(env, "JIBO_HOUSEHOLD_QUOTA", 2 * 1024 * 1024 * 1024),
+        "min_free_disk": _int_env(env, "JIBO_MIN_FREE_DISK", 512 * 1024 * 1024),
+        "rate_per_address": _float_env(env, "JIBO_RATE_PER_ADDRESS", 50.0),
+        "handshakes_per_address": _float_env(env, "JIBO_HANDSHAKES_PER_ADDRESS", 20.0),
+        "auth_failures_per_minute": _int_env(env, "JIBO_AUTH_FAILURES_PER_MINUTE", 30),
+        "rate_per_principal": _float_env(env, "JIBO_RATE_PER_PRINCIPAL", 20.0),
+        "max_sockets_per_token": _int_env(env, "JIBO_MAX_SOCKETS_PER_TOKEN", 8),
+        "max_sockets_per_robot": _int_env(env, "JIBO_MAX_SOCKETS_PER_ROBOT", 16),
+        "access_log": env.get("JIBO_ACCESS_LOG", "").strip(),
+        "allow_open_data_dir": _flag(
+            env.get("JIBO_ALLOW_OPEN_DATA_DIR"), "JIBO_ALLOW_OPEN_DATA_DIR"
+        ),
         "skills_dir": Path(skills) if skills else None,
         "parser_url": env.get("JIBO_PARSER_URL") or None,
         "history_url": env.get("JIBO_HISTORY_URL") or None,
