@@ -19,6 +19,7 @@ Malformed input raises :class:`~protocol.errors.OggError` (a ``ProtocolError`` w
 from __future__ import annotations
 
 import struct
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
@@ -57,25 +58,30 @@ MAX_PAGE_SIZE = HEADER_SIZE + 255 + 255 * 255
 _HEADER = struct.Struct("<4sBBqIIIB")
 
 
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for i in range(256):
-        r = i << 24
-        for _ in range(8):
-            r = ((r << 1) ^ 0x04C11DB7) if r & 0x80000000 else (r << 1)
-        table.append(r & 0xFFFFFFFF)
-    return tuple(table)
+#: Each byte value with its 8 bits in reverse order, for ``bytes.translate``.
+_REVERSED_BITS = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
-_CRC_TABLE = _crc_table()
+def _reverse32(value: int) -> int:
+    """The 32 bits of ``value`` in reverse order (bytes reversed, then each byte's bits)."""
+    return int.from_bytes(value.to_bytes(4, "big").translate(_REVERSED_BITS), "little")
 
 
 def crc32(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    """Ogg's CRC-32 (polynomial 0x04C11DB7, not reflected, initial 0, no final xor)."""
-    table = _CRC_TABLE
-    for byte in bytes(data):
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[(crc >> 24) ^ byte]
-    return crc
+    """Ogg's CRC-32 (polynomial 0x04C11DB7, not reflected, initial 0, no final xor).
+
+    Computed in C by :func:`zlib.crc32`, which is the *reflected* CRC of the same polynomial
+    with an initial value and final xor of 0xFFFFFFFF. A non-reflected CRC equals the
+    reflected CRC of the bit-reversed input, bit-reversed: so each byte is bit-reversed with
+    ``bytes.translate``, the running value ``crc`` is bit-reversed into zlib's register (xor
+    0xFFFFFFFF undoes zlib's own initial inversion), and the result is un-inverted and
+    bit-reversed back. A table-driven Python loop took ~0.5 ms per 4 KB page; this is
+    ~100x faster (bench/codec.py, ``ogg.parse_page``). The Python loop stays in the tests as
+    the oracle (tests/protocol/test_ogg_crc.py). ``crc`` continues a previous result, so
+    ``crc32(b, crc32(a)) == crc32(a + b)``.
+    """
+    reflected = zlib.crc32(bytes(data).translate(_REVERSED_BITS), _reverse32(crc) ^ 0xFFFFFFFF)
+    return _reverse32(reflected ^ 0xFFFFFFFF)
 
 
 @attrs.frozen(kw_only=True)
