@@ -60,3 +60,38 @@ class UpstreamError(JiboCloudError):
 
 class StorageUnavailable(JiboCloudError):
     """The database cannot be reached right now; the request may be retried."""
+
+
+class MissingExtra(JiboCloudError):
+    """An optional dependency group (a ``jibo-cloud[extra]``) is needed but not installed.
+
+    Args:
+        extra: the extra that provides it, e.g. ``"fuzz"`` or ``"postgres"``.
+        what: what needs it and which package is missing, e.g. ``"fuzzing needs Hypothesis"``.
+    """
+
+    def __init__(self, extra: str, what: str) -> None:
+        super().__init__(f"{what}, which is not installed: pip install 'jibo-cloud[{extra}]'")
+        self.extra = extra
+
+
+class NewerDatabase(JiboCloudError):
+    """The database has migrations this code does not know: a newer release wrote it.
+
+    Running an older release on it would read and write a schema it does not understand, so
+    start-up stops instead (issue 21).
+
+    Args:
+        found: the applied migration versions beyond ``known``.
+        known: the newest migration version this code has.
+    """
+
+    def __init__(self, found: list[int], known: int) -> None:
+        versions = ", ".join(str(v) for v in found)
+        super().__init__(
+            f"the database has schema migration(s) {versions} but this jibo-cloud knows "
+            f"migrations up to {known} only: it was used by a newer jibo-cloud. Upgrade "
+            "jibo-cloud, or restore the backup taken before the upgrade"
+        )
+        self.found = found
+        self.known = known

@@ -2,12 +2,17 @@
 
 All pending migrations run inside one transaction each. On PostgreSQL an advisory lock
 serialises two servers starting at once; on SQLite ``BEGIN IMMEDIATE`` already does.
+
+A database with applied migrations beyond this code's last one was written by a newer
+release: start-up refuses it (:class:`~jibo_cloud.errors.NewerDatabase`, one line naming the
+versions found and known and what to do) instead of running against a schema it does not know.
 """
 
 from __future__ import annotations
 
 import time
 
+from jibo_cloud.errors import NewerDatabase
 from jibo_cloud.storage.db import Database, Tx
 from jibo_cloud.storage.migrations import CREATE_BOOKKEEPING, MIGRATIONS, pending, render
 
@@ -20,6 +25,10 @@ def _migrate(tx: Tx, dialect: str) -> list[int]:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_ADVISORY_LOCK_ID,))
     tx.execute(CREATE_BOOKKEEPING)
     applied = {int(row[0]) for row in tx.execute("SELECT version FROM schema_migrations")}
+    known = MIGRATIONS[-1].version
+    newer = sorted(v for v in applied if v > known)
+    if newer:
+        raise NewerDatabase(newer, known)
     done: list[int] = []
     for migration in pending(applied):
         for statement in migration.statements:
@@ -33,7 +42,11 @@ def _migrate(tx: Tx, dialect: str) -> list[int]:
 
 
 async def migrate(db: Database) -> list[int]:
-    """Bring ``db`` to the latest schema; returns the versions applied now (often none)."""
+    """Bring ``db`` to the latest schema; returns the versions applied now (often none).
+
+    Raises:
+        NewerDatabase: ``db`` has migrations newer than this code's (nothing is changed).
+    """
     return await db.run(lambda tx: _migrate(tx, db.dialect))
 
 
