@@ -2,7 +2,8 @@
 
 Loopback targets only, unless a host is named with ``--allow-host``. Exit status 0 when
 nothing failed, 1 when any failure was found (each printed with its smallest reproducing
-input), 2 for bad flags or a refused target.
+input), 2 for bad flags or a refused target, or when Hypothesis (the ``jibo-cloud[fuzz]`` extra) is
+not installed.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ import sys
 import httpx
 import trio
 
+from jibo_cloud.errors import MissingExtra
+
+try:
+    from jibo_cloud.tools import fuzz
+except ModuleNotFoundError as exc:  # Hypothesis is the `fuzz` extra, not a runtime dependency
+    if exc.name != "hypothesis":
+        raise
+    raise MissingExtra("fuzz", "fuzzing needs Hypothesis") from None
+
 from jibo_cloud.commands.sim import TOKEN_ENV
-from jibo_cloud.tools import fuzz
 from jibo_cloud.tools.output import Reporter
 from jibo_cloud.tools.target import Target, ToolError
 

@@ -16,12 +16,13 @@ from contextlib import asynccontextmanager
 import trio
 
 from jibo_cloud.config import Config
+from jibo_cloud.errors import MissingExtra
 from jibo_cloud.storage.blobs import BlobStore, StoredBlob
 from jibo_cloud.storage.content import ContentQueries
 from jibo_cloud.storage.db import Conflict, Database
 from jibo_cloud.storage.hosts import HostQueries
 from jibo_cloud.storage.identity import IdentityQueries
-from jibo_cloud.storage.postgres import PostgresDatabase
+from jibo_cloud.storage.principals import PrincipalQueries
 from jibo_cloud.storage.records import KeyPair
 from jibo_cloud.storage.schema import migrate, schema_version
 from jibo_cloud.storage.sockets import SocketQueries
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 
-class Storage(IdentityQueries, SocketQueries, ContentQueries, HostQueries):
+class Storage(IdentityQueries, SocketQueries, ContentQueries, HostQueries, PrincipalQueries):
     """Every query the server needs, over one :class:`~jibo_cloud.storage.db.Database`."""
 
     def __init__(self, db: Database) -> None:
@@ -77,6 +78,13 @@ class Storage(IdentityQueries, SocketQueries, ContentQueries, HostQueries):
 async def open_database(config: Config, *, schema: str | None = None) -> Database:
     """Connect the configured backend (no migrations). ``schema``: PostgreSQL only (tests)."""
     if config.uses_postgres:
+        # issue 21 (helper D): psycopg is the `postgres` extra, imported only when used.
+        try:
+            from jibo_cloud.storage.postgres import PostgresDatabase
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("psycopg", "psycopg_pool"):
+                raise
+            raise MissingExtra("postgres", "a postgresql:// database needs psycopg") from None
         pg = PostgresDatabase(config.database_url, schema=schema)
         await trio.to_thread.run_sync(pg.open_sync)
         return pg

@@ -16,8 +16,6 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-import psycopg
-
 T = TypeVar("T")
 Row = tuple[Any, ...]
 
@@ -62,7 +60,14 @@ class Conflict(Exception):
 
 
 #: The driver exceptions that mean "a constraint said no" (duplicate key, bad reference).
-INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+# issue 21 (helper D): psycopg is the optional `postgres` extra; SQLite-only installs lack it.
+try:
+    import psycopg
+except ModuleNotFoundError:
+    pass
+else:
+    INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 class QueryBase:
