@@ -2,13 +2,15 @@
 
 PROTOCOL.md §4.1: ``x-jibo-transid``, ``x-jibo-robotid`` and ``x-jibo-logging-config`` are
 parsed for every socket and request and carried into the logs, with the client address
-(``x-forwarded-for`` first when the server is configured to trust it). The context lives in a
-:class:`contextvars.ContextVar`, which trio copies into each task, so every line a connection's
-tasks log carries that connection's ids without passing them around.
+(by :mod:`jibo_cloud.clientaddr`'s rule: ``x-forwarded-for`` only from trusted proxies, read
+from the right). The context lives in a :class:`contextvars.ContextVar`, which trio copies
+into each task, so every line a connection's tasks log carries that connection's ids without
+passing them around.
 
-Privacy: a :class:`RedactingFilter` masks bearer tokens, JWTs, SigV4 signatures and
-``secretAccessKey``-like values in every record, as a last line of defence; code should not
-log them in the first place.
+Privacy: :class:`RedactingFormatter` masks bearer tokens, JWTs, SigV4 signatures and
+``secretAccessKey``-like values in the whole formatted line (message, exception text,
+traceback and stack), as a last line of defence; code should not log them in the first
+place. :class:`RedactingFilter` (the message only) stays for handlers configured elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import attrs
+
+from jibo_cloud.clientaddr import choose_client
 
 LOGGER_NAME = "jibo_cloud"
 
@@ -37,9 +41,18 @@ class TraceContext:
 
     @classmethod
     def from_headers(
-        cls, headers: Mapping[str, str], peer: str | None, *, trust_forwarded: bool
+        cls,
+        headers: Mapping[str, str],
+        peer: str | None,
+        *,
+        trust_forwarded: bool,
+        trusted_proxies: tuple[str, ...] = (),
     ) -> TraceContext:
-        """Parse the trace headers; malformed values fall back to the spec's defaults."""
+        """Parse the trace headers; malformed values fall back to the spec's defaults.
+
+        The client is :func:`jibo_cloud.clientaddr.choose_client` of ``peer`` and
+        ``x-forwarded-for`` (``trust_forwarded``/``trusted_proxies``: the config's fields).
+        """
         levels: dict[str, str] = {}
         raw = headers.get("x-jibo-logging-config")
         if raw:
@@ -49,10 +62,12 @@ class TraceContext:
                 parsed = None
             if isinstance(parsed, dict):
                 levels = {str(k): str(v) for k, v in parsed.items() if isinstance(v, str)}
-        client = peer or "-"
-        forwarded = headers.get("x-forwarded-for")
-        if trust_forwarded and forwarded:
-            client = forwarded.split(",")[0].strip() or client
+        client = choose_client(
+            peer,
+            headers.get("x-forwarded-for"),
+            trust_forwarded=trust_forwarded,
+            trusted_proxies=trusted_proxies,
+        )
         return cls(
             trans_id=_clip(headers.get("x-jibo-transid") or "unknown"),
             robot_id=_clip(headers.get("x-jibo-robotid") or "unknown"),
@@ -122,8 +137,13 @@ _SECRET_PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[jwt]"),
     (re.compile(r"(?i)(signature=)[0-9a-f]{16,}"), r"\1[redacted]"),
+    # Key-value forms: JSON ("secretAccessKey": "…"), Python reprs ('secretAccessKey': '…'),
+    # query and env styles (secret_access_key=…); passwords and tokens alike.
     (
-        re.compile(r"(?i)(\"?secret(?:AccessKey|_access_key)?\"?\s*[:=]\s*\"?)[^\s\",}]+"),
+        re.compile(
+            r"(?i)([\"']?(?:secret(?:AccessKey|_access_key)?|password|token)[\"']?\s*[:=]\s*"
+            r"[\"']?)[^\s\"',}]+"
+        ),
         r"\1[redacted]",
     ),
 ]
@@ -147,6 +167,21 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose whole output passes through :func:`redact`.
+
+    :class:`RedactingFilter` sees only the message; the exception text, the traceback and
+    ``stack_info`` are formatted later, by the formatter, so a token inside an exception's
+    message reached the log (issue 21, point 6). Redacting the finished line covers all of
+    them. ``formatException``/``formatStack`` results are cached on the record
+    (``exc_text``) by the base class; the cache holds the raw text, and every handler using
+    this formatter redacts its own copy of the line.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def setup_logging(level: str = "INFO", *, worker: bool = False) -> None:
     """Configure the root handler once: one line per record with the trace ids.
 
@@ -156,7 +191,7 @@ def setup_logging(level: str = "INFO", *, worker: bool = False) -> None:
     handler = logging.StreamHandler()
     who = "%(name)s pid=%(process)d" if worker else "%(name)s"
     handler.setFormatter(
-        logging.Formatter(
+        RedactingFormatter(
             f"%(asctime)s %(levelname)s {who} [%(trans_id)s %(robot_id)s %(client)s] %(message)s"
         )
     )

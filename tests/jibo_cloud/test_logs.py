@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
 
-from jibo_cloud.logs import RedactingFilter, TraceContext, TraceFilter, redact, trace_scope
+from jibo_cloud.config import Config
+from jibo_cloud.logs import (
+    RedactingFilter,
+    TraceContext,
+    TraceFilter,
+    redact,
+    setup_logging,
+    trace_scope,
+)
+from jibo_cloud.tokens import issue_hub_token
 
 
 def test_trace_headers_and_forwarded_client() -> None:
@@ -17,11 +27,16 @@ def test_trace_headers_and_forwarded_client() -> None:
         "x-jibo-logging-config": '{"hub":"debug"}',
     }
     trusted = TraceContext.from_headers(headers, "127.0.0.1", trust_forwarded=True)
+    # Issue 21: the rightmost entry (the one our proxy appended), never the client's leftmost.
     assert (trusted.trans_id, trusted.robot_id, trusted.client) == (
         "tid-1",
         "Test-Robot",
-        "192.0.2.7",
+        "10.0.0.1",
     )
+    behind_two = TraceContext.from_headers(
+        headers, "127.0.0.1", trust_forwarded=True, trusted_proxies=("10.0.0.0/8",)
+    )
+    assert behind_two.client == "192.0.2.7"
     assert trusted.levels == {"hub": "debug"}
     untrusted = TraceContext.from_headers(headers, "127.0.0.1", trust_forwarded=False)
     assert untrusted.client == "127.0.0.1"
@@ -46,6 +61,9 @@ def test_defaults_and_malformed_logging_config() -> None:
         ("token eyJhbGciOiJIUzI1NiJ9.eyJpZCI6IjEyMyJ9.c2lnbmF0dXJl", "eyJpZCI6IjEyMyJ9"),
         ("Signature=0123456789abcdef0123456789abcdef", "0123456789abcdef0123"),
         ('{"secretAccessKey": "AKsecret/value"}', "AKsecret/value"),
+        ("{'secretAccessKey': 'AKsecret/value'}", "AKsecret/value"),
+        ("aws_secret_access_key=AKsecret/value", "AKsecret/value"),
+        ('{"password": "hunter2"}', "hunter2"),
     ],
 )
 def test_redaction(text: str, leak: str) -> None:
@@ -65,3 +83,76 @@ def test_redacting_filter_rewrites_args() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "auth %s", ("Bearer sekrit",), None)
     RedactingFilter().filter(record)
     assert "sekrit" not in record.getMessage()
+
+
+SIGV4_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def _hub_token() -> str:
+    config = Config(token_secret="a-secret-for-this-test-only-0123456789abcdef")
+    token, _expires = issue_hub_token(
+        config, account_id="acct", friendly_id="robot", access_key_id="AKID", now_s=1_700_000_000
+    )
+    return token
+
+
+class _Leaky(Exception):
+    pass
+
+
+def _fail(token: str) -> None:
+    raise _Leaky(f"refused Bearer {token} with {{'secretAccessKey': '{SIGV4_SECRET}'}}")
+
+
+def test_the_whole_record_is_redacted() -> None:
+    """Issue 21, point 6: exception text, traceback and stack info are redacted too, not
+    only the message (RedactingFilter alone let the exception's message through)."""
+    token = _hub_token()
+    assert token.startswith("eyJ")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging("INFO")
+        (handler,) = root.handlers
+        assert isinstance(handler, logging.StreamHandler)
+        out = io.StringIO()
+        handler.setStream(out)
+        _log_leaks(token)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    text = out.getvalue()
+    for part in ("Traceback", "Stack (most recent call last)", "_Leaky", "RuntimeError"):
+        assert part in text
+    for secret in (token, SIGV4_SECRET, token.split(".")[1], token.split(".")[2]):
+        assert secret not in text
+    assert "[redacted]" in text
+
+
+def _log_leaks(token: str) -> None:
+    log = logging.getLogger("jibo_cloud.test")
+    try:
+        try:
+            _fail(token)
+        except _Leaky as inner:
+            raise RuntimeError(f"while handling token={token}") from inner
+    except RuntimeError:
+        log.exception("login failed for %s", "robot", stack_info=True)
+        log.warning("again", exc_info=True)
+        log.error("stack only %s", SIGV4_SECRET[:4], stack_info=True)
+
+
+def test_formatter_redacts_for_a_handler_without_the_filter() -> None:
+    from jibo_cloud.logs import RedactingFormatter
+
+    record = logging.LogRecord(
+        "x",
+        logging.ERROR,
+        __file__,
+        1,
+        "boom",
+        None,
+        (ValueError, ValueError(f"secret={SIGV4_SECRET}"), None),
+    )
+    record.msg = f"secret={SIGV4_SECRET}"
+    assert SIGV4_SECRET not in RedactingFormatter("%(message)s").format(record)
