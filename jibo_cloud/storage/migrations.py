@@ -216,12 +216,37 @@ _V4 = (
     )""",
 )
 
+#: Principals beyond robots and owners (issue 17): operator key pairs (REST calls an operator
+#: makes, e.g. publishing updates), and access key ids robots signed with that this server does
+#: not know (``unknown_sigv4_keys = pending``), each waiting for an operator to approve (bind it
+#: to one robot) or deny it. An approved key is accepted without its secret, which we never had.
+_V5 = (
+    """CREATE TABLE operator_keys (
+        access_key_id TEXT PRIMARY KEY,
+        secret_access_key TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        created BIGINT NOT NULL
+    )""",
+    """CREATE TABLE pending_keys (
+        access_key_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL DEFAULT 'pending',
+        claimed_robot TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        count BIGINT NOT NULL DEFAULT 0,
+        robot_name TEXT,
+        decided BIGINT
+    )""",
+)
+
 #: Every migration, oldest first. Append only.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "sessions: the server process holding each open socket", _V2),
     Migration(3, "durable notification queue", _V3),
     Migration(4, "host mappings", _V4),
+    Migration(5, "operator keys and pending (adoptable) robot keys", _V5),
 )
 
 #: How each backend spells an auto-increment primary key.
