@@ -98,11 +98,12 @@ class _Window:
 class FailureWindows:
     """Failed authentications per key in fixed windows of ``window`` seconds.
 
-    After more than ``limit`` failures in one window, :meth:`blocked` answers the rest of
-    that window (issue 17: 60 password guesses per second on ``Login`` get throttled).
+    Once ``limit`` failures are counted in one window, :meth:`blocked` answers the rest of
+    that window: the ``limit``-th failure is the last one served (issue 17: 60 password
+    guesses per second on ``Login`` get throttled).
     """
 
-    limit: int = attrs.field(validator=attrs.validators.ge(0))
+    limit: int = attrs.field(validator=attrs.validators.ge(1))
     window: float = attrs.field(default=FAILURE_WINDOW_SECONDS, validator=attrs.validators.gt(0))
     max_keys: int = attrs.field(default=DEFAULT_MAX_KEYS, validator=attrs.validators.ge(1))
     # Ordered by window start: a window is reset (and moved last) only when it has ended.
@@ -125,7 +126,7 @@ class FailureWindows:
     def blocked(self, key: str, now: float) -> float:
         """Seconds ``key`` stays blocked (0.0: not blocked)."""
         entry = self._entries.get(key)
-        if entry is None or entry.count <= self.limit:
+        if entry is None or entry.count < self.limit:
             return 0.0
         return max(0.0, entry.start + self.window - now)
 

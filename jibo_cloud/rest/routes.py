@@ -13,6 +13,10 @@
 Behind a proxy, ``x-forwarded-host``/``x-forwarded-proto`` are believed only when
 ``config.trust_forwarded`` is set; they decide the URLs we hand out and the ``host`` the SigV4
 check uses (the robot signed the name it dialled, not the proxy's upstream name).
+
+Outermost of all, :mod:`jibo_cloud.access` wraps the whole app (installed last): the access
+log and the per-address rate limits see every request and socket, Quart's and the fast
+paths' alike.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 
 from quart_trio import QuartTrio
 
+from jibo_cloud import access
+from jibo_cloud.hub.routes import LISTEN_PATHS, PROACTIVE_PATHS
 from jibo_cloud.notify import open_hub
 from jibo_cloud.rest import asgi, uploads
 from jibo_cloud.rest.models import load_models
@@ -36,3 +42,4 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
     sockets.token_handler = hub.handle
     asgi.install(app, runtime, hub, table, handlers)
     uploads.register(app, runtime)
+    access.install(app, runtime, socket_paths=(*LISTEN_PATHS, *PROACTIVE_PATHS))

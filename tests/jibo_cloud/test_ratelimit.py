@@ -43,10 +43,10 @@ def test_the_table_is_capped() -> None:
 
 def test_failures_block_for_the_rest_of_the_window() -> None:
     windows = FailureWindows(limit=3)
-    for t in (0.0, 1.0, 2.0):
+    for t in (0.0, 1.0):
         windows.record("a", t)
         assert windows.blocked("a", t) == 0.0
-    windows.record("a", 10.0)  # the fourth failure in the window
+    windows.record("a", 10.0)  # the third failure in the window: no more tries in it
     assert windows.blocked("a", 10.0) == pytest.approx(50.0)
     assert windows.blocked("a", 59.0) == pytest.approx(1.0)
     assert windows.blocked("b", 10.0) == 0.0
@@ -71,7 +71,7 @@ def test_limits_combine_failures_and_requests() -> None:
         auth_failures_per_minute=2,
         rate_per_principal=1.0,
     )
-    for _ in range(3):
+    for _ in range(2):
         limits.failed_authentication("a", 0.0)
     assert limits.admit_request("a", 1.0) == pytest.approx(59.0)
     assert limits.admit_handshake("a", 1.0) == pytest.approx(59.0)

@@ -1,0 +1,158 @@
+"""The access middleware's per-request record: principals noted and charged from inside the
+app (child tasks included), 429s from the app get ``Retry-After``, socket lines, the file."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import trio
+
+from jibo_cloud import access
+from jibo_cloud.errors import ConfigError
+from jibo_cloud.ratelimit import Limits
+
+Message = dict[str, Any]
+
+
+@attrs.frozen
+class Forwarding:
+    trust_forwarded: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+
+
+def limits(principal_rate: float = 100.0) -> Limits:
+    return Limits.from_config(
+        rate_per_address=1000.0,
+        handshakes_per_address=1000.0,
+        auth_failures_per_minute=30,
+        rate_per_principal=principal_rate,
+    )
+
+
+def middleware(app: Any, out: io.StringIO, lim: Limits | None = None) -> access.AccessMiddleware:
+    log = access.AccessLog(out, owns_stream=False)
+    return access.AccessMiddleware(
+        app, Forwarding(), lim or limits(), log, lambda: 1_764_950_400_000, {"/v1/listen"}
+    )
+
+
+async def call_http(
+    mw: access.AccessMiddleware, path: str = "/x", body: bytes = b""
+) -> list[Message]:
+    sent: list[Message] = []
+    scope = {
+        "type": "http", "method": "POST", "path": path, "query_string": b"sig=abc",
+        "client": ("192.0.2.9", 1234), "headers": [(b"x-amz-target", b"Svc_1.Op")],
+    }  # fmt: skip
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await mw(scope, receive, send)
+    return sent
+
+
+async def robot_app(scope: Any, receive: Any, send: Any) -> None:
+    """Identifies the caller in a child task (as Quart handles requests), then answers."""
+    await receive()
+    allowed: list[bool] = []
+
+    async def identify() -> None:
+        allowed.append(access.charge_principal("robot:r1"))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(identify)
+    status = 200 if allowed[0] else 429
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+async def test_principal_noted_from_a_child_task_and_charged() -> None:
+    out = io.StringIO()
+    mw = middleware(robot_app, out, limits(principal_rate=1.0))  # burst 4
+    statuses = []
+    for _ in range(5):
+        sent = await call_http(mw, body=b"{}")
+        statuses.append(sent[0]["status"])
+    assert statuses == [200, 200, 200, 200, 429]
+    headers = dict(sent[0]["headers"])
+    assert headers[b"retry-after"] == b"1"
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 5
+    first = lines[0]
+    assert first == {
+        "time": "2025-12-05T16:00:00.000Z", "client": "192.0.2.9", "principal": "robot:r1",
+        "kind": "http", "method": "POST", "target": "Svc_1.Op", "path": "/x",
+        "in": 2, "out": 5, "status": 200, "ms": first["ms"],
+    }  # fmt: skip
+    assert lines[-1]["status"] == 429
+
+
+async def test_outside_the_middleware_nothing_happens() -> None:
+    assert access.current_request() is None
+    assert access.current_client() is None
+    access.note_principal("robot:x")
+    assert access.charge_principal("robot:x") is True
+
+
+async def test_an_app_failure_is_logged_as_500() -> None:
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    out = io.StringIO()
+    with pytest.raises(RuntimeError):
+        await call_http(middleware(broken, out))
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert line["status"] == 500
+
+
+async def test_socket_line_has_handshake_status_close_code_and_bytes() -> None:
+    async def echo_once(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        access.note_principal("robot:r2")
+        await send({"type": "websocket.accept"})
+        message = await receive()
+        await send({"type": "websocket.send", "text": message["text"] * 2})
+        await receive()  # the client's close
+
+    incoming: list[Message] = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": "héllo"},
+        {"type": "websocket.disconnect", "code": 1000},
+    ]
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        pass
+
+    out = io.StringIO()
+    scope = {"type": "websocket", "path": "/secret-robot-token", "client": ("192.0.2.9", 1),
+             "headers": [], "extensions": {"websocket.http.response": {}}}  # fmt: skip
+    await middleware(echo_once, out)(scope, receive, send)
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert (line["kind"], line["path"], line["status"], line["close"]) == (
+        "ws", "/[token]", 101, 1000,
+    )  # fmt: skip
+    assert (line["in"], line["out"], line["principal"]) == (6, 12, "robot:r2")
+
+
+def test_an_unopenable_access_log_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="JIBO_ACCESS_LOG"):
+        access.AccessLog.open(str(tmp_path / "missing-dir" / "access.log"), tmp_path)
+
+
+def test_the_access_logger_is_its_own() -> None:
+    log = access.AccessLog(io.StringIO(), owns_stream=False)
+    assert log.logger.propagate is False
+    assert log.logger.parent is None
+    assert log.logger.name == "jibo_cloud.access"
