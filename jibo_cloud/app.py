@@ -24,6 +24,7 @@ that HTTP status and the plain-text reason, before the upgrade is accepted.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
@@ -32,6 +33,7 @@ import attrs
 import trio
 from quart import Response, websocket
 from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
 
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.runtime import Runtime
@@ -43,6 +45,9 @@ log = logging.getLogger(__name__)
 SocketHandler = Callable[[QuartSocket], Awaitable[None]]
 HUB_HOST_PREFIX = "neo-hub."
 NOTIFICATION_HOST_PREFIX = "api-socket."
+#: The content type of AWS JSON errors (the same as ``rest.dispatch.CONTENT_TYPE``; app.py
+#: cannot import the REST package, which imports this module).
+AWS_JSON = "application/x-amz-json-1.1"
 
 
 #: How often each server process reloads the host mappings: a mapping added or removed with
@@ -203,6 +208,49 @@ def create_app(runtime: Runtime) -> QuartTrio:
             return Response(rejected.reason, status=rejected.status, content_type="text/plain")
         return None
 
+    install_json_errors(app)
     for name in ROUTE_MODULES:
         importlib.import_module(name).register(app, runtime, sockets)
     return app
+
+
+#: The AWS error code for each HTTP error Quart raises itself (unknown path, wrong method …).
+_HTTP_ERROR_CODES = {
+    400: "ValidationException",
+    404: "ResourceNotFoundException",
+    405: "MethodNotAllowedException",
+    408: "RequestTimeoutException",
+    413: "RequestEntityTooLargeException",
+}
+
+
+def _json_error(code: str, message: str, status: int) -> Response:
+    body = json.dumps({"__type": code, "message": message})
+    return Response(body, status=status, content_type=AWS_JSON,
+                    headers={"x-amzn-ErrorType": code})  # fmt: skip
+
+
+def install_json_errors(app: QuartTrio) -> None:
+    """Every error Quart answers itself is the AWS JSON shape (PROTOCOL.md §2.1), never HTML.
+
+    Robots parse REST errors as ``{"__type", "message"}``; an HTML page from a 404, 405, 413
+    or a bug is noise to them and tells a prober which framework runs here.
+    """
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status >= 500:
+            return _json_error("InternalFailure", "the server failed to process the request", 500)
+        code = _HTTP_ERROR_CODES.get(status, "BadRequestException")
+        answer = _json_error(code, str(error.name or "bad request"), status)
+        if status == 405 and error.get_headers():  # keep Quart's Allow header
+            for name, value in error.get_headers():
+                if name.lower() == "allow":
+                    answer.headers[name] = value
+        return answer
+
+    @app.errorhandler(Exception)
+    async def internal_error(error: Exception) -> Response:
+        log.error("request failed", exc_info=error)
+        return _json_error("InternalFailure", "the server failed to process the request", 500)

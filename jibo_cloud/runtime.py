@@ -63,6 +63,10 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     ``instance_id`` names this process among ``config.workers`` (the supervisor picks it, so
     it can clean up after a worker that died); by default a fresh random one.
     """
+    # Issue 17 (files): the data folder created 0700 or refused if open; partial blobs swept.
+    from jibo_cloud.storage.files import prepare_data_dir
+
+    prepare_data_dir(config)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime(config=config)
     if instance_id is not None:

@@ -26,6 +26,7 @@ from quart_trio import QuartTrio
 from jibo_cloud.app import NOTIFICATION_HOST_PREFIX, HostMap, host_map
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.notify import NotificationHub
+from jibo_cloud.rest.bodies import BodyRefused, ClientGone, read_body, send_refusal
 from jibo_cloud.rest.context import Handler
 from jibo_cloud.rest.dispatch import (
     CONTENT_TYPE,
@@ -119,20 +120,16 @@ async def serve_rest(
     if declared.isdigit() and int(declared) > limit:
         await _answer(send, _too_large(limit))
         return
-    body = bytearray()
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-        body += message.get("body", b"")
-        if len(body) > limit:
-            await _answer(send, _too_large(limit))
-            return
-        if not message.get("more_body", False):
-            break
+    try:  # the whole body within body_timeout, else 408 and the connection closed
+        body = await read_body(receive, limit=limit, time_limit=rt.config.body_timeout)
+    except BodyRefused as refused:
+        await send_refusal(send, refused)
+        return
+    except ClientGone:
+        return
     trust = rt.config.trust_forwarded
     call = HttpCall(
-        headers=headers, body=bytes(body),
+        headers=headers, body=body,
         base_url=request_base_url(headers, str(scope.get("scheme", "http")), trust),
         path=str(scope.get("path", "/")), query=bytes(scope.get("query_string", b"")).decode(),
         host=request_host(headers, trust),

@@ -117,9 +117,18 @@ class ContentQueries(QueryBase):
 
     # ---------------------------------------------------------------- media
 
-    async def put_media(self, m: Media) -> None:
-        await self._write(
-            lambda tx: tx.execute(
+    def _for_update(self) -> str:
+        """Row lock for read-then-write in one transaction (SQLite's one writer locks already)."""
+        return " FOR UPDATE" if self.db.dialect == "postgres" else ""
+
+    async def put_media(self, m: Media) -> str | None:
+        """Store ``m`` (replacing the record at its path); returns the replaced record's blob
+        key when it differs from ``m``'s, for the caller to delete the old file."""
+        lock = self._for_update()
+
+        def fn(tx: Tx) -> str | None:
+            old = tx.execute(f"SELECT blob_key FROM media WHERE path = ?{lock}", (m.path,))
+            tx.execute(
                 f"INSERT INTO media ({_MEDIA}) VALUES ({_marks(12)})"
                 " ON CONFLICT (path) DO UPDATE SET loop_id = excluded.loop_id,"
                 " account_id = excluded.account_id, type = excluded.type,"
@@ -128,8 +137,11 @@ class ContentQueries(QueryBase):
                 " length = excluded.length, sha256 = excluded.sha256",
                 (m.path, m.loop_id, m.account_id, m.type, m.reference, int(m.is_encrypted),
                  int(m.is_deleted), dumps(m.meta), m.blob_key, m.length, m.sha256, m.created),
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+            replaced = old[0][0] if old else None
+            return replaced if replaced and replaced != m.blob_key else None
+
+        return await self._write(fn)
 
     async def get_media(self, paths: Sequence[str]) -> list[Media]:
         if not paths:
@@ -160,14 +172,23 @@ class ContentQueries(QueryBase):
         rows = await self.db.read(lambda tx: tx.execute(sql + " ORDER BY created, path", params))
         return [_media(r) for r in rows]
 
-    async def mark_media_deleted(self, paths: Sequence[str]) -> None:
-        if paths:
-            await self._write(
-                lambda tx: tx.execute(
-                    f"UPDATE media SET is_deleted = 1 WHERE path IN ({_marks(len(paths))})",
-                    tuple(paths),
-                )
+    async def mark_media_deleted(self, paths: Sequence[str]) -> list[str]:
+        """Mark ``paths`` removed; returns the blob keys of the records that were live, for
+        the caller to delete their files (a removed photo must not stay on disk)."""
+        if not paths:
+            return []
+        marks = _marks(len(paths))
+        lock = self._for_update()
+
+        def fn(tx: Tx) -> list[str]:
+            rows = tx.execute(
+                f"SELECT blob_key FROM media WHERE is_deleted = 0 AND path IN ({marks}){lock}",
+                tuple(paths),
             )
+            tx.execute(f"UPDATE media SET is_deleted = 1 WHERE path IN ({marks})", tuple(paths))
+            return [str(r[0]) for r in rows if r[0]]
+
+        return await self._write(fn)
 
     # ---------------------------------------------------------------- uploads and backups
 
@@ -189,14 +210,21 @@ class ContentQueries(QueryBase):
     async def complete_upload(
         self, upload_id: str, *, blob_key: str, length: int, sha256: str,
         content_type: str | None, now: int,
-    ) -> None:  # fmt: skip
-        await self._write(
-            lambda tx: tx.execute(
+    ) -> str | None:  # fmt: skip
+        """Record the slot's body; returns the blob key it replaced (a re-PUT), if any."""
+        lock = self._for_update()
+
+        def fn(tx: Tx) -> str | None:
+            old = tx.execute(f"SELECT blob_key FROM uploads WHERE id = ?{lock}", (upload_id,))
+            tx.execute(
                 "UPDATE uploads SET blob_key = ?, length = ?, sha256 = ?, content_type = ?,"
                 " completed = ? WHERE id = ?",
                 (blob_key, length, sha256, content_type, now, upload_id),
             )
-        )
+            replaced = old[0][0] if old else None
+            return replaced if replaced and replaced != blob_key else None
+
+        return await self._write(fn)
 
     async def add_backup(self, b: Backup) -> None:
         await self._write(
@@ -209,14 +237,38 @@ class ContentQueries(QueryBase):
 
     async def complete_backup(
         self, backup_id: str, *, blob_key: str, length: int, sha256: str, now: int
-    ) -> None:
-        await self._write(
-            lambda tx: tx.execute(
+    ) -> str | None:
+        """Record the backup's body; returns the blob key it replaced (a re-upload), if any."""
+        lock = self._for_update()
+
+        def fn(tx: Tx) -> str | None:
+            old = tx.execute(f"SELECT blob_key FROM backups WHERE id = ?{lock}", (backup_id,))
+            tx.execute(
                 "UPDATE backups SET blob_key = ?, length = ?, sha256 = ?, modified = ?"
                 " WHERE id = ?",
                 (blob_key, length, sha256, now, backup_id),
             )
+            replaced = old[0][0] if old else None
+            return replaced if replaced and replaced != blob_key else None
+
+        return await self._write(fn)
+
+    async def household_usage(self, account_id: str) -> int:
+        """Bytes stored for one household (account): live media, uploads and backups.
+
+        Key blobs (``Key.ShareBinary``) have no length column and are small; they are not
+        counted. Read before an upload is accepted (:mod:`jibo_cloud.rest.uploads`).
+        """
+        rows = await self.db.read(
+            lambda tx: tx.execute(
+                "SELECT (SELECT COALESCE(SUM(length), 0) FROM media"
+                "        WHERE account_id = ? AND is_deleted = 0)"
+                " + (SELECT COALESCE(SUM(length), 0) FROM uploads WHERE account_id = ?)"
+                " + (SELECT COALESCE(SUM(length), 0) FROM backups WHERE account_id = ?)",
+                (account_id, account_id, account_id),
+            )
         )
+        return int(rows[0][0] or 0)
 
     async def get_backup(self, backup_id: str) -> Backup | None:
         rows = await self.db.read(

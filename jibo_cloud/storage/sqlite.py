@@ -22,6 +22,7 @@ import trio
 
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.storage.db import Row
+from jibo_cloud.storage.files import chmod_private, create_private_file, make_private_dir
 
 T = TypeVar("T")
 #: Reader connections (reads run beside the single writer in WAL mode).
@@ -46,7 +47,13 @@ class SqliteDatabase:
     dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The file holds SigV4 secrets and e-mail addresses: private before SQLite opens it
+        # (SQLite gives its -wal and -shm files the database file's mode), whatever the umask;
+        # the chmods fix files an older release created 0644.
+        make_private_dir(path.parent)
+        create_private_file(path)
+        for suffix in ("-wal", "-shm"):
+            chmod_private(path.with_name(path.name + suffix))
         self.path = path
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
