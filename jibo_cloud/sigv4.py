@@ -3,14 +3,22 @@
 Pure functions over one request's parts; no I/O. :func:`verify` recomputes the signature the
 robot's client (a fork of the AWS SDK) made with its key pair and compares it in constant time.
 
-Robot quirks this accepts, because real robots do them:
+As AWS enforces it: ``host`` and ``x-amz-target`` must be among the signed headers, and the
+body must match its hash (``x-amz-content-sha256``, or the hash of the body when the header is
+absent). Otherwise one captured request could be replayed, within its 15 minutes, as any other
+operation with any other body.
+
+Robot quirks this accepts, only where the caller (:mod:`jibo_cloud.rest.identity`) allows them
+for one operation with a :class:`Leniency`, because real robots do them:
 
 - the credential scope's region and service are whatever the robot put there (``us-east-1``
   with ``Loop``, ``api`` with ``jibo`` …): they are read from the scope, not assumed;
-- ``NewRobotToken`` and ``CreateHubToken`` claim the *empty-body* hash in
-  ``x-amz-content-sha256`` while sending ``{"deviceId": …}``. The signature covers the claimed
-  hash, so for that one hash value (and ``UNSIGNED-PAYLOAD``, used for media) the body is not
-  bound by the signature; any other claimed hash must match the body.
+- ``NewRobotToken`` and ``CreateHubToken`` are signed without ``x-amz-target`` and claim the
+  *empty-body* hash while sending ``{"deviceId": …}`` or ``{}`` (``unsigned_target``,
+  ``empty_hash_body``): the signature then binds neither the operation nor the body, so the
+  caller accepts it only for those two targets and only with their own small body;
+- ``Media.Create`` and the other binary uploads claim ``UNSIGNED-PAYLOAD``
+  (``unsigned_payload``), as S3 allows; ``x-amz-target`` is still signed there.
 """
 
 from __future__ import annotations
@@ -63,6 +71,21 @@ class Authorization:
     @property
     def scope(self) -> str:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
+
+
+@attrs.frozen
+class Leniency:
+    """The robot quirks one request may use (all off: AWS's own rules)."""
+
+    #: ``x-amz-target`` may be missing from the signed headers (the two token calls).
+    unsigned_target: bool = False
+    #: The empty-body hash may be claimed for a body that is not empty (the token calls).
+    empty_hash_body: bool = False
+    #: ``UNSIGNED-PAYLOAD`` may be claimed (binary uploads such as ``Media.Create``).
+    unsigned_payload: bool = False
+
+
+STRICT = Leniency()
 
 
 @attrs.frozen
@@ -151,15 +174,40 @@ def _request_time(req: SignedRequest) -> tuple[str, int]:
     )
 
 
-def verify(req: SignedRequest, auth: Authorization, secret: str, *, now_s: float) -> None:
+def _payload_hash(req: SignedRequest, leniency: Leniency) -> str:
+    """The payload hash the signature must cover: the claimed one if the body matches it (or a
+    quirk ``leniency`` allows excuses it), else :class:`SignatureError`."""
+    claimed = req.headers.get("x-amz-content-sha256")
+    actual = hashlib.sha256(req.body).hexdigest()
+    if claimed is None or claimed == actual:
+        return actual
+    if claimed == UNSIGNED_PAYLOAD and leniency.unsigned_payload:
+        return claimed
+    if claimed == EMPTY_SHA256 and leniency.empty_hash_body:
+        return claimed
+    raise SignatureError(
+        "InvalidSignatureException",
+        "the x-amz-content-sha256 header does not match the request body",
+    )
+
+
+def verify(
+    req: SignedRequest, auth: Authorization, secret: str, *, now_s: float,
+    leniency: Leniency = STRICT,
+) -> None:  # fmt: skip
     """Check ``auth`` against ``req`` signed with ``secret``.
 
     Raises:
-        SignatureError: ``InvalidSignatureException`` for a wrong signature, an expired or
+        SignatureError: ``IncompleteSignatureException`` when ``host`` or ``x-amz-target`` is
+            not signed; ``InvalidSignatureException`` for a wrong signature, an expired or
             future date, or a body that does not match its claimed hash.
     """
     if "host" not in auth.signed_headers:
         raise SignatureError("IncompleteSignatureException", "the host header must be signed")
+    if "x-amz-target" not in auth.signed_headers and not leniency.unsigned_target:
+        raise SignatureError(
+            "IncompleteSignatureException", "the x-amz-target header must be signed"
+        )
     day, when = _request_time(req)
     if day != auth.date:
         raise SignatureError("InvalidSignatureException", "credential date is not X-Amz-Date")
@@ -168,15 +216,7 @@ def verify(req: SignedRequest, auth: Authorization, secret: str, *, now_s: float
             "InvalidSignatureException",
             "Signature expired: X-Amz-Date is more than 15 minutes from the server's time",
         )
-    claimed = req.headers.get("x-amz-content-sha256")
-    actual = hashlib.sha256(req.body).hexdigest()
-    if claimed is None:
-        claimed = actual
-    elif claimed not in (UNSIGNED_PAYLOAD, EMPTY_SHA256, actual):
-        raise SignatureError(
-            "InvalidSignatureException",
-            "the x-amz-content-sha256 header does not match the request body",
-        )
+    claimed = _payload_hash(req, leniency)
     string_to_sign = "\n".join(
         [ALGORITHM, req.headers.get("x-amz-date", ""), auth.scope,
          hashlib.sha256(canonical_request(req, auth, claimed).encode()).hexdigest()]

@@ -15,20 +15,35 @@ import attrs
 
 from jibo_cloud.errors import ServiceError
 from jibo_cloud.rest.models import Operation
+from jibo_cloud.rest.signed_urls import OPERATOR_PRINCIPAL, account_principal, sign_url
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage import BlobStore, Storage
+
+#: The kinds of principal (docs/security-policy.md): nobody (unsigned), a robot (its key pair,
+#: or an adopted key an operator bound to it), an owner (an account's own key pair, issued by
+#: ``Account.Create``/``Login``), an operator (a key from ``jibo-cloud operator key``).
+NOBODY = "nobody"
+ROBOT = "robot"
+OWNER = "owner"
+OPERATOR = "operator"
+KINDS = (NOBODY, ROBOT, OWNER, OPERATOR)
 
 
 @attrs.frozen
 class Caller:
-    """Who is calling, from the SigV4 key (or the unknown-key fallback, see identity.py)."""
+    """Who is calling, from the SigV4 key (see identity.py)."""
 
+    #: One of :data:`KINDS`.
+    kind: str = NOBODY
     account_id: str | None = None
-    #: The robot's friendly name when the key belongs to a robot (or the fallback robot).
+    #: The robot's friendly name when a robot is calling.
     robot_name: str | None = None
     access_key_id: str | None = None
     #: True only when a known key pair's signature was verified.
     verified: bool = False
+    #: A robot key an operator approved without its secret (``robot approve``): accepted
+    #: unverified, so it never receives a secret.
+    adopted: bool = False
 
 
 @attrs.frozen
@@ -65,15 +80,53 @@ def new_id() -> str:
     return secrets.token_hex(12)
 
 
+def denied(message: str) -> ServiceError:
+    """403 ``AccessDeniedException``: the caller may not touch this resource."""
+    return ServiceError("AccessDeniedException", message, 403)
+
+
 def require_account(call: Call) -> str:
     if call.caller.account_id is None:
-        raise ServiceError(
-            "AccessDeniedException",
+        raise denied(
             "no account is known for this caller; register the robot with "
-            "'jibo-cloud robot add' and sign requests with its key pair",
-            403,
+            "'jibo-cloud robot add' and sign requests with its key pair"
         )
     return call.caller.account_id
+
+
+async def own_loop_ids(rt: Runtime, call: Call) -> set[str]:
+    """The loops of the caller's account (owned or joined); none for an operator."""
+    if call.caller.account_id is None:
+        return set()
+    return {lp.id for lp in await storage(rt).loops_of(call.caller.account_id)}
+
+
+async def require_loops(rt: Runtime, call: Call, loop_ids: list[str]) -> None:
+    """403 unless every one of ``loop_ids`` is a loop of the caller's household."""
+    mine = await own_loop_ids(rt, call)
+    for loop_id in loop_ids:
+        if loop_id not in mine:
+            raise denied(f"loop {loop_id[:64]!r} is not one of the caller's loops")
+
+
+async def require_loop(rt: Runtime, call: Call, loop_id: str) -> str:
+    await require_loops(rt, call, [loop_id])
+    return loop_id
+
+
+def url_principal(call: Call) -> str:
+    """Who a signed blob URL is minted for: the caller's household, or the operator."""
+    if call.caller.kind == OPERATOR or call.caller.account_id is None:
+        return OPERATOR_PRINCIPAL
+    return account_principal(call.caller.account_id)
+
+
+def signed_url(rt: Runtime, call: Call, method: str, path: str) -> str:
+    """An upload (``PUT``) or download (``GET``) URL for ``path``, signed for the caller."""
+    return sign_url(
+        rt.config, method, call.base_url, path, principal=url_principal(call),
+        now_s=call.now_ms / 1000,
+    )  # fmt: skip
 
 
 def not_found(what: str) -> ServiceError:

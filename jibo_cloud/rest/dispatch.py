@@ -4,6 +4,10 @@ The HTTP layer (:mod:`jibo_cloud.rest.routes`) turns the Quart request into a
 :class:`HttpCall` and the :class:`HttpAnswer` back into a response; everything in between is
 here and never touches Quart, so it can be tested and benchmarked on its own.
 
+Authorization: the caller is identified (:mod:`.identity`) and the operation's rule in
+:mod:`.policy` is applied before the body is parsed or any handler runs; handlers then check
+the resources a call names (loops, robots, media, accounts).
+
 Every failure is an AWS-JSON error (PROTOCOL.md §2.1): body ``{"__type", "message"}``, header
 ``x-amzn-ErrorType``, and a 4xx/5xx status. Unknown targets, malformed JSON, wrong types,
 missing members and oversized bodies are 4xx; storage outages are a retryable 503
@@ -22,10 +26,11 @@ import attrs
 
 from jibo_cloud import sigv4
 from jibo_cloud.errors import ServiceError, StorageUnavailable
-from jibo_cloud.rest.context import Call, Caller, Handler
+from jibo_cloud.rest.context import NOBODY, Call, Caller, Handler
 from jibo_cloud.rest.generic import generic_handler
-from jibo_cloud.rest.identity import identify
+from jibo_cloud.rest.identity import identify, unsigned
 from jibo_cloud.rest.models import ModelTable, Operation, conform, validate
+from jibo_cloud.rest.policy import refusal, rule_for
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage import Conflict
 
@@ -125,6 +130,21 @@ def _json_input(op: Operation, body: bytes) -> dict[str, Any]:
     return value  # type: ignore[no-any-return]
 
 
+def authorize(op: Operation, caller: Caller) -> None:
+    """The policy table's verdict (:mod:`jibo_cloud.rest.policy`), before any handler runs.
+
+    Raises:
+        ServiceError: 403 ``MissingAuthenticationTokenException`` for an unsigned caller,
+            ``AccessDeniedException`` for a principal the operation's rule does not name.
+    """
+    why = refusal(rule_for(op.target), caller.kind)
+    if why is None:
+        return
+    if caller.kind == NOBODY:
+        raise unsigned()
+    raise ServiceError("AccessDeniedException", why, 403)
+
+
 def max_body(rt: Runtime, op: Operation | None) -> int:
     """Binary-payload operations take upload-sized bodies; JSON calls the REST cap."""
     if op is not None and op.payload_member is not None:
@@ -155,7 +175,8 @@ async def dispatch(
             headers={**http.headers, "host": http.host or http.headers.get("host", "")},
             body=http.body,
         )  # fmt: skip
-        caller: Caller = await identify(rt, signed, now_s=now_ms / 1000)
+        caller: Caller = await identify(rt, signed, now_s=now_ms / 1000, op=op)
+        authorize(op, caller)
         if op.payload_member is not None:
             body = _payload_input(op, http.headers)
         else:

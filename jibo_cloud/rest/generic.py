@@ -1,8 +1,11 @@
 """Operations no robot flow needs: validate, persist what they write, answer per the model.
 
-The original services behind these operations (Facebook login, GQA, IFTTT …) are gone. A
-call still gets the shape its client expects, so nothing crashes on a missing member, and
-its input is stored (``documents`` kind ``op:<target>``) so nothing a client sent is lost.
+The original services behind these operations (Facebook login, GQA, IFTTT …) are gone. Who
+may call them is the policy table's (:mod:`jibo_cloud.rest.policy`): most writes are denied to
+everyone; reads answer placeholders to an authenticated robot or owner. An allowed call gets
+the shape its client expects, so nothing crashes on a missing member, and an allowed write's
+input is stored (``documents`` kind ``op:<target>``, scoped to the caller's account) so nothing
+a client sent is lost. A ``loopId``/``loopIds`` in the input must be the caller's loops.
 
 :func:`placeholder` builds the smallest answer that satisfies an output shape: required
 strings are ids (or ``"ok"`` for ``result``), numbers the current time, lists empty.
@@ -13,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jibo_cloud.rest.context import Call, new_id, storage
+from jibo_cloud.rest.context import Call, new_id, require_loops, storage
+from jibo_cloud.rest.policy import rule_for
 from jibo_cloud.runtime import Runtime
-
-_READ_PREFIXES = ("Get", "List", "Check", "Search", "Find", "Should", "Match")
 
 
 def placeholder(shape: Mapping[str, Any] | None, now_ms: int, name: str = "") -> Any:
@@ -39,8 +41,17 @@ def placeholder(shape: Mapping[str, Any] | None, now_ms: int, name: str = "") ->
     return new_id()
 
 
+def _named_loops(body: Mapping[str, Any]) -> list[str]:
+    loops = [body["loopId"]] if isinstance(body.get("loopId"), str) else []
+    if isinstance(body.get("loopIds"), list):
+        loops += [str(x) for x in body["loopIds"]]
+    return loops
+
+
 async def generic_handler(rt: Runtime, call: Call) -> Any:
-    if not call.op.name.startswith(_READ_PREFIXES):
+    await require_loops(rt, call, _named_loops(call.body))
+    rule = rule_for(call.op.target)
+    if rule is not None and rule.write:
         record = {
             "input": dict(call.body),
             "accountId": call.caller.account_id,

@@ -105,9 +105,12 @@ def check_robot_token(answer: rest.RestAnswer, state: BootState) -> tuple[bool, 
 def check_put_events(answer: rest.RestAnswer, state: BootState) -> tuple[bool, str, str]:
     url = answer.body.get("uploadUrl") if isinstance(answer.body, dict) else None
     if answer.status == 200 and isinstance(url, str):
-        # The URL names api.jibo.com; the simulator PUTs to the same path on the target.
-        state.upload_path = urlsplit(url).path or state.upload_path
-        return True, f"upload URL {urlsplit(url).path}", ""
+        # The URL names api.jibo.com; the simulator PUTs to the same path on the target, with
+        # its signature query (the URL is the credential, so only the path is printed).
+        parts = urlsplit(url)
+        if parts.path:
+            state.upload_path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return True, f"upload URL {parts.path}", ""
     return False, _failed(answer), "the robot cannot upload its logs (it keeps working)"
 
 
@@ -326,7 +329,7 @@ async def _upload_log(
             timeout=rest.REQUEST_TIMEOUT_SECONDS,
         )
     except httpx.HTTPError as exc:
-        raise ToolError(f"PUT {path}: {exc}") from None
+        raise ToolError(f"PUT {path.split('?')[0]}: {exc}") from None
     if response.status_code < 300:
         return True, f"HTTP {response.status_code}", ""
     return False, f"HTTP {response.status_code}", "uploads must never fail the robot (§2.4)"

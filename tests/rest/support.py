@@ -86,8 +86,27 @@ class RestClient:
         return await self.http.put(path, content=data, headers={"Host": self.host})
 
 
+#: An operator key pair (``jibo-cloud operator key``), added straight to the storage by tests.
+OPERATOR_KEY = "JIBOOPERATORTESTKEY1"
+OPERATOR_SECRET = "operator-secret-for-tests-0123456789abcd"
+
+
 async def register_robot(server: RunningServer) -> None:
     await add_robot(server.runtime.storage, SPEC, now_ms=server.runtime.now_ms())
+
+
+async def register_operator(server: RunningServer) -> dict[str, str]:
+    """Add the test operator key; returns the signing arguments for :meth:`RestClient.call`."""
+    from jibo_cloud.storage.principals import OperatorKey
+
+    key = OperatorKey(OPERATOR_KEY, OPERATOR_SECRET, server.runtime.now_ms(), "tests")
+    await server.runtime.storage.add_operator_key(key)
+    return {"key": OPERATOR_KEY, "secret": OPERATOR_SECRET}
+
+
+def url_path(url: str) -> str:
+    """The path of a URL the server handed out, without its signature query."""
+    return httpx.URL(url).path
 
 
 def postgres_server_url(tmp: str) -> str:

@@ -18,6 +18,7 @@ from tests.rest.support import (
     SECRET_KEY,
     SERIAL,
     RestClient,
+    register_robot,
 )
 from tests.support.server import start_server
 
@@ -102,10 +103,14 @@ async def test_a_published_update_is_served_to_the_robot(
             "--to-version", "12.11.0", "--file", str(package),
             "--data-dir", str(data_dir)]  # fmt: skip
     assert await trio.to_thread.run_sync(main, args) == 0
+    await register_robot(server)  # update records are for signed robots only (issue 17)
     async with httpx.AsyncClient(base_url=server.http_url) as http:
         client = RestClient(http)
         ask = {"fromVersion": "12.10.0", "subsystem": "os"}
-        record = await client.ok("Update_20160301.GetUpdateFrom", ask, sign=False)
+        assert (
+            await client.call("Update_20160301.GetUpdateFrom", ask, sign=False)
+        ).status_code == 403
+        record = await client.ok("Update_20160301.GetUpdateFrom", ask)
         assert (record["length"], record["shaHash"]) == (
             2560, hashlib.sha256(package.read_bytes()).hexdigest(),
         )  # fmt: skip

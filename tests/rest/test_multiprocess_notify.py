@@ -57,7 +57,8 @@ class Process:
         op = load_models().find("Notification_20150505.GetStatus")
         assert op is not None
         call = Call(
-            op=op, body={"accountId": account_id}, raw=b"", headers={}, caller=Caller(),
+            op=op, body={"accountId": account_id}, raw=b"", headers={},
+            caller=Caller(kind="robot", account_id=account_id),
             base_url="https://api.jibo.com", now_ms=self.runtime.now_ms(),
         )  # fmt: skip
         return await handlers(self.hub)["Notification_20150505.GetStatus"](self.runtime, call)

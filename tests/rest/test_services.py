@@ -7,7 +7,14 @@ import os
 
 from jibo_cloud.rest.models import load_models, missing_required
 from jibo_cloud.storage.provisioning import publish_update
-from tests.rest.support import ACCOUNT_ID, LOOP_ID, ROBOT_NAME, RestClient
+from tests.rest.support import (
+    ACCOUNT_ID,
+    LOOP_ID,
+    ROBOT_NAME,
+    RestClient,
+    register_operator,
+    url_path,
+)
 from tests.rest.test_errors import assert_aws_error
 from tests.support.server import RunningServer
 
@@ -41,12 +48,12 @@ async def test_log_uploads_are_stored(client: RestClient, robot_server: RunningS
     answer = await client.ok("Log_20150309.PutEventsAsync", {"kind": "HEALTH", "serial": "S"})
     body = gzip.compress(b'{"event": 1}')
     assert (await client.put(answer["uploadUrl"], body)).status_code == 200
-    upload_id = answer["uploadUrl"].rsplit("/", 1)[1]
+    upload_id = url_path(answer["uploadUrl"]).rsplit("/", 1)[1]
     stored = await robot_server.runtime.storage.get_upload(upload_id)
     assert stored.length == len(body)
     assert await robot_server.runtime.blobs.read(stored.blob_key) == body
-    # A PUT to the bare URL of older servers is stored too, never refused (§2.4).
-    assert (await client.put("https://api.jibo.com/upload/log-events", b"zz")).status_code == 200
+    # An unsigned PUT (the bare URL of older servers) is refused (issue 17: signed blob URLs).
+    assert (await client.put("https://api.jibo.com/upload/log-events", b"zz")).status_code == 403
     asr = await client.ok("Log_20150309.PutAsrBinary",
                           {"trackingId": "hj", "metadata": {"robot_name": ROBOT_NAME}})  # fmt: skip
     assert asr["bucketName"]
@@ -87,21 +94,26 @@ async def test_updates_numeric_order_filter_and_not_found(
     assert_aws_error(other, 404, "UPDATE_NOT_FOUND")
 
 
-async def test_accounts_create_login_and_secrets(client: RestClient) -> None:
+async def test_accounts_create_login_and_secrets(
+    client: RestClient, robot_server: RunningServer
+) -> None:
+    operator = await register_operator(robot_server)  # creating accounts is the operator's
     created = await client.ok(
         "Account_20151111.Create",
         {"email": "new@example.com", "password": "pw-123456", "firstName": "Alex"},
+        **operator,
     )
     assert created["accessKeyId"].startswith("JIBO")
     assert (await client.ok("Account_20151111.CheckEmail", {"email": "new@example.com"}))["exists"]
     login = await client.ok("Account_20151111.Login",
-                            {"email": "new@example.com", "password": "pw-123456"})  # fmt: skip
+                            {"email": "new@example.com", "password": "pw-123456"},
+                            sign=False)  # fmt: skip
     assert login["accessKeyId"] == created["accessKeyId"]
     wrong = await client.call("Account_20151111.Login",
                               {"email": "new@example.com", "password": "nope"})  # fmt: skip
     assert_aws_error(wrong, 401, "NotAuthorizedException")
     dup = await client.call(
-        "Account_20151111.Create", {"email": "new@example.com", "password": "x"}
+        "Account_20151111.Create", {"email": "new@example.com", "password": "x"}, **operator
     )
     assert_aws_error(dup, 409, "ConflictException")
     # The new account's own key signs its own calls; it sees its own secret only.
@@ -208,9 +220,19 @@ async def test_every_operation_answers_per_its_model(client: RestClient) -> None
 async def test_operations_without_a_robot_flow_persist_their_writes(
     client: RestClient, robot_server: RunningServer
 ) -> None:
-    body = {"name": "phone", "pushToken": "tok-1", "type": "ios"}
-    assert await client.ok("Push_20160729.CreateDevice", body) == []  # the model's output: a list
+    body = {"loopId": LOOP_ID, "id": "member-1", "face": True}
+    assert set(await client.ok("Loop_20160324.SetEnrollment", body)) == {"owner"}  # placeholder
     stored = await robot_server.runtime.storage.list_documents(
-        "op:Push_20160729.CreateDevice", ACCOUNT_ID
+        "op:Loop_20160324.SetEnrollment", ACCOUNT_ID
     )
     assert [value["input"] for _, value in stored] == [body]
+    # A write the policy denies is refused and nothing is stored (issue 17).
+    push = {"name": "phone", "pushToken": "tok-1", "type": "ios"}
+    assert_aws_error(await client.call("Push_20160729.CreateDevice", push), 403,
+                     "AccessDeniedException")  # fmt: skip
+    assert (
+        await robot_server.runtime.storage.list_documents(
+            "op:Push_20160729.CreateDevice", ACCOUNT_ID
+        )
+        == []
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from botocore.credentials import Credentials
 
 from jibo_cloud import sigv4
 from jibo_cloud.sigv4 import EMPTY_SHA256
-from tests.rest.support import ACCESS_KEY, SECRET_KEY, RestClient, register_robot
+from tests.rest.support import ACCESS_KEY, ACCOUNT_ID, SECRET_KEY, RestClient, register_robot
 from tests.rest.test_errors import assert_aws_error
 from tests.support.server import start_server
 
@@ -77,12 +78,13 @@ async def test_a_wrong_date_is_rejected(nursery: trio.Nursery, tmp_path: Path, s
     assert "expired" in body["message"]
 
 
-@pytest.mark.parametrize(
-    ("policy", "status"), [("accept", 200), ("reject", 403)]
-)  # fmt: skip
-async def test_unknown_keys_follow_the_policy(
-    nursery: trio.Nursery, tmp_path: Path, policy: str, status: int
+@pytest.mark.parametrize("policy", ["reject", "pending"])
+async def test_unknown_keys_are_never_someone_else(
+    nursery: trio.Nursery, tmp_path: Path, policy: str
 ) -> None:
+    """Issue 17: an unknown key or an unsigned request was served as the oldest robot under the
+    old default ``accept``. Now both are refused under either policy (``pending`` only records
+    the key for an operator; tests/rest/test_adoption.py)."""
     server = await start_server(nursery, tmp_path / "data", unknown_sigv4_keys=policy)
     await register_robot(server)
     async with httpx.AsyncClient(base_url=server.http_url) as http:
@@ -90,14 +92,71 @@ async def test_unknown_keys_follow_the_policy(
         unknown = await client.call(LIST, {}, service="Loop", key="AKIAUNKNOWN", secret="x")
         unsigned = await client.call(LIST, {}, sign=False)
         account = await client.call("Account_20151111.Get", {}, key="AKIAUNKNOWN", secret="x")
-    assert unknown.status_code == status
-    if policy == "reject":
-        assert_aws_error(unknown, 403, "UnrecognizedClientException")
-        assert_aws_error(unsigned, 403, "MissingAuthenticationTokenException")
-    else:
-        assert unknown.json()[0]["robotFriendlyId"] == "Test-Robot-Name-1"
-        assert unsigned.status_code == 200
-        assert "secretAccessKey" not in account.json()[0]  # unverified: never a secret
+    assert_aws_error(unknown, 403, "UnrecognizedClientException")
+    assert_aws_error(account, 403, "UnrecognizedClientException")
+    assert_aws_error(unsigned, 403, "MissingAuthenticationTokenException")
+    assert "Test-Robot-Name-1" not in unknown.text + unsigned.text + account.text
+
+
+def _token_call_headers(body: bytes, target: str) -> dict[str, str]:
+    """Headers as a real robot signs a token call: no x-amz-target signed, the empty-body hash
+    claimed whatever the body (shared/fixtures/http/Notification_20150505.NewRobotToken.json)."""
+    request = AWSRequest(
+        method="POST", url="https://api.jibo.com/", data=b"",
+        headers={"X-Amz-Content-Sha256": EMPTY_SHA256, "Content-Type": "application/json"},
+    )  # fmt: skip
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "jibo", "us-east-1").add_auth(request)
+    headers = dict(request.headers.items())
+    headers.update({"Host": "api.jibo.com", "X-Amz-Target": target})
+    return headers
+
+
+async def test_a_captured_token_request_is_not_a_master_key(
+    client: RestClient, robot_server: Any
+) -> None:
+    """Issue 17: NewRobotToken's headers (x-amz-target unsigned, empty-body hash) replayed with
+    another target and body returned the robot's permanent secret (Account.Get) and changed the
+    owner's e-mail (Account.Update). The quirk now holds only for the token calls' own targets
+    and their own small bodies."""
+    captured = _token_call_headers(b"", "Notification_20150505.NewRobotToken")
+    for target, body in (
+        ("Account_20151111.Get", b"{}"),
+        ("Account_20151111.Update", b'{"email": "thief@example.com"}'),
+        ("Loop_20160324.ListLoops", b"{}"),
+    ):
+        replay = {**captured, "X-Amz-Target": target}
+        response = await client.http.post("/", content=body, headers=replay)
+        assert_aws_error(response, 403, "IncompleteSignatureException")
+        assert "secretAccessKey" not in response.text
+    owner = await robot_server.runtime.storage.get_account(ACCOUNT_ID)
+    assert owner.email == "user1@example.com"
+    # The token call itself still works, with its own body; a body with other members doesn't.
+    ok = await client.http.post("/", content=b'{"deviceId": "Test-Robot-Name-1"}', headers=captured)
+    assert ok.status_code == 200, ok.text
+    padded = b'{"deviceId": "Test-Robot-Name-1", "extra": "x"}'
+    response = await client.http.post("/", content=padded, headers=captured)
+    assert_aws_error(response, 403, "InvalidSignatureException")
+
+
+async def test_x_amz_target_must_be_signed_and_the_body_must_match(client: RestClient) -> None:
+    """AWS's rules for every other operation: x-amz-target among the signed headers, and the
+    claimed body hash (empty-body or UNSIGNED-PAYLOAD included) equal to the body's."""
+    request = AWSRequest(method="POST", url="https://api.jibo.com/", data=b"{}",
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "Loop", "us-east-1").add_auth(request)
+    headers = {**dict(request.headers.items()), "Host": "api.jibo.com", "X-Amz-Target": LIST}
+    response = await client.http.post("/", content=b"{}", headers=headers)
+    assert_aws_error(response, 403, "IncompleteSignatureException")
+    for claimed in (EMPTY_SHA256, sigv4.UNSIGNED_PAYLOAD):
+        body = b'{"id": "Test-Robot-Name-1"}'
+        request = AWSRequest(
+            method="POST", url="https://api.jibo.com/", data=body,
+            headers={"X-Amz-Content-Sha256": claimed, "X-Amz-Target": "Robot_20160225.GetRobot"},
+        )  # fmt: skip
+        SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "robot", "us-east-1").add_auth(request)
+        headers = {**dict(request.headers.items()), "Host": "api.jibo.com"}
+        response = await client.http.post("/", content=body, headers=headers)
+        assert_aws_error(response, 403, "InvalidSignatureException")
 
 
 async def test_a_forwarded_host_is_trusted_only_when_configured(

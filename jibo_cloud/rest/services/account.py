@@ -2,7 +2,11 @@
 
 Secrets: an answer carries ``accessKeyId``/``secretAccessKey`` only to a caller who proved
 it holds that key pair (a verified SigV4 signature) or who just proved the password
-(``Create``/``Login``). An unverified caller (the unknown-key ``accept`` policy) never sees one.
+(``Login``), or to the operator creating the account (``Create``). An adopted robot key
+(approved without its secret, see identity.py) is never verified and never sees one.
+
+Who may call what is :mod:`jibo_cloud.rest.policy`'s; here: ``Get`` answers only the caller's
+own account (403 for any other id), ``Update``/``AcceptTerms`` change only the caller's own.
 """
 
 from __future__ import annotations
@@ -17,7 +21,15 @@ import attrs
 import trio
 
 from jibo_cloud.errors import ServiceError
-from jibo_cloud.rest.context import Call, Handler, new_id, not_found, require_account, storage
+from jibo_cloud.rest.context import (
+    Call,
+    Handler,
+    denied,
+    new_id,
+    not_found,
+    require_account,
+    storage,
+)
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Account, KeyPair
 from jibo_cloud.tokens import issue_hub_token
@@ -78,7 +90,10 @@ async def _own_account(rt: Runtime, call: Call) -> Account:
 
 
 async def get(rt: Runtime, call: Call) -> list[dict[str, Any]]:
-    ids = call.get("ids") or [require_account(call)]
+    mine = require_account(call)
+    ids = call.get("ids") or [mine]
+    if any(i != mine for i in ids):
+        raise denied("Account.Get answers only the caller's own account")
     own = await _own_key(rt, call)
     accounts = await storage(rt).list_accounts(list(ids))
     return [account_view(a, own if own and own.account_id == a.id else None) for a in accounts]

@@ -3,6 +3,10 @@
 Requests a member or robot makes (``CreateRequest``) stay "incoming" until someone with the key
 answers them (``Share``). The robot polls ``ListIncomingRequests``/``ListBinaryRequests`` all
 day (PROTOCOL.md §2.3), so an empty loop answers ``[]`` fast.
+
+Every operation names a loop (``loopId``) or a request (``id``) whose loop must be one of the
+caller's: a robot of another household can neither read these requests nor overwrite this
+loop's key backup. The binary key's ``encryptedUrl`` is a signed ``GET`` URL.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from jibo_cloud.rest.context import (
     new_id,
     not_found,
     require_account,
+    require_loop,
+    signed_url,
     storage,
 )
 from jibo_cloud.runtime import Runtime
@@ -31,63 +37,70 @@ def request_view(k: KeyRequest) -> dict[str, Any]:
     return view
 
 
-def binary_view(k: KeyRequest, base_url: str) -> dict[str, Any]:
+def binary_view(rt: Runtime, call: Call, k: KeyRequest) -> dict[str, Any]:
     return {"id": k.id, "accountId": k.account_id, "loopId": k.loop_id,
-            "encryptedUrl": f"{base_url}/keys/{k.id}"}  # fmt: skip
+            "encryptedUrl": signed_url(rt, call, "GET", f"/keys/{k.id}")}  # fmt: skip
+
+
+async def _loop(rt: Runtime, call: Call) -> str:
+    return await require_loop(rt, call, str(call.get("loopId")))
 
 
 async def list_incoming(rt: Runtime, call: Call) -> list[dict[str, Any]]:
-    found = await storage(rt).list_key_requests(str(call.get("loopId")), "key")
+    found = await storage(rt).list_key_requests(await _loop(rt, call), "key")
     return [request_view(k) for k in found if k.encrypted_key is None]
 
 
 async def list_binary(rt: Runtime, call: Call) -> list[dict[str, Any]]:
-    found = await storage(rt).list_key_requests(str(call.get("loopId")), "binary")
-    return [binary_view(k, call.base_url) for k in found if k.blob_key is None]
+    found = await storage(rt).list_key_requests(await _loop(rt, call), "binary")
+    return [binary_view(rt, call, k) for k in found if k.blob_key is None]
 
 
 async def should_create(rt: Runtime, call: Call) -> dict[str, Any]:
-    backup = await storage(rt).get_document("loop-key", "loop", str(call.get("loopId")))
+    backup = await storage(rt).get_document("loop-key", "loop", await _loop(rt, call))
     return {"shouldCreate": backup is None}
 
 
 async def create_request(rt: Runtime, call: Call) -> dict[str, Any]:
     req = KeyRequest(
         id=new_id(), kind="key", account_id=require_account(call),
-        loop_id=str(call.get("loopId")), created=call.now_ms, public_key=str(call.get("publicKey")),
+        loop_id=await _loop(rt, call), created=call.now_ms,
+        public_key=str(call.get("publicKey")),
     )  # fmt: skip
     await storage(rt).put_key_request(req)
     return request_view(req)
 
 
-async def _request(rt: Runtime, request_id: str) -> KeyRequest:
-    req = await storage(rt).get_key_request(request_id)
+async def _request(rt: Runtime, call: Call) -> KeyRequest:
+    """The request ``id`` names, if it belongs to one of the caller's loops (else 403)."""
+    req = await storage(rt).get_key_request(str(call.get("id")))
     if req is None:
         raise not_found("key request")
+    await require_loop(rt, call, req.loop_id)
     return req
 
 
 async def get_request(rt: Runtime, call: Call) -> dict[str, Any]:
-    return request_view(await _request(rt, str(call.get("id"))))
+    return request_view(await _request(rt, call))
 
 
 async def share(rt: Runtime, call: Call) -> dict[str, Any]:
-    req = await _request(rt, str(call.get("id")))
+    req = await _request(rt, call)
     shared = attrs.evolve(req, encrypted_key=call.get("encryptedKey"), key_hash=call.get("keyHash"))
     await storage(rt).put_key_request(shared)
     return request_view(shared)
 
 
 async def share_binary(rt: Runtime, call: Call) -> dict[str, Any]:
-    req = await _request(rt, str(call.get("id")))
+    req = await _request(rt, call)
     stored = await blobs(rt).write(blobs(rt).new_key("key"), call.raw)
     shared = attrs.evolve(req, kind="binary", blob_key=stored.key)
     await storage(rt).put_key_request(shared)
-    return binary_view(shared, call.base_url)
+    return binary_view(rt, call, shared)
 
 
 async def backup(rt: Runtime, call: Call) -> dict[str, Any]:
-    loop_id = str(call.get("loopId"))
+    loop_id = await _loop(rt, call)
     value = {"encryptedKey": call.get("encryptedKey"), "passwordHash": call.get("passwordHash"),
              "accountId": require_account(call)}  # fmt: skip
     await storage(rt).put_document("loop-key", "loop", loop_id, value, call.now_ms)
@@ -99,7 +112,7 @@ async def backup(rt: Runtime, call: Call) -> dict[str, Any]:
 
 
 async def restore(rt: Runtime, call: Call) -> dict[str, Any]:
-    loop_id = str(call.get("loopId"))
+    loop_id = await _loop(rt, call)
     value = await storage(rt).get_document("loop-key", "loop", loop_id)
     if value is None or value.get("passwordHash") != call.get("passwordHash"):
         raise not_found("key backup")

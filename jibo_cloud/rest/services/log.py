@@ -1,12 +1,15 @@
 """Log_20150309: events and uploads. PROTOCOL.md §2.4: upload endpoints accept and store
-every body and never fail the robot. The upload slot is recorded before its URL is answered."""
+every body and never fail the robot. The upload slot is recorded before its URL is answered.
+
+Only robots call these (:mod:`jibo_cloud.rest.policy`); each slot belongs to the caller's
+household, and its URLs are signed for it (``PUT`` to upload, ``GET`` to read back)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from jibo_cloud.rest.context import Call, Handler, blobs, new_id, storage
+from jibo_cloud.rest.context import Call, Handler, blobs, new_id, signed_url, storage
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Upload
 
@@ -27,7 +30,7 @@ async def put_events_async(rt: Runtime, call: Call) -> dict[str, Any]:
     upload = await _slot(rt, call, "log-events", meta)
     return {
         "contentEncoding": "gzip",
-        "uploadUrl": f"{call.base_url}/upload/log-events/{upload.id}",
+        "uploadUrl": signed_url(rt, call, "PUT", f"/upload/log-events/{upload.id}"),
     }
 
 
@@ -37,15 +40,15 @@ async def put_asr_binary(rt: Runtime, call: Call) -> dict[str, Any]:
                          {"trackingId": call.get("trackingId"), "metadata": metadata})  # fmt: skip
     return {
         "bucketName": ASR_BUCKET, "key": f"asr/{upload.id}", "metadata": metadata,
-        "uploadUrl": f"{call.base_url}/upload/asr-binary/{upload.id}",
+        "uploadUrl": signed_url(rt, call, "PUT", f"/upload/asr-binary/{upload.id}"),
     }  # fmt: skip
 
 
 async def put_binary_async(rt: Runtime, call: Call) -> dict[str, Any]:
     upload = await _slot(rt, call, "binary", {"trackingId": call.get("trackingId")})
     return {
-        "path": upload.id, "url": f"{call.base_url}/uploads/{upload.id}",
-        "uploadUrl": f"{call.base_url}/upload/binary/{upload.id}",
+        "path": upload.id, "url": signed_url(rt, call, "GET", f"/uploads/{upload.id}"),
+        "uploadUrl": signed_url(rt, call, "PUT", f"/upload/binary/{upload.id}"),
     }  # fmt: skip
 
 
@@ -62,7 +65,7 @@ async def _store_now(rt: Runtime, call: Call, kind: str, data: bytes, meta: dict
 async def put_binary(rt: Runtime, call: Call) -> dict[str, Any]:
     upload_id = await _store_now(rt, call, "binary", call.raw,
                                  {"trackingId": call.get("trackingId")})  # fmt: skip
-    return {"path": upload_id, "url": f"{call.base_url}/uploads/{upload_id}"}
+    return {"path": upload_id, "url": signed_url(rt, call, "GET", f"/uploads/{upload_id}")}
 
 
 async def put_events(rt: Runtime, call: Call) -> dict[str, Any]:

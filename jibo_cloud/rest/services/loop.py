@@ -1,5 +1,8 @@
 """Loop_20160324: households. PROTOCOL.md §2.4: ``ListLoops`` must return a loop whose
-``members`` is non-empty and whose ``robot`` is the robot's own 24-hex id."""
+``members`` is non-empty and whose ``robot`` is the robot's own 24-hex id.
+
+A ``loopId`` must be one of the caller's loops and ``CreateLoop``'s robot one of the caller's
+account's robots (403 ``AccessDeniedException`` otherwise, :mod:`jibo_cloud.rest.policy`)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,15 @@ from typing import Any
 import attrs
 
 from jibo_cloud.errors import ServiceError
-from jibo_cloud.rest.context import Call, Handler, new_id, not_found, require_account, storage
+from jibo_cloud.rest.context import (
+    Call,
+    Handler,
+    denied,
+    new_id,
+    not_found,
+    require_account,
+    storage,
+)
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage import Storage
 from jibo_cloud.storage.records import Account, Loop, LoopMember
@@ -49,12 +60,12 @@ def render_loop(
 
 
 async def caller_loop(rt: Runtime, call: Call, loop_id: str) -> Loop:
-    """The loop ``loop_id`` if the caller belongs to it (else 404, without saying more)."""
+    """The loop ``loop_id`` if the caller belongs to it (else 403, whether it exists or not)."""
     account_id = require_account(call)
     for loop in await storage(rt).loops_of(account_id):
         if loop.id == loop_id:
             return loop
-    raise not_found(f"loop {loop_id!r}")
+    raise denied(f"loop {loop_id[:64]!r} is not one of the caller's loops")
 
 
 async def list_loops(rt: Runtime, call: Call) -> list[dict[str, Any]]:
@@ -69,6 +80,8 @@ async def create_loop(rt: Runtime, call: Call) -> dict[str, Any]:
     robot = await st.find_robot(str(call.get("robotId")))
     if robot is None:
         raise not_found("robot")
+    if robot.account_id != owner:
+        raise denied("the robot belongs to another account")
     loop = Loop(
         id=new_id(), name=str(call.get("name")), owner_id=owner, created=call.now_ms,
         updated=call.now_ms, robot_id=robot.robot_id, robot_name=robot.name,

@@ -1,12 +1,15 @@
-"""Notification_20150505: ``NewRobotToken`` (the notification socket's token) and ``GetStatus``."""
+"""Notification_20150505: ``NewRobotToken`` (the notification socket's token) and ``GetStatus``.
+
+``NewRobotToken`` is a robot's own: ``deviceId`` (the body its signature may not cover, see
+:mod:`jibo_cloud.rest.identity`) must name the calling robot. ``GetStatus`` answers only for the
+caller's own account."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from jibo_cloud.errors import ServiceError
 from jibo_cloud.notify import ROBOT_TOKEN_TTL_MS, NotificationHub, hash_token, new_robot_token
-from jibo_cloud.rest.context import Call, Handler, not_found, storage
+from jibo_cloud.rest.context import Call, Handler, denied, not_found, storage
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import RobotToken
 
@@ -16,13 +19,12 @@ def handlers(hub: NotificationHub) -> dict[str, Handler]:
         st = storage(rt)
         device = call.get("deviceId")
         robot = await st.find_robot(str(device)) if device else None
+        if device and (robot is None or robot.name != call.caller.robot_name):
+            raise denied("deviceId is not the calling robot")
         if robot is None and call.caller.robot_name:
             robot = await st.get_robot(call.caller.robot_name)
         if robot is None:
             raise not_found("robot")
-        if call.caller.verified and robot.account_id != call.caller.account_id:
-            raise ServiceError("AccessDeniedException", "this robot belongs to another account",
-                               403)  # fmt: skip
         token = new_robot_token()
         await st.add_robot_token(
             RobotToken(
@@ -41,6 +43,8 @@ def handlers(hub: NotificationHub) -> dict[str, Handler]:
         account_id = call.get("accountId")
         if not isinstance(account_id, str) or not account_id:
             return {"connected": False}
+        if account_id != call.caller.account_id:
+            raise denied("GetStatus answers only for the caller's own account")
         return {"connected": await storage(rt).account_connected(account_id)}
 
     return {

@@ -3,13 +3,15 @@
 Holidays: a loop starts with a small built-in list of fixed-date holidays (stored on first
 read, so enabling/disabling them persists); ``created`` is epoch ms as the model says
 (PROTOCOL.md §2.4; OpenJibo's ISO string is wrong).
+
+A ``loopId`` must be one of the caller's loops; account properties are the caller's own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jibo_cloud.rest.context import Call, Handler, require_account, storage
+from jibo_cloud.rest.context import Call, Handler, require_account, require_loop, storage
 from jibo_cloud.runtime import Runtime
 
 #: (id, name, month-day): fixed-date holidays every loop starts with.
@@ -48,11 +50,15 @@ async def _holidays(rt: Runtime, loop_id: str, now_ms: int) -> list[dict[str, An
 
 
 async def list_holidays(rt: Runtime, call: Call) -> list[dict[str, Any]]:
-    return await _holidays(rt, str(call.get("loopId")), call.now_ms)
+    return await _holidays(rt, await _loop(rt, call), call.now_ms)
+
+
+async def _loop(rt: Runtime, call: Call) -> str:
+    return await require_loop(rt, call, str(call.get("loopId")))
 
 
 async def _set_enabled(rt: Runtime, call: Call, enabled: bool) -> dict[str, Any]:
-    loop_id = str(call.get("loopId"))
+    loop_id = await _loop(rt, call)
     ids = set(call.get("ids", []))
     for holiday in await _holidays(rt, loop_id, call.now_ms):
         if holiday["id"] in ids:
@@ -70,14 +76,14 @@ async def disable(rt: Runtime, call: Call) -> dict[str, Any]:
 
 
 async def set_loop_property(rt: Runtime, call: Call) -> dict[str, Any]:
-    scope = f"loop:{call.get('loopId')}"
+    scope = f"loop:{await _loop(rt, call)}"
     await storage(rt).put_document("property", scope, call.get("key"), call.get("value"),
                                    call.now_ms)  # fmt: skip
     return {}
 
 
 async def get_loop_properties(rt: Runtime, call: Call) -> dict[str, Any]:
-    found = dict(await storage(rt).list_documents("property", f"loop:{call.get('loopId')}"))
+    found = dict(await storage(rt).list_documents("property", f"loop:{await _loop(rt, call)}"))
     return {k: found[k] for k in call.get("keys", []) if k in found}
 
 

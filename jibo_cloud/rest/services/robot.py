@@ -1,19 +1,25 @@
 """Robot_20160225: the robot record (``GetRobot`` at boot, ``UpdateRobot`` with its Wi-Fi,
-platform and serial, PROTOCOL.md §2.3 steps 8 and 12). ``id`` is the friendly name."""
+platform and serial, PROTOCOL.md §2.3 steps 8 and 12). ``id`` is the friendly name.
+
+``id`` must name a robot of the caller's account (its own robot, or for an owner any of
+theirs): 403 ``AccessDeniedException`` otherwise."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from jibo_cloud.rest.context import Call, Handler, not_found, storage
+from jibo_cloud.rest.context import Call, Handler, denied, not_found, require_account, storage
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Robot
 
 
 async def _robot(rt: Runtime, call: Call) -> Robot:
+    account_id = require_account(call)
     robot = await storage(rt).find_robot(str(call.get("id")))
     if robot is None:
         raise not_found(f"robot {str(call.get('id'))[:64]!r}")
+    if robot.account_id != account_id:
+        raise denied("the robot belongs to another account")
     return robot
 
 

@@ -6,6 +6,9 @@
   empty or equal to the robot's, its ``fromVersion`` is numerically equal to the robot's (or
   ``*``), and its ``toVersion`` is newer. ``GetUpdateFrom`` answers the newest that applies,
   else ``404 UPDATE_NOT_FOUND``: the robot aborts its whole update check on any other error.
+- Publishing (``CreateUpdate``) and removal (``RemoveUpdate``) are the operator's alone
+  (:mod:`jibo_cloud.rest.policy`, checked again here): a robot's key cannot push software to
+  every robot. A package's ``url`` is a ``GET`` URL signed for the caller.
 """
 
 from __future__ import annotations
@@ -15,7 +18,17 @@ import re
 from typing import Any
 
 from jibo_cloud.errors import ServiceError
-from jibo_cloud.rest.context import Call, Handler, blobs, new_id, not_found, storage
+from jibo_cloud.rest.context import (
+    OPERATOR,
+    Call,
+    Handler,
+    blobs,
+    denied,
+    new_id,
+    not_found,
+    signed_url,
+    storage,
+)
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import UpdateRecord
 
@@ -47,8 +60,8 @@ def applies(record: UpdateRecord, subsystem: str | None, filter_: str | None, fr
     return version_key(record.to_version) > version_key(from_v)
 
 
-def update_view(u: UpdateRecord, base_url: str) -> dict[str, Any]:
-    url = f"{base_url}{u.url}" if u.url.startswith("/") else u.url
+def update_view(rt: Runtime, call: Call, u: UpdateRecord) -> dict[str, Any]:
+    url = signed_url(rt, call, "GET", u.url) if u.url.startswith("/") else u.url
     return {
         "_id": u.id, "created": u.created, "accountId": u.account_id,
         "fromVersion": u.from_version, "toVersion": u.to_version, "changes": u.changes,
@@ -68,11 +81,11 @@ async def get_update_from(rt: Runtime, call: Call) -> dict[str, Any]:
     found = await _candidates(rt, call)
     if not found:
         raise ServiceError("UPDATE_NOT_FOUND", "no update is available", 404)
-    return update_view(found[-1], call.base_url)
+    return update_view(rt, call, found[-1])
 
 
 async def list_updates_from(rt: Runtime, call: Call) -> list[dict[str, Any]]:
-    return [update_view(u, call.base_url) for u in await _candidates(rt, call)]
+    return [update_view(rt, call, u) for u in await _candidates(rt, call)]
 
 
 async def list_updates(rt: Runtime, call: Call) -> list[dict[str, Any]]:
@@ -80,7 +93,7 @@ async def list_updates(rt: Runtime, call: Call) -> list[dict[str, Any]]:
     found = [u for u in await storage(rt).list_updates(subsystem)
              if not filter_ or u.filter == filter_]  # fmt: skip
     found.sort(key=lambda u: (u.subsystem, version_key(u.to_version), u.created))
-    return [update_view(u, call.base_url) for u in found]
+    return [update_view(rt, call, u) for u in found]
 
 
 def package_url(update_id: str) -> str:
@@ -88,16 +101,14 @@ def package_url(update_id: str) -> str:
     return f"/updates/{update_id}/package"
 
 
-def _require_verified(call: Call) -> None:
-    """Publishing is an operator's act: only a verified key pair may do it over REST."""
-    if not call.caller.verified:
-        raise ServiceError(
-            "AccessDeniedException", "publishing updates needs a signed request", 403
-        )
+def _require_operator(call: Call) -> None:
+    """Publishing is an operator's act: only an operator key may do it over REST."""
+    if call.caller.kind != OPERATOR or not call.caller.verified:
+        raise denied("publishing or removing updates is the operator's")
 
 
 async def create_update(rt: Runtime, call: Call) -> dict[str, Any]:
-    _require_verified(call)
+    _require_operator(call)
     update_id = new_id()
     stored = await blobs(rt).write(blobs(rt).new_key("update"), call.raw)
     record = UpdateRecord(
@@ -109,15 +120,15 @@ async def create_update(rt: Runtime, call: Call) -> dict[str, Any]:
         dependencies=call.get("dependencies", {}),
     )  # fmt: skip
     await storage(rt).add_update(record)
-    return update_view(record, call.base_url)
+    return update_view(rt, call, record)
 
 
 async def remove_update(rt: Runtime, call: Call) -> dict[str, Any]:
-    _require_verified(call)
+    _require_operator(call)
     record = await storage(rt).get_update(str(call.get("id")))
     if record is None or not await storage(rt).remove_update(record.id):
         raise not_found("update")
-    return update_view(record, call.base_url)
+    return update_view(rt, call, record)
 
 
 HANDLERS: dict[str, Handler] = {
