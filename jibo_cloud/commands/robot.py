@@ -1,14 +1,21 @@
-"""``jibo-cloud robot add|list``: register the robots this server answers for.
+"""``jibo-cloud robot add|list|pending|approve|deny``: register the robots this server answers for.
 
 ``robot add`` creates the account, loop and membership a real robot needs to boot
 (PROTOCOL.md §2.4), and imports the robot's SigV4 key pair (from flags or from its credentials
 file) so its requests are verified. Pass ``--loop-id``/``--account-id`` with the ids from the
 robot's local store to keep them identical to what the robot already knows.
+
+Adoption (a robot whose secret we do not know, with ``JIBO_UNKNOWN_SIGV4_KEYS=pending``):
+``robot pending`` lists the unknown access key ids robots signed with (claimed robot name,
+address, first/last seen, count); ``robot approve KEYID --robot NAME`` binds one to that
+registered robot only (it is then accepted without a signature check and never receives a
+secret); ``robot deny KEYID`` refuses it again.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +50,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lst = actions.add_parser("list", help="list registered robots")
     add_store_options(lst)
     lst.set_defaults(func=run_list)
+    pending = actions.add_parser(
+        "pending", help="list unknown access key ids robots signed with (pending mode)"
+    )
+    add_store_options(pending)
+    pending.set_defaults(func=run_pending)
+    approve = actions.add_parser(
+        "approve", help="adopt an unknown key: bind it to one registered robot (unverified)"
+    )
+    approve.add_argument("key_id", metavar="KEYID", help="the access key id to adopt")
+    approve.add_argument("--robot", required=True, metavar="NAME", help="the robot it is")
+    add_store_options(approve)
+    approve.set_defaults(func=run_approve)
+    deny = actions.add_parser("deny", help="refuse an unknown (or adopted) access key id")
+    deny.add_argument("key_id", metavar="KEYID", help="the access key id to refuse")
+    add_store_options(deny)
+    deny.set_defaults(func=run_deny)
 
 
 def _spec(args: argparse.Namespace) -> RobotSpec:
@@ -82,5 +105,50 @@ def run_list(args: argparse.Namespace) -> int:
                     if k.robot_name == robot.name]  # fmt: skip
             print(f"{robot.name}\tid={robot.robot_id}\tserial={robot.serial}\t"
                   f"account={robot.account_id}\tkeys={','.join(keys) or '-'}")  # fmt: skip
+
+    return run_on_store(args, work)
+
+
+def _when(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def run_pending(args: argparse.Namespace) -> int:
+    async def work(config: Config, storage: Any) -> None:
+        keys = await storage.list_pending_keys()
+        if config.unknown_sigv4_keys != "pending":
+            print("note: JIBO_UNKNOWN_SIGV4_KEYS is not 'pending': unknown keys are not recorded"
+                  " and adopted keys are refused")  # fmt: skip
+        if not keys:
+            print("no unknown keys recorded")
+        for k in keys:
+            bound = f"\trobot={k.robot_name}" if k.robot_name else ""
+            print(f"{k.access_key_id}\t{k.status}\tclaims={k.claimed_robot or '-'}\t"
+                  f"from={k.address or '-'}\tfirst={_when(k.first_seen)}\t"
+                  f"last={_when(k.last_seen)}\tcount={k.count}{bound}")  # fmt: skip
+
+    return run_on_store(args, work)
+
+
+def run_approve(args: argparse.Namespace) -> int:
+    async def work(config: Config, storage: Any) -> None:
+        robot = await storage.get_robot(args.robot)
+        if robot is None:
+            raise ProvisioningError(f"no robot named {args.robot!r}; add it with 'robot add'")
+        if await storage.get_key_pair(args.key_id) or await storage.get_operator_key(args.key_id):
+            raise ProvisioningError(f"{args.key_id} is a key this server already knows")
+        await storage.approve_key(args.key_id, robot.name, now=now_ms())
+        print(f"adopted {args.key_id} as {robot.name}: its requests are accepted WITHOUT a")
+        print("  signature check (its secret is unknown) while JIBO_UNKNOWN_SIGV4_KEYS=pending;")
+        print("  import the real key pair with 'robot add --from-credentials' when you can")
+
+    return run_on_store(args, work)
+
+
+def run_deny(args: argparse.Namespace) -> int:
+    async def work(config: Config, storage: Any) -> None:
+        if not await storage.deny_key(args.key_id, now=now_ms()):
+            raise ProvisioningError(f"{args.key_id} has never been seen; nothing to deny")
+        print(f"denied {args.key_id}")
 
     return run_on_store(args, work)
