@@ -133,7 +133,7 @@ POLICY: Mapping[str, Rule] = {
     f"{_LOOP}.CreateLoop": _write(RO, "named", "robotId: a robot of the caller's account"),
     f"{_LOOP}.DeclineLoopInvitation": _gone("invitations are answered by the operator"),
     f"{_LOOP}.FindOwner": _read(RO, "none", "placeholder answer"),
-    f"{_LOOP}.GetRobot": _read(RO, "none", "placeholder answer"),
+    f"{_LOOP}.GetRobot": _read(RO, "named", "loopId: one of the caller's loops (placeholder)"),
     f"{_LOOP}.InviteLoopMember": _write(RO, "named", "loopId: one of the caller's loops"),
     f"{_LOOP}.ListLoopMembers": _read(RO, "own", "members of the caller's loops"),
     f"{_LOOP}.ListLoops": _read(RO, "own", "the caller's loops"),
