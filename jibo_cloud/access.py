@@ -20,13 +20,14 @@ standard output; ``off``: nowhere) through a logger of their own, which does not
 the diagnostic log, and through :class:`jibo_cloud.logs.RedactingFormatter`.
 
 Rate limits (:mod:`jibo_cloud.ratelimit`, issue 17 point 6) are applied here, before the app
-sees anything: requests and handshakes per client address, and failed authentications (any
-401/403 answer or refused handshake) per address per minute, beyond which the address gets
-429 for the rest of the minute. HTTP refusals are AWS JSON 429 ``ThrottlingException`` with
-``Retry-After``; a websocket is refused before the upgrade with the same 429 (ASGI
-``websocket.http.response``), or closed before accept (hypercorn then answers 403) where the
-server lacks that extension. Per-principal limits are charged by the code that identifies
-the caller, through :func:`charge_principal`.
+sees anything: requests and handshakes per client address, and failed authentications (a
+401, or a 403 to a caller nobody identified, answered to a request or a handshake) per
+address per minute, beyond which the address gets 429 for the rest of the minute. HTTP
+refusals are AWS JSON 429 ``ThrottlingException`` with ``Retry-After``; a websocket is
+refused before the upgrade with the same 429 (ASGI ``websocket.http.response``), or closed
+before accept (hypercorn then answers 403) where the server lacks that extension.
+Per-principal limits are charged by the code that identifies the caller, through
+:func:`charge_principal`.
 
 The per-request state lives in a :class:`contextvars.ContextVar` holding a small mutable
 :class:`RequestRecord`: trio copies the context into child tasks (Quart handles a request in
@@ -68,7 +69,8 @@ ASGIApp = Callable[..., Awaitable[None]]  # Quart's asgi_app has hypercorn's typ
 #: The logger name the access lines carry (each server owns its own instance, see AccessLog).
 LOGGER_NAME = "jibo_cloud.access"
 DEFAULT_FILE_NAME = "access.log"
-#: Statuses that count as a failed authentication for the per-address window.
+#: Statuses that count as a failed authentication for the per-address window (403 only when
+#: nobody was identified: see :func:`is_failed_authentication`).
 AUTH_FAILURE_STATUSES = frozenset((401, 403))
 THROTTLED = "ThrottlingException"
 _AWS_JSON = b"application/x-amz-json-1.1"
@@ -130,6 +132,18 @@ def charge_principal(principal: str) -> bool:
         record.retry_after = wait
         return False
     return True
+
+
+def is_failed_authentication(status: int, principal: str) -> bool:
+    """Whether an answer counts against its address's failed-authentication window.
+
+    401 always (a wrong password, a refused token). 403 only when the request identified
+    nobody (:func:`note_principal` was not called): a bad signature, an unknown key, a
+    forged blob URL. A robot that proved who it is and is refused one operation by the
+    policy (``AccessDeniedException``) is not guessing credentials, and cutting its whole
+    address off for a minute would take the household's robot offline over one denied call.
+    """
+    return status == 401 or (status in AUTH_FAILURE_STATUSES and principal == "-")
 
 
 def _text(value: str, limit: int = _MAX_FIELD) -> str:
@@ -280,7 +294,7 @@ class AccessMiddleware:
         self, entry: dict[str, Any], record: RequestRecord, status: int, started: float
     ) -> None:
         now = trio.current_time()
-        if status in AUTH_FAILURE_STATUSES:
+        if is_failed_authentication(status, record.principal):
             self.limits.failed_authentication(record.client, now)
         if self.log.enabled:
             entry["principal"] = record.principal

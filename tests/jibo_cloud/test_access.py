@@ -156,3 +156,32 @@ def test_the_access_logger_is_its_own() -> None:
     assert log.logger.propagate is False
     assert log.logger.parent is None
     assert log.logger.name == "jibo_cloud.access"
+
+
+def test_what_counts_as_a_failed_authentication() -> None:
+    assert access.is_failed_authentication(401, "robot:r1")  # a wrong password
+    assert access.is_failed_authentication(403, "-")  # a bad signature, a forged URL
+    assert not access.is_failed_authentication(403, "robot:r1")  # policy denied one call
+    assert not access.is_failed_authentication(404, "-")
+    assert not access.is_failed_authentication(200, "-")
+
+
+async def test_an_identified_robot_denied_by_policy_is_not_cut_off() -> None:
+    async def deny(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        if scope["path"] == "/identified":
+            access.note_principal("robot:r1")
+        await send({"type": "http.response.start", "status": 403, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    lim = Limits.from_config(
+        rate_per_address=1000.0,
+        handshakes_per_address=1000.0,
+        auth_failures_per_minute=3,
+        rate_per_principal=1000.0,
+    )
+    mw = middleware(deny, io.StringIO(), lim)
+    statuses = [(await call_http(mw, "/identified"))[0]["status"] for _ in range(10)]
+    assert statuses == [403] * 10
+    statuses = [(await call_http(mw, "/anonymous"))[0]["status"] for _ in range(5)]
+    assert statuses == [403, 403, 403, 429, 429]
