@@ -119,8 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours, rest = group.split(JiboCloudError)
         if ours is None or rest is not None:
             raise
-        for exc in _leaves(ours):
-            print(f"jibo-cloud {args.command}: {exc}", file=sys.stderr)
+        for error in _leaves(ours):
+            print(f"jibo-cloud {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

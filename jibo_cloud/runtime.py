@@ -17,6 +17,7 @@ import attrs
 import trio
 
 from jibo_cloud.config import Config
+from jibo_cloud.http_clients import ASR, CHAT, ServiceClients
 from jibo_cloud.services import History, NoRecognizer, Parser, Recognizer, SkillHandler
 
 
@@ -54,6 +55,9 @@ class Runtime:
     #: live while a process runs (open notification sessions) carry it, so the supervisor
     #: can close what a dead worker left open.
     instance_id: str = attrs.field(factory=lambda: secrets.token_hex(8))
+    #: One long-lived HTTP client per outside service (issue 21): remote ASR, chat, and the
+    #: understanding work's providers take theirs with ``runtime.http.get(name)``.
+    http: ServiceClients = attrs.field(factory=ServiceClients)
 
 
 @asynccontextmanager
@@ -81,7 +85,10 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     from jibo_cloud.skills.registry import builtin_handlers
     from jibo_cloud.speech import open_recognizer
 
-    runtime.recognizer = open_recognizer(config)
+    # Issue 21: the configured services' clients are built here, at start-up, once.
+    asr_http = runtime.http.get(ASR) if config.asr_url else None
+    chat_http = runtime.http.get(CHAT) if config.chat_url else None
+    runtime.recognizer = open_recognizer(config, http=asr_http)
     if config.parser_url is None:
         runtime.parser = EmbeddedParser()
     runtime.skill_handlers.update(
@@ -89,6 +96,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
             now_ms=runtime.now_ms,
             chat_url=config.chat_url,
             default_time_zone=config.time_zone,
+            chat_http=chat_http,
         )
     )
     # Hub issue: skill manifests, interaction history and the remote parser (PROTOCOL.md §5).
@@ -106,5 +114,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     finally:
         with trio.move_on_after(5, shield=True):
             await runtime.recognizer.aclose()  # decoder worker processes, if any
+        with trio.move_on_after(5, shield=True):  # issue 21: the outside services' clients
+            await runtime.http.aclose()
         with trio.move_on_after(5, shield=True):  # REST issue: close the storage
             await runtime.storage.aclose()

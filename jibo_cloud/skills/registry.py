@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+
 from jibo_cloud.services import SkillHandler
 from jibo_cloud.skills import chat, clock, jokes, smalltalk
 from jibo_cloud.skills.base import PlanSkill, SkillFunction
@@ -25,6 +27,7 @@ def builtin_handlers(
     chat_url: str | None = None,
     default_time_zone: str = "",
     rng: random.Random | None = None,
+    chat_http: httpx.AsyncClient | None = None,
 ) -> dict[str, SkillHandler]:
     """Every built-in skill as a SkillHandler, keyed by skill id.
 
@@ -33,6 +36,7 @@ def builtin_handlers(
         chat_url: an OpenAI-compatible server for the chat skill; None → fallback answers.
         default_time_zone: used when CONTEXT does not carry the robot's offset.
         rng: seed it for repeatable joke and answer picks.
+        chat_http: the chat service's long-lived HTTP client (the runtime's; issue 21).
     """
     rng = rng or random.Random()
     skills: dict[str, SkillFunction] = {
@@ -40,7 +44,7 @@ def builtin_handlers(
         jokes.SKILL_ID: jokes.JokeSkill(rng),
         smalltalk.SKILL_ID: smalltalk.SmallTalkSkill(rng),
         smalltalk.WEATHER_SKILL_ID: smalltalk.weather_skill,
-        chat.SKILL_ID: chat.ChatSkill(chat_url),
+        chat.SKILL_ID: chat.ChatSkill(chat_url, http=chat_http),
     }
     return {
         skill_id: PlanSkill(skill_id, run, now_ms, default_time_zone=default_time_zone)

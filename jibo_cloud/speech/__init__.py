@@ -11,19 +11,24 @@ The embedded one decodes in ``asr_processes`` worker processes
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from jibo_cloud.config import Config
 from jibo_cloud.services import NoRecognizer, Recognizer
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
 
-def open_recognizer(config: Config) -> Recognizer:
+def open_recognizer(config: Config, http: httpx.AsyncClient | None = None) -> Recognizer:
+    """``http``: the ASR service's long-lived client for the remote recogniser (issue 21)."""
     if config.asr_url:
         from jibo_cloud.speech.remote import RemoteRecognizer
 
         log.info("speech: remote recogniser (OpenAI-compatible transcriptions endpoint)")
-        return RemoteRecognizer(config.asr_url)
+        return RemoteRecognizer(config.asr_url, http=http)
     try:
         from jibo_cloud.speech.processes import ProcessRecognizer
         from jibo_cloud.speech.sphinx import PocketsphinxRecognizer

@@ -20,6 +20,7 @@ import httpx
 import trio
 
 from jibo_cloud.errors import UpstreamError
+from jibo_cloud.http_clients import new_service_client
 from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
 from jibo_cloud.skills.chat import endpoint
 from jibo_cloud.speech.decode import PCM_RATE, AudioDecoder, AudioError, open_decoder
@@ -47,6 +48,17 @@ class RemoteRecognizer:
     asr_url: str
     timeout: float = ASR_TIMEOUT_SECONDS
     limiter: trio.CapacityLimiter = attrs.field(factory=lambda: trio.CapacityLimiter(2))
+    #: The ASR service's long-lived client (the runtime's, which closes it); None: this
+    #: recogniser builds one on first use and closes it in :meth:`aclose`.
+    http: httpx.AsyncClient | None = None
+    _owned: httpx.AsyncClient | None = attrs.field(default=None, init=False)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self.http is not None:
+            return self.http
+        if self._owned is None:
+            self._owned = new_service_client()
+        return self._owned
 
     async def open_session(self, request: AsrRequest) -> RemoteSession:
         try:
@@ -56,7 +68,10 @@ class RemoteRecognizer:
         return RemoteSession(self, request, audio)
 
     async def aclose(self) -> None:
-        """Nothing to stop: each transcription opens and closes its own HTTP client."""
+        """Close the client this recogniser built itself (a shared one is the runtime's)."""
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            await owned.aclose()
 
     async def transcribe(self, pcm: bytes, lang: str) -> str:
         """POST the audio; returns the text. Raises UpstreamError('asr')."""
@@ -69,8 +84,7 @@ class RemoteRecognizer:
         with trio.move_on_after(self.timeout) as scope:
             try:
                 # The deadline is the trio cancel scope above, not httpx's own timer.
-                async with httpx.AsyncClient(timeout=None) as client:  # noqa: S113
-                    response = await client.post(url, files=files, data=data)
+                response = await self._client().post(url, files=files, data=data)
             except httpx.HTTPError as exc:
                 raise UpstreamError("asr", f"transcription request failed: {exc}") from None
         if scope.cancelled_caught or response is None:
