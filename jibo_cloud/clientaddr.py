@@ -100,14 +100,18 @@ def choose_client(
     Returns:
         A canonical IP address text, the peer text, a cleaned malformed entry, or ``-``.
     """
-    peer_address = parse_address(peer) if peer else None
-    fallback = str(peer_address) if peer_address is not None else _printable(peer or UNKNOWN)
+    if not peer:
+        fallback = UNKNOWN
+    elif len(peer) <= MAX_TEXT and peer.isprintable() and " " not in peer:
+        fallback = peer  # the server's own text for the socket's peer (already canonical)
+    else:
+        fallback = _printable(peer)
     if not trust_forwarded or not forwarded_for:
-        return fallback if peer else UNKNOWN
+        return fallback
     entries = [entry.strip() for entry in forwarded_for.split(",")]
     entries = [entry for entry in entries if entry]
     if not entries:
-        return fallback if peer else UNKNOWN
+        return fallback
     networks = proxy_networks(trusted_proxies) if trusted_proxies else ()
     for entry in reversed(entries):
         address = parse_address(entry)

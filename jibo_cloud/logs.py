@@ -149,8 +149,17 @@ _SECRET_PATTERNS = [
 ]
 
 
+#: Every pattern above needs one of these words (lower-cased): checking them first decides
+#: whether the substitutions run at all; most lines hold none, and the access log writes one
+#: line per request (about 1 µs instead of about 15 µs for a clean line).
+_SECRET_WORDS = ("bearer", "eyj", "signature=", "secret", "password", "token")
+
+
 def redact(text: str) -> str:
     """Mask tokens, JWTs, signatures and secret keys in ``text``."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _SECRET_WORDS):
+        return text
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -151,11 +151,16 @@ def test_an_unopenable_access_log_is_one_clear_error(tmp_path: Path) -> None:
         access.AccessLog.open(str(tmp_path / "missing-dir" / "access.log"), tmp_path)
 
 
-def test_the_access_logger_is_its_own() -> None:
-    log = access.AccessLog(io.StringIO(), owns_stream=False)
-    assert log.logger.propagate is False
-    assert log.logger.parent is None
-    assert log.logger.name == "jibo_cloud.access"
+def test_lines_are_redacted_and_off_writes_nothing(tmp_path: Path) -> None:
+    out = io.StringIO()
+    log = access.AccessLog(out, owns_stream=False)
+    log.write({"path": "/media/eyJhbGciOiJIUzI1NiJ9.eyJpZCI6IjEyMyJ9.c2lnbmF0dXJl"})
+    assert "eyJpZCI6IjEyMyJ9" not in out.getvalue()
+    assert json.loads(out.getvalue())["path"] == "/media/[jwt]"
+    off = access.AccessLog.open("off", tmp_path)
+    off.write({"path": "/"})
+    assert not off.enabled
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_what_counts_as_a_failed_authentication() -> None:
