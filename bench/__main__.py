@@ -20,6 +20,7 @@ BENCH_MODULES: list[str] = [
     "bench.sockets",
     "bench.tools",
     "bench.speech",
+    "bench.startup",  # issue 21: jibo-cloud --help wall time, what serve imports
 ]
 
 
