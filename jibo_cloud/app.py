@@ -34,6 +34,7 @@ import trio
 from quart import Response, websocket
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import WebsocketMismatch
 
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.runtime import Runtime
@@ -240,10 +241,15 @@ def install_json_errors(app: QuartTrio) -> None:
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
         status = error.code or 500
+        if isinstance(error, WebsocketMismatch):
+            # An HTTP request on a path only the websocket catch-all route matches: for the
+            # caller that path simply does not exist.
+            status = 404
         if status >= 500:
             return _json_error("InternalFailure", "the server failed to process the request", 500)
         code = _HTTP_ERROR_CODES.get(status, "BadRequestException")
-        answer = _json_error(code, str(error.name or "bad request"), status)
+        message = "no such resource" if status == 404 else str(error.name or "bad request")
+        answer = _json_error(code, message, status)
         if status == 405 and error.get_headers():  # keep Quart's Allow header
             for name, value in error.get_headers():
                 if name.lower() == "allow":
