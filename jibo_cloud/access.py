@@ -72,6 +72,8 @@ DEFAULT_FILE_NAME = "access.log"
 #: nobody was identified: see :func:`is_failed_authentication`).
 AUTH_FAILURE_STATUSES = frozenset((401, 403))
 THROTTLED = "ThrottlingException"
+#: The status logged for a request whose client left before any answer (nginx's 499).
+CLIENT_LEFT = 499
 _AWS_JSON = b"application/x-amz-json-1.1"
 #: Longest header-derived text (method, target, path) kept in a line.
 _MAX_FIELD = 256
@@ -317,11 +319,15 @@ class AccessMiddleware:
             return
         counts = {"in": 0, "out": 0}
         status = 0
+        left = False
 
         async def counting_receive() -> Message:
+            nonlocal left
             message = await receive()
             if message.get("type") == "http.request":
                 counts["in"] += len(message.get("body", b""))
+            elif message.get("type") == "http.disconnect":
+                left = True
             return message
 
         async def watching_send(message: Message) -> None:
@@ -341,8 +347,9 @@ class AccessMiddleware:
         finally:
             _current.reset(token)
             entry.update(counts)
-            # No answer started: the app raised (hypercorn answers 500) or the client left.
-            self._finish(entry, record, status or 500, started)
+            # No answer started: the client left (499, nginx's "client closed request"), or
+            # the app raised or returned without answering (hypercorn answers 500).
+            self._finish(entry, record, status or (CLIENT_LEFT if left else 500), started)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = trio.current_time()

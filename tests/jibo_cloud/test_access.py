@@ -190,3 +190,24 @@ async def test_an_identified_robot_denied_by_policy_is_not_cut_off() -> None:
     assert statuses == [403] * 10
     statuses = [(await call_http(mw, "/anonymous"))[0]["status"] for _ in range(5)]
     assert statuses == [403, 403, 403, 429, 429]
+
+
+async def test_a_client_that_left_is_logged_as_499() -> None:
+    async def waits_for_body(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+
+    sent: list[Message] = []
+    out = io.StringIO()
+    scope = {"type": "http", "method": "PUT", "path": "/upload/x", "client": ("192.0.2.9", 1),
+             "headers": []}  # fmt: skip
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await middleware(waits_for_body, out)(scope, receive, send)
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert line["status"] == 499
+    assert sent == []
