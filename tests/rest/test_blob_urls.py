@@ -24,7 +24,13 @@ import trio
 from jibo_cloud.rest.signed_urls import OPERATOR_PRINCIPAL, account_principal, sign_path
 from jibo_cloud.storage.provisioning import RobotSpec, add_robot, publish_update
 from jibo_cloud.storage.records import Backup, LoopMember, Media, Upload
-from tests.rest.support import ACCOUNT_ID, LOOP_ID, register_robot, start_backend_server
+from tests.rest.support import (
+    ACCOUNT_ID,
+    LOOP_ID,
+    RestClient,
+    register_robot,
+    start_backend_server,
+)
 from tests.storage.backends import BACKENDS
 from tests.support.server import RunningServer
 
@@ -253,3 +259,22 @@ async def test_large_download_is_streamed_from_disk(
         tracemalloc.stop()
     assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB of allocations for 20 MB"
+
+
+@pytest.mark.xfail(
+    reason="needs the one-line calls in rest/services/media.py (helper A's file): "
+    "Create deletes the blob key put_media returns, Remove the keys mark_media_deleted returns",
+    strict=False,
+)
+async def test_replaced_and_removed_photos_leave_the_disk(
+    blob_server: RunningServer, http: httpx.AsyncClient
+) -> None:
+    client = RestClient(http)
+    headers = {"x-loop-id": LOOP_ID, "x-path": "photo-9", "x-type": "image"}
+    await client.ok("Media_20160725.Create", raw=b"first", headers=headers, service="media")
+    first = (await blob_server.runtime.storage.get_media(["photo-9"]))[0]
+    await client.ok("Media_20160725.Create", raw=b"second", headers=headers, service="media")
+    second = (await blob_server.runtime.storage.get_media(["photo-9"]))[0]
+    assert not blob_server.runtime.blobs.path_of(first.blob_key).exists()
+    await client.ok("Media_20160725.Remove", {"paths": ["photo-9"]}, service="media")
+    assert not blob_server.runtime.blobs.path_of(second.blob_key).exists()
