@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import logging
 import math
 import os
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
@@ -53,6 +54,8 @@ from jibo_cloud.clientaddr import ForwardingConfig, scope_client_address
 from jibo_cloud.errors import ConfigError
 from jibo_cloud.logs import redact
 from jibo_cloud.ratelimit import Limits
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from quart_trio import QuartTrio
@@ -291,8 +294,15 @@ class AccessMiddleware:
         self, entry: dict[str, Any], record: RequestRecord, status: int, started: float
     ) -> None:
         now = trio.current_time()
-        if is_failed_authentication(status, record.principal):
-            self.limits.failed_authentication(record.client, now)
+        failed = is_failed_authentication(status, record.principal)
+        if failed and self.limits.failed_authentication(record.client, now):
+            # Once per address and window, so a flood does not flood the diagnostic log.
+            log.warning(
+                "%s: %d failed authentications within %d s; refused until the window ends",
+                record.client,
+                self.limits.failures.limit,
+                self.limits.failures.window,
+            )
         if self.log.enabled:
             entry["principal"] = record.principal
             entry["status"] = status
@@ -447,7 +457,7 @@ def install(
     when the app stops serving.
     """
     config = runtime.config
-    log = AccessLog.open(config.access_log, config.data_dir)
+    access_log = AccessLog.open(config.access_log, config.data_dir)
     limits = Limits.from_config(
         rate_per_address=config.rate_per_address,
         handshakes_per_address=config.handshakes_per_address,
@@ -455,13 +465,13 @@ def install(
         rate_per_principal=config.rate_per_principal,
     )
     middleware = AccessMiddleware(
-        app.asgi_app, config, limits, log, runtime.now_ms, frozenset(socket_paths)
+        app.asgi_app, config, limits, access_log, runtime.now_ms, frozenset(socket_paths)
     )
     app.asgi_app = middleware  # type: ignore[method-assign,assignment]
     app.extensions[EXTENSION] = middleware
 
     @app.after_serving
     async def close_access_log() -> None:
-        log.close()
+        access_log.close()
 
     return middleware

@@ -112,8 +112,8 @@ class FailureWindows:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def record(self, key: str, now: float) -> None:
-        """Count one failed authentication of ``key``."""
+    def record(self, key: str, now: float) -> bool:
+        """Count one failed authentication of ``key``; True when this one blocked it."""
         self._sweep(now)
         entry = self._entries.get(key)
         if entry is None or now - entry.start >= self.window:
@@ -122,6 +122,7 @@ class FailureWindows:
                 self._entries.popitem(last=False)
             entry = self._entries[key] = _Window(start=now, count=0)
         entry.count += 1
+        return entry.count == self.limit
 
     def blocked(self, key: str, now: float) -> float:
         """Seconds ``key`` stays blocked (0.0: not blocked)."""
@@ -178,8 +179,9 @@ class Limits:
         """A websocket upgrade from ``address``: 0.0, or the seconds to wait (refuse it)."""
         return self.failures.blocked(address, now) or self.handshakes.take(address, now)
 
-    def failed_authentication(self, address: str, now: float) -> None:
-        self.failures.record(address, now)
+    def failed_authentication(self, address: str, now: float) -> bool:
+        """Count a failure; True when it blocked ``address`` (once per window)."""
+        return self.failures.record(address, now)
 
     def admit_principal(self, principal: str, now: float) -> float:
         return self.principals.take(principal, now)

@@ -46,7 +46,7 @@ def test_failures_block_for_the_rest_of_the_window() -> None:
     for t in (0.0, 1.0):
         windows.record("a", t)
         assert windows.blocked("a", t) == 0.0
-    windows.record("a", 10.0)  # the third failure in the window: no more tries in it
+    assert windows.record("a", 10.0)  # the third failure in the window: no more tries in it
     assert windows.blocked("a", 10.0) == pytest.approx(50.0)
     assert windows.blocked("a", 59.0) == pytest.approx(1.0)
     assert windows.blocked("b", 10.0) == 0.0

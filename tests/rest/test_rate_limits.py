@@ -53,7 +53,9 @@ async def handshake(
     return 101, None
 
 
-async def test_password_guesses_are_throttled(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_password_guesses_are_throttled(
+    nursery: trio.Nursery, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """60 guesses a second on ``Login`` (issue 17): after ``auth_failures_per_minute``
     failures the address gets 429 for the rest of the minute, even with the right password."""
     server = await start_server(nursery, tmp_path / "data", auth_failures_per_minute=5)
@@ -69,6 +71,11 @@ async def test_password_guesses_are_throttled(nursery: trio.Nursery, tmp_path: P
         assert_throttled(await client.call(LOGIN, {"email": OWNER, "password": "x"}))
         # Every request from the address, not only Login, for the rest of the window.
         assert_throttled(await http.get("/"))
+    # One line for the operator in the diagnostic log, not one per refused request.
+    warnings = [r.getMessage() for r in caplog.records if r.name == "jibo_cloud.access"]
+    assert warnings == [
+        "127.0.0.1: 5 failed authentications within 60 s; refused until the window ends"
+    ]
 
 
 async def test_request_rate_per_address(nursery: trio.Nursery, tmp_path: Path) -> None:
