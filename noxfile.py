@@ -1,4 +1,4 @@
-"""nox sessions: tests, lint, typecheck, fuzz, bench, serve.
+"""nox sessions: tests, lint, typecheck, fuzz, bench, serve, deps-min.
 
 ``nox -s tests`` is the whole suite (what CI runs through ``.ci/run``). Pass pytest arguments
 after ``--``: ``nox -s tests -- -k listen``.
@@ -7,8 +7,11 @@ after ``--``: ``nox -s tests -- -k listen``.
 from __future__ import annotations
 
 import os
+import tomllib
+from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
@@ -68,3 +71,43 @@ def serve(session: nox.Session) -> None:
     """Run the server on the embedded default (SQLite in the user's data folder)."""
     session.install("-e", ".")
     session.run("jibo-cloud", "serve", *session.posargs)
+
+
+def lowest_declared(pyproject: Path, extras: tuple[str, ...]) -> list[str]:
+    """``name==minimum`` for every dependency of the project and of ``extras`` that declares a
+    ``>=`` lower bound (extras that name the project itself are followed)."""
+    project = tomllib.loads(pyproject.read_text())["project"]
+    optional = project.get("optional-dependencies", {})
+    pending, seen, pins = list(project["dependencies"]), set(), {}
+    wanted = list(extras)
+    while wanted:
+        extra = wanted.pop()
+        if extra in seen:
+            continue
+        seen.add(extra)
+        pending.extend(optional[extra])
+    for line in pending:
+        req = Requirement(line)
+        if req.name == project["name"]:
+            wanted = [e for e in req.extras if e not in seen]
+            for extra in wanted:
+                seen.add(extra)
+                pending.extend(optional[extra])
+            continue
+        lows = [spec.version for spec in req.specifier if spec.operator == ">="]
+        if lows:
+            pins[req.name.lower()] = f"{req.name}=={lows[0]}"
+    return sorted(pins.values())
+
+
+@nox.session(name="deps-min", python=PYTHON)
+def deps_min(session: nox.Session) -> None:
+    """The suite on the lowest versions pyproject.toml declares (``pkg==minimum`` constraints
+    for every direct dependency and the test extras; indirect ones resolve normally)."""
+    pins = lowest_declared(Path("pyproject.toml"), ("test",))
+    constraints = Path(session.create_tmp()) / "lowest.txt"
+    constraints.write_text("\n".join(pins) + "\n")
+    session.log("lowest declared versions: " + ", ".join(pins))
+    session.install("-c", str(constraints), "-e", ".[test]")
+    session.run("python", "-m", "pip", "list", "--format=freeze", silent=False)
+    session.run("python", "-m", "pytest", *session.posargs)
