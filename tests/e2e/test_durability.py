@@ -15,6 +15,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -69,6 +70,7 @@ async def test_acknowledged_writes_survive_kill_9(backend: str, tmp_path: Path) 
                "--loop-id", LOOP_ID, "--access-key-id", str(SPEC.access_key_id),
                "--secret-access-key", str(SPEC.secret_access_key), *args]  # fmt: skip
         assert await trio.to_thread.run_sync(main, add) == 0
+        operator = await trio.to_thread.run_sync(_add_operator_key, args)
         with serve_subprocess(args) as (proc, port):
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
                 client = RestClient(http)
@@ -78,7 +80,8 @@ async def test_acknowledged_writes_survive_kill_9(backend: str, tmp_path: Path) 
                 headers = {"x-loop-id": LOOP_ID, "x-path": "photo-1", "x-type": "image"}
                 await client.ok("Media_20160725.Create", raw=image, headers=headers)
                 created = await client.ok("Account_20151111.Create",
-                                          {"email": "x@example.com", "password": "pw"})  # fmt: skip
+                                          {"email": "x@example.com", "password": "pw"},
+                                          **operator)  # fmt: skip
             proc.send_signal(signal.SIGKILL)  # no shutdown, no flush: only what was committed
             proc.wait(timeout=10)
         with serve_subprocess(args) as (_proc, port):
@@ -92,6 +95,25 @@ async def test_acknowledged_writes_survive_kill_9(backend: str, tmp_path: Path) 
     assert robot["payload"] == payload
     assert download.content == image
     assert login["id"] == created["id"]
+
+
+def _add_operator_key(store: list[str]) -> dict[str, str]:
+    """An operator key in the store ``store`` names (creating accounts is the operator's)."""
+    import argparse
+
+    from jibo_cloud.commands import add_store_options, run_on_store
+    from tests.rest.support import OPERATOR_KEY, OPERATOR_SECRET
+
+    parser = argparse.ArgumentParser()
+    add_store_options(parser)
+
+    async def work(config: Any, storage: Any) -> None:
+        from jibo_cloud.storage.principals import OperatorKey
+
+        await storage.add_operator_key(OperatorKey(OPERATOR_KEY, OPERATOR_SECRET, 1, "tests"))
+
+    run_on_store(parser.parse_args(store), work)
+    return {"key": OPERATOR_KEY, "secret": OPERATOR_SECRET}
 
 
 def terminate_our_sessions() -> int:

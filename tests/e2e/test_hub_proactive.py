@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import trio
 
+from jibo_cloud.storage.records import Loop
 from tests.hub.peer import Peer, serve_peer
-from tests.rest.support import RestClient, register_robot
+from tests.rest.support import ACCOUNT_ID, RestClient, register_robot
 from tests.support import hub_client as hc
 from tests.support.server import RunningServer, start_server
 
@@ -150,6 +151,9 @@ async def test_settings_rules_read_what_update_settings_stored(
 
     assert await offered() == {}  # the owner has not opted in
     setting = {"offer": {"skillId": "@be/opt-in", "dataService": "local", "value": "yes"}}
+    # CONTEXT's loop must be one of the robot's loops for it to write the loop's settings.
+    now = server.runtime.now_ms()
+    await server.runtime.storage.put_loop(Loop("loop-1", "home", ACCOUNT_ID, now, now))
     async with httpx.AsyncClient(base_url=server.http_url) as http:
         await RestClient(http).ok(
             "Settings_20171219.UpdateSettings",
