@@ -211,3 +211,41 @@ async def test_a_client_that_left_is_logged_as_499() -> None:
     (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
     assert line["status"] == 499
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("extensions", "sent_type", "status"),
+    [
+        ({"websocket.http.response": {}}, "websocket.http.response.start", 429),
+        ({}, "websocket.close", 403),  # no denial-response extension: closed before accept
+    ],
+)
+async def test_a_throttled_socket_is_refused_before_accept(
+    extensions: dict[str, Any], sent_type: str, status: int
+) -> None:
+    async def never(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see a throttled socket")
+
+    lim = Limits.from_config(
+        rate_per_address=1000.0,
+        handshakes_per_address=0.25,  # burst 1
+        auth_failures_per_minute=30,
+        rate_per_principal=1000.0,
+    )
+    lim.admit_handshake("192.0.2.9", trio.current_time())  # spend the burst
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    out = io.StringIO()
+    scope = {"type": "websocket", "path": "/v1/listen", "client": ("192.0.2.9", 1),
+             "headers": [], "extensions": extensions}  # fmt: skip
+    await middleware(never, out, lim)(scope, receive, send)
+    assert sent[0]["type"] == sent_type
+    assert not [m for m in sent if m["type"] == "websocket.accept"]
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert (line["status"], line["path"]) == (status, "/v1/listen")
