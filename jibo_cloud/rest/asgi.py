@@ -26,7 +26,7 @@ from quart_trio import QuartTrio
 from jibo_cloud.app import NOTIFICATION_HOST_PREFIX, HostMap, host_map
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.notify import NotificationHub
-from jibo_cloud.rest.bodies import BodyRefused, ClientGone, read_body, send_refusal
+from jibo_cloud.rest.bodies import BodyRefused, ClientGone, read_request_body, send_refusal
 from jibo_cloud.rest.context import Handler
 from jibo_cloud.rest.dispatch import (
     CONTENT_TYPE,
@@ -121,7 +121,7 @@ async def serve_rest(
         await _answer(send, _too_large(limit))
         return
     try:  # the whole body within body_timeout, else 408 and the connection closed
-        body = await read_body(receive, limit=limit, time_limit=rt.config.body_timeout)
+        body = await read_request_body(rt, receive, limit=limit, time_limit=rt.config.body_timeout)
     except BodyRefused as refused:
         await send_refusal(send, refused)
         return

@@ -24,6 +24,9 @@ from typing import Any
 import trio
 
 from jibo_cloud.rest.dispatch import HttpAnswer, error_answer
+from jibo_cloud.rest.quota import disk_full
+from jibo_cloud.runtime import Runtime
+from jibo_cloud.storage.blobs import BlobStore, BlobWriter
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -122,6 +125,68 @@ async def read_body(receive: Receive, *, limit: int, time_limit: float) -> bytes
 
     await stream_body(receive, keep, limit=limit, time_limit=time_limit)
     return b"".join(parts)
+
+
+class _Spool:
+    """A sink that keeps up to ``threshold`` bytes in memory, then moves to a temporary file."""
+
+    def __init__(self, blobs: BlobStore, threshold: int) -> None:
+        self._blobs = blobs
+        self._threshold = threshold
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._writer: BlobWriter | None = None
+
+    async def write(self, chunk: bytes) -> None:
+        if self._writer is None and self._size + len(chunk) <= self._threshold:
+            self._parts.append(chunk)
+            self._size += len(chunk)
+            return
+        if self._writer is None:
+            self._writer = await self._blobs.open_writer("spool")
+            for part in self._parts:
+                await self._writer.write(part)
+            self._parts.clear()
+        await self._writer.write(chunk)
+
+    async def value(self) -> bytes:
+        if self._writer is None:
+            return b"".join(self._parts)
+        await self._writer.flush()
+        return await trio.Path(self._writer.temp_path).read_bytes()
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            self._writer.discard()
+
+
+async def read_request_body(
+    rt: Runtime, receive: Receive, *, limit: int, time_limit: float
+) -> bytes:
+    """A ``POST /`` body: JSON calls in memory; a binary payload (``Media.Create`` …, up to
+    ``max_upload_body``) beyond ``max_rest_body`` waits in a temporary file until it is whole,
+    so a stalled or slow client holds a file, not memory, and the free-disk watermark applies
+    while it arrives. The complete body is then handed to the handler as bytes (``call.raw``).
+
+    Raises:
+        BodyRefused, ClientGone: as :func:`stream_body`.
+    """
+    threshold = rt.config.max_rest_body
+    if limit <= threshold or rt.blobs is None:
+        return await read_body(receive, limit=limit, time_limit=time_limit)
+    spool = _Spool(rt.blobs, threshold)
+
+    async def progress(received: int) -> None:
+        refusal = disk_full(rt.blobs.root, rt.config.min_free_disk, 0)
+        if refusal is not None:
+            raise BodyRefused(error_answer(refusal.code, refusal.message, refusal.status))
+
+    try:
+        await stream_body(receive, spool.write, limit=limit, time_limit=time_limit,
+                          progress=progress)  # fmt: skip
+        return await spool.value()
+    finally:
+        spool.discard()
 
 
 async def send_answer(send: Send, answer: HttpAnswer, *, close: bool = False) -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -48,6 +47,7 @@ from jibo_cloud.rest.bodies import (
 )
 from jibo_cloud.rest.context import new_id
 from jibo_cloud.rest.dispatch import HttpAnswer, error_answer
+from jibo_cloud.rest.quota import disk_full, over_quota
 from jibo_cloud.rest.signed_urls import OPERATOR_PRINCIPAL, UrlRejected, parse_query, verify
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage import BlobStore, Storage
@@ -124,22 +124,15 @@ class BlobRoutes:
 
     def check_disk(self, incoming: int) -> None:
         """503 when storing ``incoming`` more bytes would leave less than ``min_free_disk``."""
-        free = shutil.disk_usage(self.blobs.root).free
-        if free - incoming < self.rt.config.min_free_disk:
-            log.warning("upload refused: the disk is nearly full (%d bytes free)", free)
-            raise _refuse(
-                "ServiceUnavailableException", "the server's disk is nearly full; retry later", 503
-            )
+        refusal = disk_full(self.blobs.root, self.rt.config.min_free_disk, incoming)
+        if refusal is not None:
+            raise _refuse(refusal.code, refusal.message, refusal.status)
 
     def check_quota(self, used: int, incoming: int) -> None:
         """507 when ``used`` + ``incoming`` exceeds the household quota."""
-        quota = self.rt.config.household_quota
-        if used + incoming > quota:
-            raise _refuse(
-                "InsufficientStorageException",
-                f"the household's storage quota ({quota} bytes) is used up",
-                507,
-            )
+        refusal = over_quota(self.rt.config.household_quota, used, incoming)
+        if refusal is not None:
+            raise _refuse(refusal.code, refusal.message, refusal.status)
 
     # ------------------------------------------------------------ PUT /upload/...
 

@@ -86,9 +86,10 @@ class BlobWriter:
         self._pending.append(data)
         self._pending_len += len(data)
         if self._pending_len >= WRITE_CHUNK:
-            await self._flush()
+            await self.flush()
 
-    async def _flush(self) -> None:
+    async def flush(self) -> None:
+        """Write what waits in memory to the temporary file (:attr:`temp_path`)."""
         if not self._pending:
             return
         data = b"".join(self._pending)
@@ -111,7 +112,7 @@ class BlobWriter:
 
     async def commit(self) -> StoredBlob:
         """Make the blob durable under its key (fsync, rename, fsync the folder)."""
-        await self._flush()
+        await self.flush()
         await trio.to_thread.run_sync(self._commit_sync)
         self._done = True
         return StoredBlob(key=self.key, length=self.length, sha256=self._hash.hexdigest())

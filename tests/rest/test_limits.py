@@ -25,7 +25,13 @@ from jibo_cloud.app import create_app
 from jibo_cloud.rest.signed_urls import account_principal, sign_path
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Backup, Media
-from tests.rest.support import ACCOUNT_ID, LOOP_ID, register_robot, start_backend_server
+from tests.rest.support import (
+    ACCOUNT_ID,
+    LOOP_ID,
+    RestClient,
+    register_robot,
+    start_backend_server,
+)
 from tests.storage.backends import BACKENDS
 from tests.support.server import RunningServer
 from tests.support.server import test_config as make_config
@@ -267,3 +273,46 @@ def create_app_without_routes(rt: Runtime) -> Any:
         return create_app(rt)
     finally:
         app_module.ROUTE_MODULES = saved
+
+
+async def test_a_stalled_binary_rest_body_waits_on_disk(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    """``POST /`` with a binary payload (``Media.Create``, up to 64 MB, read before the
+    signature is checked): beyond the 1 MB REST cap the body is spooled to a temporary file,
+    which goes when the client does."""
+    async with AsyncExitStack() as stack:
+        server = await start(nursery, tmp_path, "sqlite", stack)
+        head = (
+            b"POST / HTTP/1.1\r\nHost: api.jibo.com\r\nX-Amz-Target: Media_20160725.Create\r\n"
+            b"Content-Type: application/octet-stream\r\nContent-Length: 20000000\r\n\r\n"
+        )
+        stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+        await stream.send_all(head + b"x" * (8 * MB))
+        spooled = 0
+        with trio.fail_after(10):
+            while spooled < 6 * MB:
+                temps = list(server.config.blob_dir.rglob(".*.tmp"))
+                spooled = max((p.stat().st_size for p in temps), default=0)
+                await trio.sleep(0.02)
+        await stream.aclose()
+        with trio.fail_after(10):
+            while list(server.config.blob_dir.rglob(".*.tmp")):  # noqa: ASYNC110 - a file, no event
+                await trio.sleep(0.02)
+        server.stop()
+
+
+async def test_a_large_photo_still_arrives_byte_exact(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    async with AsyncExitStack() as stack:
+        server = await start(nursery, tmp_path, "sqlite", stack)
+        image = os.urandom(3 * MB + 5)
+        headers = {"x-loop-id": LOOP_ID, "x-path": "big-photo", "x-type": "image"}
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
+            client = RestClient(http)
+            await client.ok("Media_20160725.Create", raw=image, headers=headers, service="media")
+            (listed,) = await client.ok("Media_20160725.Get", {"paths": ["big-photo"]})
+            assert (await client.get(listed["url"])).content == image
+        assert list(server.config.blob_dir.rglob(".*.tmp")) == []
+        server.stop()
