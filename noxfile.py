@@ -74,26 +74,26 @@ def serve(session: nox.Session) -> None:
 
 
 def lowest_declared(pyproject: Path, extras: tuple[str, ...]) -> list[str]:
-    """``name==minimum`` for every dependency of the project and of ``extras`` that declares a
-    ``>=`` lower bound (extras that name the project itself are followed)."""
+    """``name==minimum`` for every dependency of the project and of ``extras`` (following
+    extras that name the project itself, like ``jibo-cloud[postgres,fuzz]``) that declares a
+    ``>=`` lower bound."""
     project = tomllib.loads(pyproject.read_text())["project"]
     optional = project.get("optional-dependencies", {})
-    pending, seen, pins = list(project["dependencies"]), set(), {}
-    wanted = list(extras)
-    while wanted:
-        extra = wanted.pop()
+    lines, todo, seen = list(project["dependencies"]), list(extras), set()
+    while todo:
+        extra = todo.pop()
         if extra in seen:
             continue
         seen.add(extra)
-        pending.extend(optional[extra])
-    for line in pending:
+        for line in optional[extra]:
+            req = Requirement(line)
+            if req.name == project["name"]:
+                todo.extend(req.extras)
+            else:
+                lines.append(line)
+    pins = {}
+    for line in lines:
         req = Requirement(line)
-        if req.name == project["name"]:
-            wanted = [e for e in req.extras if e not in seen]
-            for extra in wanted:
-                seen.add(extra)
-                pending.extend(optional[extra])
-            continue
         lows = [spec.version for spec in req.specifier if spec.operator == ">="]
         if lows:
             pins[req.name.lower()] = f"{req.name}=={lows[0]}"
