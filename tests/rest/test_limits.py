@@ -316,3 +316,24 @@ async def test_a_large_photo_still_arrives_byte_exact(
             assert (await client.get(listed["url"])).content == image
         assert list(server.config.blob_dir.rglob(".*.tmp")) == []
         server.stop()
+
+
+async def test_unsigned_binary_bodies_cannot_fill_the_disk(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    """The audit filled the disk without credentials; now an unsigned 3 MB ``Media.Create``
+    and an unsigned ``PUT`` are refused in AWS JSON and leave nothing behind."""
+    async with AsyncExitStack() as stack:
+        server = await start(nursery, tmp_path, "sqlite", stack)
+        before = leftovers(server)
+        headers = {"x-loop-id": LOOP_ID, "x-path": "evil", "x-type": "image"}
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
+            client = RestClient(http)
+            response = await client.call(
+                "Media_20160725.Create", raw=os.urandom(3 * MB), headers=headers, sign=False
+            )
+            assert_aws(response, 403, "MissingAuthenticationTokenException")
+            response = await http.put("/upload/binary/x", content=os.urandom(3 * MB))
+            assert_aws(response, 403, "AccessDeniedException")
+        assert leftovers(server) == before
+        server.stop()
