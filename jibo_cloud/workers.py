@@ -166,6 +166,9 @@ class Supervisor:
 
     def start(self) -> None:
         """Prepare the storage and start ``config.workers`` workers; raise if any cannot start."""
+        from jibo_cloud.storage.files import prepare_data_dir  # issue 17: 0700 or refuse
+
+        prepare_data_dir(self.config)  # before the storage is opened (one line, no traceback)
         closed = _close_stale_sessions(self.config, live=())
         if closed:
             log.info("closed %d notification sessions left open by an earlier run", closed)

@@ -70,20 +70,26 @@ def test_an_allowed_open_data_folder_starts_with_a_warning(
     assert any("open to other users" in r.getMessage() for r in caplog.records)
 
 
-def test_serve_refuses_an_open_data_folder_in_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_an_open_data_folder_in_one_line(tmp_path: Path, workers: str) -> None:
     data = tmp_path / "data"
     data.mkdir()
     os.chmod(data, 0o755)  # noqa: S103 - the open folder under test
     env = {**os.environ, "JIBO_TOKEN_SECRET": TEST_SECRET}
     env.pop("JIBO_ALLOW_OPEN_DATA_DIR", None)
     done = subprocess.run(
-        [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", "--data-dir", str(data)],
+        [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", "--data-dir", str(data),
+         "--workers", workers],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert f"chmod 700 {data}" in output
     assert "Traceback" not in output
+    assert "Traceback" not in output
+    assert [line for line in output.splitlines() if "chmod 700" in line] == [
+        f"jibo-cloud serve: {OpenDataDir(data, 0o755)}"
+    ]
     assert not (data / "jibo.sqlite3").exists()  # refused before anything was written
 
 
