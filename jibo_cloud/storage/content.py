@@ -288,16 +288,24 @@ class ContentQueries(QueryBase):
 
     # ---------------------------------------------------------------- key requests
 
-    async def put_key_request(self, k: KeyRequest) -> None:
-        await self._write(
-            lambda tx: tx.execute(
+    async def put_key_request(self, k: KeyRequest) -> str | None:
+        """Store ``k`` (replacing the request with its id); returns the replaced request's blob
+        key when it differs from ``k``'s, for the caller to delete the old file."""
+        lock = self._for_update()
+
+        def fn(tx: Tx) -> str | None:
+            old = tx.execute(f"SELECT blob_key FROM key_requests WHERE id = ?{lock}", (k.id,))
+            tx.execute(
                 f"INSERT INTO key_requests ({_KEYREQ}) VALUES ({_marks(9)})"
                 " ON CONFLICT (id) DO UPDATE SET encrypted_key = excluded.encrypted_key,"
                 " key_hash = excluded.key_hash, blob_key = excluded.blob_key",
                 (k.id, k.kind, k.account_id, k.loop_id, k.public_key, k.encrypted_key,
                  k.key_hash, k.blob_key, k.created),
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+            replaced = old[0][0] if old else None
+            return replaced if replaced and replaced != k.blob_key else None
+
+        return await self._write(fn)
 
     async def get_key_request(self, request_id: str) -> KeyRequest | None:
         rows = await self.db.read(

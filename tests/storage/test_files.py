@@ -17,12 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
 from jibo_cloud.storage import BlobStore, Storage
 from jibo_cloud.storage.files import OpenDataDir, prepare_data_dir, sweep_partial_blobs
-from jibo_cloud.storage.records import Backup, Media, Upload
+from jibo_cloud.storage.records import Backup, KeyRequest, Media, Upload
 from jibo_cloud.storage.sqlite import SqliteDatabase
 from tests.support.server import REPO, TEST_SECRET, start_server
 from tests.support.server import test_config as make_config
@@ -197,6 +198,11 @@ async def test_replaced_and_removed_blob_keys_are_returned(storage: Storage) -> 
                                          content_type=None, now=2) is None  # fmt: skip
     assert await storage.complete_upload("u1", blob_key="upload/2", length=4, sha256="s",
                                          content_type=None, now=3) == "upload/1"  # fmt: skip
+    request = KeyRequest(id="k1", kind="share", account_id="acct1", loop_id="loop1",
+                         blob_key="key/1", created=1)  # fmt: skip
+    assert await storage.put_key_request(request) is None
+    assert await storage.put_key_request(attrs.evolve(request, blob_key="key/2")) == "key/1"
+    assert await storage.put_key_request(attrs.evolve(request, blob_key=None)) == "key/2"
 
 
 async def test_household_usage_counts_live_media_uploads_and_backups(storage: Storage) -> None:
