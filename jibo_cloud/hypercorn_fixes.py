@@ -23,6 +23,8 @@ socket is accepted. That ping keeps nothing alive, and it races with a client th
 once: trio-websocket, which our tests and tools use, then fails answering it in the closing
 state. :func:`install` makes the first ping wait one interval, so the one-transaction hub
 sockets (seconds long) are not pinged and the all-day notification sockets are (§3).
+The ping task also ends when the app does (hypercorn's own sleeps out its interval after the
+socket closed, holding the connection's descriptor and a graceful shutdown up to 30 s).
 
 Memory (issue 4): hypercorn pings each websocket from a task of its own, ~3.4 KiB per idle
 socket (task, context, seven coroutine frames, a cancel scope). :func:`install` lets an ASGI
@@ -186,7 +188,13 @@ def _app_driven_pings() -> None:
 
     @functools.wraps(original_app_send)
     async def app_send(self: Any, message: Any) -> None:
-        if message is not None:
+        if message is None:
+            # The app has finished (hypercorn sends None after it returns): the socket needs
+            # no more pings, so its ping task ends now instead of one interval later.
+            ping_scope = getattr(self, "_jibo_ping_scope", None)
+            if ping_scope is not None:
+                ping_scope.cancel()
+        else:
             kind = message.get("type")
             if kind == PING_MESSAGE:
                 # What hypercorn's ping task does, minus the sleep: nothing once closing.
@@ -254,11 +262,16 @@ def _first_ping_after_one_interval() -> None:
         raise RuntimeError("hypercorn's WSStream changed shape; review hypercorn_fixes")
 
     async def _send_pings(self: Any) -> None:
-        while True:
-            await self.context.sleep(self.config.websocket_ping_interval)
-            if self.closed:
-                return
-            await self._send_wsproto_event(Ping())
+        # The scope lets the app's end stop the pings (see _app_driven_pings' app_send):
+        # otherwise the task sleeps out its interval after the socket closed, and hypercorn's
+        # connection (its descriptor, and a graceful shutdown) waits for it.
+        with trio.CancelScope() as scope:
+            self._jibo_ping_scope = scope
+            while True:
+                await self.context.sleep(self.config.websocket_ping_interval)
+                if self.closed:
+                    return
+                await self._send_wsproto_event(Ping())
 
     _replace(stream_class, "_send_pings", _send_pings)
 

@@ -72,11 +72,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _token_key(token_hash: str) -> int:
+    """A small key for counting a token's sockets (64 bits of its hash: an ``int`` costs less
+    per idle socket than the 64-character hex string)."""
+    return int(token_hash[:16], 16)
+
+
 def new_robot_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-SendText = Callable[[str], Awaitable[None]]
+#: Sends one text frame (a ``str``) or closes the socket with a close code (an ``int``): one
+#: callable per socket, not two (memory per idle socket).
+SendText = Callable[[str | int], Awaitable[None]]
+#: RFC 6455 "going away": the server is shutting down (the robot reconnects ~15 s later).
+CLOSE_GOING_AWAY = 1001
+#: How long closing every notification socket at shutdown may take (a peer that does not
+#: read cannot hold the shutdown; hypercorn's grace ends its connection anyway).
+CLOSE_ALL_SECONDS = 2.0
 #: ``("open", session_id, robot_name, kind, now)``, ``("close", session_id, "", "", now)`` or
 #: ``("ack", str(seq), "", "", now)``: see :meth:`jibo_cloud.storage.Storage.record_sessions`.
 SessionEvent = tuple[str, str, str, str, int]
@@ -92,7 +105,9 @@ class _Connection:
     #: Created on the first delivery: most sockets never carry one (memory, see module doc).
     send_lock: trio.Lock | None = None
 
-    async def deliver(self, frame: str) -> None:
+    async def deliver(self, frame: str | int) -> None:
+        """Send ``frame`` (text), or close with that code (an ``int``), after any frame being
+        sent."""
         if self.send_lock is None:
             self.send_lock = trio.Lock()
         async with self.send_lock:
@@ -185,6 +200,11 @@ class NotificationHub:
     _sessions: _SessionLog = attrs.field(
         default=attrs.Factory(lambda self: _SessionLog(self.runtime), takes_self=True)
     )
+    #: Sockets admitted per robot token (by :func:`_token_key`) and per robot, counted from
+    #: the check before the upgrade to the socket's end (``config.max_sockets_per_token`` /
+    #: ``max_sockets_per_robot``; issue 17: 3,000 sockets were opened on one token).
+    _per_token: collections.Counter[int] = attrs.field(factory=collections.Counter)
+    _per_robot: collections.Counter[str] = attrs.field(factory=collections.Counter)
 
     def _signal(self) -> None:
         self._changed.set()
@@ -299,6 +319,36 @@ class NotificationHub:
             finally:
                 self._poll_scope = None
 
+    async def serve_shutdown(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """When the server starts shutting down (``runtime.shutting_down``), close every
+        notification socket at once with 1001 "going away" (issue 21: idle sockets must not
+        wait out the grace period). Run it in the nursery that serves the sockets."""
+        task_status.started()
+        await self.runtime.shutting_down.wait()
+        await self.close_all(CLOSE_GOING_AWAY)
+
+    async def close_all(self, code: int = CLOSE_GOING_AWAY) -> int:
+        """Close every socket this process holds with ``code``; returns how many. Bounded by
+        :data:`CLOSE_ALL_SECONDS`. Each socket's own task then ends when the robot answers the
+        close (or when hypercorn drops the connection)."""
+        conns = [c for group in self._connections.values() for c in group]
+
+        async def close(conn: _Connection) -> None:
+            try:
+                await conn.deliver(code)
+            except Exception as exc:  # the peer may be gone already; closing is best effort
+                log.debug("closing a notification socket failed: %r", exc)
+
+        with trio.move_on_after(CLOSE_ALL_SECONDS):
+            async with trio.open_nursery() as nursery:
+                for conn in conns:
+                    nursery.start_soon(close, conn)
+        if conns:
+            log.info("closed %d notification sockets: server shutting down", len(conns))
+        return len(conns)
+
     def stop_polling(self) -> None:
         """End :meth:`serve_polling` (the server's shutdown, after its sockets closed; the
         poll never ends by itself). Idempotent; does nothing if no poll runs."""
@@ -325,6 +375,8 @@ class NotificationHub:
             HandshakeRejected: 401 for a token we did not issue (or one expired/revoked),
                 503 when storage is down (the robot retries in ~15 s).
         """
+        if self.runtime.shutting_down.is_set():
+            raise HandshakeRejected(503, "Service Unavailable")
         token = path.lstrip("/")
         try:
             record = await self.runtime.storage.find_robot_token(
@@ -336,17 +388,47 @@ class NotificationHub:
             raise HandshakeRejected(401, REJECT_REASON)
         return record  # type: ignore[no-any-return]
 
+    def _admit(self, record: RobotToken) -> int:
+        """Count one more socket for the record's token and robot; returns the token's key
+        for :meth:`_release`.
+
+        Raises:
+            HandshakeRejected: 429 when either cap is reached (nothing is counted then).
+        """
+        config = self.runtime.config
+        key = _token_key(record.token_hash)
+        if self._per_token[key] >= config.max_sockets_per_token:
+            raise HandshakeRejected(429, "Too many sockets for this token")
+        if self._per_robot[record.robot_name] >= config.max_sockets_per_robot:
+            raise HandshakeRejected(429, "Too many sockets for this robot")
+        self._per_token[key] += 1
+        self._per_robot[record.robot_name] += 1
+        return key
+
+    def _release(self, key: int, robot_name: str) -> None:
+        self._per_token[key] -= 1
+        if self._per_token[key] <= 0:
+            del self._per_token[key]
+        self._per_robot[robot_name] -= 1
+        if self._per_robot[robot_name] <= 0:
+            del self._per_robot[robot_name]
+
     async def handle(self, sock: QuartSocket) -> None:
         """The ``token_handler`` of :class:`jibo_cloud.app.SocketRouter` (hosts other than
         ``api-socket.*``, e.g. a bare IP; ``api-socket.*`` is served by :meth:`serve_asgi`)."""
         record = await self.check_token(sock.path)
-        await sock.accept()
+        key = self._admit(record)
+        try:
+            await sock.accept()
 
-        async def until_closed() -> None:
-            while True:
-                await sock.receive()  # PROTOCOL.md §3: nothing the robot sends needs an answer
+            async def until_closed() -> None:
+                while True:
+                    await sock.receive()  # §3: nothing the robot sends needs an answer
 
-        await self._run(record.robot_name, record.account_id, sock.send, until_closed())
+            send_text = functools.partial(_quart_send_text, sock)
+            await self._run(record.robot_name, record.account_id, send_text, until_closed())
+        finally:
+            self._release(key, record.robot_name)
 
     async def serve_asgi(
         self, scope: Mapping[str, Any], receive: ASGIReceive, send: ASGISend
@@ -366,6 +448,7 @@ class NotificationHub:
         await receive()  # websocket.connect
         try:
             record = await self.check_token(str(scope.get("path", "/")))
+            key = self._admit(record)
         except HandshakeRejected as rejected:
             log.info("socket refused: %s %s", rejected.status, rejected.reason)
             await _deny(scope, send, rejected)
@@ -373,6 +456,15 @@ class NotificationHub:
         # An idle socket's frames keep only what they need (issue 4: memory per socket).
         robot_name, account_id = record.robot_name, record.account_id
         del record
+        try:
+            await self._accept_and_hold(scope, receive, send, robot_name, account_id)
+        finally:
+            self._release(key, robot_name)
+
+    async def _accept_and_hold(
+        self, scope: Mapping[str, Any], receive: ASGIReceive, send: ASGISend, robot_name: str,
+        account_id: str | None,
+    ) -> None:  # fmt: skip
         interval = self.runtime.config.ping_interval
         if PING_EXTENSION in scope.get("extensions", {}) and interval > 0:
             await send({"type": "websocket.accept", PING_EXTENSION: "app"})
@@ -408,6 +500,8 @@ class NotificationHub:
             if queued:
                 await self._send_queued(queued)
             del queued  # an idle socket's frame keeps nothing it does not need (memory)
+            if self.runtime.shutting_down.is_set():  # opened while close_all ran
+                await conn.deliver(CLOSE_GOING_AWAY)
             await until_closed
         finally:
             until_closed.close()  # no-op once it ran; else no "never awaited" warning
@@ -426,8 +520,18 @@ class NotificationHub:
                 self._signal()
 
 
-async def _asgi_send_text(send: ASGISend, frame: str) -> None:
-    await send({"type": "websocket.send", "text": frame})
+async def _asgi_send_text(send: ASGISend, frame: str | int) -> None:
+    if isinstance(frame, int):  # a close code
+        await send({"type": "websocket.close", "code": frame})
+    else:
+        await send({"type": "websocket.send", "text": frame})
+
+
+async def _quart_send_text(sock: QuartSocket, frame: str | int) -> None:
+    if isinstance(frame, int):  # a close code
+        await sock.close(frame)
+    else:
+        await sock.send(frame)
 
 
 async def _hold_asgi(

@@ -4,9 +4,13 @@
 ``await nursery.start(serve, config)``: it reports the bound addresses through
 ``task_status`` once the socket accepts connections (port 0 gives an ephemeral port).
 
-Shutdown (SIGTERM/SIGINT, or the ``shutdown_trigger`` a test passes): hypercorn stops
-accepting, :attr:`Runtime.shutting_down` is set so sockets can finish their transaction, and
-after ``config.grace_seconds`` whatever is left is cancelled.
+Shutdown (SIGTERM/SIGINT, or the ``shutdown_trigger`` a test passes):
+:attr:`Runtime.shutting_down` is set and hypercorn closes the listening sockets at once (new
+connections are refused; an upgrade already on its way is answered 503). Hub sockets with no
+turn in flight and every notification socket close at once with 1001; only a hub turn in
+flight gets the grace period (``0.8 * config.grace_seconds``, :mod:`jibo_cloud.hub.session`),
+and after ``config.grace_seconds`` whatever is left is cancelled. So the process exits as soon
+as no turn is in flight (issue 21: 200 idle hub sockets used to hold it the whole 10 s).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import hypercorn.config
 import trio
@@ -39,9 +44,47 @@ async def wait_for_signal() -> None:
             return
 
 
+#: Where Linux keeps the ceiling on every listen queue (``listen()`` silently truncates to it).
+SOMAXCONN_PATH = Path("/proc/sys/net/core/somaxconn")
+
+
+def kernel_somaxconn(path: Path = SOMAXCONN_PATH) -> int | None:
+    """The kernel's listen-queue ceiling, or None where it cannot be read (not Linux)."""
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+@functools.cache
+def listen_backlog(requested: int, somaxconn: int | None) -> int:
+    """The backlog every listening socket gets: ``requested``, capped by ``somaxconn``.
+
+    A reconnect storm (a fleet after a server restart, issue 21) overflows hypercorn's default
+    queue of 100: the kernel drops the SYNs and clients wait out a retransmission (1 s, 3 s…).
+    The kernel would truncate a larger value silently, so the cap is said once, in the log,
+    with what to change. Cached so the line appears once per process and value.
+    """
+    if somaxconn is not None and 0 < somaxconn < requested:
+        log.warning(
+            "listen backlog %d capped to %d by net.core.somaxconn; raise it"
+            " (sysctl -w net.core.somaxconn=%d) for the full queue",
+            requested,
+            somaxconn,
+            requested,
+        )
+        return somaxconn
+    return requested
+
+
 def hypercorn_config(config: Config) -> hypercorn.config.Config:
     hc = hypercorn.config.Config()
     hc.bind = [f"{config.host}:{config.port}"]
+    hc.backlog = listen_backlog(config.backlog, kernel_somaxconn())
+    # A connection must send a complete request head (an HTTP request or a websocket
+    # upgrade) within the handshake timeout: hypercorn closes a connection that stays
+    # "idle" (no complete request yet, or between keep-alive requests) this long.
+    hc.keep_alive_timeout = config.handshake_timeout
     hc.graceful_timeout = config.grace_seconds
     hc.accesslog = None
     hc.errorlog = logging.getLogger("hypercorn.error")
@@ -122,6 +165,8 @@ async def serve(
             hub = hub_for(runtime)
             if hub is not None:  # delivers what other workers queue (returns if workers == 1)
                 await nursery.start(hub.serve_polling)
+                # Notification sockets are idle by nature: closed with 1001 as shutdown starts.
+                await nursery.start(hub.serve_shutdown)
             # Host mappings: loaded before the first connection, then every 30 s (app.py).
             await nursery.start(
                 functools.partial(

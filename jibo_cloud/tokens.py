@@ -11,6 +11,12 @@ Rotation (§8): tokens without ``kid`` are checked against the primary secret; t
 with ``config.signing_kid``'s key when set. Only HS256 is accepted: ``alg: none`` and every
 other algorithm are refused before any key is looked at.
 
+Lifetime (issue 17): a token must carry ``exp``, and neither its whole lifetime (``exp - iat``)
+nor what is left of it (``exp - now``) may exceed ``config.hub_token_max_seconds`` (default
+24 h): a token without ``exp``, or minted to live a century, is refused even when its
+signature is good. That the robot and key pair it names still exist is checked against the
+storage by :class:`jibo_cloud.hub.auth.TokenCache` (this module stays free of I/O).
+
 Unlike the original, tokens never carry the robot's ``secretAccessKey``: a JWT is only signed,
 not encrypted, and a hub token travels in headers that proxies log.
 """
@@ -65,7 +71,8 @@ def issue_hub_token(
         answers it.
     """
     issued = int(now_s)
-    expires = int(now_s + ttl_s)
+    # Never longer than the server accepts (a smaller configured maximum wins).
+    expires = int(now_s + min(ttl_s, config.hub_token_max_seconds))
     claims: dict[str, Any] = {"id": account_id, "iat": issued, "exp": expires}
     if friendly_id:
         claims["friendlyId"] = friendly_id
@@ -137,11 +144,16 @@ def verify_hub_token(config: Config, token: str, *, now_s: float) -> HubIdentity
     except jwt.InvalidTokenError:
         raise _reject("JsonWebTokenError: jwt malformed") from None
     exp = claims.get("exp")
-    if exp is not None:
-        if not isinstance(exp, int | float):
-            raise _reject("JsonWebTokenError: invalid exp value")
-        if now_s >= exp:
-            raise _reject("TokenExpiredError: jwt expired")
+    if exp is None:
+        raise _reject("JsonWebTokenError: jwt has no exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise _reject("JsonWebTokenError: invalid exp value")
+    if now_s >= exp:
+        raise _reject("TokenExpiredError: jwt expired")
+    iat = claims.get("iat")
+    lifetime = exp - iat if isinstance(iat, int | float) and not isinstance(iat, bool) else 0
+    if max(lifetime, exp - now_s) > config.hub_token_max_seconds:
+        raise _reject("TokenExpiredError: jwt lifetime exceeds the maximum")
     nbf = claims.get("nbf")
     if isinstance(nbf, int | float) and now_s < nbf:
         raise _reject("NotBeforeError: jwt not active")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+from typing import Any
 
 import trio
 
@@ -25,6 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--workers",
         type=int,
         help="server processes sharing the port (default 1, or $JIBO_WORKERS); one per core",
+    )
+    p.add_argument(
+        "--backlog",
+        type=int,
+        help="listen queue of every listening socket (default 4096, or $JIBO_BACKLOG);"
+        " capped by net.core.somaxconn",
     )
     add_store_options(p)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
@@ -71,7 +78,11 @@ def weak_secrets(config: Config) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    overrides = {} if args.workers is None else {"workers": args.workers}
+    overrides: dict[str, Any] = {}
+    if args.workers is not None:
+        overrides["workers"] = args.workers
+    if args.backlog is not None:
+        overrides["backlog"] = args.backlog
     config = load_config(
         host=args.host,
         port=args.port,

@@ -58,13 +58,55 @@ def test_issue_and_verify_round_trip(config: Config) -> None:
     assert "secretAccessKey" not in jwt.decode(token, options={"verify_signature": False})
 
 
-def test_original_style_token_without_kid_or_exp_is_accepted(config: Config) -> None:
+def test_original_style_token_without_kid_is_accepted_with_exp(config: Config) -> None:
     token = jwt.encode(
-        {"id": "acct", "accessKeyId": "x", "secretAccessKey": "y"},
+        {"id": "acct", "accessKeyId": "x", "secretAccessKey": "y", "exp": NOW + 60},
         PRIMARY,
         algorithm="HS256",
     )
     assert verify_hub_token(config, token, now_s=NOW).account_id == "acct"
+
+
+def test_token_without_exp_is_refused(config: Config) -> None:
+    # Issue 17: the original accepted these, so one leaked token opened the hub forever.
+    token = jwt.encode({"id": "acct", "friendlyId": "r"}, PRIMARY, algorithm="HS256")
+    assert reason(config, token) == "JsonWebTokenError: jwt has no exp"
+
+
+@pytest.mark.parametrize(
+    ("claims", "accepted"),
+    [
+        ({"iat": NOW, "exp": NOW + 24 * 3600}, True),  # exactly the maximum
+        ({"iat": NOW, "exp": NOW + 24 * 3600 + 1}, False),  # one second over
+        ({"exp": NOW + 24 * 3600}, True),  # no iat: what is left counts
+        ({"exp": NOW + 100 * 365 * 24 * 3600}, False),  # the audit's 100-year token
+        ({"iat": NOW - 10, "exp": NOW + 24 * 3600 - 10}, True),
+        # A short iat..exp span does not hide a token that stays valid a century from now.
+        ({"iat": NOW + 50 * 365 * 24 * 3600, "exp": NOW + 50 * 365 * 24 * 3600 + 60}, False),
+    ],
+)
+def test_lifetime_over_the_maximum_is_refused(
+    config: Config, claims: dict[str, float], accepted: bool
+) -> None:
+    token = jwt.encode({"id": "acct", "friendlyId": "r", **claims}, PRIMARY, algorithm="HS256")
+    if accepted:
+        assert verify_hub_token(config, token, now_s=NOW).account_id == "acct"
+    else:
+        assert reason(config, token) == "TokenExpiredError: jwt lifetime exceeds the maximum"
+
+
+def test_maximum_is_configurable_and_caps_issued_tokens(tmp_path: Path) -> None:
+    config = load_config(
+        data_dir=tmp_path,
+        env={"JIBO_TOKEN_SECRET": PRIMARY, "JIBO_HUB_TOKEN_MAX_SECONDS": "600"},
+    )
+    token, expires = issue_hub_token(
+        config, account_id="a", friendly_id="r", access_key_id=None, now_s=NOW
+    )
+    assert expires == int(NOW + 600) * 1000  # the default day is capped to the maximum
+    assert verify_hub_token(config, token, now_s=NOW).account_id == "a"
+    long = jwt.encode({"id": "a", "iat": NOW, "exp": NOW + 601}, PRIMARY, algorithm="HS256")
+    assert reason(config, long) == "TokenExpiredError: jwt lifetime exceeds the maximum"
 
 
 def test_expired(config: Config) -> None:
@@ -80,7 +122,8 @@ def test_wrong_secret(config: Config) -> None:
 
 
 def test_rotation_key_by_kid(config: Config) -> None:
-    token = jwt.encode({"id": "a"}, SECOND, algorithm="HS256", headers={"kid": "k2"})
+    exp = NOW + 60
+    token = jwt.encode({"id": "a", "exp": exp}, SECOND, algorithm="HS256", headers={"kid": "k2"})
     assert verify_hub_token(config, token, now_s=NOW).kid == "k2"
     unknown = jwt.encode({"id": "a"}, SECOND, algorithm="HS256", headers={"kid": "k9"})
     assert reason(config, unknown) == "JsonWebTokenError: invalid signature"
@@ -122,7 +165,7 @@ def test_malformed(config: Config, token: str) -> None:
 
 
 def test_token_without_account_claim(config: Config) -> None:
-    token = jwt.encode({"friendlyId": "r"}, PRIMARY, algorithm="HS256")
+    token = jwt.encode({"friendlyId": "r", "exp": NOW + 60}, PRIMARY, algorithm="HS256")
     assert reason(config, token) == "JsonWebTokenError: jwt payload has no account id"
 
 

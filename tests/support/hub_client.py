@@ -27,7 +27,36 @@ from jibo_cloud.tools.robot import (
 from tests.support.robot import open_robot_socket
 
 ACCOUNT = "0123456789abcdef01234567"
-ROBOT = "Test-Robot-Name-1"
+#: Registered (with ACCOUNT) by tests.support.server.start_server: hub tokens must name a
+#: robot that exists (issue 17). Not the REST tests' "Test-Robot-Name-1", so both can share
+#: one server.
+ROBOT = "Test-Hub-Robot-1"
+ROBOT_ID = "0123456789abcdef0123abcd"
+
+
+async def register_hub_robot(
+    storage: Any,
+    now_ms: int,
+    *,
+    account: str = ACCOUNT,
+    robot: str = ROBOT,
+    robot_id: str = ROBOT_ID,
+) -> None:
+    """Put ``robot`` (in ``account``) in the storage, so :func:`hub_token` tokens naming it
+    open the hub (issue 17: a token's robot must exist)."""
+    from jibo_cloud.storage.records import Account, Robot
+
+    if await storage.get_robot(robot) is not None:
+        return
+    if await storage.get_account(account) is None:
+        await storage.create_account(
+            Account(id=account, email=f"{account}@example.com", created=now_ms, updated=now_ms)
+        )
+    await storage.put_robot(
+        Robot(name=robot, robot_id=robot_id, account_id=account, created=now_ms, updated=now_ms)
+    )
+
+
 _ids = itertools.count(1)
 
 

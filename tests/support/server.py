@@ -71,8 +71,13 @@ async def start_server(
             config, shutdown_trigger=stop_event.wait, runtime_hook=hook, task_status=task_status
         )
     )
+    runtime = captured[0]
+    # Issue 17 (hub tokens name a robot that exists): the hub helpers' robot is registered.
+    from tests.support.hub_client import register_hub_robot
+
+    await register_hub_robot(runtime.storage, runtime.now_ms())
     return RunningServer(
-        config=config, port=bound_port(binds), runtime=captured[0], stop_event=stop_event
+        config=config, port=bound_port(binds), runtime=runtime, stop_event=stop_event
     )
 
 

@@ -15,6 +15,7 @@ from jibo_cloud.tools.replay import replay_flow
 from jibo_cloud.tools.scrub import Scrubber
 from jibo_cloud.tools.sim_boot import run_boot
 from jibo_cloud.tools.target import Target
+from tests.support import hub_client as hc
 from tests.tools.conftest import OWNER_EMAIL, Provisioned
 
 HOUSEHOLD = {
@@ -209,9 +210,9 @@ async def test_open_socket_is_written_when_the_proxy_stops(
     from jibo_cloud.tokens import issue_hub_token
     from jibo_cloud.tools.target import bearer, open_socket
 
-    token, _ = issue_hub_token(
-        provisioned.server.config, account_id="a", friendly_id="R", access_key_id=None,
-        now_s=time.time(),
+    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+        provisioned.server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
+        access_key_id=None, now_s=time.time(),
     )  # fmt: skip
     out = tmp_path / "stop"
     proxy = CaptureProxy(Target.parse(provisioned.server.http_url), out)

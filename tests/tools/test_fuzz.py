@@ -13,6 +13,7 @@ from jibo_cloud.tokens import issue_hub_token
 from jibo_cloud.tools import fuzz_strategies as mutate
 from jibo_cloud.tools.fuzz import Fuzzer, FuzzReport, check_host_allowed, run_fuzz
 from jibo_cloud.tools.target import Target, ToolError
+from tests.support import hub_client as hc
 from tests.support.server import RunningServer
 from tests.tools.fakes import Faults, start_fake_cloud
 
@@ -89,8 +90,8 @@ def test_refuses_non_loopback_unless_named() -> None:
 
 
 async def test_real_server_refuses_every_bad_token(server: RunningServer) -> None:
-    token, _ = issue_hub_token(
-        server.config, account_id="acct", friendly_id="Fuzz-Robot", access_key_id=None,
+    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+        server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT, access_key_id=None,
         now_s=time.time(),
     )  # fmt: skip
     async with httpx.AsyncClient() as client:

@@ -17,14 +17,16 @@ from jibo_cloud.tools.flows import load_flow, parse_flow
 from jibo_cloud.tools.replay import replay_flow
 from jibo_cloud.tools.target import Target
 from tests.support import env
+from tests.support import hub_client as hc
 from tests.support.server import RunningServer
 
 FLOWS = sorted((env.PROJECT_FIXTURES / "flows").glob("*.flow.json"))
 
 
 def hub_token(server: RunningServer) -> str:
+    # The robot start_server registers (issue 17: a token's robot must exist).
     token, _ = issue_hub_token(
-        server.config, account_id="acct-replay", friendly_id="Replay-Robot",
+        server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
         access_key_id=None, now_s=time.time(),
     )  # fmt: skip
     return token

@@ -14,6 +14,7 @@ import trio
 from jibo_cloud.cli import main as cli_main
 from jibo_cloud.tokens import issue_hub_token
 from tests.support import env
+from tests.support import hub_client as hc
 from tests.tools.conftest import Provisioned
 
 
@@ -64,9 +65,9 @@ async def test_sim_turn_human_output_and_failure_status(provisioned: Provisioned
 
 
 async def test_sim_proactive_json(provisioned: Provisioned) -> None:
-    token, _ = issue_hub_token(
-        provisioned.server.config, account_id="a", friendly_id="R", access_key_id=None,
-        now_s=time.time(),
+    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+        provisioned.server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
+        access_key_id=None, now_s=time.time(),
     )  # fmt: skip
     status, out = await run_cli(
         "sim", "proactive", "--url", provisioned.server.http_url, "--token", token, "--json"
@@ -85,9 +86,9 @@ async def test_sim_say_streams_opus_pages_and_completes(provisioned: Provisioned
         import jibo_cloud.speech.synth  # noqa: F401
     except ImportError as exc:
         env.missing(f"the speech stack is not importable: {exc}")
-    token, _ = issue_hub_token(
-        provisioned.server.config, account_id="a", friendly_id="R", access_key_id=None,
-        now_s=time.time(),
+    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+        provisioned.server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
+        access_key_id=None, now_s=time.time(),
     )  # fmt: skip
     status, out = await run_cli(
         "sim", "turn", "--url", provisioned.server.http_url, "--token", token,
