@@ -33,6 +33,7 @@ from typing import Any
 
 from quart_trio import QuartTrio
 
+from jibo_cloud.access import charge_principal
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.rest.bodies import (
     BodyRefused,
@@ -105,6 +106,9 @@ class BlobRoutes:
         except UrlRejected as exc:
             log.info("blob URL refused: %s %s", method, exc.reason)  # never the query
             raise _denied(f"the URL is not valid: {exc.reason}") from None
+        # The access log names the principal; its per-principal rate limit applies here too.
+        if not charge_principal(found.principal):
+            raise _refuse("ThrottlingException", "too many requests; slow down", 429)
         return found.principal
 
     async def fits(self, principal: str, account_id: str, loop_id: str | None) -> bool:

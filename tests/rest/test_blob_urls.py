@@ -278,3 +278,21 @@ async def test_replaced_and_removed_photos_leave_the_disk(
     assert not blob_server.runtime.blobs.path_of(first.blob_key).exists()
     await client.ok("Media_20160725.Remove", {"paths": ["photo-9"]}, service="media")
     assert not blob_server.runtime.blobs.path_of(second.blob_key).exists()
+
+
+async def test_blob_requests_spend_the_principals_rate(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    async with AsyncExitStack() as stack:
+        server = await start_backend_server(nursery, tmp_path, "sqlite", stack,
+                                            rate_per_principal=1.0)  # fmt: skip
+        await register_robot(server)
+        path = f"/backups/{(await stored_backup(server, b'b')).id}"
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=20) as http:
+            statuses = [(await http.get(signed(server, "GET", path, MINE))) for _ in range(8)]
+        assert statuses[0].status_code == 200
+        throttled = [r for r in statuses if r.status_code == 429]
+        assert throttled, [r.status_code for r in statuses]
+        assert throttled[0].json()["__type"] == "ThrottlingException"
+        assert "retry-after" in throttled[0].headers
+        server.stop()
