@@ -13,6 +13,8 @@ import pytest
 
 from jibo_cloud.config import Config, load_config
 from jibo_cloud.errors import HandshakeRejected
+from jibo_cloud.hub.auth import TokenCache
+from jibo_cloud.storage import open_storage
 from jibo_cloud.tokens import (
     HubIdentity,
     authenticate_socket,
@@ -196,28 +198,33 @@ def test_disable_auth_gives_anonymous_identity(tmp_path: Path) -> None:
     )
 
 
-def test_token_command_uses_the_data_dir_secret(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jibo_cloud",
-            "token",
-            "--robot",
-            "Test-Robot-Name",
-            "--data-dir",
-            str(tmp_path),
-        ],
+def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jibo_cloud", *args],
         capture_output=True,
         text=True,
-        check=True,
+        check=check,
         env={"PATH": "/usr/bin:/bin"},
     )
-    token = out.stdout.strip()
+
+
+async def test_token_command_issues_a_token_the_hub_admits(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    # Issue 17: the hub admits only tokens of a registered robot, so the command needs one.
+    refused = _cli("token", "--robot", "Test-Robot-Name", *data, check=False)
+    assert refused.returncode == 1
+    assert "no robot named 'Test-Robot-Name' in this store" in refused.stderr
+    _cli("robot", "add", "--name", "Test-Robot-Name", "--serial", "BOJW-1000-0000-0000-0009",
+         "--robot-id", "5f1d2c3b4a5968778695a4b9", "--owner", "o@example.com", *data)  # fmt: skip
+    too_long = _cli("token", "--robot", "Test-Robot-Name", "--ttl", "90000", *data, check=False)
+    assert "over the hub's maximum token lifetime" in too_long.stderr
+    token = _cli("token", "--robot", "Test-Robot-Name", *data).stdout.strip()
     config = load_config(data_dir=tmp_path, env={})
-    ident = verify_hub_token(
-        config, token, now_s=jwt.decode(token, options={"verify_signature": False})["iat"]
-    )
+    now = jwt.decode(token, options={"verify_signature": False})["iat"]
+    async with open_storage(config) as storage:
+        ident = await TokenCache().admit(
+            config, storage, {"authorization": f"Bearer {token}"}, now_s=now
+        )
     assert ident.robot_id == "Test-Robot-Name"
 
 
