@@ -18,6 +18,7 @@ BENCH_MODULES: list[str] = [
     "bench.hub",
     "bench.boot",
     "bench.sockets",
+    "bench.storm",
     "bench.tools",
     "bench.speech",
     "bench.startup",  # issue 21: jibo-cloud --help wall time, what serve imports
