@@ -98,3 +98,33 @@ async def test_sockets_are_capped_per_token_and_per_robot(
                     break
             except ConnectionRejected:  # the server has not yet seen the close
                 await trio.sleep(0.05)
+
+
+class SlowRobots:
+    """The real storage, with ``get_robot`` stalled once ``slow`` is set."""
+
+    def __init__(self, storage: object) -> None:
+        self._storage = storage
+        self.slow = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._storage, name)
+
+    async def get_robot(self, name: str) -> object:
+        if self.slow:
+            await trio.sleep_forever()
+        return await self._storage.get_robot(name)  # type: ignore[attr-defined]
+
+
+async def test_a_stalled_storage_check_is_refused_within_the_handshake_timeout(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    server = await start_server(nursery, tmp_path / "data", handshake_timeout=0.3)
+    slow = SlowRobots(server.runtime.storage)
+    server.runtime.storage = slow
+    slow.slow = True
+    with trio.fail_after(5):  # bounded by the handshake timeout, not by the storage
+        assert await refusal(server.port, token_for(server.config)) == (
+            503,
+            "Service Unavailable",
+        )
