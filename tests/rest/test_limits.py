@@ -337,3 +337,30 @@ async def test_unsigned_binary_bodies_cannot_fill_the_disk(
             assert_aws(response, 403, "AccessDeniedException")
         assert leftovers(server) == before
         server.stop()
+
+
+@pytest.mark.xfail(
+    reason="needs require_room() in Media.Create (rest/services/media.py, helper A's file; "
+    "in the working tree, not yet committed when this test was written)",
+    strict=False,
+)
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_photos_count_against_the_household_quota(
+    nursery: trio.Nursery, tmp_path: Path, backend: str
+) -> None:
+    async with AsyncExitStack() as stack:
+        server = await start(nursery, tmp_path, backend, stack, household_quota=100_000)
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
+            client = RestClient(http)
+            for n, size in enumerate((60_000, 30_000)):
+                headers = {"x-loop-id": LOOP_ID, "x-path": f"p{n}", "x-type": "image"}
+                await client.ok("Media_20160725.Create", raw=b"i" * size, headers=headers,
+                                service="media")  # fmt: skip
+            before = leftovers(server)
+            headers = {"x-loop-id": LOOP_ID, "x-path": "p3", "x-type": "image"}
+            response = await client.call(
+                "Media_20160725.Create", raw=b"i" * 20_000, headers=headers, service="media"
+            )
+            assert_aws(response, 507, "InsufficientStorageException")
+            assert leftovers(server) == before
+        server.stop()
