@@ -231,6 +231,11 @@ class Supervisor:
         self._stopping = True
         for worker in self.workers:
             worker.control.close()
+        # The listening socket is shared: it stops accepting only once every process closed
+        # its descriptor. Ours goes first, so new connections are refused from the first
+        # moment (issue 21) rather than queued for workers that will never accept them.
+        for sock in self.sockets.insecure_sockets:
+            sock.close()
         deadline = time.monotonic() + self.config.grace_seconds + 5
         for worker in self.workers:
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -239,5 +244,3 @@ class Supervisor:
                 worker.process.kill()
                 worker.process.join()
         self.workers.clear()
-        for sock in self.sockets.insecure_sockets:
-            sock.close()

@@ -8,7 +8,10 @@ notification sockets were not closed at all until the grace ran out.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
 from tests.support import hub_client as hc
-from tests.support.server import serve_subprocess, start_server
+from tests.support.server import TEST_SECRET, serve_subprocess, start_server
 
 IDLE = 200
 
@@ -90,3 +93,39 @@ async def test_only_the_turn_in_flight_gets_the_grace(
         assert busy_closed.value.reason.code == 1001
         assert trio.current_time() - started > 2.0
     assert hub.shutting_down.is_set()
+
+
+def _cli(*args: str) -> str:
+    env = {**os.environ, "JIBO_TOKEN_SECRET": TEST_SECRET}
+    return subprocess.run([sys.executable, "-m", "jibo_cloud", *args], env=env, check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+
+
+async def _refused(port: int) -> bool:
+    try:
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+    except OSError:
+        return True
+    await stream.aclose()
+    return False
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_new_connections_are_refused_while_a_turn_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    _cli("robot", "add", "--name", "Test-Robot-Name", "--serial", "BOJW-1000-0000-0000-0007",
+         "--robot-id", "5f1d2c3b4a5968778695a4b7", "--owner", "o@example.com", *data)  # fmt: skip
+    token = _cli("token", "--robot", "Test-Robot-Name", *data).strip()
+    monkeypatch.setenv("JIBO_GRACE_SECONDS", "6")
+    with serve_subprocess([*data, "--workers", workers]) as (proc, port):
+        async with hc.open_hub(port, token=token) as busy:
+            await busy.send(hc.listen("CLIENT_NLU"))  # a turn in flight holds the process
+            await trio.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)
+            with trio.fail_after(3):
+                while not await _refused(port):  # noqa: ASYNC110 - polling another process
+                    await trio.sleep(0.05)
+            assert proc.poll() is None  # refused while the turn still runs, not after exit
+        await trio.to_thread.run_sync(proc.wait, 20)
