@@ -26,6 +26,7 @@ from jibo_cloud.rest.context import (
     signed_url,
     storage,
 )
+from jibo_cloud.rest.quota import require_room
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import KeyRequest
 
@@ -93,6 +94,7 @@ async def share(rt: Runtime, call: Call) -> dict[str, Any]:
 
 async def share_binary(rt: Runtime, call: Call) -> dict[str, Any]:
     req = await _request(rt, call)
+    await require_room(rt, call.caller.account_id, len(call.raw))
     stored = await blobs(rt).write(blobs(rt).new_key("key"), call.raw)
     shared = attrs.evolve(req, kind="binary", blob_key=stored.key)
     await storage(rt).put_key_request(shared)

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from jibo_cloud.rest.context import Call, Handler, blobs, new_id, signed_url, storage
+from jibo_cloud.rest.quota import require_room
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Upload
 
@@ -53,6 +54,7 @@ async def put_binary_async(rt: Runtime, call: Call) -> dict[str, Any]:
 
 
 async def _store_now(rt: Runtime, call: Call, kind: str, data: bytes, meta: dict[str, Any]) -> str:
+    await require_room(rt, call.caller.account_id, len(data))
     upload = await _slot(rt, call, kind, meta)
     stored = await blobs(rt).write(blobs(rt).new_key("upload"), data)
     await storage(rt).complete_upload(

@@ -20,6 +20,7 @@ from jibo_cloud.rest.context import (
     signed_url,
     storage,
 )
+from jibo_cloud.rest.quota import require_room
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Media
 
@@ -42,6 +43,7 @@ async def create(rt: Runtime, call: Call) -> dict[str, Any]:
     await require_loop(rt, call, str(call.get("loopId")))
     for existing in await storage(rt).get_media([path]):
         await require_loops(rt, call, [existing.loop_id])
+    await require_room(rt, call.caller.account_id, len(call.raw))
     stored = await blobs(rt).write(blobs(rt).new_key("media"), call.raw)
     media = Media(
         path=path, loop_id=str(call.get("loopId")), blob_key=stored.key, length=stored.length,
@@ -49,7 +51,9 @@ async def create(rt: Runtime, call: Call) -> dict[str, Any]:
         type=call.get("type"), reference=call.get("reference"),
         is_encrypted=bool(call.get("isEncrypted", False)), meta=call.get("meta", {}),
     )  # fmt: skip
-    await storage(rt).put_media(media)
+    replaced = await storage(rt).put_media(media)
+    if replaced is not None:
+        await blobs(rt).delete(replaced)  # a replaced photo must not stay on disk
     return media_view(rt, call, media)
 
 
@@ -74,7 +78,7 @@ async def get(rt: Runtime, call: Call) -> list[dict[str, Any]]:
 
 async def remove(rt: Runtime, call: Call) -> list[dict[str, Any]]:
     owned = await _owned(rt, call)
-    await storage(rt).mark_media_deleted([m.path for m in owned])
+    await blobs(rt).delete_many(await storage(rt).mark_media_deleted([m.path for m in owned]))
     return [media_view(rt, call, m) | {"isDeleted": True} for m in owned]
 
 

@@ -29,6 +29,7 @@ from jibo_cloud.rest.context import (
     signed_url,
     storage,
 )
+from jibo_cloud.rest.quota import require_room
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import UpdateRecord
 
@@ -109,6 +110,7 @@ def _require_operator(call: Call) -> None:
 
 async def create_update(rt: Runtime, call: Call) -> dict[str, Any]:
     _require_operator(call)
+    await require_room(rt, None, len(call.raw))
     update_id = new_id()
     stored = await blobs(rt).write(blobs(rt).new_key("update"), call.raw)
     record = UpdateRecord(
