@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "robot": ("jibo_cloud.commands.robot", "register and list robots"),
     "update": ("jibo_cloud.commands.update", "publish and list update packages"),
+    "operator": (
+        "jibo_cloud.commands.operator",
+        "operator key pairs for REST calls only an operator makes",
+    ),
     "host": ("jibo_cloud.commands.host", "map host names to services (api, socket, hub)"),
     "protocol": ("jibo_cloud.commands.protocol_check", "tools for studying the hub protocol"),
     "token": (

@@ -212,7 +212,9 @@ def _sigv4_policy(raw: str) -> str:
             "'pending' and approve the robot with 'jibo-cloud robot approve' (docs/security.md)"
         )
     if value not in ("reject", "pending"):
-        raise ConfigError(f"JIBO_UNKNOWN_SIGV4_KEYS must be reject or pending, got {raw!r}")
+        raise ConfigError(
+            f"unknown_sigv4_keys (JIBO_UNKNOWN_SIGV4_KEYS) must be reject or pending, got {raw!r}"
+        )
     return value
 
 
