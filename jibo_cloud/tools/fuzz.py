@@ -279,6 +279,12 @@ class Fuzzer:
             async with open_socket(self.target, "hub", case.path, headers=headers):
                 return "accepted", "a bad token opened a hub socket"
         except SocketRejected as rejected:
+            if rejected.status == 429:
+                # The target's failed-authentication limit (issue 17), not a protocol fault.
+                return "throttled", (
+                    "the target refuses this address after too many failed authentications "
+                    "(HTTP 429); fuzz a cloud started with JIBO_AUTH_FAILURES_PER_MINUTE raised"
+                )
             if rejected.status != 401:
                 return "wrong-status", f"HTTP {rejected.status} {rejected.body[:120]!r}"
         return None

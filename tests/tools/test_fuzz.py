@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from jibo_cloud.tools import fuzz_strategies as mutate
 from jibo_cloud.tools.fuzz import Fuzzer, FuzzReport, check_host_allowed, run_fuzz
 from jibo_cloud.tools.target import Target, ToolError
 from tests.support import hub_client as hc
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
 from tests.tools.fakes import Faults, start_fake_cloud
 
 
@@ -89,7 +90,7 @@ def test_refuses_non_loopback_unless_named() -> None:
     check_host_allowed(Target.parse("http://localhost:8080"), [])
 
 
-async def test_real_server_refuses_every_bad_token(server: RunningServer) -> None:
+async def _fuzz_auth(server: RunningServer, budget: int) -> FuzzReport:
     token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
         server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT, access_key_id=None,
         now_s=time.time(),
@@ -97,11 +98,29 @@ async def test_real_server_refuses_every_bad_token(server: RunningServer) -> Non
     async with httpx.AsyncClient() as client:
         fuzzer = Fuzzer(Target.parse(server.http_url), token=token, client=client)
         with trio.fail_after(60):
-            report = await run_fuzz(
-                fuzzer, targets=["auth"], budget=40, max_seconds=20, seed_value=7
+            return await run_fuzz(
+                fuzzer, targets=["auth"], budget=budget, max_seconds=20, seed_value=7
             )
+
+
+async def test_real_server_refuses_every_bad_token(nursery: trio.Nursery, tmp_path: Path) -> None:
+    # A fuzz target raises the failed-authentication limit (docs/tools.md): every bad token
+    # must then be refused 401, none accepted, the server still healthy.
+    server = await start_server(nursery, tmp_path, auth_failures_per_minute=1_000_000)
+    report = await _fuzz_auth(server, budget=40)
     assert report.ok, [f.to_json() for f in report.failures]
     assert report.cases == {"auth": 40}
+
+
+async def test_fuzzing_a_throttled_server_says_so(server: RunningServer) -> None:
+    # With the default limit (30 failed authentications a minute per address), the fuzzer's
+    # address is cut off: the report names the limit, not a protocol fault.
+    report = await _fuzz_auth(server, budget=60)
+    kinds = {f.kind for f in report.failures}
+    assert "throttled" in kinds
+    assert "wrong-status" not in kinds
+    assert "accepted" not in kinds
+    assert any("JIBO_AUTH_FAILURES_PER_MINUTE" in f.detail for f in report.failures)
 
 
 async def test_fuzz_command_exit_status_and_json(nursery: trio.Nursery) -> None:
