@@ -261,11 +261,6 @@ async def test_large_download_is_streamed_from_disk(
     assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB of allocations for 20 MB"
 
 
-@pytest.mark.xfail(
-    reason="needs the one-line calls in rest/services/media.py (helper A's file): "
-    "Create deletes the blob key put_media returns, Remove the keys mark_media_deleted returns",
-    strict=False,
-)
 async def test_replaced_and_removed_photos_leave_the_disk(
     blob_server: RunningServer, http: httpx.AsyncClient
 ) -> None:

@@ -339,11 +339,6 @@ async def test_unsigned_binary_bodies_cannot_fill_the_disk(
         server.stop()
 
 
-@pytest.mark.xfail(
-    reason="needs require_room() in Media.Create (rest/services/media.py, helper A's file; "
-    "in the working tree, not yet committed when this test was written)",
-    strict=False,
-)
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_photos_count_against_the_household_quota(
     nursery: trio.Nursery, tmp_path: Path, backend: str
