@@ -17,7 +17,8 @@ streamed to a temporary file (never held in memory), capped at ``max_upload_body
 deleted.
 
 Downloads (``GET /media/{path}``, ``/updates/{id}/package``, ``/backups/{id}``,
-``/uploads/{id}``) stream the stored file in chunks with its ``Content-Length``.
+``/uploads/{id}``, ``/keys/{id}`` for ``Key.ShareBinary``'s ``encryptedUrl``) stream the
+stored file in chunks with its ``Content-Length``.
 
 These routes are bare ASGI in front of Quart (like ``POST /``, :mod:`.asgi`): Quart would
 buffer the body in its own queue while we write it, and cannot close a connection whose body
@@ -65,6 +66,7 @@ _DOWNLOAD_PATHS = {
     "update": re.compile(r"^/updates/([^/]+)/package$"),
     "backup": re.compile(r"^/backups/([^/]+)$"),
     "upload": re.compile(r"^/uploads/([^/]+)$"),
+    "key": re.compile(r"^/keys/([^/]+)$"),
 }
 _ACCOUNT_PREFIX = "account:"
 
@@ -225,6 +227,13 @@ class BlobRoutes:
             if not await self.fits(principal, upload.account_id, None):
                 raise _denied()
             key = upload.blob_key
+        elif kind == "key":  # Key.ShareBinary's encryptedUrl: members of the request's loop
+            request = await self.st.get_key_request(name)
+            if request is None or request.blob_key is None:
+                raise _not_found()
+            if not await self.fits(principal, request.account_id, request.loop_id):
+                raise _denied()
+            key = request.blob_key
         else:  # update packages: every robot downloads them, any valid URL will do
             update = await self.st.get_update(name)
             key = update.blob_key if update is not None else None

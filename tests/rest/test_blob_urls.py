@@ -275,6 +275,35 @@ async def test_replaced_and_removed_photos_leave_the_disk(
     assert not blob_server.runtime.blobs.path_of(second.blob_key).exists()
 
 
+async def test_a_shared_binary_key_is_downloadable_by_its_loop_only(
+    blob_server: RunningServer, http: httpx.AsyncClient
+) -> None:
+    client = RestClient(http)
+    request = await client.ok(
+        "Key_20160201.CreateRequest", {"loopId": LOOP_ID, "publicKey": "pk"}, service="key"
+    )
+    headers = {"x-id": request["id"]}
+    await client.ok("Key_20160201.ShareBinary", raw=b"first", headers=headers, service="key")
+    first = await blob_server.runtime.storage.get_key_request(request["id"])
+    shared = await client.ok("Key_20160201.ShareBinary", raw=b"second", headers=headers,
+                             service="key")  # fmt: skip
+    # Shared twice: the first file is gone, the URL gives the second.
+    assert not blob_server.runtime.blobs.path_of(first.blob_key).exists()
+    got = await client.get(shared["encryptedUrl"])
+    assert got.status_code == 200, got.text
+    assert got.content == b"second"
+    # The same path signed for another household is refused, and so is an unsigned GET.
+    path = f"/keys/{request['id']}"
+    assert_denied(await http.get(signed(blob_server, "GET", path, THEIRS)))
+    assert_denied(await http.get(path))
+    # Key blobs are capped (they are not counted in the quota): 413, the shared key kept.
+    too_big = await client.call("Key_20160201.ShareBinary", raw=b"k" * (64 * 1024 + 1),
+                                headers=headers, service="key")  # fmt: skip
+    assert too_big.status_code == 413, too_big.text
+    assert too_big.json()["__type"] == "RequestEntityTooLargeException"
+    assert (await client.get(shared["encryptedUrl"])).content == b"second"
+
+
 async def test_blob_requests_spend_the_principals_rate(
     nursery: trio.Nursery, tmp_path: Path
 ) -> None:

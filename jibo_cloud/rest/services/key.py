@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from jibo_cloud.errors import ServiceError
 from jibo_cloud.rest.context import (
     Call,
     Handler,
@@ -92,12 +93,25 @@ async def share(rt: Runtime, call: Call) -> dict[str, Any]:
     return request_view(shared)
 
 
+#: A shared binary key is an encrypted key of a few hundred bytes. Key blobs are not counted
+#: in the household quota (no length column), so their size is capped here instead.
+MAX_KEY_BLOB = 64 * 1024
+
+
 async def share_binary(rt: Runtime, call: Call) -> dict[str, Any]:
     req = await _request(rt, call)
+    if len(call.raw) > MAX_KEY_BLOB:
+        raise ServiceError(
+            "RequestEntityTooLargeException",
+            f"a shared key is at most {MAX_KEY_BLOB} bytes",
+            413,
+        )
     await require_room(rt, call.caller.account_id, len(call.raw))
     stored = await blobs(rt).write(blobs(rt).new_key("key"), call.raw)
     shared = attrs.evolve(req, kind="binary", blob_key=stored.key)
-    await storage(rt).put_key_request(shared)
+    replaced = await storage(rt).put_key_request(shared)
+    if replaced:  # a key shared twice must not leave the first file on disk
+        await blobs(rt).delete(replaced)
     return binary_view(rt, call, shared)
 
 
