@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 import trio
 
+from jibo_cloud.access import note_principal
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.hypercorn_fixes import PING_EXTENSION, PING_MESSAGE
 from jibo_cloud.runtime import Runtime
@@ -417,6 +418,7 @@ class NotificationHub:
         """The ``token_handler`` of :class:`jibo_cloud.app.SocketRouter` (hosts other than
         ``api-socket.*``, e.g. a bare IP; ``api-socket.*`` is served by :meth:`serve_asgi`)."""
         record = await self.check_token(sock.path)
+        note_principal(f"robot:{record.robot_name}")
         key = self._admit(record)
         try:
             await sock.accept()
@@ -448,6 +450,7 @@ class NotificationHub:
         await receive()  # websocket.connect
         try:
             record = await self.check_token(str(scope.get("path", "/")))
+            note_principal(f"robot:{record.robot_name}")
             key = self._admit(record)
         except HandshakeRejected as rejected:
             log.info("socket refused: %s %s", rejected.status, rejected.reason)

@@ -32,6 +32,7 @@ import trio
 from quart import g, request
 from quart_trio import QuartTrio
 
+from jibo_cloud.access import note_principal
 from jibo_cloud.errors import HandshakeRejected
 from jibo_cloud.hub.auth import TokenCache
 from jibo_cloud.hub.clients import RemoteHistory, RemoteParser, new_client
@@ -108,6 +109,7 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
             {k.lower(): v for k, v in request.headers.items()},
             request.remote_addr,
             trust_forwarded=runtime.config.trust_forwarded,
+            trusted_proxies=runtime.config.trusted_proxies,
         )
         stack = ExitStack()
         stack.enter_context(trace_scope(trace))
@@ -138,8 +140,13 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
             except trio.TooSlowError:
                 raise HandshakeRejected(503, "Service Unavailable") from None
             trace = TraceContext.from_headers(
-                sock.headers, sock.peer, trust_forwarded=runtime.config.trust_forwarded
+                sock.headers,
+                sock.peer,
+                trust_forwarded=runtime.config.trust_forwarded,
+                trusted_proxies=runtime.config.trusted_proxies,
             )
+            if token.authenticated:
+                note_principal(f"robot:{token.robot_id}")
             identity = Identity(
                 account_id=token.account_id if token.authenticated else None,
                 robot_id=token.robot_id if token.authenticated else None,

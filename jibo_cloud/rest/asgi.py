@@ -136,7 +136,10 @@ async def serve_rest(
     )  # fmt: skip
     client = scope.get("client")
     peer = str(client[0]) if client else None
-    with trace_scope(TraceContext.from_headers(headers, peer, trust_forwarded=trust)):
+    trace = TraceContext.from_headers(
+        headers, peer, trust_forwarded=trust, trusted_proxies=rt.config.trusted_proxies
+    )
+    with trace_scope(trace):
         answer = await dispatch(rt, table, handlers, call)
     await _answer(send, answer)
 

@@ -114,10 +114,33 @@ async def require_loop(rt: Runtime, call: Call, loop_id: str) -> str:
     return loop_id
 
 
-def url_principal(call: Call) -> str:
-    """Who a signed blob URL is minted for: the caller's household, or the operator."""
-    if call.caller.kind == OPERATOR or call.caller.account_id is None:
+#: The principal of a URL minted for a caller with neither a household nor the operator's key
+#: (an operation the policy opens to anyone): it fits no stored record (uploads.BlobRoutes.fits).
+NOBODY_PRINCIPAL = "nobody"
+
+
+def caller_principal(caller: Caller) -> str:
+    """How the access log and the per-principal rate limit name ``caller``: ``robot:<name>``,
+    ``account:<id>`` (an owner's key), ``operator``, or ``-`` (nobody was identified)."""
+    if caller.kind == OPERATOR:
         return OPERATOR_PRINCIPAL
+    if caller.kind == ROBOT and caller.robot_name:
+        return f"robot:{caller.robot_name}"
+    if caller.account_id is not None:
+        return account_principal(caller.account_id)
+    return "-"
+
+
+def url_principal(call: Call) -> str:
+    """Who a signed blob URL is minted for: the caller's household, or the operator.
+
+    Only a verified operator key gets the operator's principal (which fits every record); a
+    caller with no household gets one that fits none, never the operator's by default.
+    """
+    if call.caller.kind == OPERATOR:
+        return OPERATOR_PRINCIPAL
+    if call.caller.account_id is None:
+        return NOBODY_PRINCIPAL
     return account_principal(call.caller.account_id)
 
 

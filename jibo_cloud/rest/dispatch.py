@@ -25,8 +25,9 @@ from typing import Any
 import attrs
 
 from jibo_cloud import sigv4
+from jibo_cloud.access import charge_principal
 from jibo_cloud.errors import ServiceError, StorageUnavailable
-from jibo_cloud.rest.context import NOBODY, Call, Caller, Handler
+from jibo_cloud.rest.context import NOBODY, Call, Caller, Handler, caller_principal
 from jibo_cloud.rest.generic import generic_handler
 from jibo_cloud.rest.identity import identify, unsigned
 from jibo_cloud.rest.models import ModelTable, Operation, conform, validate
@@ -176,6 +177,9 @@ async def dispatch(
             body=http.body,
         )  # fmt: skip
         caller: Caller = await identify(rt, signed, now_s=now_ms / 1000, op=op)
+        principal = caller_principal(caller)
+        if principal != "-" and not charge_principal(principal):
+            raise ServiceError("ThrottlingException", "too many requests; slow down", 429)
         authorize(op, caller)
         if op.payload_member is not None:
             body = _payload_input(op, http.headers)

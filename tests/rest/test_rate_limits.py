@@ -164,3 +164,38 @@ async def test_default_limits_let_a_busy_robot_through(
             for _ in range(150):
                 inner.start_soon(probe)
     assert statuses == [204] * 150
+
+
+async def test_a_robot_is_named_and_held_to_its_principal_rate(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    """A signed REST call names its principal in the access log and spends its per-principal
+    rate (issue 17): past the burst (4 times the rate) the robot gets 429 ``ThrottlingException``
+    while an unsigned caller from the same address is not charged for it."""
+    server = await start_server(nursery, tmp_path / "data", rate_per_principal=1.0)
+    await register_robot(server)
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        client = RestClient(http)
+        statuses = [
+            (await client.call("Loop_20160324.ListLoops", {})).status_code for _ in range(6)
+        ]
+        throttled = await client.call("Loop_20160324.ListLoops", {})
+        unsigned = await client.call("Loop_20160324.ListLoops", {}, sign=False)
+    assert statuses[:4] == [200] * 4, statuses
+    assert 429 in statuses[4:], statuses
+    assert_throttled(throttled)
+    assert unsigned.status_code == 403  # refused as unsigned, not throttled as the robot
+    lines = await access_lines(server, 8)
+    assert {line["principal"] for line in lines[:7]} == {f"robot:{ROBOT_NAME}"}
+    assert lines[7]["principal"] == "-"
+
+
+async def test_sockets_name_their_robot(nursery: trio.Nursery, tmp_path: Path) -> None:
+    server = await start_server(nursery, tmp_path / "data")
+    await register_robot(server)
+    token = hub_token(server.config, account=ACCOUNT_ID, robot=ROBOT_NAME)
+    with trio.fail_after(20):
+        status, _ = await handshake(server.port, token, [])
+    assert status == 101
+    lines = await access_lines(server, 1)
+    assert (lines[-1]["kind"], lines[-1]["principal"]) == ("ws", f"robot:{ROBOT_NAME}")

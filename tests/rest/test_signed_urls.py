@@ -8,6 +8,16 @@ import pytest
 
 from jibo_cloud.config import Config
 from jibo_cloud.rest import signed_urls
+from jibo_cloud.rest.context import (
+    NOBODY_PRINCIPAL,
+    OPERATOR,
+    OWNER,
+    ROBOT,
+    Call,
+    Caller,
+    caller_principal,
+    url_principal,
+)
 from jibo_cloud.rest.signed_urls import UrlRejected, parse_query, sign_path, verify
 from tests.support import server as support
 
@@ -63,3 +73,20 @@ def test_another_secret_does_not_verify(config: Config, tmp_path: Path) -> None:
     path, query = _split(sign_path(other, "GET", "/m", principal="operator", now_s=NOW))
     with pytest.raises(UrlRejected):
         verify(config, "GET", path, query, now_s=NOW)
+
+
+@pytest.mark.parametrize(
+    ("caller", "logged", "url"),
+    [
+        (Caller(kind=OPERATOR, access_key_id="JIBOOPX", verified=True), "operator", "operator"),
+        (Caller(kind=ROBOT, account_id="a1", robot_name="R-1"), "robot:R-1", "account:a1"),
+        (Caller(kind=OWNER, account_id="a1"), "account:a1", "account:a1"),
+        # Neither a household nor the operator's key: a URL that fits no record, never the
+        # operator's principal (which fits every record).
+        (Caller(), "-", NOBODY_PRINCIPAL),
+    ],
+)
+def test_who_a_caller_is_for_logs_and_urls(caller: Caller, logged: str, url: str) -> None:
+    call = Call(op=None, body={}, raw=b"", headers={}, caller=caller, base_url="", now_ms=0)  # type: ignore[arg-type]
+    assert caller_principal(caller) == logged
+    assert url_principal(call) == url
