@@ -32,6 +32,7 @@ from jibo_cloud.config import Config
 from jibo_cloud.errors import ConfigError
 from jibo_cloud.notify import hub_for
 from jibo_cloud.runtime import Runtime, open_runtime
+from jibo_cloud.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,32 @@ def listen_backlog(requested: int, somaxconn: int | None) -> int:
         )
         return somaxconn
     return requested
+
+
+async def warn_open_doors(config: Config, storage: Storage) -> None:
+    """Say loudly, once at start-up, which settings let a caller in without proof (issue 17).
+
+    ``pending`` records unknown SigV4 keys for approval; an approved ("adopted") key is
+    accepted without its signature being verified, so anyone who learns its id can act as
+    that robot. ``JIBO_TRUSTED_PROXIES`` without ``JIBO_TRUST_FORWARDED`` has no effect.
+    """
+    if config.unknown_sigv4_keys == "pending":
+        log.warning(
+            "unknown SigV4 keys are recorded for approval (JIBO_UNKNOWN_SIGV4_KEYS=pending); "
+            "see 'jibo-cloud robot pending'"
+        )
+        if await storage.any_adopted_key():
+            log.warning(
+                "approved robot keys are accepted WITHOUT signature verification: anyone who "
+                "learns such a key id can act as its robot; import the robot's own keys "
+                "('jibo-cloud robot add --from-credentials') and deny the adopted ones "
+                "(docs/security.md#adopting-a-robot-whose-keys-you-do-not-have)"
+            )
+    if config.trusted_proxies and not config.trust_forwarded:
+        log.warning(
+            "JIBO_TRUSTED_PROXIES is set but JIBO_TRUST_FORWARDED is not: X-Forwarded-For "
+            "is ignored and every client is logged and rate-limited as its proxy"
+        )
 
 
 def hypercorn_config(config: Config) -> hypercorn.config.Config:
@@ -152,6 +179,7 @@ async def serve(
             )
             if closed:
                 log.info("closed %d notification sessions left open by an earlier run", closed)
+            await warn_open_doors(runtime.config, runtime.storage)
         if runtime_hook is not None:
             runtime_hook(runtime)
         app = create_app(runtime)

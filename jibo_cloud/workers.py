@@ -54,14 +54,21 @@ class _Worker:
     started: float
 
 
-def _close_stale_sessions(config: Config, live: Collection[str]) -> int:
-    """Close the notification sessions of instances that are not running (in a short trio run)."""
+def _close_stale_sessions(config: Config, live: Collection[str], *, starting: bool = False) -> int:
+    """Close the notification sessions of instances that are not running (in a short trio run).
+
+    ``starting``: the supervisor's first run, which also gives the start-up warnings
+    (:func:`jibo_cloud.server.warn_open_doors`) once, not once per worker.
+    """
 
     async def run() -> int:
+        from jibo_cloud.server import warn_open_doors
         from jibo_cloud.storage import connect_storage
 
         storage = await connect_storage(config)  # also migrates, once, before any worker
         try:
+            if starting:
+                await warn_open_doors(config, storage)
             return int(await storage.close_stale_sessions(live, time.time_ns() // 1_000_000))
         finally:
             await storage.aclose()
@@ -169,7 +176,7 @@ class Supervisor:
         from jibo_cloud.storage.files import prepare_data_dir  # issue 17: 0700 or refuse
 
         prepare_data_dir(self.config)  # before the storage is opened (one line, no traceback)
-        closed = _close_stale_sessions(self.config, live=())
+        closed = _close_stale_sessions(self.config, live=(), starting=True)
         if closed:
             log.info("closed %d notification sessions left open by an earlier run", closed)
         for _ in range(self.config.workers):

@@ -7,7 +7,7 @@ Through the real server and the real CLI, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import argparse
+import logging
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import pytest
 import trio
 
 from jibo_cloud.cli import main
-from jibo_cloud.commands import operator as operator_command
+from jibo_cloud.server import warn_open_doors
 from jibo_cloud.storage.provisioning import RobotSpec, add_robot
 from tests.rest.support import LOOP_ID, RestClient, register_robot, start_backend_server
 from tests.rest.test_errors import assert_aws_error
@@ -123,23 +123,15 @@ async def test_reject_mode_records_nothing_and_ignores_approvals(
     assert await server.runtime.storage.get_pending_key("AKIASOMEOTHERKEY0001") is None
 
 
-def _operator_main(argv: list[str]) -> int:
-    """``jibo-cloud operator …`` through its own parser (cli.py registers it separately)."""
-    parser = argparse.ArgumentParser(prog="jibo-cloud")
-    operator_command.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
 async def test_operator_key_cli_makes_a_key_that_publishes(
     nursery: trio.Nursery, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = await start_backend_server(nursery, tmp_path, "sqlite", None)
     store = _cli_args(server)
-    assert await trio.to_thread.run_sync(_operator_main, ["operator", "key", *store]) == 0
+    assert await trio.to_thread.run_sync(main, ["operator", "key", *store]) == 0
     out = capsys.readouterr().out.split()
     key, secret = out[out.index("accessKeyId") + 1], out[out.index("secretAccessKey") + 1]
-    assert await trio.to_thread.run_sync(_operator_main, ["operator", "keys", *store]) == 0
+    assert await trio.to_thread.run_sync(main, ["operator", "keys", *store]) == 0
     listed = capsys.readouterr().out
     assert key in listed
     assert secret not in listed
@@ -151,7 +143,26 @@ async def test_operator_key_cli_makes_a_key_that_publishes(
                                       headers=headers, key=key, secret=secret)  # fmt: skip
         assert published.status_code == 200, published.text
         argv = ["operator", "revoke", key, *store]
-        assert await trio.to_thread.run_sync(_operator_main, argv) == 0
+        assert await trio.to_thread.run_sync(main, argv) == 0
         again = await client.call("Update_20160301.CreateUpdate", raw=b"pkg",
                                   headers=headers, key=key, secret=secret)  # fmt: skip
         assert_aws_error(again, 403, "UnrecognizedClientException")
+
+
+async def test_pending_mode_and_adopted_keys_are_announced_at_start(
+    nursery: trio.Nursery, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="jibo_cloud.server")
+    server = await start_backend_server(
+        nursery, tmp_path, "sqlite", None, unknown_sigv4_keys="pending"
+    )
+    warnings = [r.getMessage() for r in caplog.records if r.name == "jibo_cloud.server"]
+    assert any("JIBO_UNKNOWN_SIGV4_KEYS=pending" in w for w in warnings), warnings
+    assert not any("WITHOUT signature verification" in w for w in warnings), warnings
+    await add_robot(server.runtime.storage, ADOPTED, now_ms=server.runtime.now_ms())
+    await server.runtime.storage.approve_key(UNKNOWN_KEY, ADOPTED.name, now=1)
+    caplog.clear()
+    await warn_open_doors(server.runtime.config, server.runtime.storage)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "jibo_cloud.server"]
+    assert any("WITHOUT signature verification" in w for w in warnings), warnings
+    assert all(UNKNOWN_KEY not in w for w in warnings)  # the key id is not printed
