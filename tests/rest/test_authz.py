@@ -156,6 +156,13 @@ async def test_nobody_but_the_operator_creates_accounts_or_publishes(homes: Home
     assert published.status_code == 200, published.text
     created = await c.call("Account_20151111.Create", create, **homes.operator)
     assert created.status_code == 200, created.text
+    # The operator removes the package: the record and its file are gone.
+    package = rt.blobs.path_of(real.blob_key)
+    assert package.exists()
+    removed = await c.call("Update_20160301.RemoveUpdate", {"id": real.id}, **homes.operator)
+    assert removed.status_code == 200, removed.text
+    assert not package.exists()
+    assert await st.get_update(real.id) is None
 
 
 async def test_a_robot_stays_in_its_own_household(homes: Homes) -> None:

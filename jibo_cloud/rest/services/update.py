@@ -130,6 +130,8 @@ async def remove_update(rt: Runtime, call: Call) -> dict[str, Any]:
     record = await storage(rt).get_update(str(call.get("id")))
     if record is None or not await storage(rt).remove_update(record.id):
         raise not_found("update")
+    if record.blob_key:  # each published package has its own file: no other record needs it
+        await blobs(rt).delete(record.blob_key)
     return update_view(rt, call, record)
 
 
