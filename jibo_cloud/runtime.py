@@ -18,6 +18,7 @@ import trio
 
 from jibo_cloud.config import Config
 from jibo_cloud.http_clients import ASR, CHAT, ServiceClients
+from jibo_cloud.reservations import Reservations
 from jibo_cloud.services import History, NoRecognizer, Parser, Recognizer, SkillHandler
 
 
@@ -58,6 +59,8 @@ class Runtime:
     #: One long-lived HTTP client per outside service (issue 21): remote ASR, chat, and the
     #: understanding work's providers take theirs with ``runtime.http.get(name)``.
     http: ServiceClients = attrs.field(factory=ServiceClients)
+    #: Bytes each household is storing right now (issue 17: the quota check counts them).
+    reserved: Reservations = attrs.field(factory=Reservations)
 
 
 @asynccontextmanager

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from jibo_cloud.errors import ServiceError
@@ -44,17 +46,30 @@ def over_quota(quota: int, used: int, incoming: int) -> ServiceError | None:
 
 async def require_room(rt: Runtime, account_id: str | None, incoming: int) -> None:
     """Raise the 507/503 :class:`ServiceError` unless ``incoming`` bytes may be stored for
-    ``account_id`` (None: an operator's write, no household quota).
+    ``account_id`` (None: an operator's write, no household quota), counting what the
+    household's bodies in flight hold (:mod:`jibo_cloud.reservations`).
 
     Raises:
         ServiceError: 507 over the household quota, 503 below the free-disk watermark.
     """
     config = rt.config
     if account_id:
-        used = await rt.storage.household_usage(account_id)
+        used = await rt.storage.household_usage(account_id) + rt.reserved.held(account_id)
         refusal = over_quota(config.household_quota, used, incoming)
         if refusal is not None:
             raise refusal
     refusal = disk_full(rt.blobs.root, config.min_free_disk, incoming)
     if refusal is not None:
         raise refusal
+
+
+@asynccontextmanager
+async def room(rt: Runtime, account_id: str | None, incoming: int) -> AsyncIterator[None]:
+    """:func:`require_room`, then hold ``incoming`` bytes for the household until the block
+    (write the blob, store its record) ends: a concurrent body sees them as taken."""
+    await require_room(rt, account_id, incoming)
+    if not account_id:
+        yield
+        return
+    with rt.reserved.hold(account_id, incoming):
+        yield

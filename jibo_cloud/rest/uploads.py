@@ -54,7 +54,7 @@ from jibo_cloud.rest.signed_urls import OPERATOR_PRINCIPAL, UrlRejected, parse_q
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage import BlobStore, Storage
 from jibo_cloud.storage.blobs import BlobReader
-from jibo_cloud.storage.records import Upload
+from jibo_cloud.storage.records import Backup, Upload
 
 log = logging.getLogger(__name__)
 
@@ -163,23 +163,37 @@ class BlobRoutes:
                    for k, v in scope.get("headers", ())}  # fmt: skip
         limit = self.rt.config.max_upload_body
         declared = declared_length(headers)
-        if declared is not None:
-            if declared > limit:
-                raise too_large(limit)
-            if household:
-                self.check_quota(used, declared)
-            self.check_disk(declared)
+        if declared is not None and declared > limit:
+            raise too_large(limit)
+        # From its first check until its record is stored, this body holds its size for the
+        # household, so a concurrent body cannot take the same room (jibo_cloud.reservations).
+        with self.rt.reserved.hold(household or "") as hold:
+            reserved = self.rt.reserved
 
-        async def progress(received: int) -> None:
-            if household:
-                self.check_quota(used, received)
-            self.check_disk(0)
+            def check(amount: int) -> None:
+                if household:
+                    self.check_quota(used + reserved.others(hold), amount)
+                    reserved.resize(hold, max(hold.amount, amount))
 
+            if declared is not None:
+                check(declared)
+                self.check_disk(declared)
+
+            async def progress(received: int) -> None:
+                check(received)
+                self.check_disk(0)
+
+            await self._write(kind, slot, backup, owner, upload_id, headers, receive, progress)
+
+    async def _write(self, kind: str, slot: Upload | None, backup: Backup | None, owner: str,
+                     upload_id: str | None, headers: dict[str, str], receive: Receive,
+                     progress: Callable[[int], Awaitable[None]]) -> None:  # fmt: skip
+        """Stream the body to a new blob and point the backup or upload record at it."""
         now = self.rt.now_ms()
         async with await self.blobs.open_writer("upload") as writer:
             timeout = self.rt.config.body_timeout
-            await stream_body(receive, writer.write, limit=limit, time_limit=timeout,
-                              progress=progress)  # fmt: skip
+            await stream_body(receive, writer.write, limit=self.rt.config.max_upload_body,
+                              time_limit=timeout, progress=progress)  # fmt: skip
             stored = await writer.commit()
         try:
             if backup is not None:

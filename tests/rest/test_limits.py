@@ -359,3 +359,41 @@ async def test_photos_count_against_the_household_quota(
             assert_aws(response, 507, "InsufficientStorageException")
             assert leftovers(server) == before
         server.stop()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_body_in_flight_holds_its_room(
+    nursery: trio.Nursery, tmp_path: Path, backend: str
+) -> None:
+    """Two bodies racing for the household's last room: the slow one's declared size is held
+    from its check, so a photo that would only fit without it is refused 507 (before, both
+    were accepted and the household ended over its quota)."""
+    async with AsyncExitStack() as stack:
+        server = await start(nursery, tmp_path, backend, stack, household_quota=100_000)
+        path = await add_backup_slot(server)
+        target = sign_path(server.config, "PUT", path, principal=MINE, now_s=time.time())
+        head = (f"PUT {target} HTTP/1.1\r\nHost: api.jibo.com\r\nContent-Length: 60000\r\n"
+                "Content-Type: application/octet-stream\r\n\r\n").encode()  # fmt: skip
+        stream = await trio.open_tcp_stream("127.0.0.1", server.port)
+        await stream.send_all(head + b"b" * 1000)
+        with trio.fail_after(10):
+            while server.runtime.reserved.held(ACCOUNT_ID) < 60_000:  # noqa: ASYNC110 - a poll
+                await trio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
+            headers = {"x-loop-id": LOOP_ID, "x-path": "p1", "x-type": "image"}
+            photo = await RestClient(http).call(
+                "Media_20160725.Create", raw=b"i" * 50_000, headers=headers, service="media"
+            )
+            assert_aws(photo, 507, "InsufficientStorageException")
+            await stream.send_all(b"b" * 59_000)
+            with trio.fail_after(10):
+                answer = await stream.receive_some(65536)
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            await stream.aclose()
+            assert await server.runtime.storage.household_usage(ACCOUNT_ID) == 60_000
+            assert server.runtime.reserved.held(ACCOUNT_ID) == 0  # released once stored
+            small = await RestClient(http).call(
+                "Media_20160725.Create", raw=b"i" * 30_000, headers=headers, service="media"
+            )
+            assert small.status_code == 200, small.text
+        server.stop()

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from jibo_cloud.rest.context import Call, Handler, blobs, new_id, signed_url, storage
-from jibo_cloud.rest.quota import require_room
+from jibo_cloud.rest.quota import room
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Upload
 
@@ -54,13 +54,13 @@ async def put_binary_async(rt: Runtime, call: Call) -> dict[str, Any]:
 
 
 async def _store_now(rt: Runtime, call: Call, kind: str, data: bytes, meta: dict[str, Any]) -> str:
-    await require_room(rt, call.caller.account_id, len(data))
-    upload = await _slot(rt, call, kind, meta)
-    stored = await blobs(rt).write(blobs(rt).new_key("upload"), data)
-    await storage(rt).complete_upload(
-        upload.id, blob_key=stored.key, length=stored.length, sha256=stored.sha256,
-        content_type=call.headers.get("content-type"), now=call.now_ms,
-    )  # fmt: skip
+    async with room(rt, call.caller.account_id, len(data)):
+        upload = await _slot(rt, call, kind, meta)
+        stored = await blobs(rt).write(blobs(rt).new_key("upload"), data)
+        await storage(rt).complete_upload(
+            upload.id, blob_key=stored.key, length=stored.length, sha256=stored.sha256,
+            content_type=call.headers.get("content-type"), now=call.now_ms,
+        )  # fmt: skip
     return upload.id
 
 

@@ -20,7 +20,7 @@ from jibo_cloud.rest.context import (
     signed_url,
     storage,
 )
-from jibo_cloud.rest.quota import require_room
+from jibo_cloud.rest.quota import room
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import Media
 
@@ -43,15 +43,16 @@ async def create(rt: Runtime, call: Call) -> dict[str, Any]:
     await require_loop(rt, call, str(call.get("loopId")))
     for existing in await storage(rt).get_media([path]):
         await require_loops(rt, call, [existing.loop_id])
-    await require_room(rt, call.caller.account_id, len(call.raw))
-    stored = await blobs(rt).write(blobs(rt).new_key("media"), call.raw)
-    media = Media(
-        path=path, loop_id=str(call.get("loopId")), blob_key=stored.key, length=stored.length,
-        sha256=stored.sha256, created=call.now_ms, account_id=call.caller.account_id or "",
-        type=call.get("type"), reference=call.get("reference"),
-        is_encrypted=bool(call.get("isEncrypted", False)), meta=call.get("meta", {}),
-    )  # fmt: skip
-    replaced = await storage(rt).put_media(media)
+    async with room(rt, call.caller.account_id, len(call.raw)):
+        stored = await blobs(rt).write(blobs(rt).new_key("media"), call.raw)
+        media = Media(
+            path=path, loop_id=str(call.get("loopId")), blob_key=stored.key,
+            length=stored.length, sha256=stored.sha256, created=call.now_ms,
+            account_id=call.caller.account_id or "", type=call.get("type"),
+            reference=call.get("reference"), is_encrypted=bool(call.get("isEncrypted", False)),
+            meta=call.get("meta", {}),
+        )  # fmt: skip
+        replaced = await storage(rt).put_media(media)
     if replaced is not None:
         await blobs(rt).delete(replaced)  # a replaced photo must not stay on disk
     return media_view(rt, call, media)
