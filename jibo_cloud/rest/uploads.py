@@ -258,12 +258,20 @@ class BlobRoutes:
 
 
 async def _send_blob(send: Send, reader: BlobReader) -> None:
+    """Stream ``reader`` in chunks; its file is closed however the download ends.
+
+    A client that stops reading is not cut off: hypercorn shields its socket writes from
+    cancellation, so no deadline here can interrupt a stalled send (docs/security.md).
+    """
     headers = [(b"content-type", b"application/octet-stream"),
                (b"content-length", str(reader.length).encode())]  # fmt: skip
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    async for chunk in reader.chunks():
-        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        async for chunk in reader.chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        await reader.aclose()  # also when the client left or stalled mid-download
 
 
 Handler = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
