@@ -52,6 +52,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 SECRET_FILE_NAME = "token-secret"  # noqa: S105 - a file name, not a secret
 SQLITE_FILE_NAME = "jibo.sqlite3"
+#: ``tls_port`` value for "no TLS listener" (``--tls-port off``, ``JIBO_TLS_PORT=off``).
+TLS_OFF = -1
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -163,6 +165,16 @@ class Config:
     access_log: str = ""
     #: Start even when the data folder is readable by others (not recommended).
     allow_open_data_dir: bool = False
+    #: TLS port (HTTPS and WSS) beside the plain one (docs/tls.md): None = 443 when a
+    #: certificate is available and the port can be bound, else no TLS; :data:`TLS_OFF` = no
+    #: TLS; 0 = an ephemeral port (tests).
+    tls_port: int | None = None
+    #: The server certificate chain and key (PEM); None = what ``jibo-cloud certs init`` made.
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    #: Regions whose ``<region>.jibo.com`` and ``<region>-socket.jibo.com`` the generated
+    #: certificate names (PROTOCOL.md §1: the robot derives its hosts from its region).
+    tls_regions: tuple[str, ...] = ("api",)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -286,6 +298,31 @@ def read_or_create_secret(data_dir: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def tls_port_value(raw: str) -> int | None:
+    """``--tls-port``/``JIBO_TLS_PORT``: ``auto`` or empty (None), ``off``, or a port."""
+    value = raw.strip().lower()
+    if value in ("", "auto"):
+        return None
+    if value == "off":
+        return TLS_OFF
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"JIBO_TLS_PORT must be a port, auto or off, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"JIBO_TLS_PORT must be between 0 and 65535, got {port}")
+    return port
+
+
+def tls_regions_value(raw: str) -> tuple[str, ...]:
+    """``JIBO_TLS_REGIONS``: comma-separated region names (default ``api``)."""
+    regions = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    for region in regions:
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?", region):
+            raise ConfigError(f"JIBO_TLS_REGIONS: {region!r} is not a region name (e.g. api)")
+    return regions or ("api",)
+
+
 def load_config(
     *,
     host: str | None = None,
@@ -370,6 +407,10 @@ def load_config(
         "chat_url": env.get("JIBO_CHAT_URL") or None,
         "time_zone": _check_time_zone(env.get("JIBO_TIME_ZONE", "").strip()),
         "workers": _int_env(env, "JIBO_WORKERS", 1),
+        "tls_port": tls_port_value(env.get("JIBO_TLS_PORT", "")),
+        "tls_certfile": Path(env["JIBO_TLS_CERTFILE"]) if env.get("JIBO_TLS_CERTFILE") else None,
+        "tls_keyfile": Path(env["JIBO_TLS_KEYFILE"]) if env.get("JIBO_TLS_KEYFILE") else None,
+        "tls_regions": tls_regions_value(env.get("JIBO_TLS_REGIONS", "")),
     }
     values.update(overrides)
     try:
