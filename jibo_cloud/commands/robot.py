@@ -1,4 +1,4 @@
-"""``jibo-cloud robot add|list|pending|approve|deny``: register the robots this server answers for.
+"""``jibo-cloud robot add|list|…|setup-script``: register the robots this server answers for.
 
 ``robot add`` creates the account, loop and membership a real robot needs to boot
 (PROTOCOL.md §2.4), and imports the robot's SigV4 key pair (from flags or from its credentials
@@ -10,6 +10,10 @@ Adoption (a robot whose secret we do not know, with ``JIBO_UNKNOWN_SIGV4_KEYS=pe
 address, first/last seen, count); ``robot approve KEYID --robot NAME`` binds one to that
 registered robot only (it is then accepted without a signature check and never receives a
 secret); ``robot deny KEYID`` refuses it again.
+
+``robot setup-script --server ADDRESS`` prints the ``sh`` script that points a robot at this
+server (hosts entries, the CA, its credentials kept; ``--dry-run``, ``--revert``): see
+:mod:`jibo_cloud.setup_script` and docs/robots.md.
 """
 
 from __future__ import annotations
@@ -66,6 +70,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     deny.add_argument("key_id", metavar="KEYID", help="the access key id to refuse")
     add_store_options(deny)
     deny.set_defaults(func=run_deny)
+    script = actions.add_parser(
+        "setup-script", help="print the sh script that points a robot at this server"
+    )
+    script.add_argument("--server", required=True, metavar="ADDRESS",
+                        help="this server's IP address as the robot reaches it")  # fmt: skip
+    script.add_argument("--ca-file", type=Path, metavar="PATH",
+                        help="the CA the robot must trust (default: 'certs init''s)")  # fmt: skip
+    script.add_argument("--region", action="append", metavar="NAME",
+                        help="map NAME.jibo.com, NAME-socket.jibo.com (default: api)")  # fmt: skip
+    mode = script.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true",
+                      help="the script only prints what it would change")  # fmt: skip
+    mode.add_argument("--revert", action="store_true",
+                      help="the script puts back every file it changed")  # fmt: skip
+    script.add_argument("--data-dir", metavar="DIR", help="data directory (finds the CA)")
+    script.set_defaults(func=run_setup_script)
 
 
 def _spec(args: argparse.Namespace) -> RobotSpec:
@@ -152,3 +172,36 @@ def run_deny(args: argparse.Namespace) -> int:
         print(f"denied {args.key_id}")
 
     return run_on_store(args, work)
+
+
+def run_setup_script(args: argparse.Namespace) -> int:
+    """Print the robot set-up script (issue 14; :mod:`jibo_cloud.setup_script`)."""
+    from jibo_cloud.config import load_config
+    from jibo_cloud.setup_script import (
+        SetupOptions,
+        SetupScriptError,
+        ca_certificate,
+        render,
+        server_address,
+        subject_hash,
+    )
+
+    server = server_address(args.server)
+    ca_file = args.ca_file
+    if ca_file is None:
+        from jibo_cloud.tls.certs import ca_cert_path
+
+        ca_file = ca_cert_path(load_config(data_dir=args.data_dir))
+        if not ca_file.is_file():
+            raise SetupScriptError(f"no CA at {ca_file}: run 'certs init' or give --ca-file")
+    try:
+        pem = ca_certificate(ca_file.read_text(encoding="ascii", errors="replace"))
+    except OSError as exc:
+        raise SetupScriptError(f"cannot read {ca_file}: {exc.strerror or exc}") from None
+    mode = "dry-run" if args.dry_run else "revert" if args.revert else "apply"
+    options = SetupOptions(
+        server=server, ca_pem=pem, ca_hash=subject_hash(pem),
+        regions=tuple(args.region or ("api",)), mode=mode,
+    )  # fmt: skip
+    print(render(options), end="")
+    return 0
