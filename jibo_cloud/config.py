@@ -29,6 +29,9 @@ Environment variables (documented in ``docs/configuration.md``):
 - ``JIBO_ASR_URL``, ``JIBO_CHAT_URL``: OpenAI-compatible endpoints (speech issue).
 - ``JIBO_ASR_PROCESSES``: decoder worker processes of the embedded recogniser (default: the
   number of CPUs; ``0`` decodes in the server's worker threads).
+- ``JIBO_WEATHER_URL``, ``JIBO_WEATHER_PLACE``, ``JIBO_WEATHER_UNITS``, ``JIBO_NEWS_FEEDS``,
+  ``JIBO_CALENDARS``, ``JIBO_KNOWLEDGE_URL``, ``JIBO_WORDNET_DIR``: the report and answers
+  skills' providers (docs/skills.md).
 - ``JIBO_TIME_ZONE``: the clock skill's zone when a robot's CONTEXT carries no offset
   (``America/New_York`` or ``-05:00``); default UTC.
 """
@@ -175,6 +178,20 @@ class Config:
     #: Regions whose ``<region>.jibo.com`` and ``<region>-socket.jibo.com`` the generated
     #: certificate names (PROTOCOL.md §1: the robot derives its hosts from its region).
     tls_regions: tuple[str, ...] = ("api",)
+    #: The report and answers skills' providers (docs/skills.md "Report and answers"):
+    #: Open-Meteo's base URL, the place ("lat,lon") when CONTEXT has none, the units.
+    weather_url: str = "https://api.open-meteo.com"
+    weather_place: str = ""
+    weather_units: str = attrs.field(
+        default="auto", validator=attrs.validators.in_(("auto", "fahrenheit", "celsius"))
+    )
+    #: RSS/Atom feeds for the news; empty = the defaults (skills/providers/news.py).
+    news_feeds: tuple[str, ...] = ()
+    #: ``member=ics-url,…`` (first name or loop user id; ``*`` = everyone). Secret URLs.
+    calendars: str = attrs.field(default="", repr=False)
+    #: Wikipedia's base URL (REST summary API) and the WordNet data folder (wordnet-base).
+    knowledge_url: str = "https://en.wikipedia.org"
+    wordnet_dir: Path = Path("/usr/share/wordnet")
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -323,6 +340,46 @@ def tls_regions_value(raw: str) -> tuple[str, ...]:
     return regions or ("api",)
 
 
+def _provider_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The report and answers skills' settings (docs/configuration.md), checked here."""
+    values: dict[str, object] = {}
+    if env.get("JIBO_WEATHER_URL"):
+        values["weather_url"] = env["JIBO_WEATHER_URL"].strip()
+    place = env.get("JIBO_WEATHER_PLACE", "").strip()
+    if place:
+        lat, _, lon = place.partition(",")
+        try:
+            ok = -90 <= float(lat) <= 90 and -180 <= float(lon) <= 180
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"JIBO_WEATHER_PLACE must be 'latitude,longitude', got {place!r}")
+        values["weather_place"] = place
+    units = env.get("JIBO_WEATHER_UNITS", "").strip().lower()
+    if units:
+        if units not in ("auto", "fahrenheit", "celsius"):
+            raise ConfigError(
+                f"JIBO_WEATHER_UNITS must be auto, fahrenheit or celsius, got {units!r}"
+            )
+        values["weather_units"] = units
+    feeds = env.get("JIBO_NEWS_FEEDS", "").replace(",", " ").split()
+    if feeds:
+        values["news_feeds"] = tuple(feeds)
+    calendars = env.get("JIBO_CALENDARS", "").strip()
+    for i, entry in enumerate(filter(None, (e.strip() for e in calendars.split(","))), start=1):
+        member, sep, url = entry.partition("=")
+        if not sep or not member.strip() or not url.strip().startswith(("http://", "https://")):
+            # The URLs are secrets: name the entry's position, not its text.
+            raise ConfigError(f"JIBO_CALENDARS entry {i} must be member=https://…")
+    if calendars:
+        values["calendars"] = calendars
+    if env.get("JIBO_KNOWLEDGE_URL"):
+        values["knowledge_url"] = env["JIBO_KNOWLEDGE_URL"].strip()
+    if env.get("JIBO_WORDNET_DIR"):
+        values["wordnet_dir"] = Path(env["JIBO_WORDNET_DIR"]).expanduser()
+    return values
+
+
 def load_config(
     *,
     host: str | None = None,
@@ -411,6 +468,7 @@ def load_config(
         "tls_certfile": Path(env["JIBO_TLS_CERTFILE"]) if env.get("JIBO_TLS_CERTFILE") else None,
         "tls_keyfile": Path(env["JIBO_TLS_KEYFILE"]) if env.get("JIBO_TLS_KEYFILE") else None,
         "tls_regions": tls_regions_value(env.get("JIBO_TLS_REGIONS", "")),
+        **_provider_settings(env),
     }
     values.update(overrides)
     try:

@@ -29,6 +29,7 @@ CHAT = "chat"
 WEATHER = "weather"
 NEWS = "news"
 KNOWLEDGE = "knowledge"
+CALENDAR = "calendar"
 
 #: Connections kept open per service: enough for the turns a server runs at once.
 MAX_KEEPALIVE = 20

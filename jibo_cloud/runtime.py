@@ -100,6 +100,8 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
             chat_url=config.chat_url,
             default_time_zone=config.time_zone,
             chat_http=chat_http,
+            config=config,  # issue 12: the report and answers providers' settings and clients
+            http=runtime.http,
         )
     )
     # Hub issue: skill manifests, interaction history and the remote parser (PROTOCOL.md §5).

@@ -1,4 +1,4 @@
-"""Greetings, small talk, help and the weather placeholder: short spoken answers.
+"""Greetings, small talk and help: short spoken answers (the weather is the report skill's).
 
 Each intent maps to a few answers; one is picked with the injected :class:`random.Random`.
 ``{name}`` in an answer is replaced by the first loop member's first name when known.
@@ -13,7 +13,6 @@ import attrs
 from protocol.plan import PlanStatus, ResponsePlan, Speak, TurnContext
 
 SKILL_ID = "cloud-smalltalk"
-WEATHER_SKILL_ID = "cloud-weather"
 
 HELP = (
     "You can ask me what time it is, what today's date is, or to tell you a joke. "
@@ -43,7 +42,6 @@ GREETING_TIME = {
     "afternoon": "Good afternoon {name}!",
     "evening": "Good evening {name}!",
 }
-WEATHER_UNAVAILABLE = "I can't reach the weather service right now, so I don't know the forecast."
 
 
 def _fill(template: str, turn: TurnContext) -> str:
@@ -77,13 +75,3 @@ class SmallTalkSkill:
             topic="smalltalk",
             actions=(Speak(text=_fill(text, turn), category=category),),
         )
-
-
-async def weather_skill(turn: TurnContext) -> ResponsePlan:
-    """Until a weather service is configured, say so plainly (issue 5)."""
-    return ResponsePlan(
-        intent=turn.intent,
-        topic="weather",
-        status=PlanStatus.FAILED,
-        actions=(Speak(text=WEATHER_UNAVAILABLE, category="sad"),),
-    )
