@@ -104,6 +104,8 @@ class Converter:
 
         amount, from_words = split_quantity(quantity)
         source, target = unit_name(from_words), unit_name(to_unit)
+        if not source or not target:
+            raise NotConvertible("a unit is missing")
         try:
             value = registry.Quantity(amount, source)
             try:

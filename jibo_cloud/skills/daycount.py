@@ -182,11 +182,11 @@ def next_occurrence(event: str, today: datetime.date) -> tuple[str, datetime.dat
     if month_day is None:
         return None
     month, day = month_day
-    for year in (today.year, today.year + 1, today.year + 4):
+    for year in range(today.year, today.year + 9):  # the 29th of February: next leap year
         try:
             date = datetime.date(year, month, day)
         except ValueError:
-            continue  # the 30th of February; the 29th comes back in a leap year
+            continue  # not this year (February 29), or never (February 30)
         if date >= today:
             return f"{calendar.month_name[month]} {day}", date
     return None

@@ -88,14 +88,15 @@ async def get_bytes(
             async with http.stream(
                 "GET", url, params=params, headers={"user-agent": USER_AGENT}
             ) as response:
-                if response.status_code == 404 and not_found_ok:
-                    return None
-                if not 200 <= response.status_code < 300:
-                    raise ProviderError(f"{service}: HTTP {response.status_code}")
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > limit:
                         raise ProviderError(f"{service}: answer larger than {limit} bytes")
+                # An error's body is read too (bounded above): the connection stays reusable.
+                if response.status_code == 404 and not_found_ok:
+                    return None
+                if not 200 <= response.status_code < 300:
+                    raise ProviderError(f"{service}: HTTP {response.status_code}")
         except httpx.HTTPError as exc:
             raise ProviderError(f"{service}: {type(exc).__name__}") from None
     if scope.cancelled_caught:

@@ -24,7 +24,7 @@ DEFAULT_URL = "https://en.wikipedia.org"
 TIMEOUT_SECONDS = 3.0
 CACHE_SECONDS = 24 * 3600.0
 MAX_SPOKEN_CHARS = 320
-_ARTICLE = re.compile(r"^(?:the|a|an) ")
+_ARTICLE = re.compile(r"^(?:the|a|an)(?: |$)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 

@@ -44,11 +44,12 @@ def parse_titles(body: bytes) -> list[str]:
     """The entry titles of one RSS/Atom document (synchronous; run it in a thread).
 
     Raises:
-        ProviderError: the document is not a feed (feedparser found no feed and no entries).
+        ProviderError: the document is not a feed (no entries, and feedparser either found
+            it malformed or recognised no feed format in it).
     """
     parsed: Any = feedparser.parse(body)
     entries = parsed.get("entries") or []
-    if parsed.get("bozo") and not entries:
+    if not entries and (parsed.get("bozo") or not parsed.get("version")):
         raise ProviderError("news: the answer is not an RSS or Atom feed")
     titles = [clean_title(str(e.get("title") or "")) for e in entries]
     return [t for t in titles if t]
