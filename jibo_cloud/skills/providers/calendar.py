@@ -16,15 +16,16 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
-import icalendar
-import recurring_ical_events
 import trio
 
 from jibo_cloud.skills.providers.base import ProviderError, TtlCache, get_bytes
+
+if TYPE_CHECKING:  # imported where used, in worker threads: the server's start does not pay
+    import icalendar
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def events_between(
     end: datetime.datetime,
 ) -> list[Event]:
     """The events overlapping [start, end), all-day ones first, then by start time."""
+    import recurring_ical_events
+
     zone = start.tzinfo or datetime.UTC
     found = []
     for component in recurring_ical_events.of(calendar).between(start, end):
@@ -93,6 +96,8 @@ def events_between(
 
 def parse_ics(body: bytes) -> icalendar.Calendar:
     """Parse an iCal document (synchronous; run it in a thread). Raises ProviderError."""
+    import icalendar
+
     try:
         calendar = icalendar.Calendar.from_ical(body)
     except ValueError as exc:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
-import feedparser
 import httpx
 import trio
 
@@ -47,6 +46,8 @@ def parse_titles(body: bytes) -> list[str]:
         ProviderError: the document is not a feed (no entries, and feedparser either found
             it malformed or recognised no feed format in it).
     """
+    import feedparser  # here, in the worker thread: the server's start does not pay for it
+
     parsed: Any = feedparser.parse(body)
     entries = parsed.get("entries") or []
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
