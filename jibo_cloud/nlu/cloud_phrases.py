@@ -192,7 +192,7 @@ CONVERSION = Phrase(
 DAYS_UNTIL = Phrase(
     "daysUntil",
     (
-        "how many (days | sleeps | weeks) (until | till | til | to | before | left until) "
+        "how many (days | sleeps | weeks) [are | is] [left] (until | till | til | to | before) "
         "{event:free}",
         "how (long | soon) (is it | is) (until | till | til | to | before) {event:free}",
         "how long until {event:free}",

@@ -66,6 +66,17 @@ COMMUTE = (
 class Speaker:
     user_id: str = ""
     first_name: str = ""
+    #: The loop member's birthdate (CONTEXT ``loop.users[].birthdate``, epoch ms), if known.
+    birthdate_ms: int | None = None
+
+
+def _speaker(user_id: object, user: Mapping[str, Any]) -> Speaker:
+    born = user.get("birthdate")
+    return Speaker(
+        str(user_id or ""),
+        str(user.get("firstName") or ""),
+        born if isinstance(born, int) and not isinstance(born, bool) else None,
+    )
 
 
 def speaker_of(request: Mapping[str, Any]) -> Speaker:
@@ -80,10 +91,9 @@ def speaker_of(request: Mapping[str, Any]) -> Speaker:
     members = [u for u in users if isinstance(u, Mapping)] if isinstance(users, list) else []
     for user in members:
         if speaker_id and user.get("id") == speaker_id:
-            return Speaker(str(speaker_id), str(user.get("firstName") or ""))
+            return _speaker(speaker_id, user)
     if len(members) == 1:
-        only = members[0]
-        return Speaker(str(only.get("id") or ""), str(only.get("firstName") or ""))
+        return _speaker(members[0].get("id"), members[0])
     return Speaker(str(speaker_id or ""), "")
 
 

@@ -2,9 +2,11 @@
 
 One real HTTP server (tests/skills/local_http.py: trio + h11 on 127.0.0.1:0) answers like
 Open-Meteo (``/v1/forecast``), two news feeds (``/news/rss.xml`` RSS 2.0, ``/news/atom.xml``
-Atom), an iCal calendar (``/cal/alex.ics``, ``/cal/home.ics``) and Wikipedia's REST summary API
-(``/api/rest_v1/page/summary/{title}``). The bodies were written by hand after the services'
-public documentation (field names and nesting as documented; our own words as content).
+Atom), an iCal calendar (``/cal/alex.ics``, ``/cal/home.ics``), Wikipedia's REST summary API
+(``/api/rest_v1/page/summary/{title}``) and search (``/w/rest.php/v1/search/page``), and an
+OpenAI-compatible chat model (``/v1/chat/completions``). The bodies were written by hand
+after the services' public documentation (field names and nesting as documented; our own words
+as content).
 
 Each route can be switched with :attr:`FakeServices.modes` to ``slow`` (never answers),
 ``fail`` (HTTP 500) or ``garbage`` (a malformed body of the right content type).
@@ -196,6 +198,25 @@ ARTICLES = {
         "The Eiffel Tower is a wrought-iron lattice tower in Paris. It is about 330 metres tall.",
     ),
     "Mercury": summary_body("Mercury", "Mercury may refer to:", kind="disambiguation"),
+    "President_of_France": summary_body(
+        "President of France",
+        "The president of France is the head of state of the French Republic.",
+    ),
+}
+
+#: MediaWiki REST search: query (lower case) → the best page, as ``/w/rest.php/v1/search/page``
+#: answers it (``{"pages": [{"id", "key", "title", "excerpt", "matched_title", "description",
+#: "thumbnail"}]}``); any other query finds nothing.
+SEARCH = {
+    "president of france": {
+        "id": 2,
+        "key": "President_of_France",
+        "title": "President of France",
+        "excerpt": 'The <span class="searchmatch">president</span> of France is the head of state',
+        "matched_title": None,
+        "description": "head of state of France",
+        "thumbnail": None,
+    }
 }
 
 
@@ -230,6 +251,8 @@ def _route(path: str) -> str:
         return p.removeprefix("/cal/")
     if p.startswith("/api/rest_v1/page/summary/"):
         return "wiki"
+    if p == "/w/rest.php/v1/search/page":
+        return "search"
     if p == "/v1/chat/completions":
         return "chat"
     return "unknown"
@@ -242,6 +265,7 @@ GARBAGE = {
     "alex.ics": b"BEGIN:VCALENDAR\r\nthis is not ical\r\n",
     "home.ics": b"hello",
     "wiki": b"[1, 2, 3]",
+    "search": b'{"pages": "none"}',
     "chat": b'{"no": "choices"}',
 }
 
@@ -275,6 +299,9 @@ async def start_fake_services(nursery: trio.Nursery) -> FakeServices:
             if title in ARTICLES:
                 return 200, json.dumps(ARTICLES[title]).encode()
             return 404, json.dumps({**NOT_FOUND, "uri": request.path}).encode()
+        if route == "search":
+            found = SEARCH.get(fake.query(request).get("q", "").lower())
+            return 200, json.dumps({"pages": [found] if found else []}).encode()
         if route == "chat":
             said = json.loads(request.body)["messages"][1]["content"]
             answer = {"choices": [{"message": {"content": f"The model heard: {said}"}}]}

@@ -282,6 +282,25 @@ async def test_who_and_what_questions_read_wikipedia(
     assert tried == ["Platypus", "Eiffel_tower", "Eiffel_Tower"]  # first letter, then title case
 
 
+async def test_a_subject_that_is_not_a_title_is_searched(
+    fake: FakeServices, clients: ServiceClients
+) -> None:
+    reply = await ask(fake, clients, "generalWhoQuestions", {"query": "the president of france"})
+    assert "The president of France is the head of state of the French Republic." in said(reply)
+    tried = [r.path.rsplit("/", 1)[1] for r in fake.seen("wiki")]
+    assert tried == ["President_of_france", "President_Of_France", "President_of_France"]
+    (search,) = fake.seen("search")
+    assert fake.query(search) == {"q": "president of france", "limit": "1"}
+
+
+async def test_a_malformed_search_answer_is_a_spoken_apology(
+    fake: FakeServices, clients: ServiceClients
+) -> None:
+    fake.modes["search"] = "garbage"
+    reply = await ask(fake, clients, "generalWhoQuestions", {"query": "nobody in particular"})
+    assert answers.LOOKUP_FAILED in said(reply)
+
+
 async def test_unknown_and_ambiguous_subjects_without_a_chat_model(
     fake: FakeServices, clients: ServiceClients
 ) -> None:
@@ -383,3 +402,15 @@ async def test_knowledge_cache_keeps_answers_and_misses_for_a_day(
     mock_clock.jump(24 * 3600 + 1)
     await skill(request("generalWhoQuestions", entities={"query": "a platypus"}))
     assert len(fake.seen("wiki")) == 4
+
+
+async def test_days_until_the_speaker_s_birthday(clients: ServiceClients) -> None:
+    skill = handlers(http=clients)["answer-skill"]
+    alex = {"firstName": "Alex", "id": "u1", "birthdate": 946684800000}  # 2000-01-01
+    runtime = {"perception": {"speaker": "u1"}, "loop": {"users": [alex, {"id": "u2"}]}}
+    reply = await skill(request("daysUntil", entities={"event": "my birthday"}, runtime=runtime))
+    days = (datetime.date(2027, 1, 1) - datetime.date(2026, 4, 27)).days
+    assert f"There are {days} days until your birthday." in said(reply)
+    runtime["perception"] = {"speaker": "u2"}
+    reply = await skill(request("daysUntil", entities={"event": "my birthday"}, runtime=runtime))
+    assert "I don't know when your birthday is yet." in said(reply)

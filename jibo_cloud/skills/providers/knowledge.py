@@ -3,9 +3,10 @@
 ``GET {base}/api/rest_v1/page/summary/{title}`` answers ``{"type": "standard" |
 "disambiguation" | …, "title", "description", "extract"}`` and follows redirects, so a
 spoken subject ("abraham lincoln") usually finds its article once its first letter is upper
-case; when it does not, the title-cased form is tried ("Eiffel Tower"). A disambiguation page
-or a missing article is "no answer" (None), not an error. Answers (and misses) are cached a
-day, bounded in number.
+case; when it does not, the title-cased form is tried ("Eiffel Tower"), then the best match
+of MediaWiki's REST search (``GET {base}/w/rest.php/v1/search/page?q=…&limit=1`` answers
+``{"pages": [{"key", "title", "excerpt", …}]}``). A disambiguation page or no article is "no
+answer" (None), not an error. Answers (and misses) are cached a day, bounded in number.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import quote
 
 import attrs
 import httpx
+import trio
 
 from jibo_cloud.skills.providers.base import ProviderError, TtlCache, get_json
 
@@ -89,8 +91,42 @@ class WikipediaSummaries:
         factory=lambda: TtlCache(CACHE_SECONDS, size=1024)
     )
 
+    def _left(self, deadline: float) -> float:
+        return max(0.0, deadline - trio.current_time())
+
+    async def _summary_of(self, title: str, deadline: float) -> Summary | None:
+        url = (
+            self.base_url.rstrip("/")
+            + "/api/rest_v1/page/summary/"
+            + quote(title.replace(" ", "_"), safe="")
+        )
+        body = await get_json(
+            self.http(), url, service="knowledge", within=self._left(deadline), not_found_ok=True
+        )
+        return None if body is None else parse_summary(body)
+
+    async def _search(self, subject: str, deadline: float) -> str | None:
+        """The best matching article's title (MediaWiki's REST search), or None."""
+        body = await get_json(
+            self.http(),
+            self.base_url.rstrip("/") + "/w/rest.php/v1/search/page",
+            service="knowledge",
+            within=self._left(deadline),
+            params={"q": subject, "limit": 1},
+        )
+        pages = body.get("pages") if isinstance(body, Mapping) else None
+        if not isinstance(pages, list):
+            raise ProviderError("knowledge: the search answer has no 'pages' list")
+        first = pages[0] if pages else None
+        title = first.get("key") or first.get("title") if isinstance(first, Mapping) else None
+        return str(title) if title else None
+
     async def summary(self, subject: str) -> Summary | None:
         """A short answer about ``subject``; None when Wikipedia has no plain article on it.
+
+        The spoken subject is tried as a title (see :func:`titles_for`); when that finds no
+        plain article, the best match of a full-text search is read ("the president of
+        france" → "President of France"). One deadline, :attr:`timeout`, covers them all.
 
         Raises:
             ProviderError: timeout, HTTP error or a malformed answer.
@@ -99,20 +135,16 @@ class WikipediaSummaries:
         cached = self.cache.get(key)
         if cached is not None:
             return cached if isinstance(cached, Summary) else None
+        deadline = trio.current_time() + self.timeout
         found: Summary | None = None
-        for title in titles_for(subject):
-            url = (
-                self.base_url.rstrip("/")
-                + "/api/rest_v1/page/summary/"
-                + quote(title.replace(" ", "_"), safe="")
-            )
-            body = await get_json(
-                self.http(), url, service="knowledge", within=self.timeout, not_found_ok=True
-            )
-            if body is None:
-                continue
-            found = parse_summary(body)
+        tried = titles_for(subject)
+        for title in tried:
+            found = await self._summary_of(title, deadline)
             if found is not None:
                 break
+        if found is None and tried:
+            best = await self._search(_ARTICLE.sub("", subject.strip()), deadline)
+            if best and best.replace("_", " ") not in tried:
+                found = await self._summary_of(best, deadline)
         self.cache.put(key, found if found is not None else False)
         return found
