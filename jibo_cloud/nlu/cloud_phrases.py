@@ -20,8 +20,9 @@ definitions (its question service took them all); ours are ``calculate(expressio
 ``spellWord(word)``, ``convertUnits(quantity, toUnit)``, ``daysUntil(event)`` and
 ``defineWord(word)``. ``docs/skills.md`` ("Report and answers") lists them.
 
-Free slots only match the whole utterance (the parser skips them inside sentences), so these
-phrases never fire on a fragment of a longer sentence.
+Free slots only match the whole utterance (the parser skips them inside sentences). Phrases
+without one may also match inside a longer sentence (the parser's second pass), so none is a
+bare topic word: "the weather app on my phone is always wrong" must not launch the weather.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ REPORT = (
         "launchPersonalReport",
         (
             "[(tell | give | read) me] my [personal] report",
+            "(what's | what is) my [personal] report",
             "[(what's | what is | play | start | read)] [my | the] personal report",
             "[(tell | give | read) me] my (daily | morning) (report | briefing)",
             "what's (my day | the day) (look | looking) like [today]",
@@ -89,7 +91,8 @@ REPORT = (
             "[outside | out] [{day}]",
             "(tell | give) me the weather [report | forecast] [{day}]",
             "[what's | what is] the weather (forecast | report) [for] [{day}]",
-            "[what's the] weather [forecast] [{day}]",
+            "[what's the] weather (forecast | report) [for] [{day}]",
+            "weather {day}",
             "(is it | is it going to | will it | is it gonna) (rain | snow) [{day}]",
             "(do i | will i) need (an umbrella | a coat | a jacket) [{day}]",
             "(how | how's) (hot | cold | warm) (is it | it is | will it be) [outside] [{day}]",
@@ -105,7 +108,8 @@ REPORT = (
             "(what's | what is) (new | happening) in the (world | news) [today]",
             "(tell | give | read) me the [latest | top] (news | headlines)",
             "(what are | what're) the [latest | top] (headlines | news stories | stories)",
-            "[the] [latest | top] (news | headlines) [please]",
+            "(latest | top | today's) (news | headlines)",
+            "(news headlines | news please | the headlines)",
             "(any | is there any) news [today]",
             "play the news",
         ),
@@ -128,7 +132,7 @@ REPORT = (
             "(how's | how is | what's | what is) my commute [like] [{day}]",
             "(how's | how is | what's | what is) [the] traffic [like] [{day}]",
             "how long (is | will) my commute [be | take] [{day}]",
-            "[check] [my] commute",
+            "check [my] commute",
         ),
     ),
 )
