@@ -40,12 +40,12 @@ def cloud_rule(monkeypatch: pytest.MonkeyPatch) -> None:
             "convert 3 cups to milliliters",
             "convertUnits",
             {"quantity": "3 cups", "toUnit": "milliliters"},
-        ),  # noqa: E501
+        ),
         (
             "how many inches are in a foot",
             "convertUnits",
             {"quantity": "a foot", "toUnit": "inches"},
-        ),  # noqa: E501
+        ),
         ("how many sleeps until halloween", "daysUntil", {"event": "halloween"}),
         ("what does gregarious mean", "defineWord", {"word": "gregarious"}),
         ("who was marie curie", "generalWhoQuestions", {"query": "marie curie"}),
