@@ -20,6 +20,7 @@ from jibo_cloud.errors import MissingExtra
 from jibo_cloud.storage.blobs import BlobStore, StoredBlob
 from jibo_cloud.storage.content import ContentQueries
 from jibo_cloud.storage.db import Conflict, Database
+from jibo_cloud.storage.diagnostics import DiagnosticsQueries
 from jibo_cloud.storage.hosts import HostQueries
 from jibo_cloud.storage.identity import IdentityQueries
 from jibo_cloud.storage.principals import PrincipalQueries
@@ -43,7 +44,10 @@ __all__ = [
 ]
 
 
-class Storage(IdentityQueries, SocketQueries, ContentQueries, HostQueries, PrincipalQueries):
+class Storage(
+    IdentityQueries, SocketQueries, ContentQueries, HostQueries, PrincipalQueries,
+    DiagnosticsQueries,
+):  # fmt: skip
     """Every query the server needs, over one :class:`~jibo_cloud.storage.db.Database`."""
 
     def __init__(self, db: Database) -> None:

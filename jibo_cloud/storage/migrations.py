@@ -240,6 +240,31 @@ _V5 = (
     )""",
 )
 
+#: What ``jibo-cloud doctor`` reports per robot (issue 14): its last failed REST calls and
+#: socket handshakes (bounded per robot by the code; codes and short reasons, no bodies, no
+#: tokens) and when it last succeeded at each (``boot``: NewRobotToken, ``rest``, ``hub``).
+_V6 = (
+    """CREATE TABLE robot_failures (
+        seq {autoid},
+        robot_name TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        channel TEXT NOT NULL,
+        step TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        verified INTEGER NOT NULL DEFAULT 1
+    )""",
+    "CREATE INDEX robot_failures_robot ON robot_failures(robot_name, seq)",
+    """CREATE TABLE robot_activity (
+        robot_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (robot_name, kind)
+    )""",
+)
+
 #: Every migration, oldest first. Append only.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
@@ -247,6 +272,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "durable notification queue", _V3),
     Migration(4, "host mappings", _V4),
     Migration(5, "operator keys and pending (adoptable) robot keys", _V5),
+    Migration(6, "robot diagnostics: last failures and last successes per robot", _V6),
 )
 
 #: How each backend spells an auto-increment primary key.

@@ -1,0 +1,263 @@
+"""What ``jibo-cloud doctor`` knows about each robot (issue 14): its last failures and when it
+last succeeded, kept in the storage so every server process contributes and the CLI reads them.
+
+- A *failure* is a REST call or a socket handshake of an identified robot that was refused or
+  failed: where (``rest``, ``hub``, ``notification``), which step (the ``X-Amz-Target`` or the
+  socket path), the status, the error code and a short reason (redacted, e-mail addresses
+  masked, clipped: never a body, a token or a transcript). Only the newest
+  :data:`MAX_FAILURES_PER_ROBOT` are kept per robot. ``verified=False`` marks a failure whose
+  robot was named by credentials that did not verify (a SigV4 key whose signature failed, a
+  hub token whose signature did not check): a clock-skewed robot looks exactly like that, and
+  so does a stranger who knows its access key id, so doctor says which it is.
+- An *activity* is a robot's last success of a kind: ``boot`` (``NewRobotToken``, the first
+  call of every boot and reconnect, PROTOCOL.md §2.3), ``rest`` (any call) and ``hub`` (an
+  admitted hub socket). The notification socket's are its session rows (:mod:`.sockets`).
+
+Writing never slows or breaks the request that noticed it: the request calls a synchronous
+``note_*`` method that only puts the fact in a small in-memory batch (bounded:
+:data:`MAX_PENDING`; a success is noted at most once per :data:`ACTIVITY_EVERY_MS` per robot
+and kind), and one trio *system task* per process writes the batch in one transaction, then
+ends. A failed write is logged and dropped: diagnostics are best effort by design.
+"""
+
+# S608: the f-strings below only splice in this module's constant column list.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+import attrs
+import trio
+
+from jibo_cloud.errors import StorageUnavailable
+from jibo_cloud.logs import redact
+from jibo_cloud.storage.db import QueryBase, Row, Tx
+
+log = logging.getLogger(__name__)
+
+REST = "rest"
+HUB = "hub"
+NOTIFICATION = "notification"
+BOOT = "boot"
+#: Failures kept per robot (older ones are deleted as new ones arrive).
+MAX_FAILURES_PER_ROBOT = 20
+#: Facts waiting to be written in one process; beyond this new ones are dropped (and counted).
+MAX_PENDING = 256
+#: A robot's success of one kind is written at most this often (ms) by one process.
+ACTIVITY_EVERY_MS = 60_000
+#: (robot, kind) pairs whose last noting one process remembers for the throttle.
+MAX_THROTTLED = 100_000
+#: Longest reason and step kept.
+MAX_TEXT = 200
+_EMAIL = re.compile(r"[^\s@'\"]+@[^\s@'\"]+\.[A-Za-z]{2,}")
+_COLUMNS = "robot_name, at, channel, step, status, code, detail, verified"
+
+
+@attrs.frozen
+class RobotFailure:
+    """One failed REST call or socket handshake of a robot."""
+
+    robot_name: str
+    at: int
+    channel: str
+    step: str
+    status: int
+    code: str
+    detail: str = ""
+    #: False when the credentials naming the robot did not verify (see the module doc).
+    verified: bool = True
+
+
+@attrs.frozen
+class FailureNote:
+    """What a request path hands over: the failure, and how to find its robot (a name known
+    to be registered, or an access key id / claimed name the writer looks up)."""
+
+    channel: str
+    step: str
+    status: int
+    code: str
+    detail: str
+    at: int
+    robot_name: str | None = None
+    access_key_id: str | None = None
+    claimed_robot: str | None = None
+    verified: bool = True
+
+
+def clean_text(value: str) -> str:
+    """``value`` safe to keep: secrets redacted, e-mail addresses masked, printable, clipped."""
+    text = _EMAIL.sub("[email]", redact(value))
+    return "".join(ch if ch.isprintable() else "?" for ch in text)[:MAX_TEXT]
+
+
+def _failure(r: Row) -> RobotFailure:
+    return RobotFailure(
+        robot_name=r[0], at=int(r[1]), channel=r[2], step=r[3], status=int(r[4]), code=r[5],
+        detail=r[6], verified=bool(r[7]),
+    )  # fmt: skip
+
+
+@attrs.define
+class _Pending:
+    """One process's unwritten facts (see the module doc)."""
+
+    failures: list[FailureNote] = attrs.field(factory=list)
+    #: (robot, kind) -> (at, detail): only the newest of each is written.
+    activity: dict[tuple[str, str], tuple[int, str]] = attrs.field(factory=dict)
+    #: (robot, kind) -> when this process last queued it (the throttle).
+    noted: dict[tuple[str, str], int] = attrs.field(factory=dict)
+    writing: bool = False
+    dropped: int = 0
+
+
+class DiagnosticsQueries(QueryBase):
+    """Robot failures and last successes (mixed into the storage)."""
+
+    #: Created on first use, per storage object (so per process and per server).
+    _diagnostics: _Pending | None = None
+
+    # ---------------------------------------------------------------- queries
+
+    async def record_diagnostics(
+        self,
+        failures: Sequence[RobotFailure],
+        activity: Sequence[tuple[str, str, int, str]] = (),
+    ) -> None:
+        """Store ``failures`` (trimming each robot to :data:`MAX_FAILURES_PER_ROBOT`) and
+        ``activity`` rows ``(robot_name, kind, at, detail)`` (newest wins), in one transaction."""
+
+        def fn(tx: Tx) -> None:
+            for f in failures:
+                tx.execute(
+                    f"INSERT INTO robot_failures ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (f.robot_name, f.at, f.channel, clean_text(f.step), f.status,
+                     clean_text(f.code), clean_text(f.detail), int(f.verified)),
+                )  # fmt: skip
+            for name in sorted({f.robot_name for f in failures}):
+                tx.execute(
+                    "DELETE FROM robot_failures WHERE robot_name = ? AND seq <= (SELECT seq FROM"
+                    " robot_failures WHERE robot_name = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    (name, name, MAX_FAILURES_PER_ROBOT),
+                )
+            for name, kind, at, detail in activity:
+                tx.execute(
+                    "INSERT INTO robot_activity (robot_name, kind, at, detail) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (robot_name, kind) DO UPDATE SET at = excluded.at,"
+                    " detail = excluded.detail WHERE excluded.at >= robot_activity.at",
+                    (name, kind, at, clean_text(detail)),
+                )
+
+        if failures or activity:
+            await self._write(fn)
+
+    async def robot_failures(self, robot_name: str) -> list[RobotFailure]:
+        """The robot's kept failures, newest first."""
+        rows = await self.db.read(
+            lambda tx: tx.execute(
+                f"SELECT {_COLUMNS} FROM robot_failures WHERE robot_name = ? ORDER BY seq DESC",
+                (robot_name,),
+            )
+        )
+        return [_failure(r) for r in rows]
+
+    async def robot_activity(self, robot_name: str) -> dict[str, tuple[int, str]]:
+        """The robot's last success per kind: ``{kind: (at, detail)}``."""
+        rows = await self.db.read(
+            lambda tx: tx.execute(
+                "SELECT kind, at, detail FROM robot_activity WHERE robot_name = ?", (robot_name,)
+            )
+        )
+        return {r[0]: (int(r[1]), r[2]) for r in rows}
+
+    # ---------------------------------------------------------------- fire and forget
+
+    def note_robot_failure(self, note: FailureNote) -> None:
+        """Keep ``note`` for the background writer; returns at once, never raises."""
+        pending = self._pending_diagnostics()
+        if len(pending.failures) >= MAX_PENDING:
+            pending.dropped += 1
+            return
+        pending.failures.append(note)
+        self._start_diagnostics_writer(pending)
+
+    def note_robot_activity(self, robot_name: str, kind: str, at: int, detail: str = "") -> None:
+        """Keep a robot's success (throttled per robot and kind); returns at once."""
+        pending = self._pending_diagnostics()
+        key = (robot_name, kind)
+        if at - pending.noted.get(key, -ACTIVITY_EVERY_MS) < ACTIVITY_EVERY_MS:
+            return
+        if len(pending.noted) >= MAX_THROTTLED:
+            pending.noted.clear()  # a few extra writes, never unbounded memory
+        if key not in pending.activity and len(pending.activity) >= MAX_PENDING:
+            pending.dropped += 1
+            return
+        pending.noted[key] = at
+        pending.activity[key] = (at, detail)
+        self._start_diagnostics_writer(pending)
+
+    async def flush_diagnostics(self) -> None:
+        """Write what is pending now (the writer task calls this; tests and doctor may too).
+
+        Raises:
+            StorageUnavailable: the storage cannot be reached (the batch is dropped).
+        """
+        pending = self._pending_diagnostics()
+        notes, pending.failures = pending.failures, []
+        activity, pending.activity = pending.activity, {}
+        failures = [f for note in notes if (f := await self._resolve(note)) is not None]
+        rows = [(name, kind, at, detail) for (name, kind), (at, detail) in activity.items()]
+        await self.record_diagnostics(failures, rows)
+
+    async def _resolve(self, note: FailureNote) -> RobotFailure | None:
+        """The failure with its registered robot, or None if no registered robot is meant."""
+        name = note.robot_name
+        if name is None and note.access_key_id:
+            key = await self.get_key_pair(note.access_key_id)  # type: ignore[attr-defined]
+            name = key.robot_name if key is not None else None
+        elif name is None and note.claimed_robot:
+            robot = await self.get_robot(note.claimed_robot)  # type: ignore[attr-defined]
+            name = robot.name if robot is not None else None
+        if name is None:
+            return None
+        return RobotFailure(
+            robot_name=name, at=note.at, channel=note.channel, step=note.step,
+            status=note.status, code=note.code, detail=note.detail, verified=note.verified,
+        )  # fmt: skip
+
+    def _pending_diagnostics(self) -> _Pending:
+        if self._diagnostics is None:
+            self._diagnostics = _Pending()
+        return self._diagnostics
+
+    def _start_diagnostics_writer(self, pending: _Pending) -> None:
+        if pending.writing:
+            return
+        try:
+            trio.lowlevel.spawn_system_task(
+                self._write_diagnostics, pending, name="jibo-cloud diagnostics writer"
+            )
+        except RuntimeError:  # not inside trio.run (a synchronous caller): keep them pending
+            return
+        pending.writing = True
+
+    async def _write_diagnostics(self, pending: _Pending) -> None:
+        """The writer: batches until nothing is pending, then ends. A system task, so an
+        error escaping it would end the whole process: storage errors are logged, and so is
+        anything else (it is a bug here, never worth a crashed server)."""
+        try:
+            while pending.failures or pending.activity:
+                try:
+                    await self.flush_diagnostics()
+                except StorageUnavailable as exc:
+                    log.warning("robot diagnostics not recorded: storage unavailable: %s", exc)
+                except Exception:
+                    log.exception("robot diagnostics not recorded")
+                if pending.dropped:
+                    log.warning("%d robot diagnostics dropped (too many at once)", pending.dropped)
+                    pending.dropped = 0
+        finally:
+            pending.writing = False
