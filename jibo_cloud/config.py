@@ -32,6 +32,8 @@ Environment variables (documented in ``docs/configuration.md``):
 - ``JIBO_WEATHER_URL``, ``JIBO_WEATHER_PLACE``, ``JIBO_WEATHER_UNITS``, ``JIBO_NEWS_FEEDS``,
   ``JIBO_CALENDARS``, ``JIBO_KNOWLEDGE_URL``, ``JIBO_WORDNET_DIR``: the report and answers
   skills' providers (docs/skills.md).
+- ``JIBO_PREFER_CLOUD_SKILLS``: ``clock,greetings``: answer those shared words with this
+  server's skills instead of launching the robot's own (docs/skills.md).
 - ``JIBO_TIME_ZONE``: the clock skill's zone when a robot's CONTEXT carries no offset
   (``America/New_York`` or ``-05:00``); default UTC.
 """
@@ -119,6 +121,10 @@ class Config:
     chat_url: str | None = None
     #: Default time zone for the clock skill (IANA name or ``±HH:MM``); "" means UTC.
     time_zone: str = ""
+    #: Families of shared words this server's skills answer instead of the robot's own
+    #: (``JIBO_PREFER_CLOUD_SKILLS``: ``clock``, ``greetings``; docs/skills.md). Default:
+    #: the robot's skills, as with the original cloud.
+    prefer_cloud_skills: tuple[str, ...] = ()
     #: Server processes sharing the listening socket (``jibo-cloud serve --workers``). One
     #: process is a single trio loop on one core; more use more cores. State that must be seen
     #: by every process (notification presence and queue, launch history) then lives in the
@@ -276,6 +282,19 @@ def _parse_keys(raw: str | None) -> dict[str, str]:
 
 
 _OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$")
+
+
+#: Families ``JIBO_PREFER_CLOUD_SKILLS`` may name (jibo_cloud.nlu.grammar.CLOUD_FORMS).
+CLOUD_SKILL_FAMILIES = ("clock", "greetings")
+
+
+def _prefer_cloud(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    for name in names:
+        if name not in CLOUD_SKILL_FAMILIES:
+            known = ", ".join(CLOUD_SKILL_FAMILIES)
+            raise ConfigError(f"JIBO_PREFER_CLOUD_SKILLS: {name!r} is not one of {known}")
+    return names
 
 
 def _check_time_zone(name: str) -> str:
@@ -463,6 +482,7 @@ def load_config(
         "asr_processes": _int_env(env, "JIBO_ASR_PROCESSES", os.cpu_count() or 1),
         "chat_url": env.get("JIBO_CHAT_URL") or None,
         "time_zone": _check_time_zone(env.get("JIBO_TIME_ZONE", "").strip()),
+        "prefer_cloud_skills": _prefer_cloud(env.get("JIBO_PREFER_CLOUD_SKILLS", "")),
         "workers": _int_env(env, "JIBO_WORKERS", 1),
         "tls_port": tls_port_value(env.get("JIBO_TLS_PORT", "")),
         "tls_certfile": Path(env["JIBO_TLS_CERTFILE"]) if env.get("JIBO_TLS_CERTFILE") else None,

@@ -93,7 +93,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     chat_http = runtime.http.get(CHAT) if config.chat_url else None
     runtime.recognizer = open_recognizer(config, http=asr_http)
     if config.parser_url is None:
-        runtime.parser = EmbeddedParser()
+        runtime.parser = EmbeddedParser(prefer_cloud=config.prefer_cloud_skills)
     runtime.skill_handlers.update(
         builtin_handlers(
             now_ms=runtime.now_ms,

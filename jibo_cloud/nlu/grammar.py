@@ -33,6 +33,9 @@ class Phrase:
     templates: tuple[str, ...] = attrs.field(converter=_strs)
     entities: Mapping[str, Any] = attrs.field(factory=dict)
     build: Callable[[Mapping[str, str]], Entities] | None = None
+    #: May match inside a longer utterance (parser pass 2). False for greetings and one-word
+    #: commands: "morning" inside "my alarm didn't go off this morning" is no greeting.
+    inside: bool = attrs.field(default=True, kw_only=True)
 
 
 def _volume(groups: Mapping[str, str]) -> Entities:
@@ -42,7 +45,7 @@ def _volume(groups: Mapping[str, str]) -> Entities:
 def _ampm(text: str) -> str | None:
     if not text:
         return None
-    return "AM" if text.replace(" ", "") in {"am", "inthemorning"} else "PM"
+    return "AM" if text.replace(" ", "") == "am" or text.endswith("morning") else "PM"
 
 
 def _alarm(groups: Mapping[str, str]) -> Entities:
@@ -134,26 +137,502 @@ NAV = (
     Phrase("home", ("go home", "(main | home) menu")),
 )
 
-LAUNCH = (
-    Phrase(
+# --------------------------------------------------------------------------- launch
+#
+# The robot's own skills (issue 12): every launch intent of the original's on-robot manifests
+# (``jibo_cloud/hub/manifests/*.json``). A phrase carries the ``skill`` entity naming the skill
+# that launches (the manifests' entity rule) and the entities that skill reads, in the shapes
+# robots send in CLIENT_NLU (``domain``, ``time`` "7:35", ``ampm`` "AM"/"PM", ``hours`` …).
+
+
+def _robot(
+    skill: str,
+    intent: str,
+    templates: tuple[str, ...],
+    entities: Mapping[str, Any] | None = None,
+    build: Callable[[Mapping[str, str]], Entities] | None = None,
+    *,
+    inside: bool = True,
+) -> Phrase:
+    return Phrase(intent, templates, {"skill": skill, **(entities or {})}, build, inside=inside)
+
+
+def _clock_value(groups: Mapping[str, str]) -> Entities:
+    """Alarm or timer values said with the command ("set an alarm for 7 am")."""
+    if groups.get("hour"):
+        return _alarm(groups)
+    if any(groups.get(k) for k in ("hours", "minutes", "seconds")):
+        return _timer(groups)
+    return {}
+
+
+def _holiday(groups: Mapping[str, str]) -> Entities:
+    return {"holiday": groups.get("holiday", "")}
+
+
+def _birthday_of(groups: Mapping[str, str]) -> Entities:
+    who = groups.get("who", "")
+    who = who[:-2] if who.endswith("'s") else who
+    return {"loopMemberReferent": who}
+
+
+def _to_meet(groups: Mapping[str, str]) -> Entities:
+    return {"style": "RequestToMeet", "loopMemberReferent": groups.get("who", "")}
+
+
+def _genre(groups: Mapping[str, str]) -> Entities:
+    return {"genre": groups["genre"]} if groups.get("genre") else {}
+
+
+CLOCK = "@be/clock"
+_TIME_Q = "(what time is it | what's the time | what is the time | what time it is)"
+_ALARM = "[an | the | my] alarm"
+_TIMER = "[a | the | my] timer"
+_ALARM_AT = "{hour} [{minute}] [{ampm}]"
+_TIMER_FOR = (
+    "{hours:number} (hour | hours) [and] [{minutes:number} (minute | minutes)]",
+    "{minutes:number} (minute | minutes) [and] [{seconds:number} (second | seconds)]",
+    "{seconds:number} (second | seconds)",
+)
+_SET = "(set | make | create | start | put on | put)"
+
+CLOCK_LAUNCH = (
+    _robot(
+        CLOCK,
+        "query",
+        (
+            "(what time is | when is) my alarm [set for]",
+            "(is | are) my (alarm | alarms) (set | on)",
+            "(what | which) alarms (do i have | are set)",
+            "do i have (an | any) (alarm | alarms) [set]",
+            "(check | show me) my (alarm | alarms)",
+        ),
+        {"domain": "alarm"},
+    ),
+    _robot(
+        CLOCK,
+        "query",
+        (
+            "how (much | much more) time is (left | remaining) [on] [the | my] [timer]",
+            "how (long | much longer) [is] (left | remaining | more) on [the | my] timer",
+            "how much longer on [the | my] timer",
+            "(check | show me) [the | my] timer",
+        ),
+        {"domain": "timer"},
+    ),
+    _robot(
+        CLOCK,
         "askForTime",
         (
-            "[hey jibo] (what time is it | what's the time | what is the time) [right now | now]",
-            "(tell me | do you know) (the time | what time it is)",
-            "what time (is it | it is)",
+            f"{_TIME_Q} [right now | now]",
+            "(tell me | do you know | can you tell me | could you tell me) "
+            "(the time | what time it is)",
+            "what (is | 's) the current time",
+            "what's the current time",
+            "what hour is it",
+            "what time do you have",
+            "[the] time please",
         ),
         {"domain": "clock"},
     ),
-    Phrase(
+    _robot(
+        CLOCK,
         "askForDate",
         (
-            "(what's | what is) [the] (date | today's date | date today)",
+            "(what's | what is) [the] (date | today's date | date today) [please]",
             "what (day | date) is (it | today) [today]",
+            "what day of the week is it [today]",
+            "which day is (it | today) [today]",
             "(tell me | do you know) (the date | what day it is | today's date)",
+            "what month is it",
             "what's today",
         ),
         {"domain": "clock"},
     ),
+    _robot(
+        CLOCK,
+        "whenIsHoliday",
+        (
+            "(when is | when's) {holiday} [this year | next year]",
+            "what (day | date) is {holiday} [on] [this year]",
+        ),
+        build=_holiday,
+    ),
+    _robot(
+        CLOCK,
+        "whenIsBirthday",
+        (
+            "(when is | when's | what day is) my birthday",
+            "do you know when my birthday is",
+        ),
+        {"loopmember": "speaker"},
+    ),
+    _robot(
+        CLOCK,
+        "whenIsBirthday",
+        ("(when is | when's) {who:free} birthday",),
+        build=_birthday_of,
+    ),
+    _robot(
+        CLOCK,
+        "set",
+        (
+            f"{_SET} {_ALARM} [for | at] {_ALARM_AT} [please]",
+            f"wake me [up] at {_ALARM_AT}",
+            f"set alarm [for | at] {_ALARM_AT}",
+            f"{_SET} {_ALARM} [please | for me]",
+            "i need an alarm",
+            "set alarm",
+        ),
+        {"domain": "alarm"},
+        _clock_value,
+    ),
+    _robot(
+        CLOCK,
+        "start",
+        (
+            *(f"{_SET} {_TIMER} for {v}" for v in _TIMER_FOR),
+            *(f"[{_SET}] [a] timer for {v}" for v in _TIMER_FOR),
+            *(f"time me for {v}" for v in _TIMER_FOR),
+            *(f"put {_TIMER} on for {v}" for v in _TIMER_FOR),
+            "(set | start | make) a {minutes:number} minute timer",
+            "(set | start | make) a {seconds:number} second timer",
+            "(set | start | make) a {hours:number} hour timer",
+            f"{_SET} {_TIMER} [please | for me]",
+            "i need a timer",
+        ),
+        {"domain": "timer"},
+        _clock_value,
+    ),
+    _robot(
+        CLOCK,
+        "stop",
+        ("(stop | turn off | shut off | silence) " + _ALARM, "turn " + _ALARM + " off"),
+        {"domain": "alarm"},
+    ),
+    _robot(
+        CLOCK,
+        "stop",
+        ("(stop | turn off | shut off) " + _TIMER, "turn " + _TIMER + " off"),
+        {"domain": "timer"},
+    ),
+    _robot(
+        CLOCK,
+        "delete",
+        (
+            "(delete | cancel | remove | clear) [all] " + _ALARM,
+            "(delete | cancel | remove | clear) [all] [of] my alarms",
+            "get rid of " + _ALARM,
+        ),
+        {"domain": "alarm"},
+    ),
+    _robot(
+        CLOCK,
+        "delete",
+        ("(delete | cancel | remove | clear) " + _TIMER, "get rid of " + _TIMER),
+        {"domain": "timer"},
+    ),
+    _robot(CLOCK, "restart", ("(restart | reset) " + _TIMER,), {"domain": "timer"}),
+    _robot(CLOCK, "edit", ("(change | edit | move) " + _ALARM,), {"domain": "alarm"}),
+    _robot(
+        CLOCK,
+        "menu",
+        ("[(open | show me | go to | launch)] [the] clock [menu | app]",),
+        inside=False,
+    ),
+)
+
+PHOTOS = (
+    _robot(
+        "@be/create",
+        "createSomePhotos",
+        (
+            "(take | snap) (some | a few | lots of | a bunch of | several | many) "
+            "(pictures | photos | selfies) [of (me | us)]",
+            "(take | snap) (pictures | photos) [of (me | us)]",
+        ),
+    ),
+    _robot(
+        "@be/create",
+        "createOnePhoto",
+        (
+            "(take | snap) (a | my | our | one) (picture | photo | selfie | snapshot) "
+            "[of (me | us)] [please]",
+            "(take | snap) a (picture | photo) of (me | us)",
+            "snapshot",
+        ),
+    ),
+    _robot(
+        "@be/gallery",
+        "galleryOpen",
+        (
+            "(show me | show | open | let's see | let me see | look at | i want to see) "
+            "[my | the | your | our] (photos | pictures | gallery | photo gallery) "
+            "[you took]",
+            "gallery",
+        ),
+    ),
+)
+
+RADIO_LAUNCH = (
+    _robot(
+        "@be/radio",
+        "showStations",
+        (
+            "(what | which) [radio] stations (do you have | are there | can you play)",
+            "(show me | list | show) [the] [radio] stations",
+            "what (kind of | kinds of) music can you play",
+            "what (genres | kinds of music) (do you have | can you play)",
+        ),
+    ),
+    _robot(
+        "@be/radio",
+        "play",
+        (
+            "(play | put on | turn on | start | open) [the] radio",
+            "(i want to | let's) listen to [the] radio",
+            "(play | put on) [some] {genre} [music]",
+            "(i want to hear | let's hear | i want to listen to) [some] {genre} [music]",
+            "(play | put on) [some] music [for me]",
+            "radio",
+        ),
+        build=_genre,
+    ),
+)
+
+SETTINGS = "@be/settings"
+SETTINGS_LAUNCH = (
+    _robot(
+        SETTINGS,
+        "menu",
+        ("[(open | show me | go to | change)] [the | your] settings [menu]",),
+        inside=False,
+    ),
+    _robot(
+        SETTINGS,
+        "battery",
+        (
+            "(how's | how is | what's | what is | check) your battery [level | at]",
+            "how much battery (do you have | is left)",
+            "how charged are you",
+            "battery [level | status]",
+        ),
+    ),
+    _robot(
+        SETTINGS,
+        "volumeQuery",
+        (
+            "(what's | what is) [the | your] volume [level] [at]",
+            "what volume are you [at]",
+            "how loud are you",
+        ),
+    ),
+    _robot(
+        SETTINGS,
+        "wifiStatus",
+        (
+            "what (wifi | network) are you (on | connected to)",
+            "(what's | what is) your wifi [network]",
+            "are you (connected to the internet | online | connected)",
+            "(check | how's | how is) [the | your] wifi [connection]",
+            "wifi status",
+        ),
+    ),
+    _robot(
+        SETTINGS,
+        "updates",
+        (
+            "check for [a | any] [software] (update | updates)",
+            "(are there | is there) [any | a] [software] (update | updates)",
+            "do you have [an | any] (update | updates)",
+            "(update yourself | install [the] updates)",
+        ),
+    ),
+    _robot(
+        SETTINGS,
+        "storageStatus",
+        (
+            "how much (storage | space | memory) (do you have | is left) [left]",
+            "check your storage",
+        ),
+    ),
+)
+
+GAMES = (
+    _robot(
+        "@be/word-of-the-day",
+        "tutorial",
+        ("how (do you | do i | does one) play word of the day", "how does word of the day work"),
+    ),
+    _robot(
+        "@be/word-of-the-day",
+        "play",
+        (
+            "[(play | start | let's play | open | tell me)] [the] word of the day",
+            "(what's | what is) [the] word of the day",
+            "what is today's word",
+        ),
+    ),
+    _robot(
+        "@be/circuit-saver",
+        "launchGame",
+        (
+            "[(play | let's play | launch | open | start)] circuit saver",
+            "(let's | can we | i want to) play a game",
+            "play a game",
+        ),
+    ),
+    _robot(
+        "@be/exercise",
+        "exerciseDoYoga",
+        (
+            "(let's | can we | i want to) do [some] yoga [together]",
+            "do [some] yoga",
+            "show me a yoga pose",
+            "yoga",
+        ),
+        inside=False,
+    ),
+    _robot(
+        "@be/exercise",
+        "exerciseWantTo",
+        (
+            "(let's | can we | i want to) (exercise | work out)",
+            "(let's | i want to) (do | get) some exercise",
+            "exercise with me",
+        ),
+    ),
+)
+
+TIPS = (
+    _robot(
+        "@be/friendly-tips",
+        "frustrated",
+        (
+            "you're not listening [to me]",
+            "you (don't | never) understand me",
+            "i'm (frustrated | annoyed) with you",
+            "why don't you understand [me]",
+        ),
+    ),
+    _robot(
+        "@be/friendly-tips",
+        "whatCanIDo",
+        (
+            "what can i do with you",
+            "what (can | should) i (say | ask you)",
+            "what things can i say [to you]",
+            "(give me | tell me) a tip",
+            "any tips",
+        ),
+    ),
+)
+
+GREETINGS = "@be/greetings"
+GREETINGS_LAUNCH = (
+    _robot(GREETINGS, "heyJibo", ("[hey] hey jibo", "jibo"), inside=False),
+    _robot(
+        GREETINGS,
+        "hello",
+        ("(hello | hi | hey | hiya | howdy | greetings) [jibo | there | buddy]",),
+        inside=False,
+    ),
+    _robot(
+        GREETINGS,
+        "whatsUp",
+        ("(what's | what is) (up | going on | happening) [jibo]", "sup"),
+        inside=False,
+    ),
+    _robot(GREETINGS, "goodMorning", ("[good] morning [jibo | to you]",), inside=False),
+    _robot(GREETINGS, "goodAfternoon", ("[good] afternoon [jibo | to you]",), inside=False),
+    _robot(GREETINGS, "goodEvening", ("[good] evening [jibo | to you]",), inside=False),
+    _robot(
+        GREETINGS,
+        "goodNight",
+        ("(good night | goodnight | night night) [jibo]", "i'm going to (bed | sleep)"),
+        inside=False,
+    ),
+    _robot(
+        GREETINGS,
+        "goodBye",
+        (
+            "(goodbye | bye | bye bye | see you later | see you | see ya) [jibo]",
+            "(i'm | i am) (leaving | heading out | off)",
+            "talk to you later",
+        ),
+        inside=False,
+    ),
+    _robot(
+        GREETINGS,
+        "imHome",
+        ("[honey] (i'm | i am | we're | we are) [back] home [jibo]",),
+        inside=False,
+    ),
+    _robot(GREETINGS, "imBack", ("(i'm | i am | we're | we are) back [jibo]",), inside=False),
+)
+
+PEOPLE = (
+    _robot(
+        "@be/introductions",
+        "enrollment",
+        ("i want you to meet {who:free}", "meet {who:free}"),
+        build=_to_meet,
+    ),
+    _robot(
+        "@be/introductions",
+        "enrollment",
+        (
+            "[can you] learn my (face | voice)",
+            "(let's | can we) get to know each other",
+            "[i want you to] get to know me",
+            "learn who i am",
+        ),
+    ),
+    _robot(
+        "@be/who-am-i",
+        "launchWhoAmI",
+        (
+            "who am i",
+            "(do you know | guess) who i am",
+            "(what's | what is) my name",
+            "do you know my name",
+            "who is (talking | speaking)",
+            "do you recognize me",
+        ),
+    ),
+    _robot(
+        "@be/main-menu",
+        "launchMainMenu",
+        ("[(open | show me | go to)] [the | your] (main menu | menu)",),
+        inside=False,
+    ),
+    _robot(
+        "@be/tutorial",
+        "tutorialOpen",
+        (
+            "[(start | open | show me)] the tutorial",
+            "tutorial",
+            "(teach me | show me) how to use you",
+            "how do i use you",
+        ),
+        inside=False,
+    ),
+)
+
+#: The robot's skills' launch phrases, before the cloud skills' (they win a shared phrase).
+ROBOT_LAUNCH = (
+    *CLOCK_LAUNCH,
+    *PHOTOS,
+    *RADIO_LAUNCH,
+    *SETTINGS_LAUNCH,
+    *GAMES,
+    *TIPS,
+    *GREETINGS_LAUNCH,
+    *PEOPLE,
+)
+
+#: Built-in cloud skills of this server that the robot has no skill for.
+CLOUD_LAUNCH = (
     Phrase(
         "tellJoke",
         (
@@ -163,15 +642,6 @@ LAUNCH = (
             "[another] joke",
         ),
     ),
-    Phrase(
-        "hello",
-        ("(hello | hi | hey | hiya | howdy | greetings) [jibo | there | buddy]",),
-        {"greeting": "hello"},
-    ),
-    Phrase("hello", ("good morning [jibo]",), {"greeting": "morning"}),
-    Phrase("hello", ("good afternoon [jibo]",), {"greeting": "afternoon"}),
-    Phrase("hello", ("good evening [jibo]",), {"greeting": "evening"}),
-    Phrase("goodbye", ("(goodbye | bye | bye bye | good night | see you later) [jibo]",)),
     Phrase(
         "howAreYou",
         ("how are you [doing] [today]", "(how's it going | how do you feel | how are things)"),
@@ -185,22 +655,43 @@ LAUNCH = (
             "introduce yourself",
         ),
     ),
-    Phrase(
-        "whatCanYouDo",
-        ("what can you do", "what (can | should) i (say | ask you)", "help [me]", "what do you do"),
-    ),
-    Phrase(
-        "weather",
-        (
-            "(what's | what is | how's | how is) the weather [like] [{day}]",
-            "(tell me about | what about) the weather [{day}]",
-            "is it going to rain [{day}]",
-            "[what's the] weather forecast [for] [{day}]",
-        ),
-        build=_day,
-    ),
+    Phrase("whatCanYouDo", ("what can you do", "help [me]", "what do you do"), inside=False),
     Phrase("thanks", THANKS.templates),
 )
+
+#: Where a built-in cloud skill and the robot's skill claim the same words: the robot's
+#: skill wins unless ``JIBO_PREFER_CLOUD_SKILLS`` names the family. Family → robot intent →
+#: (cloud intent, cloud entities); the ``skill`` entity is dropped, so no on-robot manifest
+#: matches and the cloud skill launches.
+CLOUD_FORMS: dict[str, dict[str, tuple[str, Entities]]] = {
+    "clock": {
+        "askForTime": ("askForTime", {"domain": "clock"}),
+        "askForDate": ("askForDate", {"domain": "clock"}),
+    },
+    "greetings": {
+        "hello": ("hello", {"greeting": "hello"}),
+        "heyJibo": ("hello", {"greeting": "hello"}),
+        "imHome": ("hello", {"greeting": "hello"}),
+        "imBack": ("hello", {"greeting": "hello"}),
+        "whatsUp": ("howAreYou", {}),
+        "goodMorning": ("hello", {"greeting": "morning"}),
+        "goodAfternoon": ("hello", {"greeting": "afternoon"}),
+        "goodEvening": ("hello", {"greeting": "evening"}),
+        "goodNight": ("goodbye", {}),
+        "goodBye": ("goodbye", {}),
+    },
+}
+#: The skill each family's robot intents carry.
+FAMILY_SKILLS = {"clock": CLOCK, "greetings": GREETINGS}
+
+# The report and answers skills' phrases (their module imports Phrase from here, so this
+# import sits below Phrase; jibo_cloud/nlu/__init__.py imports this module first).
+from jibo_cloud.nlu.cloud_phrases import CLOUD_PHRASES  # noqa: E402
+
+#: The ``launch`` rule: the robot's skills first (issue 12: the robot's skill wins shared
+#: words), then this server's own small skills, then report and answers, whose last
+#: phrases are catch-all questions.
+LAUNCH = (*ROBOT_LAUNCH, *CLOUD_LAUNCH, *CLOUD_PHRASES)
 
 MENU_DESTINATIONS = {
     "clock": "clock",
@@ -229,8 +720,8 @@ def _menu_phrases() -> tuple[Phrase, ...]:
 
 
 CLOCK_MENU = (
-    Phrase("askForTime", ("[what] time", *LAUNCH[0].templates), {"domain": "clock"}),
-    Phrase("askForDate", ("[what] date", *LAUNCH[1].templates), {"domain": "clock"}),
+    Phrase("askForTime", ("[what] time", *CLOCK_LAUNCH[2].templates), {"domain": "clock"}),
+    Phrase("askForDate", ("[what] date", *CLOCK_LAUNCH[3].templates), {"domain": "clock"}),
     Phrase("set", ("[set] [an] alarm", "set an alarm [please]"), {"domain": "alarm"}),
     Phrase("start", ("[start | set] [a] timer",), {"domain": "timer"}),
     CANCEL,

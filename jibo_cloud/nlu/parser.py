@@ -5,22 +5,36 @@ understands owners without any remote service. Matching is tried in three passes
 the request's rules in the order the robot listed them:
 
 1. the whole utterance matches a phrase (allowing fillers such as "hey jibo" or "please");
-2. a phrase occurs inside the utterance (recognisers add words; owners ramble);
+2. a phrase occurs inside the utterance (recognisers add words; owners ramble): under
+   ``launch`` and the global commands only at its start ("um so what time is it in
+   paris"), elsewhere anywhere ("i
+   think yes"); phrases with free slots or ``inside=False`` (greetings, one-word commands)
+   never match inside;
 3. with ``launch`` among the rules, anything else said becomes the ``chat`` intent, so the
    chat skill (or the fallback, when no chat service is configured) answers.
 
 No match under non-launch rules gives the empty answer ``{intent: None, entities: None,
 rules: []}``, which the hub forwards and the robot's running skill handles as it wishes.
+
+Where the robot's skill and a built-in cloud skill claim the same words (the families of
+:data:`jibo_cloud.nlu.grammar.CLOUD_FORMS`), the parse names the robot's skill unless the
+family is in ``prefer_cloud`` (``JIBO_PREFER_CLOUD_SKILLS``).
+
+Bad input never raises: text that normalizes to nothing, text longer than
+:data:`MAX_TEXT_CHARS`, words outside the grammar's alphabet and unknown rule names each give
+the empty answer (or ``chat`` under ``launch``) and one log line naming what happened,
+never the transcript.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from jibo_cloud.nlu.grammar import FALLBACK_INTENT, RULES, Phrase
+from jibo_cloud.nlu.grammar import CLOUD_FORMS, FALLBACK_INTENT, FAMILY_SKILLS, RULES, Phrase
 from jibo_cloud.nlu.template import group_values, template_regex
 from protocol.plan import normalize_transcript
 
@@ -28,6 +42,16 @@ _PREFIX = r"(?:(?:hey jibo|okay jibo|jibo|please|um|uh|so|can you|could you|woul
 _SUFFIX = r"(?:(?:please|jibo|for me) )*"
 
 EMPTY: Mapping[str, Any] = {"intent": None, "entities": None, "rules": []}
+#: Longer text is not matched against the grammar (free slots make that quadratic); under
+#: ``launch`` it goes to chat cut to this length. Nobody says 1,000 characters in one turn.
+MAX_TEXT_CHARS = 1000
+_ASCII_WORDS = re.compile(r"[a-z0-9' ]*")
+
+#: Rules whose phrases match inside an utterance only at its start: a command begins what
+#: the owner says; "i can't stop sneezing" does not ask Jibo to stop.
+START_ANCHORED = frozenset({"launch", "globals/global_commands_launch"})
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -53,35 +77,91 @@ def _has_free_slot(phrase: Phrase) -> bool:
     return any(":free}" in t for t in phrase.templates)
 
 
-def parse_text(text: str, rules: Sequence[str]) -> dict[str, Any]:
-    """Parse one utterance under the robot's rules (synchronous; the core of the parser)."""
-    normalized = normalize_transcript(text)
-    if not normalized:
-        return dict(EMPTY)
-    known = [r for r in rules if r in RULES]
-    padded = normalized + " "
+def _result(phrase: Phrase, match: re.Match[str], rule: str) -> dict[str, Any]:
+    return {"intent": phrase.intent, "entities": _entities(phrase, match), "rules": [rule]}
+
+
+def _match(padded: str, known: Sequence[str]) -> dict[str, Any] | None:
     for rule in known:
         for phrase in RULES[rule]:
             for full, _ in _compiled(phrase):
                 match = full.fullmatch(padded)
                 if match:
-                    return {
-                        "intent": phrase.intent,
-                        "entities": _entities(phrase, match),
-                        "rules": [rule],
-                    }
+                    return _result(phrase, match, rule)
     for rule in known:
         for phrase in RULES[rule]:
-            if _has_free_slot(phrase):
+            if _has_free_slot(phrase) or not phrase.inside:
                 continue  # a free slot inside a sentence would swallow anything
             for _, inside in _compiled(phrase):
-                match = inside.search(padded)
+                # Launch: the command starts the utterance ("what time is it in paris");
+                # "my alarm didn't go off" is no command to turn an alarm off.
+                anchored = rule in START_ANCHORED
+                match = _starts(phrase, padded) if anchored else inside.search(padded)
                 if match:
-                    return {
-                        "intent": phrase.intent,
-                        "entities": _entities(phrase, match),
-                        "rules": [rule],
-                    }
+                    return _result(phrase, match, rule)
+    return None
+
+
+def _starts(phrase: Phrase, padded: str) -> re.Match[str] | None:
+    for pattern in _start_patterns(phrase):
+        match = pattern.match(padded)
+        if match:
+            return match
+    return None
+
+
+@functools.cache
+def _start_patterns(phrase: Phrase) -> tuple[re.Pattern[str], ...]:
+    return tuple(template_regex(t, prefix=_PREFIX) for t in phrase.templates)
+
+
+def _prefer_cloud(result: dict[str, Any], families: frozenset[str]) -> dict[str, Any]:
+    """The cloud skill's form of a robot-skill parse, when its family prefers ours."""
+    entities = result["entities"] or {}
+    for family in families:
+        form = CLOUD_FORMS.get(family, {}).get(result["intent"])
+        if form is not None and entities.get("skill") == FAMILY_SKILLS[family]:
+            intent, cloud_entities = form
+            return {**result, "intent": intent, "entities": dict(cloud_entities)}
+    return result
+
+
+def parse_text(
+    text: str, rules: Sequence[str], *, prefer_cloud: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Parse one utterance under the robot's rules (synchronous; the core of the parser).
+
+    Args:
+        prefer_cloud: families of :data:`~jibo_cloud.nlu.grammar.CLOUD_FORMS` answered by
+            this server's skills instead of the robot's.
+    """
+    normalized = normalize_transcript(text)
+    known = [r for r in rules if r in RULES]
+    if len(known) < len(rules):
+        unknown = [r for r in rules if r not in RULES]
+        log.info(
+            "nlu: %d unknown rule name(s) ignored: %s", len(unknown), [r[:60] for r in unknown[:5]]
+        )
+    if not normalized:
+        log.info("nlu: nothing to parse (%d characters, none a letter or digit)", len(text))
+        return dict(EMPTY)
+    if len(normalized) > MAX_TEXT_CHARS:
+        log.info(
+            "nlu: %d characters is over the %d-character limit; not matched against the grammar",
+            len(normalized),
+            MAX_TEXT_CHARS,
+        )
+        cut = normalized[:MAX_TEXT_CHARS].rsplit(" ", 1)[0]
+        return _fallback(cut, rules)
+    if not _ASCII_WORDS.fullmatch(normalized):
+        log.info("nlu: the text has letters outside the grammar's alphabet (non-English?)")
+    result = _match(normalized + " ", known)
+    if result is not None:
+        return _prefer_cloud(result, prefer_cloud) if prefer_cloud else result
+    return _fallback(normalized, rules)
+
+
+def _fallback(normalized: str, rules: Sequence[str]) -> dict[str, Any]:
     if "launch" in rules:
         return {
             "intent": FALLBACK_INTENT,
@@ -95,7 +175,14 @@ class EmbeddedParser:
     """The default :class:`jibo_cloud.services.Parser`: grammar matching, no I/O.
 
     Parsing a sentence takes microseconds, so it runs on the trio thread.
+
+    Args:
+        prefer_cloud: ``config.prefer_cloud_skills``: families whose shared words this
+            server's skills answer instead of the robot's (see :func:`parse_text`).
     """
+
+    def __init__(self, prefer_cloud: Iterable[str] = ()) -> None:
+        self.prefer_cloud = frozenset(prefer_cloud)
 
     async def parse(self, request: Mapping[str, Any]) -> Mapping[str, Any]:
         text = request.get("text")
@@ -103,7 +190,7 @@ class EmbeddedParser:
         if not isinstance(text, str):
             return dict(EMPTY)
         rule_list = [r for r in rules if isinstance(r, str)] if isinstance(rules, list) else []
-        return parse_text(text, rule_list)
+        return parse_text(text, rule_list, prefer_cloud=self.prefer_cloud)
 
 
 def grammar_accepts(text: str, rules: Sequence[str]) -> bool:

@@ -65,7 +65,11 @@ SLOT_KINDS: dict[str, list[str]] = {
     "number": number_words(59) + [str(n) for n in range(60)],
     "volume": number_words(10) + [str(n) for n in range(11)],
     "hour": number_words(12)[1:] + [str(n) for n in range(1, 13)],
-    "minute": [f"oh {w}" for w in ONES[1:10]] + number_words(59)[10:] + ["o'clock"],
+    "minute": [f"oh {w}" for w in ONES[1:10]]
+    + number_words(59)[10:]
+    + ["o'clock"]
+    + [f"{n:02d}" for n in range(10)]
+    + [str(n) for n in range(10, 60)],
     "ampm": [
         "a m",
         "p m",
@@ -76,8 +80,31 @@ SLOT_KINDS: dict[str, list[str]] = {
         "at night",
         "in the afternoon",
         "tonight",
+        "tomorrow morning",
+        "this morning",
+        "tomorrow afternoon",
+        "this afternoon",
+        "tomorrow evening",
+        "this evening",
+        "tomorrow night",
     ],
     "day": ["today", "tomorrow", "tonight", "this weekend"],
+    #: Holidays the robot's clock skill answers "when is …" for (issue 12).
+    "holiday": [
+        *("christmas", "christmas eve", "thanksgiving", "halloween", "easter"),
+        *("new year's day", "new year's eve", "new year's", "new years", "valentine's day"),
+        *("mother's day", "father's day", "independence day", "the fourth of july"),
+        *("fourth of july", "labor day", "memorial day", "hanukkah", "kwanzaa"),
+        *("saint patrick's day", "st patrick's day", "martin luther king day"),
+        *("presidents day", "veterans day", "columbus day", "earth day", "groundhog day"),
+    ],
+    #: Radio genres an owner asks the robot's radio skill for (issue 12).
+    "genre": [
+        *("jazz", "rock", "pop", "country", "classical", "blues", "hip hop", "rap"),
+        *("oldies", "reggae", "folk", "dance", "electronic", "soul", "r and b", "latin"),
+        *("metal", "alternative", "indie", "funk", "gospel", "disco", "christmas"),
+        *("kids", "top forty", "eighties", "nineties", "seventies", "sixties", "classic rock"),
+    ],
 }
 
 
