@@ -44,6 +44,7 @@ import attrs
 import trio
 
 from jibo_cloud.access import note_principal
+from jibo_cloud.diagnostics import note_notification_refusal
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.hypercorn_fixes import PING_EXTENSION, PING_MESSAGE
 from jibo_cloud.runtime import Runtime
@@ -399,8 +400,10 @@ class NotificationHub:
         config = self.runtime.config
         key = _token_key(record.token_hash)
         if self._per_token[key] >= config.max_sockets_per_token:
+            note_notification_refusal(self.runtime, record.robot_name, 429, "token's socket cap")
             raise HandshakeRejected(429, "Too many sockets for this token")
         if self._per_robot[record.robot_name] >= config.max_sockets_per_robot:
+            note_notification_refusal(self.runtime, record.robot_name, 429, "robot's socket cap")
             raise HandshakeRejected(429, "Too many sockets for this robot")
         self._per_token[key] += 1
         self._per_robot[record.robot_name] += 1

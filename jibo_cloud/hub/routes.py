@@ -33,6 +33,7 @@ from quart import g, request
 from quart_trio import QuartTrio
 
 from jibo_cloud.access import note_principal
+from jibo_cloud.diagnostics import note_hub_admitted, note_hub_refusal
 from jibo_cloud.errors import HandshakeRejected
 from jibo_cloud.hub.auth import TokenCache
 from jibo_cloud.hub.clients import RemoteHistory, RemoteParser, new_client
@@ -139,6 +140,9 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
                     )
             except trio.TooSlowError:
                 raise HandshakeRejected(503, "Service Unavailable") from None
+            except HandshakeRejected as rejected:  # issue 14: for jibo-cloud doctor
+                note_hub_refusal(runtime, sock.path, sock.headers, rejected.status, rejected.reason)
+                raise
             trace = TraceContext.from_headers(
                 sock.headers,
                 sock.peer,
@@ -147,6 +151,7 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
             )
             if token.authenticated:
                 note_principal(f"robot:{token.robot_id}")
+                note_hub_admitted(runtime, token.robot_id, sock.path)
             identity = Identity(
                 account_id=token.account_id if token.authenticated else None,
                 robot_id=token.robot_id if token.authenticated else None,

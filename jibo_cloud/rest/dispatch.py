@@ -26,6 +26,7 @@ import attrs
 
 from jibo_cloud import sigv4
 from jibo_cloud.access import charge_principal
+from jibo_cloud.diagnostics import note_rest_call
 from jibo_cloud.errors import ServiceError, StorageUnavailable
 from jibo_cloud.rest.context import NOBODY, Call, Caller, Handler, caller_principal
 from jibo_cloud.rest.generic import generic_handler
@@ -156,7 +157,23 @@ def max_body(rt: Runtime, op: Operation | None) -> int:
 async def dispatch(
     rt: Runtime, table: ModelTable, handlers: Mapping[str, Handler], http: HttpCall
 ) -> HttpAnswer:
-    """Answer one ``POST /``; never raises (bugs become a logged 500 ``InternalFailure``)."""
+    """Answer one ``POST /``; never raises (bugs become a logged 500 ``InternalFailure``).
+
+    The answer is noted for ``jibo-cloud doctor`` (issue 14, :mod:`jibo_cloud.diagnostics`:
+    synchronous, nothing awaited)."""
+    seen: list[Caller] = []
+    answer = await _dispatch(rt, table, handlers, http, seen)
+    note_rest_call(
+        rt, http.headers, seen[0] if seen else None, answer.status,
+        answer.headers.get("x-amzn-ErrorType", ""), answer.body if answer.status >= 400 else b"",
+    )  # fmt: skip
+    return answer
+
+
+async def _dispatch(
+    rt: Runtime, table: ModelTable, handlers: Mapping[str, Handler], http: HttpCall,
+    seen: list[Caller],
+) -> HttpAnswer:  # fmt: skip
     target = http.headers.get("x-amz-target", "")
     try:
         op = table.find(target)
@@ -177,6 +194,7 @@ async def dispatch(
             body=http.body,
         )  # fmt: skip
         caller: Caller = await identify(rt, signed, now_s=now_ms / 1000, op=op)
+        seen.append(caller)
         principal = caller_principal(caller)
         if principal != "-" and not charge_principal(principal):
             raise ServiceError("ThrottlingException", "too many requests; slow down", 429)
