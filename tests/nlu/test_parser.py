@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ SPOKEN = [
 
 
 @pytest.mark.parametrize(("text", "intent", "entities"), SPOKEN, ids=[s[0] for s in SPOKEN])
-def test_launch_intents(text: str, intent: str, entities: dict) -> None:
+def test_launch_intents(text: str, intent: str, entities: dict[str, Any]) -> None:
     result = parse_text(text, LAUNCH)
     assert (result["intent"], result["entities"]) == (intent, entities)
     rule = "globals/global_commands_launch" if intent.startswith(("stop", "volume")) else "launch"
