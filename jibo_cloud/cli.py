@@ -58,6 +58,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "jibo_cloud.commands.fuzz",
         "fuzz a running cloud (loopback only unless --allow-host)",
     ),
+    "doctor": (
+        "jibo_cloud.commands.doctor",
+        "find what keeps robots from booting here, with fixes",
+    ),
 }
 
 #: Kept for code that listed the modules: every command's module, in ``--help`` order.
