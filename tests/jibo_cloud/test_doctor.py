@@ -251,3 +251,46 @@ async def test_a_robot_with_a_skewed_clock_is_reported(
     assert "[credentials did not verify]" in failed[0]
     assert any("check the robot's clock" in line for line in lines)
     server.stop()
+
+
+async def test_a_refused_hub_socket_is_reported_then_cleared(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    """The real server: a hub socket with an expired token (genuine claims) is refused 401,
+    the failure lands in the storage for the token's robot, and an admitted socket later
+    marks it recovered."""
+    import time
+
+    from trio_websocket import ConnectionRejected
+
+    from jibo_cloud.tokens import issue_hub_token
+    from tests.support import hub_client as hc
+
+    server = await start_server(nursery, tmp_path / "data")
+    old, _ = issue_hub_token(
+        server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT, access_key_id=None,
+        now_s=time.time() - 7200, ttl_s=60,
+    )  # fmt: skip
+    with pytest.raises(ConnectionRejected):
+        async with hc.open_hub(server.port, token=old):
+            pass
+    storage = server.runtime.storage
+    with trio.fail_after(10):
+        while not await storage.robot_failures(hc.ROBOT):  # noqa: ASYNC110 - no event, by design
+            await trio.sleep(0.01)
+    (failure,) = await storage.robot_failures(hc.ROBOT)
+    assert (failure.channel, failure.step, failure.status) == (HUB, "/v1/listen", 401)
+    assert failure.detail.startswith("TokenExpiredError")
+    assert failure.verified
+    lines = [line for f in await diagnose(server.config, hc.ROBOT) for line in f.lines()]
+    assert any(line.startswith(f"FAIL  {hc.ROBOT}: hub /v1/listen failed") for line in lines)
+
+    async with hc.open_hub(server.port, token=hc.hub_token(server.config)):
+        pass
+    with trio.fail_after(10):
+        while HUB not in await storage.robot_activity(hc.ROBOT):  # noqa: ASYNC110 - as above
+            await trio.sleep(0.01)
+    lines = [line for f in await diagnose(server.config, hc.ROBOT) for line in f.lines()]
+    assert not any(line.startswith(f"FAIL  {hc.ROBOT}: hub") for line in lines), lines
+    assert any("(succeeded since)" in line for line in lines)
+    server.stop()
