@@ -201,7 +201,8 @@ CLOCK_LAUNCH = (
         CLOCK,
         "query",
         (
-            "(what time is | when is) my alarm [set for]",
+            "when is my alarm [set for]",
+            "{q:whattime} is my alarm [set for]",  # typed only (template.TYPED_ONLY)
             "(is | are) my (alarm | alarms) (set | on)",
             "(what | which) alarms (do i have | are set)",
             "do i have (an | any) (alarm | alarms) [set]",
@@ -320,8 +321,11 @@ CLOCK_LAUNCH = (
         CLOCK,
         "delete",
         (
-            "(delete | cancel | remove | clear) [all] " + _ALARM,
-            "(delete | cancel | remove | clear) [all] [of] my alarms",
+            "(cancel | remove | clear) [all] " + _ALARM,
+            "(cancel | remove | clear) [all] [of] my alarms",
+            # Typed only: the recogniser hears "delete …" for "tell me the time".
+            "{verb:delete} [all] " + _ALARM,
+            "{verb:delete} [all] [of] my alarms",
             "get rid of " + _ALARM,
         ),
         {"domain": "alarm"},
@@ -329,7 +333,11 @@ CLOCK_LAUNCH = (
     _robot(
         CLOCK,
         "delete",
-        ("(delete | cancel | remove | clear) " + _TIMER, "get rid of " + _TIMER),
+        (
+            "(cancel | remove | clear) (the | my) timer",
+            "get rid of (the | my) timer",
+            "{verb:delete} " + _TIMER,  # typed only (see the alarm phrase)
+        ),
         {"domain": "timer"},
     ),
     _robot(CLOCK, "restart", ("(restart | reset) " + _TIMER,), {"domain": "timer"}),

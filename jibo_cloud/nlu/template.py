@@ -9,7 +9,8 @@ One template such as ``(what's | what is) the time [right now]`` is compiled two
 
 Syntax: words; ``( a | b )`` alternatives; ``[ x ]`` optional; ``{name:kind}`` or ``{kind}`` a
 slot, where ``kind`` is a :data:`SLOT_KINDS` key or ``free`` (any words; in JSGF it becomes the
-turn's hints, or is dropped when there are none).
+turn's hints, or is dropped when there are none). A :data:`TYPED_ONLY` kind is matched by the
+parser but drops its template from the JSGF.
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ SLOT_KINDS: dict[str, list[str]] = {
         *("saint patrick's day", "st patrick's day", "martin luther king day"),
         *("presidents day", "veterans day", "columbus day", "earth day", "groundhog day"),
     ],
+    #: Typed only (:data:`TYPED_ONLY`): the recogniser hears "delete …" for "tell me the time".
+    "delete": ["delete", "erase"],
+    #: Typed only: "what time is my alarm" would make "what time …" ambiguous to complete.
+    "whattime": ["what time"],
     #: Radio genres an owner asks the robot's radio skill for (issue 12).
     "genre": [
         *("jazz", "rock", "pop", "country", "classical", "blues", "hip hop", "rap"),
@@ -106,6 +111,11 @@ SLOT_KINDS: dict[str, list[str]] = {
         *("kids", "top forty", "eighties", "nineties", "seventies", "sixties", "classic rock"),
     ],
 }
+
+
+#: Slot kinds the parser matches but the recogniser's grammar leaves out (their templates drop
+#: from the JSGF): words a grammar search picks for other phrases.
+TYPED_ONLY = frozenset({"delete", "whattime"})
 
 
 @attrs.frozen
@@ -245,9 +255,12 @@ def template_words(templates: Iterable[str]) -> set[str]:
 
 
 def slot_alternatives(kind: str, hints: Sequence[str] = ()) -> list[str]:
-    """The spoken alternatives of a slot kind (``free`` → the turn's hints)."""
+    """The spoken alternatives of a slot kind (``free`` → the turn's hints; none for a
+    :data:`TYPED_ONLY` kind, so its templates stay out of the recogniser's grammar)."""
     if kind == "free":
         return [h for h in hints if h]
+    if kind in TYPED_ONLY:
+        return []
     return list(SLOT_KINDS[kind])
 
 

@@ -10,8 +10,12 @@ from jibo_cloud.speech.search import DEFAULT_RULES, Node, build_jsgf, parse_jsgf
 from tests.nlu.launch_cases import ROBOT_LAUNCHES
 from tests.support.env import missing
 
+#: Typed only (template.TYPED_ONLY): the recogniser heard "delete …" for "tell me the time".
+TYPED = ["delete my alarm", "delete the timer", "what time is my alarm"]
 #: Launch phrases of the robot's skills, as the recogniser may say them (no free slots).
-SAID = [c[0] for c in ROBOT_LAUNCHES if "alex" not in c[0] and "sam" not in c[0]]
+SAID = [
+    c[0] for c in ROBOT_LAUNCHES if "alex" not in c[0] and "sam" not in c[0] and c[0] not in TYPED
+]
 
 
 def accepts(jsgf: str, words: list[str]) -> bool:
@@ -54,6 +58,8 @@ def test_launch_jsgf_holds_every_robot_launch_and_compiles() -> None:
     assert jsgf is not None
     assert [text for text in SAID if not accepts(jsgf, text.split())] == []
     assert not accepts(jsgf, ["take", "a", "banana"])  # the walk can say no
+    assert [text for text in TYPED if accepts(jsgf, text.split())] == []
+    assert {parse_text(text, DEFAULT_RULES)["intent"] for text in TYPED} == {"delete", "query"}
     decoder.add_jsgf_string("launch_test", jsgf)  # raises when pocketsphinx cannot compile it
     decoder.activate_search("launch_test")
 
