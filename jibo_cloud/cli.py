@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "jibo_cloud.commands.doctor",
         "find what keeps robots from booting here, with fixes",
     ),
+    "certs": (
+        "jibo_cloud.commands.certs",
+        "make and show the private CA and the TLS server certificate",
+    ),
 }
 
 #: Kept for code that listed the modules: every command's module, in ``--help`` order.

@@ -33,6 +33,8 @@ from jibo_cloud.errors import ConfigError
 from jibo_cloud.notify import hub_for
 from jibo_cloud.runtime import Runtime, open_runtime
 from jibo_cloud.storage import Storage
+from jibo_cloud.tls.certs import server_cert_files
+from jibo_cloud.tls.listen import TLSHypercornConfig, bind_tls, plan_tls
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +107,11 @@ async def warn_open_doors(config: Config, storage: Storage) -> None:
 
 
 def hypercorn_config(config: Config) -> hypercorn.config.Config:
-    hc = hypercorn.config.Config()
+    hc = TLSHypercornConfig()  # our TLS settings on the TLS port (jibo_cloud/tls/listen.py)
     hc.bind = [f"{config.host}:{config.port}"]
+    # A TLS handshake must complete within the handshake timeout too (a stalled one is dropped).
+    hc.ssl_handshake_timeout = config.handshake_timeout
+    hc.alpn_protocols = ["http/1.1"]
     hc.backlog = listen_backlog(config.backlog, kernel_somaxconn())
     # A connection must send a complete request head (an HTTP request or a websocket
     # upgrade) within the handshake timeout: hypercorn closes a connection that stays
@@ -142,7 +147,14 @@ def listen(config: Config) -> hypercorn.config.Sockets:
         ) from None
     for sock in sockets.insecure_sockets:
         sock.listen(hc.backlog)
-    return sockets
+    # The TLS port (issue 14): decided and bound here too, so workers share it as well.
+    try:
+        tls_sockets, _ = bind_tls(config, plan_tls(config), hc.backlog)
+    except ConfigError:
+        for sock in sockets.insecure_sockets:
+            sock.close()
+        raise
+    return hypercorn.config.Sockets(tls_sockets, sockets.insecure_sockets, [])
 
 
 async def serve(
@@ -189,6 +201,13 @@ async def serve(
             runtime.shutting_down.set()
 
         hc = hypercorn_config(config)
+        if sockets is None:
+            sockets = listen(config)
+        if sockets.secure_sockets:  # the TLS port: hypercorn handshakes with our context
+            files = server_cert_files(config)
+            if files is None:
+                raise ConfigError("the TLS certificate disappeared after start-up")
+            hc.certfile, hc.keyfile = str(files[0]), str(files[1])
         async with trio.open_nursery() as nursery:
             hub = hub_for(runtime)
             if hub is not None:  # delivers what other workers queue (returns if workers == 1)
@@ -212,5 +231,12 @@ async def serve(
 
 
 def bound_port(binds: list[str]) -> int:
-    """The port of the first bound address (``http://127.0.0.1:54321`` → 54321)."""
-    return int(binds[0].rsplit(":", 1)[1])
+    """The port of the first plain address (``http://127.0.0.1:54321`` → 54321)."""
+    plain = [b for b in binds if b.startswith("http://")] or binds
+    return int(plain[0].rsplit(":", 1)[1])
+
+
+def tls_port(binds: list[str]) -> int | None:
+    """The port of the TLS address (``https://…``), or None when TLS is off."""
+    secure = [b for b in binds if b.startswith("https://")]
+    return int(secure[0].rsplit(":", 1)[1]) if secure else None

@@ -142,6 +142,9 @@ class Supervisor:
         for sock in self.sockets.insecure_sockets:
             host, port = sock.getsockname()[:2]
             out.append(f"http://{host}:{port}")
+        for sock in self.sockets.secure_sockets:  # the TLS port (issue 14), shared the same way
+            host, port = sock.getsockname()[:2]
+            out.append(f"https://{host}:{port}")
         return out
 
     def _spawn(self) -> _Worker:
@@ -241,7 +244,7 @@ class Supervisor:
         # The listening socket is shared: it stops accepting only once every process closed
         # its descriptor. Ours goes first, so new connections are refused from the first
         # moment (issue 21) rather than queued for workers that will never accept them.
-        for sock in self.sockets.insecure_sockets:
+        for sock in [*self.sockets.insecure_sockets, *self.sockets.secure_sockets]:
             sock.close()
         deadline = time.monotonic() + self.config.grace_seconds + 5
         for worker in self.workers:

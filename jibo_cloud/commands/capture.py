@@ -30,12 +30,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--certfile", help="TLS certificate for the proxy (robots speak HTTPS)")
     p.add_argument("--keyfile", help="TLS key for the proxy")
+    p.add_argument(
+        "--robot-hosts",
+        action="store_true",
+        help="present the robot's host names to an https:// upstream as the TLS server name",
+    )
+    p.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="trust only this CA for an https:// upstream (e.g. DATA_DIR/tls/ca.pem from"
+        " 'jibo-cloud certs init'), as the robot trusts only its own store",
+    )
     p.add_argument("--json", action="store_true", help="print events as JSON lines")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    upstream = Target.parse(args.upstream)
+    upstream = Target.parse(args.upstream, robot_hosts=args.robot_hosts, ca_file=args.ca_file)
 
     def event(text: str) -> None:
         print(json.dumps({"event": text}) if args.json else text, flush=True)

@@ -12,7 +12,6 @@ import argparse
 import json
 import sys
 
-import httpx
 import trio
 
 from jibo_cloud.errors import MissingExtra
@@ -48,6 +47,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--error-seconds", type=float, default=fuzz.ERROR_SECONDS, metavar="S")
     p.add_argument("--settle-seconds", type=float, default=fuzz.SETTLE_SECONDS, metavar="S")
     p.add_argument("--robot-hosts", action="store_true", help="present the robot's host names")
+    p.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="over https://, trust only this CA (e.g. DATA_DIR/tls/ca.pem from"
+        " 'jibo-cloud certs init'), as the robot trusts only its own store",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document at the end")
     p.set_defaults(func=run)
 
@@ -55,7 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    target = Target.parse(args.url, robot_hosts=args.robot_hosts)
+    target = Target.parse(args.url, robot_hosts=args.robot_hosts, ca_file=args.ca_file)
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = sorted(set(targets) - set(fuzz.TARGETS))
     if unknown or not targets:
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         reporter.line("  smallest input: " + json.dumps(failure.reproduce(), indent=1))
 
     async def main() -> fuzz.FuzzReport:
-        async with httpx.AsyncClient() as client:
+        async with target.http_client() as client:
             fuzzer = fuzz.Fuzzer(
                 target,
                 token,

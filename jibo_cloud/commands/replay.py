@@ -37,6 +37,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="S",
         help=f"wait for a step's replies (default {STEP_TIMEOUT_SECONDS:g} s)",
     )
+    p.add_argument(
+        "--robot-hosts",
+        action="store_true",
+        help="over https://, present the robot's host names as the TLS server name",
+    )
+    p.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="over https://, trust only this CA (e.g. DATA_DIR/tls/ca.pem from"
+        " 'jibo-cloud certs init'), as the robot trusts only its own store",
+    )
     p.add_argument("--show-frames", action="store_true", help="print every frame both ways")
     p.add_argument("--json", action="store_true", help="print one JSON document at the end")
     p.set_defaults(func=run)
@@ -57,7 +68,7 @@ def flow_paths(paths: list[Path]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = Target.parse(args.url)
+    target = Target.parse(args.url, robot_hosts=args.robot_hosts, ca_file=args.ca_file)
     reporter = Reporter(json_mode=args.json)
     try:
         flows = [load_flow(p) for p in flow_paths(args.flows)]

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+from pathlib import Path
 from typing import Any
 
 import trio
 
 from jibo_cloud.commands import add_store_options
-from jibo_cloud.config import SECRET_FILE_NAME, Config, load_config
+from jibo_cloud.config import SECRET_FILE_NAME, Config, load_config, tls_port_value
 from jibo_cloud.logs import setup_logging
 from jibo_cloud.server import listen, serve
+from jibo_cloud.tls.listen import tls_line
 from jibo_cloud.workers import Supervisor
 
 log = logging.getLogger("jibo_cloud.serve")
@@ -33,6 +35,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="listen queue of every listening socket (default 4096, or $JIBO_BACKLOG);"
         " capped by net.core.somaxconn",
     )
+    p.add_argument(
+        "--tls-port",
+        metavar="PORT|auto|off",
+        help="HTTPS/WSS port beside the plain one (default auto: 443 when a certificate exists"
+        " and the port can be bound, or $JIBO_TLS_PORT); docs/tls.md",
+    )
+    p.add_argument(
+        "--certfile",
+        metavar="PEM",
+        help="server certificate chain (default $JIBO_TLS_CERTFILE, else 'certs init''s)",
+    )
+    p.add_argument("--keyfile", metavar="PEM", help="its private key ($JIBO_TLS_KEYFILE)")
     add_store_options(p)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     p.set_defaults(func=run)
@@ -40,7 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def startup_lines(config: Config, binds: list[str]) -> list[str]:
     """What an operator needs to know at start-up, without printing any secret."""
-    url = binds[0] if binds else f"http://{config.host}:{config.port}"
+    plain = [b for b in binds if b.startswith("http://")]
+    url = plain[0] if plain else f"http://{config.host}:{config.port}"
     ws = url.replace("http://", "ws://", 1)
     store = "PostgreSQL" if config.uses_postgres else f"SQLite at {config.sqlite_path}"
     lines = [
@@ -57,6 +72,7 @@ def startup_lines(config: Config, binds: list[str]) -> list[str]:
     lines.append(
         f"  a hub token for a robot: jibo-cloud token --robot NAME --data-dir {config.data_dir}"
     )
+    lines.append(tls_line(config, binds))
     return lines
 
 
@@ -83,6 +99,12 @@ def run(args: argparse.Namespace) -> int:
         overrides["workers"] = args.workers
     if args.backlog is not None:
         overrides["backlog"] = args.backlog
+    if args.tls_port is not None:
+        overrides["tls_port"] = tls_port_value(args.tls_port)
+    if args.certfile is not None:
+        overrides["tls_certfile"] = Path(args.certfile)
+    if args.keyfile is not None:
+        overrides["tls_keyfile"] = Path(args.keyfile)
     config = load_config(
         host=args.host,
         port=args.port,

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import trio
 
 from jibo_cloud.tools import rest, sim_hub
@@ -30,7 +29,14 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--robot-hosts",
         action="store_true",
-        help="present api.jibo.com / api-socket.jibo.com / neo-hub.jibo.com as Host",
+        help="present api.jibo.com / api-socket.jibo.com / neo-hub.jibo.com as Host"
+        " (and as the TLS server name over https://)",
+    )
+    p.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="over https://, trust only this CA (e.g. DATA_DIR/tls/ca.pem from"
+        " 'jibo-cloud certs init'), as the robot trusts only its own store",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document at the end")
     p.add_argument("--robot", default=RobotIdentity.name, metavar="NAME", help="friendly name")
@@ -99,7 +105,7 @@ def robot_of(args: argparse.Namespace) -> RobotIdentity:
 
 
 def run_boot_command(args: argparse.Namespace) -> int:
-    target = Target.parse(args.url, robot_hosts=args.robot_hosts)
+    target = Target.parse(args.url, robot_hosts=args.robot_hosts, ca_file=args.ca_file)
     reporter = Reporter(json_mode=args.json)
     reporter.line(f"booting {args.robot} against {target.base_url}")
     result = trio.run(
@@ -127,7 +133,7 @@ async def hub_token_for(args: argparse.Namespace, target: Target) -> str | None:
     robot = robot_of(args)
     if not (robot.access_key_id and robot.secret_access_key):
         return None  # a cloud with authentication disabled accepts that
-    async with httpx.AsyncClient() as client:
+    async with target.http_client() as client:
         answer = await rest.call(client, target, "Account_20151111.CreateHubToken", {}, robot)
     token = answer.body.get("token") if isinstance(answer.body, dict) else None
     if answer.status != 200 or not isinstance(token, str):
@@ -158,7 +164,7 @@ def turn_script(args: argparse.Namespace) -> list[sim_hub.ScriptItem]:
 
 
 def _run_hub(args: argparse.Namespace, script: list[sim_hub.ScriptItem], path: str) -> int:
-    target = Target.parse(args.url, robot_hosts=args.robot_hosts)
+    target = Target.parse(args.url, robot_hosts=args.robot_hosts, ca_file=args.ca_file)
     reporter = Reporter(json_mode=args.json)
 
     async def main() -> sim_hub.HubResult:

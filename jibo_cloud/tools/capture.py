@@ -82,7 +82,7 @@ class CaptureProxy:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self._client = httpx.AsyncClient(timeout=UPSTREAM_TIMEOUT_SECONDS)
+                self._client = self.upstream.http_client(timeout=UPSTREAM_TIMEOUT_SECONDS)
                 self.out_dir.mkdir(parents=True, exist_ok=True)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -107,7 +107,7 @@ class CaptureProxy:
         forward = [(k, v) for k, v in headers if k.lower() not in HOP_HEADERS]
         host = next((v for k, v in headers if k.lower() == "host"), "")
         forward.append(("Host", host or self.upstream.host_header("api")))
-        client = self._client or httpx.AsyncClient(timeout=UPSTREAM_TIMEOUT_SECONDS)
+        client = self._client or self.upstream.http_client(timeout=UPSTREAM_TIMEOUT_SECONDS)
         try:
             response = await client.request(
                 scope["method"], self.upstream.http_url(path), content=body, headers=forward

@@ -230,7 +230,7 @@ async def _run_steps(
 async def replay_http(target: Target, flow: Flow, *, host_header: str | None) -> FlowResult:
     """Replay an HTTP flow (the capture proxy's REST exchanges), checking status and body."""
     result = FlowResult(flow)
-    async with httpx.AsyncClient() as client:
+    async with target.http_client() as client:
         for index, step in enumerate(flow.steps):
             if step.http is None:
                 result.error = f"step {index}: an http flow holds only http steps"

@@ -12,7 +12,7 @@ import trio
 
 from jibo_cloud.tools.robot import RobotIdentity
 from jibo_cloud.tools.sigv4 import sign_headers
-from jibo_cloud.tools.target import Target, ToolError
+from jibo_cloud.tools.target import Target, ToolError, describe_http_error
 
 #: What robots send as ``User-Agent`` (§2.1).
 USER_AGENT = "jibo-server-client-nodejs/3.0.117 linux/v6.9.2"
@@ -77,7 +77,7 @@ async def call(
             target.http_url("/"), content=data, headers=headers, timeout=REQUEST_TIMEOUT_SECONDS
         )
     except httpx.HTTPError as exc:
-        raise ToolError(f"{amz_target}: {type(exc).__name__}: {exc}") from None
+        raise ToolError(f"{amz_target}: {describe_http_error(exc, target)}") from None
     return answer_of(response, start)
 
 

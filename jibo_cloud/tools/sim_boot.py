@@ -200,7 +200,7 @@ async def run_boot(
         result.steps.append(step)
         on_step(step)
 
-    async with httpx.AsyncClient() as client:
+    async with target.http_client() as client:
 
         async def rest_step(name: str, amz_target: str, body: Any, check: Check) -> None:
             answer = await rest.call(client, target, amz_target, body, robot)

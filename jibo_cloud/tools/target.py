@@ -12,10 +12,12 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import attrs
+import httpx
 import trio
 from trio_websocket import (
     ConnectionClosed,
@@ -61,9 +63,14 @@ class Target:
     host: str
     port: int
     robot_hosts: bool = False
+    #: The CA to trust over TLS (``--ca-file``: the one ``jibo-cloud certs init`` made), as
+    #: the robot trusts only its own store; None: the system's CAs.
+    ca_file: Path | None = None
 
     @classmethod
-    def parse(cls, url: str, *, robot_hosts: bool = False) -> Target:
+    def parse(
+        cls, url: str, *, robot_hosts: bool = False, ca_file: str | Path | None = None
+    ) -> Target:
         """Parse ``http(s)://host[:port]`` (``ws``/``wss`` accepted as the same thing).
 
         Raises:
@@ -77,7 +84,13 @@ class Target:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError as exc:
             raise ToolError(f"--url has a bad port: {url!r}") from exc
-        return cls(scheme=scheme, host=parts.hostname, port=port, robot_hosts=robot_hosts)
+        return cls(
+            scheme=scheme,
+            host=parts.hostname,
+            port=port,
+            robot_hosts=robot_hosts,
+            ca_file=Path(ca_file) if ca_file else None,
+        )
 
     @property
     def tls(self) -> bool:
@@ -95,11 +108,48 @@ class Target:
         default = 443 if self.tls else 80
         return self.host if self.port == default else f"{self.host}:{self.port}"
 
+    def server_name(self, service: Service) -> str:
+        """The TLS server name (SNI, and the name the certificate is checked against): the
+        robot's host name for ``service`` with ``robot_hosts``, else the URL's host."""
+        return ROBOT_HOSTS[service] if self.robot_hosts else self.host
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client context trusting ``ca_file`` (else the system's CAs), checking names.
+
+        Raises:
+            ToolError: the CA file cannot be read.
+        """
+        try:
+            return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ToolError(f"--ca-file {self.ca_file}: {exc}") from None
+
+    def http_client(self, service: Service = "api", **kwargs: Any) -> httpx.AsyncClient:
+        """The REST client for this target: over TLS it trusts :meth:`ssl_context` and
+        presents :meth:`server_name` as SNI (the URL keeps the address to connect to)."""
+        if not self.tls:
+            return httpx.AsyncClient(**kwargs)
+        transport = _ServerNameTransport(self.server_name(service), verify=self.ssl_context())
+        return httpx.AsyncClient(transport=transport, **kwargs)
+
     def http_url(self, path: str = "/") -> str:
         return self.base_url + path
 
     def ws_url(self, path: str) -> str:
         return ("wss" if self.tls else "ws") + self.base_url.partition(":")[2] + path
+
+
+class _ServerNameTransport(httpx.AsyncHTTPTransport):
+    """Connects to the URL's address but does TLS for ``server_name`` (httpcore's
+    ``sni_hostname`` request extension), as a robot whose hosts file points there would."""
+
+    def __init__(self, server_name: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._server_name = server_name
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.extensions["sni_hostname"] = self._server_name
+        return await super().handle_async_request(request)
 
 
 @asynccontextmanager
@@ -129,7 +179,24 @@ async def open_socket(
         raise ToolError(f"cannot connect to {target.base_url}: {exc or 'timed out'}") from None
     stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] = tcp
     if target.tls:
-        stream = trio.SSLStream(tcp, ssl.create_default_context(), server_hostname=target.host)
+        tls = trio.SSLStream(tcp, target.ssl_context(), server_hostname=target.server_name(service))
+        stream = tls
+        # Handshake here, bounded: trio-websocket would wait forever on a refused certificate.
+        try:
+            with trio.fail_after(connect_timeout):
+                await tls.do_handshake()
+        except (trio.BrokenResourceError, trio.TooSlowError) as exc:
+            await trio.aclose_forcefully(tls)
+            refused = certificate_refusal(exc)
+            if refused is not None:
+                # As the robot refuses a certificate its store does not vouch for.
+                raise ToolError(
+                    f"{target.base_url}: TLS certificate refused for"
+                    f" {target.server_name(service)}: {refused.verify_message}"
+                ) from None
+            raise ToolError(
+                f"{target.base_url}: TLS handshake failed: {exc.__cause__ or 'timed out'}"
+            ) from None
     try:
         async with trio.open_nursery() as nursery:
             try:
@@ -166,6 +233,30 @@ async def open_socket(
             body = (single.body or b"").decode("utf-8", "replace")
             raise SocketRejected(single.status_code, body) from None
         raise single from None
+
+
+def certificate_refusal(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate check that failed somewhere in ``exc``'s causes, if one did (httpx
+    and trio wrap it, and httpx's own message may be empty)."""
+    visited: set[int] = set()
+    seen: BaseException | None = exc
+    while seen is not None and id(seen) not in visited:  # context chains can loop
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        visited.add(id(seen))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def describe_http_error(exc: BaseException, target: Target, service: Service = "api") -> str:
+    """One line for a failed HTTP call, naming a refused certificate as such."""
+    refused = certificate_refusal(exc)
+    if refused is not None:
+        return (
+            f"TLS certificate refused for {target.server_name(service)}:"
+            f" {refused.verify_message} (CERTIFICATE_VERIFY_FAILED)"
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 def sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
