@@ -24,6 +24,8 @@ Environment variables (documented in ``docs/configuration.md``):
   ``JIBO_RATE_PER_PRINCIPAL``), socket caps (``JIBO_MAX_SOCKETS_PER_TOKEN``,
   ``JIBO_MAX_SOCKETS_PER_ROBOT``), ``JIBO_ACCESS_LOG`` and ``JIBO_ALLOW_OPEN_DATA_DIR``:
   limits and hardening (docs/security.md).
+- ``JIBO_TLS_PORT`` (``auto``, ``off`` or a port), ``JIBO_TLS_CERTFILE``, ``JIBO_TLS_KEYFILE``,
+  ``JIBO_TLS_REGIONS``: the TLS port of ``serve`` and its certificate (docs/tls.md).
 - ``JIBO_SKILLS_DIR``: extra skill manifests to load besides the built-in ones.
 - ``JIBO_PARSER_URL``, ``JIBO_HISTORY_URL``: remote services (PROTOCOL.md §5); default in-process.
 - ``JIBO_ASR_URL``, ``JIBO_CHAT_URL``: OpenAI-compatible endpoints (speech issue).
