@@ -177,7 +177,6 @@ HEALTHCHECK = b"GET /healthcheck HTTP/1.1\r\nHost: api.jibo.com\r\n\r\n"
 
 async def _dispatch_cpu(data_dir: str, calls: list[tuple[bytes, dict[str, str]]]) -> float:
     """CPU ms per boot of :func:`jibo_cloud.rest.dispatch.dispatch` alone, in this process."""
-    from jibo_cloud.config import load_config
     from jibo_cloud.notify import open_hub
     from jibo_cloud.rest.dispatch import HttpCall, dispatch
     from jibo_cloud.rest.models import load_models
@@ -185,8 +184,7 @@ async def _dispatch_cpu(data_dir: str, calls: list[tuple[bytes, dict[str, str]]]
     from jibo_cloud.rest.services.notification import handlers as notification_handlers
     from jibo_cloud.runtime import open_runtime
 
-    config = load_config(host="127.0.0.1", port=0, data_dir=Path(data_dir), env={},
-                         token_secret=server.SECRET)  # fmt: skip
+    config = server.bench_config(Path(data_dir), host="127.0.0.1", port=0)
     async with open_runtime(config) as rt:
         table, hub = load_models(), open_hub(rt)
         handlers = {**all_handlers(), **notification_handlers(hub)}

@@ -1,4 +1,10 @@
-"""Run ``jibo-cloud serve`` in a subprocess for a benchmark, with a registered robot."""
+"""Run ``jibo-cloud serve`` in a subprocess for a benchmark, with a registered robot.
+
+Also the benches' one place for what issue 17 made every server need: the limits raised for
+the bench's own servers (:data:`BENCH_LIMITS`, :func:`bench_config`, :func:`limits_raised`),
+the robot every bench registers (:data:`ROBOT`, :func:`add_robot`, :func:`robot_spec`,
+:func:`register_robot`) and a hub token naming it (:func:`hub_token`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +32,84 @@ SECRET = "bench-secret-0123456789abcdef0123456789abcdef"  # noqa: S105 - a bench
 ROBOT = {
     "name": "Bench-Robot-Name-1", "serial": "BOJW-1000-0000-0000-0001",
     "robot_id": "5f1d2c3b4a5968778695a4b3", "loop_id": "4cac7f6b66665c31d0219831",
+    "account_id": "6a0b1c2d3e4f50617283a4b5",
     "owner": "bench@example.com", "key": "BENCHKEY0000000000001", "secret": "bench-secret-key",
 }  # fmt: skip
+
+#: Issue 17's per-address and per-principal rate limits and per-token / per-robot socket caps,
+#: raised out of reach for the bench's own servers only (subprocess environment, or the ``env``
+#: of :func:`bench_config`): a bench measures the server's accept and turn paths, and its load
+#: comes from one address with one robot and one token, which the limits would (rightly) refuse
+#: long before the server is busy. The server's defaults are untouched (jibo_cloud/config.py).
+BENCH_LIMITS: dict[str, str] = {
+    "JIBO_RATE_PER_ADDRESS": "1e9",  # requests/s per client address
+    "JIBO_HANDSHAKES_PER_ADDRESS": "1e9",  # socket handshakes/s per client address
+    "JIBO_AUTH_FAILURES_PER_MINUTE": "1000000000",  # failed authentications per address
+    "JIBO_RATE_PER_PRINCIPAL": "1e9",  # requests/s per robot, owner or operator
+    "JIBO_MAX_SOCKETS_PER_TOKEN": "1000000000",  # open sockets per hub token
+    "JIBO_MAX_SOCKETS_PER_ROBOT": "1000000000",  # open sockets per robot
+}
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    """This process's environment with :data:`BENCH_LIMITS` (and ``extra``): for a bench's
+    server subprocess."""
+    return {**os.environ, **BENCH_LIMITS, **extra}
+
+
+@contextmanager
+def limits_raised() -> Iterator[None]:
+    """:data:`BENCH_LIMITS` in ``os.environ`` for the duration, for helpers that start the
+    server with this process's environment (``tests.support.server.serve_subprocess``)."""
+    saved = {name: os.environ.get(name) for name in BENCH_LIMITS}
+    os.environ.update(BENCH_LIMITS)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def bench_config(data_dir: str | Path, **overrides: Any) -> Any:
+    """A :class:`jibo_cloud.config.Config` for an in-process bench server or runtime: the
+    bench's secret, :data:`BENCH_LIMITS` as its only environment, and ``overrides``."""
+    from jibo_cloud.config import load_config
+
+    values: dict[str, Any] = {"token_secret": SECRET, **overrides}
+    return load_config(data_dir=data_dir, env=dict(BENCH_LIMITS), **values)
+
+
+def robot_spec() -> Any:
+    """:data:`ROBOT` as the :class:`jibo_cloud.storage.provisioning.RobotSpec` ``robot add``
+    builds from its flags (see :func:`add_robot`)."""
+    from jibo_cloud.storage.provisioning import RobotSpec
+
+    r = ROBOT
+    return RobotSpec(name=r["name"], serial=r["serial"], robot_id=r["robot_id"],
+                     owner_email=r["owner"], access_key_id=r["key"],
+                     secret_access_key=r["secret"], loop_id=r["loop_id"],
+                     account_id=r["account_id"])  # fmt: skip
+
+
+async def register_robot(storage: Any) -> None:
+    """Register :data:`ROBOT` in an open storage (an in-process runtime's), as ``robot add``
+    does: issue 17's hub refuses tokens whose robot is not in the store."""
+    from jibo_cloud.storage.provisioning import add_robot as provision
+
+    await provision(storage, robot_spec(), now_ms=time.time_ns() // 1_000_000)
+
+
+def hub_token(config: Any) -> str:
+    """A hub token for :data:`ROBOT` (its account and name, ``exp`` set by
+    ``issue_hub_token``), signed with ``config``'s secret: what ``jibo-cloud token`` prints."""
+    from jibo_cloud.tokens import issue_hub_token
+
+    token, _ = issue_hub_token(config, account_id=ROBOT["account_id"], friendly_id=ROBOT["name"],
+                               access_key_id=None, now_s=time.time())  # fmt: skip
+    return token
 
 
 @contextmanager
@@ -60,7 +143,8 @@ def add_robot(store_args: list[str]) -> None:
     r = ROBOT
     cli("robot", "add", "--name", r["name"], "--serial", r["serial"], "--robot-id",
         r["robot_id"], "--owner", r["owner"], "--loop-id", r["loop_id"], "--access-key-id",
-        r["key"], "--secret-access-key", r["secret"], *store_args)  # fmt: skip
+        r["key"], "--secret-access-key", r["secret"], "--account-id", r["account_id"],
+        *store_args)  # fmt: skip
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -116,7 +200,7 @@ def serve(store_args: list[str], workers: int = 1) -> Iterator[tuple[subprocess.
     """``jibo-cloud serve`` with ``workers`` processes; yields the (supervisor) process and
     its port once it listens."""
     args = ["--log-level", "WARNING", "--workers", str(workers), *store_args]
-    with serve_subprocess(args, secret=SECRET) as running:
+    with limits_raised(), serve_subprocess(args, secret=SECRET) as running:
         yield running
 
 

@@ -46,6 +46,7 @@ from typing import Any
 import trio
 from trio_websocket import open_websocket
 
+from bench import server
 from bench.server import stat_cpu_seconds
 from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.services import AsrRequest
@@ -87,7 +88,6 @@ THIRD_VOICES = (
 )
 PAGE_SECONDS = 0.52
 CONCURRENCY = (1, 4, 8, 12, 16, 24, 32, 40, 48)
-SECRET = "bench-secret-not-for-production-0123456789abcdef"  # noqa: S105 - bench only
 
 
 def load_commands() -> list[tuple[str, tuple[str, ...], str]]:
@@ -400,28 +400,15 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 async def latency(report: Any, pages: list[bytes], processes: int) -> None:
     """EOS -> LISTEN through the real server, decoding in ``processes`` workers (0: threads)."""
-    from jibo_cloud.config import load_config
     from jibo_cloud.runtime import Runtime
     from jibo_cloud.server import bound_port, serve
-    from jibo_cloud.tokens import issue_hub_token
 
     where = f"{processes} processes" if processes else "threads"
     with tempfile.TemporaryDirectory() as data_dir:
-        config = load_config(
-            host="127.0.0.1",
-            port=0,
-            data_dir=data_dir,
-            env={},
-            token_secret=SECRET,
-            asr_processes=processes,
-        )
-        token, _ = issue_hub_token(
-            config,
-            account_id="0" * 24,
-            friendly_id="Bench-Robot",
-            access_key_id=None,
-            now_s=time.time(),
-        )
+        # BENCH_LIMITS: up to 48 robots on one token from one address are the load measured
+        # here, which issue 17's socket caps and rate limits would refuse.
+        config = server.bench_config(data_dir, host="127.0.0.1", port=0, asr_processes=processes)
+        token = server.hub_token(config)
         runtimes: list[Runtime] = []
         stop = trio.Event()
         async with trio.open_nursery() as nursery:
@@ -434,6 +421,8 @@ async def latency(report: Any, pages: list[bytes], processes: int) -> None:
                 )
             )
             port = bound_port(binds)
+            # Issue 17: the hub refuses a token whose robot is not registered.
+            await server.register_robot(runtimes[0].storage)
             recognizer = runtimes[0].recognizer
 
             def worker_pids() -> list[int]:

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 import subprocess
@@ -21,6 +20,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from bench.server import bench_env
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = 7
@@ -57,8 +58,10 @@ def wall_seconds(args: list[str], runs: int = RUNS, *, python: bool = False) -> 
 def serve_imports() -> dict[str, int]:
     """Module name → own import µs, for a real ``serve`` up to its ``listening on`` line."""
     with tempfile.TemporaryDirectory() as data:
+        # BENCH_LIMITS as every bench server (this one takes no requests: only its imports
+        # are read).
         env = {
-            **os.environ,
+            **bench_env(),
             "PYTHONPROFILEIMPORTTIME": "1",
             "PYTHONUNBUFFERED": "1",
             "JIBO_TOKEN_SECRET": "bench-secret-" + "0" * 40,

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import trio
 
-from bench.server import ROBOT, SECRET, add_robot, serve, store
+from bench.server import ROBOT, SECRET, add_robot, hub_token, serve, store
 from jibo_cloud.tools import fuzz, sim_boot
 from jibo_cloud.tools.flows import load_flow
 from jibo_cloud.tools.replay import replay_flow
@@ -62,12 +62,9 @@ def bench_scrub(report: Any) -> None:
 
 async def _live(report: Any, port: int) -> None:
     from jibo_cloud.config import Config
-    from jibo_cloud.tokens import issue_hub_token
 
-    token, _ = issue_hub_token(
-        Config(token_secret=SECRET), account_id="bench", friendly_id=ROBOT["name"],
-        access_key_id=None, now_s=time.time(),
-    )  # fmt: skip
+    # Issue 17: the token names the registered robot's account and carries ``exp``.
+    token = hub_token(Config(token_secret=SECRET))
     target = Target.parse(f"http://127.0.0.1:{port}")
     flows = [load_flow(p) for p in sorted((REPO / "fixtures" / "flows").glob("*.flow.json"))]
     per_flow: list[float] = []
