@@ -78,7 +78,8 @@ REPORT = (
         (
             "[(tell | give | read) me] my [personal] report",
             "(what's | what is) my [personal] report",
-            "[(what's | what is | play | start | read)] [my | the] personal report",
+            "[(what's | what is)] [my | the] personal report",
+            "(play | start | read) [my | the] personal report",
             "[(tell | give | read) me] my (daily | morning) (report | briefing)",
             "what's (my day | the day) (look | looking) like [today]",
             "what does my day look like [today]",
@@ -223,12 +224,12 @@ GENERAL_QUESTIONS = (
     Phrase("requestTellAboutThing", ("tell me about {query:free}",), build=_QUERY),
     Phrase(
         "generalWhoQuestions",
-        ("(who | who's | whos) [is | was | were | are] {query:free}",),
+        ("(who | who's) [is | was | were | are] {query:free}",),
         build=_QUERY,
     ),
     Phrase(
         "generalWhereQuestions",
-        ("(where | where's | wheres) [is | was | are] {query:free}",),
+        ("(where | where's) [is | was | are] {query:free}",),
         build=_QUERY,
     ),
     Phrase(

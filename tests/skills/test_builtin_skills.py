@@ -223,13 +223,3 @@ def test_manifests_list_every_handler_with_inproc_urls() -> None:
     assert smalltalk.SKILL_ID in ids
 
 
-def test_every_launch_intent_of_the_parser_has_a_built_in_skill() -> None:
-    from jibo_cloud.nlu.grammar import FALLBACK_INTENT, RULES
-
-    listing = json.loads(SKILLS_LIST.read_text())
-    routed = set()
-    for entry in listing["skills"]:
-        manifest = json.loads((MANIFEST_DIR / entry["configPath"]).read_text())
-        routed.update(intent["name"] for intent in manifest["intents"])
-    launch_intents = {phrase.intent for phrase in RULES["launch"]} | {FALLBACK_INTENT}
-    assert sorted(launch_intents - routed) == []

@@ -44,7 +44,7 @@ BUILT_IN = [
     ("how are you", "howAreYou"),
     ("who are you", "whoAreYou"),
     ("what can you do", "whatCanYouDo"),
-    ("what's the weather like", "weather"),
+    ("what's the weather like", "requestWeatherPR"),
     ("turn it down", "volumeDown"),
     ("set the volume to seven", "volumeToValue"),
     ("stop it", "stop"),
@@ -246,7 +246,9 @@ async def test_a_sentence_that_only_starts_like_a_command_is_left_to_chat(
     _, result = await recognise(recognizer, speak(text))
     heard = parse_text(result.text, LAUNCH)["intent"]
     if guarded:
-        assert (heard, result.confidence) == ("chat", engine.FALLBACK_CONFIDENCE), result.text
+        # The general model's words: an open question now goes to the answers skill.
+        assert result.confidence == engine.FALLBACK_CONFIDENCE, result.text
+        assert heard in ("chat", "generalWhatQuestions"), result.text
     else:
         assert heard not in ("chat", None), result.text  # a command, e.g. hello
         assert result.confidence == engine.GRAMMAR_CONFIDENCE

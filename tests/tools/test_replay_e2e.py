@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import AsyncIterator
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -18,9 +19,19 @@ from jibo_cloud.tools.replay import replay_flow
 from jibo_cloud.tools.target import Target
 from tests.support import env
 from tests.support import hub_client as hc
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, start_server
 
 FLOWS = sorted((env.PROJECT_FIXTURES / "flows").glob("*.flow.json"))
+
+
+@pytest.fixture
+async def server(nursery: trio.Nursery, tmp_path: Path) -> AsyncIterator[RunningServer]:
+    """The flows were recorded against a cloud that answers the time itself (cloud-clock):
+    by default the robot's own clock takes those words now (issue 12), so this server prefers
+    ours (JIBO_PREFER_CLOUD_SKILLS=clock)."""
+    running = await start_server(nursery, tmp_path / "data", prefer_cloud_skills=("clock",))
+    yield running
+    running.stop()
 
 
 def hub_token(server: RunningServer) -> str:
