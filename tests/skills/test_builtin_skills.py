@@ -221,5 +221,3 @@ def test_manifests_list_every_handler_with_inproc_urls() -> None:
         ids.add(manifest["id"])
     assert ids == set(handlers())
     assert smalltalk.SKILL_ID in ids
-
-
