@@ -69,6 +69,14 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _unreachable(exc: Exception) -> Finding:
+    return Finding(
+        FAIL,
+        f"storage unreachable: {exc}",
+        "check JIBO_DATABASE_URL and that the database server runs",
+    )
+
+
 async def diagnose(
     config: Config, robot: str | None = None, *, now_ms: int | None = None
 ) -> list[Finding]:
@@ -154,26 +162,14 @@ async def open_unmigrated(config: Config, out: list[Finding]) -> Any | None:
     try:
         db = await open_database(config)
     except (StorageUnavailable, MissingExtra) as exc:
-        out.append(
-            Finding(
-                FAIL,
-                f"storage unreachable: {exc}",
-                "check JIBO_DATABASE_URL and that the database server runs",
-            )
-        )
+        out.append(_unreachable(exc))
         return None
     storage = Storage(db)
     try:
         applied = await db.read(_applied_versions(db.dialect))
     except StorageUnavailable as exc:
         await storage.aclose()
-        out.append(
-            Finding(
-                FAIL,
-                f"storage unreachable: {exc}",
-                "check JIBO_DATABASE_URL and that the database server runs",
-            )
-        )
+        out.append(_unreachable(exc))
         return None
     known = MIGRATIONS[-1].version
     newer = sorted(v for v in applied if v > known)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from jibo_cloud.config import Config
 from jibo_cloud.http_clients import ServiceClients
 from jibo_cloud.skills import answers, arithmetic, conversion, daycount
 from jibo_cloud.skills.providers import dictionary
-from tests.skills.servers import FakeServices, start_fake_services
+from tests.skills.servers import FakeServices
 from tests.skills.test_builtin_skills import assert_skill_action, esml_of, handlers, request
 from tests.support import env
 
@@ -194,18 +193,6 @@ def test_wordnet_data_is_verified(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the skill
-
-
-@pytest.fixture
-async def fake(nursery: trio.Nursery) -> FakeServices:
-    return await start_fake_services(nursery)
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[ServiceClients]:
-    registry = ServiceClients()
-    yield registry
-    await registry.aclose()
 
 
 async def ask(

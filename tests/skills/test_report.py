@@ -8,7 +8,6 @@ which only moves when the test jumps it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ import trio.testing
 from jibo_cloud.config import Config
 from jibo_cloud.http_clients import ServiceClients
 from jibo_cloud.skills import report
-from tests.skills.servers import FakeServices, start_fake_services
+from tests.skills.servers import FakeServices
 from tests.skills.test_builtin_skills import NOW_MS, assert_skill_action, esml_of, handlers, request
 
 BOSTON = {"lat": 42.3601, "lng": -71.0589, "countryCode": "US", "iso": "2026-04-27T08:57:22-04:00"}
@@ -42,18 +41,6 @@ def config(fake: FakeServices, **overrides: Any) -> Config:
     }
     values.update(overrides)
     return Config(**values)
-
-
-@pytest.fixture
-async def fake(nursery: trio.Nursery) -> FakeServices:
-    return await start_fake_services(nursery)
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[ServiceClients]:
-    registry = ServiceClients()
-    yield registry
-    await registry.aclose()
 
 
 async def ask(
