@@ -16,10 +16,9 @@ from jibo_cloud.cli import main
 from jibo_cloud.config import load_config
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.server import bound_port, serve, tls_port
-from jibo_cloud.storage.provisioning import RobotSpec, add_robot
 from jibo_cloud.tls import certs
 from tests.support.server import RunningServer, test_config
-from tests.tools.conftest import OWNER_EMAIL, ROBOT
+from tests.tools.conftest import register_robot
 
 
 @attrs.frozen
@@ -86,17 +85,6 @@ async def start_tls_server(nursery: trio.Nursery, data: Path, **overrides: Any) 
 @pytest.fixture
 async def tls_server(nursery: trio.Nursery, tls_data: Path) -> AsyncIterator[TLSServer]:
     running = await start_tls_server(nursery, tls_data)
-    await add_robot(
-        running.server.runtime.storage,
-        RobotSpec(
-            name=ROBOT.name,
-            serial=ROBOT.serial,
-            robot_id=str(ROBOT.robot_id),
-            owner_email=OWNER_EMAIL,
-            access_key_id=ROBOT.access_key_id,
-            secret_access_key=ROBOT.secret_access_key,
-        ),
-        now_ms=1_700_000_000_000,
-    )
+    await register_robot(running.server)
     yield running
     running.server.stop()

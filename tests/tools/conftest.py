@@ -29,9 +29,8 @@ class Provisioned:
     robot: RobotIdentity
 
 
-@pytest.fixture
-async def provisioned(server: RunningServer) -> Provisioned:
-    """The real server with :data:`ROBOT` registered (account, loop, member, key pair)."""
+async def register_robot(server: RunningServer) -> None:
+    """Register :data:`ROBOT` (account, loop, member, key pair) in ``server``'s storage."""
     await add_robot(
         server.runtime.storage,
         RobotSpec(
@@ -44,4 +43,10 @@ async def provisioned(server: RunningServer) -> Provisioned:
         ),
         now_ms=1_700_000_000_000,
     )
+
+
+@pytest.fixture
+async def provisioned(server: RunningServer) -> Provisioned:
+    """The real server with :data:`ROBOT` registered (account, loop, member, key pair)."""
+    await register_robot(server)
     return Provisioned(server, ROBOT)
