@@ -265,6 +265,62 @@ _V6 = (
     )""",
 )
 
+#: The owner's web portal (docs/portal.md): a password per owner account (argon2 hash; ``role``
+#: ``owner`` or ``operator``, set by ``jibo-cloud owner``), one-time invites to set it (only
+#: the sha-256 of the link's token is kept), signed-in sessions (sha-256 of the cookie's random
+#: id; absolute and idle expiry), each robot's voice turns (what was heard, intent, skill,
+#: latency, error; audio only when the household turned it on) and each household's settings
+#: (JSON, plus the voice-history switches as columns so the background purge is one query).
+_V7 = (
+    """CREATE TABLE owner_credentials (
+        account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+        password_hash TEXT,
+        role TEXT NOT NULL DEFAULT 'owner',
+        created BIGINT NOT NULL,
+        updated BIGINT NOT NULL
+    )""",
+    """CREATE TABLE owner_invites (
+        token_hash TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        created BIGINT NOT NULL,
+        expires BIGINT NOT NULL,
+        used BIGINT
+    )""",
+    "CREATE INDEX owner_invites_account ON owner_invites(account_id)",
+    """CREATE TABLE portal_sessions (
+        id_hash TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        csrf TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        expires BIGINT NOT NULL,
+        address TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX portal_sessions_account ON portal_sessions(account_id)",
+    """CREATE TABLE voice_turns (
+        seq {autoid},
+        robot_name TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        heard TEXT NOT NULL DEFAULT '',
+        intent TEXT NOT NULL DEFAULT '',
+        skill TEXT NOT NULL DEFAULT '',
+        latency_ms BIGINT,
+        error TEXT NOT NULL DEFAULT '',
+        audio_key TEXT,
+        audio_length BIGINT
+    )""",
+    "CREATE INDEX voice_turns_robot ON voice_turns(robot_name, seq)",
+    "CREATE INDEX voice_turns_at ON voice_turns(at)",
+    """CREATE TABLE household_settings (
+        loop_id TEXT PRIMARY KEY REFERENCES loops(id),
+        value TEXT NOT NULL DEFAULT '{}',
+        voice_history INTEGER NOT NULL DEFAULT 1,
+        voice_retention_days INTEGER NOT NULL DEFAULT 30,
+        keep_audio INTEGER NOT NULL DEFAULT 0,
+        updated BIGINT NOT NULL
+    )""",
+)
+
 #: Every migration, oldest first. Append only.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
@@ -273,6 +329,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "host mappings", _V4),
     Migration(5, "operator keys and pending (adoptable) robot keys", _V5),
     Migration(6, "robot diagnostics: last failures and last successes per robot", _V6),
+    Migration(7, "owner portal: credentials, invites, sessions, voice turns, settings", _V7),
 )
 
 #: How each backend spells an auto-increment primary key.
