@@ -23,6 +23,7 @@ from jibo_cloud.storage.db import Conflict, Database
 from jibo_cloud.storage.diagnostics import DiagnosticsQueries
 from jibo_cloud.storage.hosts import HostQueries
 from jibo_cloud.storage.identity import IdentityQueries
+from jibo_cloud.storage.portal import PortalQueries
 from jibo_cloud.storage.principals import PrincipalQueries
 from jibo_cloud.storage.records import KeyPair
 from jibo_cloud.storage.schema import migrate, schema_version
@@ -46,7 +47,7 @@ __all__ = [
 
 class Storage(
     IdentityQueries, SocketQueries, ContentQueries, HostQueries, PrincipalQueries,
-    DiagnosticsQueries,
+    DiagnosticsQueries, PortalQueries,
 ):  # fmt: skip
     """Every query the server needs, over one :class:`~jibo_cloud.storage.db.Database`."""
 
