@@ -177,7 +177,6 @@ HEALTHCHECK = b"GET /healthcheck HTTP/1.1\r\nHost: api.jibo.com\r\n\r\n"
 
 async def _dispatch_cpu(data_dir: str, calls: list[tuple[bytes, dict[str, str]]]) -> float:
     """CPU ms per boot of :func:`jibo_cloud.rest.dispatch.dispatch` alone, in this process."""
-    from jibo_cloud.notify import open_hub
     from jibo_cloud.rest.dispatch import HttpCall, dispatch
     from jibo_cloud.rest.models import load_models
     from jibo_cloud.rest.services import all_handlers
@@ -186,7 +185,7 @@ async def _dispatch_cpu(data_dir: str, calls: list[tuple[bytes, dict[str, str]]]
 
     config = server.bench_config(Path(data_dir), host="127.0.0.1", port=0)
     async with open_runtime(config) as rt:
-        table, hub = load_models(), open_hub(rt)
+        table, hub = load_models(), rt.notifications
         handlers = {**all_handlers(), **notification_handlers(hub)}
         https = [HttpCall(headers={k.lower(): v for k, v in headers.items()}, body=data,
                           base_url="https://api.jibo.com", host="api.jibo.com")

@@ -1,8 +1,8 @@
 """The running server's shared pieces, opened once and closed once.
 
 :func:`open_runtime` owns every long-lived resource (database pool, blob store, service
-clients) and hands them to :func:`jibo_cloud.app.create_app` as one explicit value: no module
-globals (STYLE.md). Each issue adds its own field here and opens it in ``open_runtime``.
+clients, the notification hub) and hands them to :func:`jibo_cloud.app.create_app` as one
+explicit value: no module globals (STYLE.md).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 import trio
@@ -20,6 +20,11 @@ from jibo_cloud.config import Config
 from jibo_cloud.http_clients import ASR, CHAT, ServiceClients
 from jibo_cloud.reservations import Reservations
 from jibo_cloud.services import History, NoRecognizer, Parser, Recognizer, SkillHandler
+
+if TYPE_CHECKING:
+    from jibo_cloud.notify import NotificationHub
+    from jibo_cloud.storage import BlobStore, Storage
+    from protocol.routing import SkillTable
 
 
 def wall_clock_ms() -> int:
@@ -30,37 +35,84 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class NotOpened(LookupError):
+    """A runtime piece that :func:`open_runtime` opens was read before anything set it (a
+    test's hand-built runtime that lacks it): a loud error, never a silent empty stand-in."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the runtime has no {name}: open_runtime opens it (or set it)")
+
+
+def _new_hub(runtime: Runtime) -> NotificationHub:
+    from jibo_cloud.notify import NotificationHub  # the hub's modules import this one
+
+    return NotificationHub(runtime)
+
+
 @attrs.define
 class Runtime:
-    """What the app's routes share. Built by :func:`open_runtime`; tests may build their own."""
+    """What the app's routes share. Built by :func:`open_runtime`; tests may build their own
+    (``Runtime(config=..., storage=...)``) and set what they use."""
 
     config: Config
     now_ms: Callable[[], int] = wall_clock_ms
-    #: Set when a graceful shutdown starts: sockets stop taking new transactions (§ hub issue).
+    #: Set when a graceful shutdown starts: sockets stop taking new transactions.
     shutting_down: trio.Event = attrs.field(factory=trio.Event)
-    #: Server-side speech recognition (speech issue); NoRecognizer answers ``ASR`` errors.
+    #: Server-side speech recognition; NoRecognizer answers ``ASR`` errors.
     recognizer: Recognizer = attrs.field(factory=NoRecognizer)
-    #: The NLU parser (hub issue: remote client; speech issue: the embedded default).
+    #: The NLU parser: the embedded one, or a remote client (``config.parser_url``).
     parser: Parser | None = None
-    #: In-process skills by skill id (speech issue: the built-in skills).
+    #: In-process skills by skill id (the built-in skills).
     skill_handlers: dict[str, SkillHandler] = attrs.field(factory=dict)
-    #: Interaction history (hub issue).
+    #: Interaction history (in memory, in the storage, or remote).
     history: History | None = None
-    #: Skill manifests (hub issue).
-    skills: Any = None
-    #: The storage backend (REST issue): SQLite or PostgreSQL behind one interface.
-    storage: Any = None
-    #: The blob store (REST issue): media, uploads, backups, update packages.
-    blobs: Any = None
+    _skills: SkillTable | None = attrs.field(default=None, alias="skills")
+    _storage: Storage | None = attrs.field(default=None, alias="storage")
+    _blobs: BlobStore | None = attrs.field(default=None, alias="blobs")
     #: This server process among those sharing the storage (``--workers``): rows that only
     #: live while a process runs (open notification sessions) carry it, so the supervisor
     #: can close what a dead worker left open.
     instance_id: str = attrs.field(factory=lambda: secrets.token_hex(8))
-    #: One long-lived HTTP client per outside service (issue 21): remote ASR, chat, and the
-    #: understanding work's providers take theirs with ``runtime.http.get(name)``.
+    #: One long-lived HTTP client per outside service: remote ASR, chat, and the
+    #: understanding providers take theirs with ``runtime.http.get(name)``.
     http: ServiceClients = attrs.field(factory=ServiceClients)
-    #: Bytes each household is storing right now (issue 17: the quota check counts them).
+    #: Bytes each household is storing right now (the quota check counts them).
     reserved: Reservations = attrs.field(factory=Reservations)
+    #: The notification sockets of this process and delivery to them (:mod:`jibo_cloud.notify`).
+    notifications: NotificationHub = attrs.field(default=attrs.Factory(_new_hub, takes_self=True))
+
+    @property
+    def skills(self) -> SkillTable:
+        """The skill manifests (routing table); :class:`NotOpened` if none was loaded."""
+        if self._skills is None:
+            raise NotOpened("skill manifests")
+        return self._skills
+
+    @skills.setter
+    def skills(self, table: SkillTable) -> None:
+        self._skills = table
+
+    @property
+    def storage(self) -> Storage:
+        """The storage backend (SQLite or PostgreSQL behind one interface)."""
+        if self._storage is None:
+            raise NotOpened("storage")
+        return self._storage
+
+    @storage.setter
+    def storage(self, storage: Storage) -> None:
+        self._storage = storage
+
+    @property
+    def blobs(self) -> BlobStore:
+        """The blob store: media, uploads, backups, update packages."""
+        if self._blobs is None:
+            raise NotOpened("blob store")
+        return self._blobs
+
+    @blobs.setter
+    def blobs(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
 
 
 @asynccontextmanager
@@ -70,7 +122,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     ``instance_id`` names this process among ``config.workers`` (the supervisor picks it, so
     it can clean up after a worker that died); by default a fresh random one.
     """
-    # Issue 17 (files): the data folder created 0700 or refused if open; partial blobs swept.
+    # The data folder is created 0700 (or refused if others can read it); partial blobs swept.
     from jibo_cloud.storage.files import prepare_data_dir
 
     prepare_data_dir(config)
@@ -78,17 +130,17 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     runtime = Runtime(config=config)
     if instance_id is not None:
         runtime.instance_id = instance_id
-    # REST issue: durable storage (migrated at start-up) and the blob store.
+    # Durable storage (migrated at start-up) and the blob store.
     from jibo_cloud.storage import BlobStore, connect_storage
 
     runtime.storage = await connect_storage(config)
     runtime.blobs = BlobStore(config.blob_dir)
-    # Speech issue: the embedded parser (unless a remote one is configured) and built-in skills.
+    # The embedded parser (unless a remote one is configured) and the built-in skills.
     from jibo_cloud.nlu.parser import EmbeddedParser
     from jibo_cloud.skills.registry import builtin_handlers
     from jibo_cloud.speech import open_recognizer
 
-    # Issue 21: the configured services' clients are built here, at start-up, once.
+    # The configured services' clients are built here, at start-up, once.
     asr_http = runtime.http.get(ASR) if config.asr_url else None
     chat_http = runtime.http.get(CHAT) if config.chat_url else None
     runtime.recognizer = open_recognizer(config, http=asr_http)
@@ -100,11 +152,11 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
             chat_url=config.chat_url,
             default_time_zone=config.time_zone,
             chat_http=chat_http,
-            config=config,  # issue 12: the report and answers providers' settings and clients
+            config=config,  # the report and answers providers' settings and clients
             http=runtime.http,
         )
     )
-    # Hub issue: skill manifests, interaction history and the remote parser (PROTOCOL.md §5).
+    # Skill manifests, interaction history and the remote parser (PROTOCOL.md §5).
     from jibo_cloud.hub.clients import RemoteParser, open_history
     from jibo_cloud.hub.manifests import load_skills
 
@@ -119,7 +171,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     finally:
         with trio.move_on_after(5, shield=True):
             await runtime.recognizer.aclose()  # decoder worker processes, if any
-        with trio.move_on_after(5, shield=True):  # issue 21: the outside services' clients
+        with trio.move_on_after(5, shield=True):  # the outside services' clients
             await runtime.http.aclose()
-        with trio.move_on_after(5, shield=True):  # REST issue: close the storage
+        with trio.move_on_after(5, shield=True):  # the storage
             await runtime.storage.aclose()

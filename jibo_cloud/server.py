@@ -30,7 +30,6 @@ from jibo_cloud import hypercorn_fixes
 from jibo_cloud.app import HOST_REFRESH_SECONDS, create_app, host_map
 from jibo_cloud.config import Config
 from jibo_cloud.errors import ConfigError
-from jibo_cloud.notify import hub_for
 from jibo_cloud.runtime import Runtime, open_runtime
 from jibo_cloud.storage import Storage
 from jibo_cloud.tls.certs import server_cert_files
@@ -209,11 +208,11 @@ async def serve(
                 raise ConfigError("the TLS certificate disappeared after start-up")
             hc.certfile, hc.keyfile = str(files[0]), str(files[1])
         async with trio.open_nursery() as nursery:
-            hub = hub_for(runtime)
-            if hub is not None:  # delivers what other workers queue (returns if workers == 1)
-                await nursery.start(hub.serve_polling)
-                # Notification sockets are idle by nature: closed with 1001 as shutdown starts.
-                await nursery.start(hub.serve_shutdown)
+            hub = runtime.notifications
+            # Delivers what other workers queue (returns at once if workers == 1).
+            await nursery.start(hub.serve_polling)
+            # Notification sockets are idle by nature: closed with 1001 as shutdown starts.
+            await nursery.start(hub.serve_shutdown)
             # Host mappings: loaded before the first connection, then every 30 s (app.py).
             await nursery.start(
                 functools.partial(

@@ -27,7 +27,6 @@ from quart_trio import QuartTrio
 
 from jibo_cloud import access
 from jibo_cloud.hub.routes import LISTEN_PATHS, PROACTIVE_PATHS
-from jibo_cloud.notify import open_hub
 from jibo_cloud.rest import asgi, uploads
 from jibo_cloud.rest.models import load_models
 from jibo_cloud.rest.services import all_handlers
@@ -37,7 +36,7 @@ from jibo_cloud.runtime import Runtime
 
 def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
     table = load_models()
-    hub = open_hub(runtime)
+    hub = runtime.notifications
     handlers = {**all_handlers(), **notification_handlers(hub)}
     sockets.token_handler = hub.handle
     asgi.install(app, runtime, hub, table, handlers)
