@@ -68,11 +68,11 @@ Handler = Callable[[Runtime, Call], Awaitable[Any]]
 
 
 def storage(rt: Runtime) -> Storage:
-    return rt.storage  # type: ignore[no-any-return]
+    return rt.storage
 
 
 def blobs(rt: Runtime) -> BlobStore:
-    return rt.blobs  # type: ignore[no-any-return]
+    return rt.blobs
 
 
 def new_id() -> str:
