@@ -36,6 +36,10 @@ Environment variables (documented in ``docs/configuration.md``):
   skills' providers (docs/skills.md).
 - ``JIBO_PREFER_CLOUD_SKILLS``: ``clock,greetings``: answer those shared words with this
   server's skills instead of launching the robot's own (docs/skills.md).
+- ``JIBO_BLOB_URL`` (``s3://bucket/prefix``), ``JIBO_S3_ENDPOINT_URL``, ``JIBO_S3_REGION``:
+  blobs in an S3-compatible bucket instead of the data folder (docs/storage.md).
+- ``JIBO_METRICS_PORT`` (a port or ``off``), ``JIBO_METRICS_HOST``: the operator port with
+  ``/metrics``, ``/healthz`` and ``/readyz`` (docs/operators.md).
 - ``JIBO_TIME_ZONE``: the clock skill's zone when a robot's CONTEXT carries no offset
   (``America/New_York`` or ``-05:00``); default UTC.
 """
@@ -200,6 +204,18 @@ class Config:
     #: Wikipedia's base URL (REST summary API) and the WordNet data folder (wordnet-base).
     knowledge_url: str = "https://en.wikipedia.org"
     wordnet_dir: Path = Path("/usr/share/wordnet")
+    #: Where blobs live (docs/storage.md "Blobs"): "" = the data folder's ``blobs``;
+    #: ``s3://bucket/prefix`` = an S3-compatible bucket (the data folder still stages bodies).
+    blob_url: str = ""
+    #: The S3-compatible endpoint (MinIO, Garage, …); "" = AWS. Credentials are boto3's own
+    #: (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, profile or role), never a setting here.
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    #: The operator port serving ``/metrics``, ``/healthz`` and ``/readyz``
+    #: (docs/operators.md "Metrics"); None = not served; 0 = an ephemeral port (tests).
+    metrics_port: int | None = None
+    #: Where the operator port listens (it is not for robots: loopback by default).
+    metrics_host: str = "127.0.0.1"
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -361,6 +377,41 @@ def tls_regions_value(raw: str) -> tuple[str, ...]:
     return regions or ("api",)
 
 
+def metrics_port_value(raw: str) -> int | None:
+    """``--metrics-port``/``JIBO_METRICS_PORT``: ``off`` or empty (None), or a port."""
+    value = raw.strip().lower()
+    if value in ("", "off"):
+        return None
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"JIBO_METRICS_PORT must be a port or off, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"JIBO_METRICS_PORT must be between 0 and 65535, got {port}")
+    return port
+
+
+def _operations_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """Blob backend and operator port settings (docs/storage.md, docs/operators.md)."""
+    values: dict[str, object] = {}
+    blob_url = env.get("JIBO_BLOB_URL", "").strip()
+    if blob_url:
+        if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_./-]*)?", blob_url):
+            raise ConfigError(f"JIBO_BLOB_URL must look like s3://bucket/prefix, got {blob_url!r}")
+        values["blob_url"] = blob_url
+    endpoint = env.get("JIBO_S3_ENDPOINT_URL", "").strip()
+    if endpoint:
+        if not endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"JIBO_S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
+        values["s3_endpoint_url"] = endpoint
+    if env.get("JIBO_S3_REGION", "").strip():
+        values["s3_region"] = env["JIBO_S3_REGION"].strip()
+    values["metrics_port"] = metrics_port_value(env.get("JIBO_METRICS_PORT", ""))
+    if env.get("JIBO_METRICS_HOST", "").strip():
+        values["metrics_host"] = env["JIBO_METRICS_HOST"].strip()
+    return values
+
+
 def _provider_settings(env: Mapping[str, str]) -> dict[str, object]:
     """The report and answers skills' settings (docs/configuration.md), checked here."""
     values: dict[str, object] = {}
@@ -491,6 +542,7 @@ def load_config(
         "tls_keyfile": Path(env["JIBO_TLS_KEYFILE"]) if env.get("JIBO_TLS_KEYFILE") else None,
         "tls_regions": tls_regions_value(env.get("JIBO_TLS_REGIONS", "")),
         **_provider_settings(env),
+        **_operations_settings(env),
     }
     values.update(overrides)
     try:

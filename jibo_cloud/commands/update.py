@@ -13,7 +13,7 @@ from typing import Any
 from jibo_cloud.commands import add_store_options, now_ms, run_on_store
 from jibo_cloud.config import Config
 from jibo_cloud.rest.services.update import version_key
-from jibo_cloud.storage import BlobStore
+from jibo_cloud.storage.blobs import open_blob_store
 from jibo_cloud.storage.provisioning import ProvisioningError, publish_update
 
 
@@ -42,11 +42,15 @@ def run_publish(args: argparse.Namespace) -> int:
         raise ProvisioningError(f"cannot read --file {args.file}: {exc.strerror}") from None
 
     async def work(config: Config, storage: Any) -> None:
-        record = await publish_update(
-            storage, BlobStore(config.blob_dir), subsystem=args.subsystem,
-            from_version=args.from_version, to_version=args.to_version, data=data,
-            now_ms=now_ms(), filter_=args.filter, changes=args.changes,
-        )  # fmt: skip
+        blobs = await open_blob_store(config)  # the folder, or the bucket of JIBO_BLOB_URL
+        try:
+            record = await publish_update(
+                storage, blobs, subsystem=args.subsystem,
+                from_version=args.from_version, to_version=args.to_version, data=data,
+                now_ms=now_ms(), filter_=args.filter, changes=args.changes,
+            )  # fmt: skip
+        finally:
+            await blobs.aclose()
         print(f"published {record.subsystem} {record.from_version} -> {record.to_version} "
               f"(id {record.id}, {record.length} bytes, sha256 {record.sha_hash})")  # fmt: skip
         print(f"  served from {record.url} on this server")

@@ -52,8 +52,8 @@ from jibo_cloud.rest.dispatch import HttpAnswer, error_answer
 from jibo_cloud.rest.quota import disk_full, over_quota
 from jibo_cloud.rest.signed_urls import OPERATOR_PRINCIPAL, UrlRejected, parse_query, verify
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.storage import BlobStore, Storage
-from jibo_cloud.storage.blobs import BlobReader
+from jibo_cloud.storage import Storage
+from jibo_cloud.storage.blobs import BlobReader, Blobs
 from jibo_cloud.storage.records import Backup, Upload
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class BlobRoutes:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.st: Storage = runtime.storage
-        self.blobs: BlobStore = runtime.blobs
+        self.blobs: Blobs = runtime.blobs
 
     # ------------------------------------------------------------ who may do what
 

@@ -18,7 +18,8 @@ from typing import Any
 import attrs
 
 from jibo_cloud.errors import JiboCloudError
-from jibo_cloud.storage import BlobStore, Storage
+from jibo_cloud.storage import Storage
+from jibo_cloud.storage.blobs import Blobs
 from jibo_cloud.storage.records import Account, KeyPair, Loop, LoopMember, Robot, UpdateRecord
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
@@ -103,7 +104,7 @@ async def add_robot(storage: Storage, spec: RobotSpec, *, now_ms: int) -> tuple[
 
 
 async def publish_update(
-    storage: Storage, blobs: BlobStore, *, subsystem: str, from_version: str, to_version: str,
+    storage: Storage, blobs: Blobs, *, subsystem: str, from_version: str, to_version: str,
     data: bytes, now_ms: int, filter_: str | None = None, changes: str = "",
 ) -> UpdateRecord:  # fmt: skip
     """Store an update package and its record; served from ``/updates/{id}/package``."""
