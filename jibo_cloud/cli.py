@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "operator key pairs for REST calls only an operator makes",
     ),
     "host": ("jibo_cloud.commands.host", "map host names to services (api, socket, hub)"),
+    "owner": (
+        "jibo_cloud.commands.owner",
+        "invite owners to the web portal and set the operator role",
+    ),
     "protocol": ("jibo_cloud.commands.protocol_check", "tools for studying the hub protocol"),
     "token": (
         "jibo_cloud.commands.token",
