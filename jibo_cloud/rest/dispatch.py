@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from jibo_cloud import sigv4
+from jibo_cloud import metrics, sigv4
 from jibo_cloud.access import charge_principal
 from jibo_cloud.diagnostics import note_rest_call
 from jibo_cloud.errors import ServiceError, StorageUnavailable
@@ -162,7 +163,13 @@ async def dispatch(
     The answer is noted for ``jibo-cloud doctor`` (issue 14, :mod:`jibo_cloud.diagnostics`:
     synchronous, nothing awaited)."""
     seen: list[Caller] = []
+    started = time.perf_counter()
     answer = await _dispatch(rt, table, handlers, http, seen)
+    op = table.find(http.headers.get("x-amz-target", ""))
+    metrics.rest_call(
+        op.target if op is not None else "unknown", answer.status,
+        time.perf_counter() - started, answer.headers.get("x-amzn-ErrorType", ""),
+    )  # fmt: skip
     note_rest_call(
         rt, http.headers, seen[0] if seen else None, answer.status,
         answer.headers.get("x-amzn-ErrorType", ""), answer.body if answer.status >= 400 else b"",

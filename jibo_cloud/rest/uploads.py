@@ -34,6 +34,7 @@ from typing import Any
 
 from quart_trio import QuartTrio
 
+from jibo_cloud import metrics
 from jibo_cloud.access import charge_principal
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.rest.bodies import (
@@ -328,14 +329,17 @@ async def _failed(scope: dict[str, Any], send: Send) -> None:
     try:
         raise
     except BodyRefused as refused:
+        metrics.error(refused.answer.headers.get("x-amzn-ErrorType", "") or "refused")
         await send_refusal(send, refused)
     except ClientGone:
         return
     except StorageUnavailable as exc:
+        metrics.error("ServiceUnavailableException")
         log.warning("%s %s: storage unavailable: %s", scope.get("method"), "blob", exc)
         answer = error_answer("ServiceUnavailableException", "storage is unavailable; retry", 503)
         await send_answer(send, answer, close=True)
     except Exception:
+        metrics.error("InternalFailure")
         log.exception("%s blob request failed", scope.get("method"))
         answer = error_answer("InternalFailure", "the server failed to process the request", 500)
         await send_answer(send, answer, close=True)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from jibo_cloud.metrics import timed_storage
 from jibo_cloud.storage.files import PRIVATE_FILE, make_private_dir
 
 if TYPE_CHECKING:
@@ -91,9 +92,12 @@ class BlobWriter:
     needs) and the temporary path, and must close the descriptor.
     """
 
-    def __init__(self, key: str, path: Path, publish: Callable[[int, Path], None]) -> None:
+    def __init__(
+        self, key: str, path: Path, publish: Callable[[int, Path], None], backend: str = "folder"
+    ) -> None:
         self.key = key
         self._publish = publish
+        self._backend = backend
         self.temp_path, self._fd = _open_temp(path)
         self._hash = hashlib.sha256()
         self._pending: list[bytes] = []
@@ -134,7 +138,8 @@ class BlobWriter:
     async def commit(self) -> StoredBlob:
         """Store the blob under its key (the backend's ``publish``, in a worker thread)."""
         await self.flush()
-        await trio.to_thread.run_sync(self._commit_sync)
+        with timed_storage(self._backend, "blob_commit"):
+            await trio.to_thread.run_sync(self._commit_sync)
         self._done = True
         return StoredBlob(key=self.key, length=self.length, sha256=self._hash.hexdigest())
 
@@ -220,7 +225,7 @@ class Blobs(abc.ABC):
         """A :class:`BlobWriter` for a new key under ``kind`` (its temp file is created)."""
         key = self.new_key(kind)
         return await trio.to_thread.run_sync(
-            BlobWriter, key, self.staging_path(key), self._publisher(key)
+            BlobWriter, key, self.staging_path(key), self._publisher(key), self.kind
         )
 
     @abc.abstractmethod
@@ -297,17 +302,20 @@ class BlobStore(Blobs):
         return StoredBlob(key=key, length=len(data), sha256=hashlib.sha256(data).hexdigest())
 
     async def write(self, key: str, data: bytes) -> StoredBlob:
-        return await trio.to_thread.run_sync(self.write_sync, key, data)
+        with timed_storage("folder", "blob_put"):
+            return await trio.to_thread.run_sync(self.write_sync, key, data)
 
     async def read(self, key: str) -> bytes | None:
         try:
-            return await trio.Path(self.path_of(key)).read_bytes()
+            with timed_storage("folder", "blob_get"):
+                return await trio.Path(self.path_of(key)).read_bytes()
         except FileNotFoundError:
             return None
 
     async def open_reader(self, key: str) -> BlobReader | None:
         try:
-            handle: Any = await trio.open_file(self.path_of(key), "rb")
+            with timed_storage("folder", "blob_open"):
+                handle: Any = await trio.open_file(self.path_of(key), "rb")
         except FileNotFoundError:
             return None
         try:
@@ -318,7 +326,7 @@ class BlobStore(Blobs):
         return BlobReader(length, handle.read, handle.aclose)
 
     async def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError), timed_storage("folder", "blob_delete"):
             await trio.Path(self.path_of(key)).unlink()
 
     async def check(self) -> None:

@@ -31,6 +31,7 @@ import psycopg_pool
 import trio
 
 from jibo_cloud.errors import StorageUnavailable
+from jibo_cloud.metrics import timed_storage
 from jibo_cloud.storage.db import Row
 
 T = TypeVar("T")
@@ -137,7 +138,8 @@ class PostgresDatabase:
             raise _unavailable(exc, "operation") from None
 
     async def run(self, fn: Callable[[_PgTx], T]) -> T:
-        return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
+        with timed_storage("postgres", "write"):
+            return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
 
     def read_sync(self, fn: Callable[[_PgTx], T]) -> T:
         """Run the read-only ``fn`` without ``BEGIN``/``COMMIT``: one round trip per statement.
@@ -162,7 +164,8 @@ class PostgresDatabase:
             raise _unavailable(exc, "read") from None
 
     async def read(self, fn: Callable[[_PgTx], T]) -> T:
-        return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._limiter)
+        with timed_storage("postgres", "read"):
+            return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._limiter)
 
     async def aclose(self) -> None:
         await trio.to_thread.run_sync(self._pool.close)

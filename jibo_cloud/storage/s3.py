@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from urllib.parse import urlsplit
 import trio
 
 from jibo_cloud.errors import ConfigError, MissingExtra, StorageUnavailable
+from jibo_cloud.metrics import observe_storage
 from jibo_cloud.storage.blobs import BlobReader, Blobs, StoredBlob, check_key
 
 if TYPE_CHECKING:
@@ -89,22 +91,28 @@ class S3BlobStore(Blobs):
     def object_name(self, key: str) -> str:
         return self.prefix + check_key(key)
 
-    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``fn(*args, **kwargs)`` in a worker thread; boto3's failures become
-        :class:`StorageUnavailable` (a missing object is left to the caller)."""
+    async def _call(self, op: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` in a worker thread, timed as ``op``; boto3's failures
+        become :class:`StorageUnavailable` (a missing object is left to the caller)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         def run() -> Any:
             return fn(*args, **kwargs)
 
+        started = time.perf_counter()
         try:
-            return await trio.to_thread.run_sync(run)
+            result = await trio.to_thread.run_sync(run)
         except ClientError as exc:
-            if _is_missing(exc):
+            missing = _is_missing(exc)
+            observe_storage("s3", op, time.perf_counter() - started, failed=not missing)
+            if missing:
                 raise
             raise _unavailable(exc) from None
         except BotoCoreError as exc:
+            observe_storage("s3", op, time.perf_counter() - started, failed=True)
             raise _unavailable(exc) from None
+        observe_storage("s3", op, time.perf_counter() - started)
+        return result
 
     def _publisher(self, key: str) -> Callable[[int, Path], None]:
         name = self.object_name(key)
@@ -124,7 +132,11 @@ class S3BlobStore(Blobs):
 
     async def write(self, key: str, data: bytes) -> StoredBlob:
         await self._call(
-            self.client.put_object, Bucket=self.bucket, Key=self.object_name(key), Body=data
+            "blob_put",
+            self.client.put_object,
+            Bucket=self.bucket,
+            Key=self.object_name(key),
+            Body=data,
         )
         return StoredBlob(key=key, length=len(data), sha256=hashlib.sha256(data).hexdigest())
 
@@ -133,7 +145,7 @@ class S3BlobStore(Blobs):
 
         try:
             return await self._call(
-                self.client.get_object, Bucket=self.bucket, Key=self.object_name(key)
+                "blob_open", self.client.get_object, Bucket=self.bucket, Key=self.object_name(key)
             )
         except ClientError:  # only a missing object gets here (see _call)
             return None
@@ -144,7 +156,7 @@ class S3BlobStore(Blobs):
             return None
         body = found["Body"]
         try:
-            data: bytes = await self._call(body.read)
+            data: bytes = await self._call("blob_get", body.read)
         finally:
             body.close()
         return data
@@ -156,7 +168,7 @@ class S3BlobStore(Blobs):
         body = found["Body"]
 
         async def read(size: int) -> bytes:
-            data: bytes = await self._call(body.read, size)
+            data: bytes = await self._call("blob_read", body.read, size)
             return data
 
         async def close() -> None:
@@ -165,13 +177,15 @@ class S3BlobStore(Blobs):
         return BlobReader(int(found["ContentLength"]), read, close)
 
     async def delete(self, key: str) -> None:
-        await self._call(self.client.delete_object, Bucket=self.bucket, Key=self.object_name(key))
+        await self._call(
+            "blob_delete", self.client.delete_object, Bucket=self.bucket, Key=self.object_name(key)
+        )
 
     async def check(self) -> None:
         from botocore.exceptions import ClientError
 
         try:
-            await self._call(self.client.head_bucket, Bucket=self.bucket)
+            await self._call("check", self.client.head_bucket, Bucket=self.bucket)
         except ClientError as exc:  # a 404: the bucket does not exist
             raise _unavailable(exc) from None
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import trio
 
 from jibo_cloud.errors import StorageUnavailable
+from jibo_cloud.metrics import timed_storage
 from jibo_cloud.storage.db import Row
 from jibo_cloud.storage.files import chmod_private, create_private_file, make_private_dir
 
@@ -92,7 +93,8 @@ class SqliteDatabase:
             self._readers.append(conn)
 
     async def read(self, fn: Callable[[_SqliteTx], T]) -> T:
-        return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._read_limiter)
+        with timed_storage("sqlite", "read"):
+            return await trio.to_thread.run_sync(self.read_sync, fn, limiter=self._read_limiter)
 
     def run_sync(self, fn: Callable[[_SqliteTx], T]) -> T:
         """Run ``fn`` in one transaction on the calling thread (CLI and worker threads)."""
@@ -117,7 +119,8 @@ class SqliteDatabase:
         return result
 
     async def run(self, fn: Callable[[_SqliteTx], T]) -> T:
-        return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
+        with timed_storage("sqlite", "write"):
+            return await trio.to_thread.run_sync(self.run_sync, fn, limiter=self._limiter)
 
     async def aclose(self) -> None:
         async with self._limiter:
