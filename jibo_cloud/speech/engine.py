@@ -36,10 +36,16 @@ from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
 from jibo_cloud.speech.decode import PCM_RATE
 from jibo_cloud.speech.search import EXTRA_WORDS, build_jsgf, completions, effective_rules
+from jibo_cloud.speech.whisper import Heard
+
+#: Whisper over one utterance's speech PCM (see :meth:`Utterance.finish`).
+Listen = Callable[[bytes], Heard | None]
 
 #: Confidence reported for an utterance the grammar accepts / the fallback model heard.
 GRAMMAR_CONFIDENCE = 0.9
 FALLBACK_CONFIDENCE = 0.5
+#: Confidence reported for Whisper's words (sure, and not the grammar's phrase).
+WHISPER_CONFIDENCE = 0.8
 #: The general model hears at most this much of an utterance (it is the slow path).
 FALLBACK_MAX_SECONDS = 8.0
 #: Idle decoders kept per kind.
@@ -90,6 +96,12 @@ def read_speaker_state(state: str | None) -> tuple[str, str | None]:
     if not sep:
         return WARPS[0], state
     return (warp if warp in WARPS else WARPS[0]), cmn
+
+
+def same_meaning(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:
+    """Whether the parser makes the same intent and entities of both transcripts."""
+    a, b = parse_text(grammar_text, rules), parse_text(whisper_text, rules)
+    return bool(a["intent"] == b["intent"] and a["entities"] == b["entities"])
 
 
 def offset(seconds: float) -> int:
@@ -317,13 +329,41 @@ class Utterance:
         """Whether any speech arrived."""
         return bool(self._speech)
 
-    def finish(self) -> Decision:
-        """End the utterance and decide (see the module docs)."""
+    @property
+    def constrained(self) -> bool:
+        """A turn that expects one of a few phrases (yes/no, a menu, a time), not open speech:
+        none of its rules is ``launch``."""
+        return "launch" not in self._rules
+
+    def finish(self, listen: Listen | None = None) -> Decision:
+        """End the utterance and decide (see the module docs and :func:`decide_open`).
+
+        Args:
+            listen: Whisper for this utterance (None: pocketsphinx alone, e.g. when the
+                Whisper queue is full or no model loaded). Called only when needed: a
+                constrained turn whose grammar pass is accepted never waits for it.
+        """
         if not self._speech:
             return Decision(AsrResult(text="", confidence=0.0))
         first = self._streamed_pass()
+        if first.acceptable and (listen is None or self.constrained):
+            return self._accepted(first.text)
+        whisper = listen(bytes(self._speech)) if listen is not None else None
+        if whisper is not None and whisper.sure:
+            if first.acceptable and same_meaning(first.text, whisper.text, self._rules):
+                return self._accepted(first.text)  # the grammar's exact words and entities
+            return Decision(AsrResult(text=whisper.text, confidence=WHISPER_CONFIDENCE))
         if first.acceptable:
             return self._accepted(first.text)
+        decision = self._sphinx_rest(first)
+        general = decision.result.annotation is None and decision.cmn is None
+        if whisper is not None and whisper.speech and general:
+            # Whisper unsure still hears open speech better than the general model.
+            return Decision(AsrResult(text=whisper.text, confidence=FALLBACK_CONFIDENCE))
+        return decision
+
+    def _sphinx_rest(self, first: GrammarPass) -> Decision:
+        """pocketsphinx's decision after a rejected first pass (general model, re-passes)."""
         heard = self._fallback()
         if heard:
             # Words, so not noise: worth a second look through the grammar (noise would be

@@ -23,9 +23,19 @@ front-end threads every turn shares, nor the trio thread. Replies are read by on
 worker after :func:`trio.lowlevel.wait_readable` says the pipe has data (a reply is one small
 pickle, written in one ``write``, so it is whole once readable).
 
-Failure: a worker that dies (killed, crashed) closes its pipe; its reader fails the turns
-pinned to it with ``UpstreamError("asr", …)`` (the hub's ``ERROR {code: "ASR"}``), reaps it and
-starts a replacement. Turns on other workers are unaffected.
+Whisper (:mod:`jibo_cloud.speech.whisper`): before the workers start, the model is found or
+joined and verified (:func:`jibo_cloud.speech.whisper_model.prepare_model`, in a thread); each
+worker loads it once. A missing or corrupt model is one log line and pocketsphinx alone. A
+turn may use Whisper only while its worker has fewer than ``whisper_queue`` Whisper decodes
+waiting (a bounded queue: each costs ~0.3-0.5 s of a core); past that the grammar path
+decides, with a log line and :attr:`ProcessRecognizer.whisper_overflows` counting it.
+
+Failure: a worker that dies (killed, crashed) closes its pipe; its reader reaps it, starts a
+replacement and moves the turns pinned to it to a live worker (the session keeps its speech
+PCM, at most :data:`REHOME_SECONDS`): they are still answered, by the grammar path (a turn
+whose Whisper decode killed a worker must not kill the next one). With no live worker left
+they fail with ``UpstreamError("asr", …)`` (the hub's ``ERROR {code: "ASR"}``). Turns on
+other workers are unaffected.
 
 Lifetime: the workers start with the first turn, owned by a trio system task; they stop on
 :meth:`ProcessRecognizer.aclose` or when the trio run ends (the system task is cancelled),
@@ -36,9 +46,11 @@ killed server leaves one behind). If no process can be started, turns decode in 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -56,6 +68,7 @@ from jibo_cloud.speech.front import SpeechFront
 from jibo_cloud.speech.means import SpeakerMeans
 from jibo_cloud.speech.session import StreamingSession
 from jibo_cloud.speech.sphinx import PocketsphinxRecognizer, SphinxSession
+from jibo_cloud.speech.whisper_model import ModelError, WhisperModelInfo
 from jibo_cloud.speech.worker import serve_worker
 
 log = logging.getLogger(__name__)
@@ -66,6 +79,12 @@ STOP_SECONDS = 2.0
 WORKER_DIED = "the recogniser's worker process stopped"
 #: Workers in a row that may die before saying they are ready before no more are started.
 MAX_FAILED_STARTS = 3
+#: Whisper decodes that may wait per worker (the one running included); more → the grammar
+#: path decides. Each is ~0.3-0.5 s of a core, so the last in line waits ~1.5 s at most.
+WHISPER_QUEUE = 3
+#: Speech a turn keeps in the server, to be moved to another worker if its own dies (the
+#: grammar hears at most this much of a moved turn).
+REHOME_SECONDS = 8.0
 
 
 @attrs.define(eq=False)
@@ -85,6 +104,10 @@ class Worker:
     alive: bool = True
     #: Set when stopping: the sender drops what is still queued instead of writing it.
     stopping: bool = False
+    #: The worker loaded the Whisper model (known once it is ready).
+    whisper: bool = False
+    #: Turns whose Whisper decode was allowed and that the worker has not answered yet.
+    whisper_sids: set[int] = attrs.field(factory=set)
 
     def post(self, message: tuple[Any, ...]) -> None:
         """Queue one message for the worker (never blocks)."""
@@ -105,7 +128,7 @@ class Worker:
                 return
 
 
-def spawn_worker(index: int, target: Callable[[Connection], None] = serve_worker) -> Worker:
+def spawn_worker(index: int, target: Callable[..., None] = serve_worker) -> Worker:
     """Start worker process ``index`` (blocking: call from a worker thread). Raises OSError.
 
     Args:
@@ -174,7 +197,16 @@ class ProcessRecognizer:
     processes: int = attrs.field(validator=attrs.validators.ge(1))
     means: SpeakerMeans = attrs.field(factory=SpeakerMeans)
     #: The workers' main function (see :func:`spawn_worker`).
-    target: Callable[[Connection], None] = serve_worker
+    target: Callable[..., None] = serve_worker
+    #: Finds (or joins and verifies) the Whisper model; None or returning None: no Whisper.
+    #: Blocking file work: it runs in a thread. Raises ModelError when missing or corrupt.
+    whisper_model: Callable[[], WhisperModelInfo | None] | None = None
+    #: Whisper decodes that may wait per worker (:data:`WHISPER_QUEUE`).
+    whisper_queue: int = WHISPER_QUEUE
+    #: Turns decided by the grammar path because the Whisper queue was full.
+    whisper_overflows: int = attrs.field(init=False, default=0)
+    #: The model the workers loaded (None: pocketsphinx alone), once they are ready.
+    whisper_info: WhisperModelInfo | None = attrs.field(init=False, default=None)
     #: Front-end threads (Opus decoding, the voice detector).
     front_limiter: trio.CapacityLimiter = attrs.field(
         default=attrs.Factory(_front_limiter, takes_self=True)
@@ -189,6 +221,8 @@ class ProcessRecognizer:
     _sids: itertools.count[int] = attrs.field(init=False, factory=lambda: itertools.count(1))
     _turn: int = attrs.field(init=False, default=0)
     _failed_starts: int = attrs.field(init=False, default=0)
+    _target: Callable[..., None] | None = attrs.field(init=False, default=None)
+    _whisper_error_logged: bool = attrs.field(init=False, default=False)
 
     def __attrs_post_init__(self) -> None:
         self._workers = [None] * self.processes
@@ -214,8 +248,7 @@ class ProcessRecognizer:
         sid = next(self._sids)
         session = ProcessSession(self, request, SpeechFront(audio), worker, sid)
         worker.sessions[sid] = session
-        cmn = self.means.start(request.speaker)
-        worker.post(("open", sid, tuple(request.rules), tuple(request.hints), cmn))
+        session.move_to(worker, self.means.start(request.speaker))
         return session
 
     async def aclose(self) -> None:
@@ -233,6 +266,11 @@ class ProcessRecognizer:
     def decoding_in_threads(self) -> bool:
         """True once worker processes could not be started (or kept dying at start-up)."""
         return self._fallback is not None
+
+    @property
+    def whisper_ready(self) -> bool:
+        """Whether some live worker decodes with Whisper."""
+        return any(w is not None and w.alive and w.whisper for w in self._workers)
 
     def worker_pids(self) -> list[int]:
         """The live workers' process ids (for tests and operators' tools)."""
@@ -265,6 +303,7 @@ class ProcessRecognizer:
         """
         try:
             with self._owner:
+                self._target = await self._worker_target()
                 async with trio.open_nursery() as nursery:
                     for index in range(self.processes):
                         await self._start_worker(nursery, index)
@@ -289,8 +328,25 @@ class ProcessRecognizer:
                 worker.sessions.clear()
             self._stopped.set()
 
+    async def _worker_target(self) -> Callable[..., None]:
+        """The workers' main function, told which Whisper model to load (if any)."""
+        if self.whisper_model is None:
+            return self.target
+        try:
+            info = await trio.to_thread.run_sync(self.whisper_model)
+        except (ModelError, OSError) as exc:
+            log.error("speech: no Whisper model, pocketsphinx alone: %s", exc)
+            return self.target
+        if info is None:
+            log.info("speech: Whisper is off (JIBO_WHISPER_MODEL), pocketsphinx alone")
+            return self.target
+        self.whisper_info = info
+        threads = max(1, (os.cpu_count() or 1) // self.processes)
+        return functools.partial(self.target, whisper=str(info.path), threads=threads)
+
     async def _start_worker(self, nursery: trio.Nursery, index: int) -> None:
-        worker = await trio.to_thread.run_sync(spawn_worker, index, self.target)
+        target = self._target or self.target
+        worker = await trio.to_thread.run_sync(spawn_worker, index, target)
         self._workers[index] = worker
         nursery.start_soon(self._read_replies, nursery, worker)
 
@@ -305,25 +361,69 @@ class ProcessRecognizer:
                 break
             if message[0] == "ready":
                 worker.ready, self._failed_starts = True, 0
+                self._whisper_loaded(worker, message)
                 continue
+            worker.whisper_sids.discard(message[1])
             session = worker.sessions.pop(message[1], None)
             if session is not None:
                 session.worker_replied(message)
         worker.alive = False
         if not worker.ready:
             self._failed_starts += 1
-        failed = list(worker.sessions.values())
+        moved = list(worker.sessions.values())
         worker.sessions.clear()
-        for session in failed:
-            session.worker_failed(WORKER_DIED)
         await trio.to_thread.run_sync(stop_workers, [worker])
         log.warning(
-            "speech: decoder worker %d stopped (exit code %s); %d turn(s) on it failed with ASR",
+            "speech: decoder worker %d stopped (exit code %s); %d turn(s) on it move to "
+            "another worker",
             worker.index,
             worker.process.exitcode,
-            len(failed),
+            len(moved),
         )
         self._workers[worker.index] = None
+        try:
+            await self._replace(nursery, worker)
+        finally:
+            for session in moved:
+                self._rehome(session)
+
+    def _rehome(self, session: ProcessSession) -> None:
+        """Move a dead worker's turn to a live one, or fail it with ``ASR`` if none is left."""
+        target = None if self._closed else self._pick()
+        if target is None:
+            session.worker_failed(WORKER_DIED)
+            return
+        target.sessions[session.sid] = session
+        session.move_to(target, self.means.start(session.speaker))
+
+    def _whisper_loaded(self, worker: Worker, message: tuple[Any, ...]) -> None:
+        error = message[2] if len(message) > 2 else None
+        worker.whisper = self.whisper_info is not None and error is None
+        if error is not None and not self._whisper_error_logged:
+            self._whisper_error_logged = True
+            log.error("speech: the Whisper model did not load, pocketsphinx alone: %s", error)
+
+    def allow_whisper(self, worker: Worker) -> bool:
+        """Whether a turn of ``worker`` may use Whisper now; False (logged, counted) when full.
+
+        The caller adds its sid to ``worker.whisper_sids``; the reader removes it on the reply.
+        """
+        if not worker.whisper:
+            return False
+        if len(worker.whisper_sids) >= self.whisper_queue:
+            self.whisper_overflows += 1
+            log.warning(
+                "speech: Whisper queue of worker %d full (%d waiting); the grammar decides "
+                "this turn (%d so far)",
+                worker.index,
+                len(worker.whisper_sids),
+                self.whisper_overflows,
+            )
+            return False
+        return True
+
+    async def _replace(self, nursery: trio.Nursery, worker: Worker) -> None:
+        """Start a replacement for a dead worker (unless shutting down or a broken install)."""
         if self._closed:
             return
         if self._failed_starts >= MAX_FAILED_STARTS:
@@ -358,7 +458,7 @@ class ProcessSession(StreamingSession):
         self._request = request
         self._front = front
         self._worker = worker
-        self._sid = sid
+        self.sid = sid
         self._done = False
         self._closed = False
         #: Set when the worker answered (result or error) or died.
@@ -366,19 +466,44 @@ class ProcessSession(StreamingSession):
         self._result: AsrResult | None = None
         self._cmn: str | None = None
         self._error: str | None = None
+        #: Whether the answer came through Whisper (for tests and the bench).
+        self.whispered = False
+        #: Speech sent so far (at most REHOME_SECONDS), to move the turn if its worker dies.
+        self._speech = bytearray()
+        #: finish() was sent to the worker (a moved turn is finished on its new worker too).
+        self._finish_sent = False
+        #: Serialises the front-end thread's posts with a move to another worker.
+        self._lock = threading.Lock()
+
+    @property
+    def speaker(self) -> str:
+        return self._request.speaker
 
     @property
     def worker_pid(self) -> int | None:
         """The process id of the worker this turn is pinned to (for tests and logs)."""
         return self._worker.process.pid if self._worker.alive else None
 
-    # ----------------------------------------------------------------- from the reader task
+    # ----------------------------------------------------------------- from the trio thread
+
+    def move_to(self, worker: Worker, cmn: str | None) -> None:
+        """Open this turn on ``worker`` (first, or after its worker died) with the speech so
+        far; a moved turn that was already finishing finishes there without Whisper."""
+        with self._lock:
+            self._worker = worker
+            request = self._request
+            worker.post(("open", self.sid, tuple(request.rules), tuple(request.hints), cmn))
+            if self._speech:
+                worker.post(("pcm", self.sid, bytes(self._speech)))
+            if self._finish_sent:
+                worker.post(("finish", self.sid, False))
 
     def worker_replied(self, message: tuple[Any, ...]) -> None:
         if message[0] == "result":
-            _, _, text, confidence, annotation, cmn = message
+            _, _, text, confidence, annotation, cmn, *rest = message
             self._result = AsrResult(text=text, confidence=confidence, annotation=annotation)
             self._cmn = cmn
+            self.whispered = bool(rest and rest[0])
         else:
             self._error = str(message[2])
         self._replied.set()
@@ -393,21 +518,26 @@ class ProcessSession(StreamingSession):
     def _limiter(self) -> trio.CapacityLimiter:
         return self._engine.front_limiter
 
+    def _post_pcm(self, pcm: bytes) -> None:
+        with self._lock:
+            room = int(REHOME_SECONDS * 32000) - len(self._speech)
+            if room > 0:
+                self._speech += pcm[:room]
+            self._worker.post(("pcm", self.sid, pcm))
+
     def _feed_sync(self, frame: bytes) -> list[AsrEvent]:
         events, pcm = self._front.feed(frame)
         if pcm and self._error is None:
-            self._worker.post(("pcm", self._sid, pcm))
+            self._post_pcm(pcm)
         return events
 
     def _finish_sync(self) -> bool:
-        """Send the last PCM and ask for the result; False when no speech was heard."""
+        """Send the last PCM; False when no speech was heard."""
         pcm = self._front.finish()
         if not self._front.heard_speech:
             return False
-        if self._error is None:
-            if pcm:
-                self._worker.post(("pcm", self._sid, pcm))
-            self._worker.post(("finish", self._sid))
+        if self._error is None and pcm:
+            self._post_pcm(pcm)
         return True
 
     # ----------------------------------------------------------------- the AsrSession API
@@ -418,7 +548,7 @@ class ProcessSession(StreamingSession):
             raise UpstreamError("asr", self._error)
 
     async def feed(self, chunk: bytes) -> Sequence[AsrEvent]:
-        """See :meth:`StreamingSession.feed`; a dead worker also raises the ``asr`` error."""
+        """See :meth:`StreamingSession.feed`; a turn left with no worker raises ``asr``."""
         if self._done:
             return []
         self._raise_if_failed()
@@ -436,6 +566,13 @@ class ProcessSession(StreamingSession):
         if not heard:
             return AsrResult(text="", confidence=0.0)
         if self._error is None:
+            with self._lock:
+                worker = self._worker
+                whisper = worker.alive and self._engine.allow_whisper(worker)
+                if whisper:
+                    worker.whisper_sids.add(self.sid)
+                self._finish_sent = True
+                worker.post(("finish", self.sid, whisper))
             await self._replied.wait()
         self._raise_if_failed()
         assert self._result is not None
@@ -449,6 +586,6 @@ class ProcessSession(StreamingSession):
         if self._closed:
             return
         self._closed = True
-        still_held = self._worker.sessions.pop(self._sid, None) is not None
+        still_held = self._worker.sessions.pop(self.sid, None) is not None
         if still_held and self._worker.alive:
-            self._worker.post(("close", self._sid))
+            self._worker.post(("close", self.sid))

@@ -9,11 +9,17 @@ Messages are tuples on one duplex pipe (see :mod:`jibo_cloud.speech.processes`):
 
     server → worker   ("open", sid, rules, hints, cmn)   a turn begins; cmn: starting speaker state
                       ("pcm", sid, bytes)                speech PCM, in order
-                      ("finish", sid)                    decide and reply
+                      ("finish", sid, whisper)           decide and reply; whisper: may use it
                       ("close", sid)                     the turn ended without finish
-    worker → server   ("ready", 0)                       decoders built (once, first)
-                      ("result", sid, text, confidence, annotation, cmn)
+    worker → server   ("ready", 0, whisper_error)        decoders built (once, first);
+                                                         whisper_error: None when Whisper
+                                                         loaded (or none was asked for)
+                      ("result", sid, text, confidence, annotation, cmn, whispered)
                       ("error", sid, detail)             this turn failed; others go on
+
+With a Whisper model folder (:mod:`jibo_cloud.speech.whisper`), the worker loads it once at
+start; a model that does not load is reported in ``ready`` and the worker decodes with
+pocketsphinx alone.
 
 The worker exits when the server closes its end of the pipe (shutdown, or the server died),
 so it never outlives the server. It ignores SIGINT: Ctrl-C in a terminal reaches the whole
@@ -25,9 +31,10 @@ from __future__ import annotations
 import logging
 import signal
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-from jibo_cloud.speech.engine import Engine, Utterance
+from jibo_cloud.speech.engine import Engine, Listen, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +42,34 @@ log = logging.getLogger(__name__)
 MAX_DETAIL = 300
 
 
-def serve_worker(conn: Connection) -> None:
-    """The worker's main loop; returns when the server's end of ``conn`` closes."""
+def load_whisper(folder: str | None, threads: int) -> tuple[Listen | None, str | None]:
+    """(Whisper for :meth:`Utterance.finish`, None) or (None, why it did not load)."""
+    if folder is None:
+        return None, None
+    try:
+        from jibo_cloud.speech.whisper import WhisperEngine
+
+        model = WhisperEngine(Path(folder), threads=threads)
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
+    return model.transcribe, None
+
+
+def serve_worker(conn: Connection, whisper: str | None = None, threads: int = 1) -> None:
+    """The worker's main loop; returns when the server's end of ``conn`` closes.
+
+    Args:
+        whisper: a CTranslate2 Whisper model folder to load (None: pocketsphinx alone).
+        threads: CPU threads Whisper's decoding may use.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine = Engine()
     engine.warm_up()
+    listen, whisper_error = load_whisper(whisper, threads)
     utterances: dict[int, Utterance] = {}
     try:
         try:
-            conn.send(("ready", 0))
+            conn.send(("ready", 0, whisper_error))
         except OSError:
             return
         while True:
@@ -51,7 +77,7 @@ def serve_worker(conn: Connection) -> None:
                 message = conn.recv()
             except (EOFError, OSError):
                 return
-            reply = _handle(engine, utterances, message)
+            reply = _handle(engine, utterances, message, listen)
             if reply is not None:
                 try:
                     conn.send(reply)
@@ -63,7 +89,10 @@ def serve_worker(conn: Connection) -> None:
 
 
 def _handle(
-    engine: Engine, utterances: dict[int, Utterance], message: tuple[Any, ...]
+    engine: Engine,
+    utterances: dict[int, Utterance],
+    message: tuple[Any, ...],
+    listen: Listen | None = None,
 ) -> tuple[Any, ...] | None:
     """Serve one message; the reply to send, if any."""
     op, sid = message[0], message[1]
@@ -79,12 +108,31 @@ def _handle(
             utterance = utterances.pop(sid, None)
             if utterance is None:
                 return ("error", sid, "recognition was not started for this turn")
+            allowed = listen if len(message) > 2 and message[2] else None
+            whispered: list[bool] = []
+
+            def heard(pcm: bytes) -> Any:
+                whispered.append(True)
+                try:
+                    return allowed(pcm) if allowed is not None else None
+                except Exception as exc:
+                    log.warning("speech worker: whisper failed on turn %s: %s", sid, exc)
+                    return None
+
             try:
-                decision = utterance.finish()
+                decision = utterance.finish(heard if allowed is not None else None)
             finally:
                 utterance.release()
             result = decision.result
-            return ("result", sid, result.text, result.confidence, result.annotation, decision.cmn)
+            return (
+                "result",
+                sid,
+                result.text,
+                result.confidence,
+                result.annotation,
+                decision.cmn,
+                bool(whispered),
+            )
         elif op == "close":
             utterance = utterances.pop(sid, None)
             if utterance is not None:
