@@ -50,6 +50,11 @@ def machine() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help="run only these (e.g. codec hub boot)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="hub: per-turn tasks, scopes, context switches and CPU beside a bare trio hub",
+    )
     args = parser.parse_args()
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"jibo-cloud benchmarks — {when}\nmachine: {machine()}\n")
@@ -59,6 +64,9 @@ def main() -> int:
         if args.names and short not in args.names:
             continue
         print(f"[{short}]", flush=True)
+        if args.profile and short == "hub":
+            importlib.import_module("bench.hub_profile").run_profile(report)
+            continue
         importlib.import_module(name).run(report)
     out = Path("bench-results")
     out.mkdir(exist_ok=True)

@@ -10,7 +10,13 @@ States: ``WAIT_LISTEN → ASR | WAIT_CLIENT_ASR | WAIT_CLIENT_NLU → NLU → RO
 and ``STOP`` once an exception escaped (the machine then stays failed, as h11 does).
 
 After the first ``final: true`` frame the machine is ``DONE``: later input produces nothing
-and is counted in :attr:`ListenTransaction.dropped_after_final` (§4.5).
+and is counted in :attr:`ListenTransaction.dropped_after_final` (§4.5). If anything but the
+robot's own error escapes a method, the machine is ``STOP`` for good and every later call
+raises :class:`LocalProtocolError` (:func:`protocol.transaction.guarded`).
+
+Service calls carry the typed :mod:`protocol.services` bodies (``ParseRequestData``,
+``ListenLaunch``/``ListenUpdate``, ``SkillLaunchRecord``, ``SpeechRecord``); the I/O layer
+encodes them.
 
 Pure: no trio, no sockets, no clock reads, no id generation. ``now_ms`` is an argument and
 ids come from the ``new_id`` factory given at construction.
@@ -36,7 +42,6 @@ from protocol.envelope import (
     ContextData,
     Eos,
     ErrorData,
-    ErrorReply,
     HubMessage,
     Listen,
     ListenReply,
@@ -46,8 +51,17 @@ from protocol.envelope import (
     RobotMessage,
     Sos,
 )
-from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.routing import SkillKind, SkillMatch, SkillTable
+from protocol.services import (
+    ListenLaunch,
+    ListenUpdate,
+    ParseRequestData,
+    SkillLaunchRecord,
+    SkillRequestData,
+    SkillResult,
+    SpeechRecord,
+)
 from protocol.transaction import (
     ASR_TIMEOUT_MS,
     CONTEXT_TIMEOUT_MS,
@@ -70,6 +84,8 @@ from protocol.transaction import (
     StartAsr,
     StartTimer,
     StopAsr,
+    error_reply,
+    guarded,
     speaker_id,
 )
 
@@ -128,19 +144,20 @@ class ListenTransaction:
 
     Args:
         skills: the routing table (manifests).
-        identity: the token's ids, checked against CONTEXT (§4.4).
         new_id: makes ``msgID`` values for frames and service requests.
+        identity: the token's ids, checked against CONTEXT (§4.4).
     """
 
     skills: SkillTable
+    new_id: Callable[[], str]
     identity: Identity = attrs.field(factory=Identity)
-    new_id: Callable[[], str] = attrs.field(default=lambda: "")
     state: ListenState = ListenState.WAIT_LISTEN
     dropped_after_final: int = 0
     listen: Listen | None = None
     context: ContextData | None = None
     trans_id: str | None = None
-    started_ms: int = 0
+    #: When LISTEN arrived (``now_ms``); None until then.
+    started_ms: int | None = None
     asr: AsrResult | None = None
     nlu: NluResult | None = None
     match: SkillMatch | None = None
@@ -157,8 +174,15 @@ class ListenTransaction:
     _skill_started_ms: int = 0
     _error: ErrorData | None = None
 
+    def _enter_stop(self) -> None:
+        self.state = S.STOP
+
+    def _total_ms(self, now_ms: int) -> int:
+        return now_ms - self.started_ms if self.started_ms is not None else 0
+
     # ----------------------------------------------------------------- robot input
 
+    @guarded
     def receive(self, msg: RobotMessage, *, now_ms: int) -> list[Output]:
         """Feed one decoded robot message.
 
@@ -167,8 +191,6 @@ class ListenTransaction:
                 caller answers with :meth:`fail` (which sends the final ERROR).
             LocalProtocolError: the machine already failed (``STOP``).
         """
-        if self.state is S.STOP:
-            raise LocalProtocolError("the transaction already failed (state STOP)")
         if self.state is S.DONE:
             self.dropped_after_final += 1
             return []
@@ -180,6 +202,7 @@ class ListenTransaction:
         out: list[Output] = getattr(self, handler)(msg, now_ms)
         return out
 
+    @guarded
     def audio(self, chunk: bytes) -> list[Output]:
         """A binary frame: fed to the recogniser while ASR runs, else dropped (§4.4)."""
         if self.state is S.ASR:
@@ -188,9 +211,10 @@ class ListenTransaction:
             self.dropped_after_final += 1
         return []
 
+    @guarded
     def fail(self, exc: RemoteProtocolError, *, now_ms: int) -> list[Output]:
         """The robot misbehaved (or a frame did not decode): send the final ERROR."""
-        if self.state in (S.DONE, S.STOP):
+        if self.state is S.DONE:
             self.dropped_after_final += 1
             return []
         return self._error_out(exc.message, exc.code, now_ms)
@@ -262,6 +286,7 @@ class ListenTransaction:
 
     # ----------------------------------------------------------------- server ASR
 
+    @guarded
     def asr_event(
         self, kind: str, *, text: str = "", confidence: float = 0.0, now_ms: int
     ) -> list[Output]:
@@ -281,6 +306,7 @@ class ListenTransaction:
             return [*self._eos(now_ms, client=False), FinishAsr()]
         return []
 
+    @guarded
     def asr_result(
         self, text: str, confidence: float, annotation: str | None = None, *, now_ms: int
     ) -> list[Output]:
@@ -301,6 +327,7 @@ class ListenTransaction:
             return out + self._final_listen(None, now_ms)
         return out + self._to_nlu(now_ms)
 
+    @guarded
     def asr_failed(self, detail: str, *, now_ms: int) -> list[Output]:
         if self.state is not S.ASR:
             return []
@@ -308,9 +335,10 @@ class ListenTransaction:
 
     # ----------------------------------------------------------------- timers
 
+    @guarded
     def timer_fired(self, name: str, *, now_ms: int) -> list[Output]:
         """A timer the machine started has run out; stale timers do nothing."""
-        if self.state in (S.DONE, S.STOP):
+        if self.state is S.DONE:
             return []
         if name == TIMER_TRANSACTION:
             msg = _timeout_text(TRANSACTION_TIMEOUT_MS, "the transaction to finish")
@@ -332,8 +360,9 @@ class ListenTransaction:
             return [StopAsr(), *self._error_out(msg, ErrorCode.ASR, now_ms)]
         return []
 
+    @guarded
     def context_timed_out(self, *, now_ms: int) -> list[Output]:
-        if self.context is not None or self.state in (S.DONE, S.STOP):
+        if self.context is not None or self.state is S.DONE:
             return []
         msg = _timeout_text(CONTEXT_TIMEOUT_MS, "the context message")
         return self._error_out(msg, ErrorCode.TIMEOUT_CONTEXT, now_ms)
@@ -353,15 +382,15 @@ class ListenTransaction:
         assert self.context is not None
         self._parser_pending = True
         self._stage_started_ms = now_ms
-        request: dict[str, Any] = {
-            "text": self.asr.text,
-            "rules": list(self.listen.data.rules),
-            "loop": {"users": [dict(u) for u in self.context.users]},
-        }
-        if self.listen.data.agents is not None:
-            request["external"] = self.listen.data.agents
+        request = ParseRequestData(
+            text=self.asr.text,
+            rules=tuple(self.listen.data.rules),
+            loop={"users": [dict(u) for u in self.context.users]},
+            external=self.listen.data.agents,
+        )
         return [CallParser(request)]
 
+    @guarded
     def parser_replied(self, nlu: Mapping[str, Any], *, now_ms: int) -> list[Output]:
         """The parser's ``{intent, entities, rules}``."""
         if self.state is not S.NLU or not self._parser_pending:
@@ -379,6 +408,7 @@ class ListenTransaction:
         self.state = S.ROUTE
         return self._after_nlu(now_ms)
 
+    @guarded
     def parser_failed(self, detail: str, *, now_ms: int) -> list[Output]:
         if self.state is not S.NLU:
             return []
@@ -414,33 +444,30 @@ class ListenTransaction:
             return out + self._error_out(
                 f"Skill not found: {match.skill_id}", ErrorCode.SKILL_NOT_FOUND, now_ms
             )
-        request_type = "LISTEN_LAUNCH" if match.launch else "LISTEN_UPDATE"
         memo = match.memo if match.launch else None
-        call = self._skill_call(skill.skill_id, skill.kind, skill.url, request_type, memo, now_ms)
+        call = self._skill_call(skill.skill_id, skill.kind, skill.url, match.launch, memo, now_ms)
         return [*out, call]
 
     def _skill_call(
-        self, skill_id: str, kind: SkillKind, url: str, request_type: str, memo: Any, now_ms: int
+        self, skill_id: str, kind: SkillKind, url: str, launch: bool, memo: Any, now_ms: int
     ) -> CallSkill:
         assert self.context is not None
         assert self.asr is not None
         assert self.nlu is not None
         ctx = self.context
         skill: dict[str, Any] = {"id": skill_id}
-        if request_type == "LISTEN_UPDATE" and ctx.skill_session is not None:
+        if not launch and ctx.skill_session is not None:
             skill["session"] = dict(ctx.skill_session)
-        result: dict[str, Any] = {"nlu": _nlu_json(self.nlu), "asr": _asr_json(self.asr)}
-        if memo is not None:
-            result["memo"] = memo
-        data = {
-            "general": self._general(),
-            "runtime": dict(ctx.runtime or {}),
-            "skill": skill,
-            "result": result,
-        }
+        data = SkillRequestData(
+            general=self._general(),
+            runtime=dict(ctx.runtime or {}),
+            skill=skill,
+            result=SkillResult(nlu=self.nlu, asr=self.asr, memo=memo),
+        )
         self._skill_pending = True
         self._skill_started_ms = now_ms
-        request = {"type": request_type, "msgID": self.new_id(), "ts": now_ms, "data": data}
+        kind_of = ListenLaunch if launch else ListenUpdate
+        request = kind_of(msg_id=self.new_id(), ts=now_ms, data=data)
         return CallSkill(skill_id=skill_id, kind=kind, url=url, request=request)
 
     def _general(self) -> dict[str, Any]:
@@ -455,13 +482,14 @@ class ListenTransaction:
             "remoteAddress": self.identity.remote_address,
         }
 
+    @guarded
     def skill_replied(self, reply: Mapping[str, Any], *, now_ms: int) -> list[Output]:
         """A skill's §5 reply (any ``type``): forwarded verbatim with ``final: true``, or a
         ``SKILL_REDIRECT`` followed as §4.4 says."""
         if self.state is not S.ROUTE or not self._skill_pending:
             return []
         self._skill_pending = False
-        timings = {"total": now_ms - self.started_ms, "skill": now_ms - self._skill_started_ms}
+        timings = {"total": self._total_ms(now_ms), "skill": now_ms - self._skill_started_ms}
         if reply.get("type") == "SKILL_REDIRECT":
             return self._redirect(reply, timings, now_ms)
         out: list[Output] = [self._record_launch(reply)]
@@ -505,11 +533,10 @@ class ListenTransaction:
             self.asr = AsrResult(
                 text=asr["text"], confidence=conf if isinstance(conf, int | float) else 1
             )
-        call = self._skill_call(
-            target, skill.kind, skill.url, "LISTEN_LAUNCH", data.get("memo"), now_ms
-        )
+        call = self._skill_call(target, skill.kind, skill.url, True, data.get("memo"), now_ms)
         return [Forward(reply=forwarded, final=False, timings=timings), call]
 
+    @guarded
     def skill_failed(self, code: ErrorCode, detail: str, *, now_ms: int) -> list[Output]:
         if self.state is not S.ROUTE or not self._skill_pending:
             return []
@@ -545,7 +572,7 @@ class ListenTransaction:
                 **self._env(now_ms),
                 data=ListenResult(asr=self.asr, nlu=self.nlu, match=wire_match),
                 final=final,
-                timings={"total": now_ms - self.started_ms, "asr": self.asr_ms, "nlu": self.nlu_ms},
+                timings={"total": self._total_ms(now_ms), "asr": self.asr_ms, "nlu": self.nlu_ms},
             )
         )
 
@@ -565,46 +592,46 @@ class ListenTransaction:
             sess = skill.get("session") if isinstance(skill, Mapping) else None
             session = sess.get("id") if isinstance(sess, Mapping) else None
         return RecordLaunch(
-            {
-                "robotID": self._general()["robotID"],
-                "sessionID": session,
-                "skillID": self.match.skill_id,
-                "intent": self.nlu.intent if self.nlu is not None else None,
-                "personIDs": [speaker_id(self.context.speaker)],
-            }
+            SkillLaunchRecord(
+                robot_id=self.identity.robot(self.context),
+                session_id=session if isinstance(session, str) else None,
+                skill_id=self.match.skill_id,
+                intent=self.nlu.intent if self.nlu is not None else None,
+                person_ids=(speaker_id(self.context.speaker),),
+            )
         )
 
     def _error_out(self, message: str, code: ErrorCode | None, now_ms: int) -> list[Output]:
-        self._error = ErrorData(message=message, code=code.value if code is not None else None)
-        frame = ErrorReply(
-            **self._env(now_ms),
-            data=self._error,
-            final=True,
-            timings={"total": now_ms - self.started_ms if self.started_ms else 0},
+        frame = error_reply(
+            message,
+            code,
+            msg_id=self.new_id(),
+            ts=now_ms,
+            trans_id=self.trans_id,
+            total_ms=self._total_ms(now_ms),
         )
+        self._error = frame.data
         return self._finish([Send(frame)], now_ms)
 
     def _finish(self, out: list[Output], now_ms: int) -> list[Output]:
         self.state = S.DONE
         return [*out, RecordSpeech(self._speech_record(now_ms))] if self.listen else out
 
-    def _speech_record(self, now_ms: int) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "robotID": self.identity.robot(self.context),
-            "accountID": self.identity.account(self.context),
-            "transID": self.trans_id,
-            "timestamp": now_ms,
-            "audioFileURL": None,
-            "asr": _asr_json(self.asr) if self.asr else None,
-            "nlu": _nlu_json(self.nlu) if self.nlu else None,
-            "match": self.match.to_json() if self.match else None,
-            "skill": self.context.skill_id if self.context else None,
-        }
-        if self._redirects:
-            record["redirect"] = True
-        if self._error is not None:
-            record["error"] = {"message": self._error.message, "code": self._error.code}
-        return record
+    def _speech_record(self, now_ms: int) -> SpeechRecord:
+        error = self._error
+        return SpeechRecord(
+            robot_id=self.identity.robot(self.context),
+            account_id=self.identity.account(self.context),
+            trans_id=self.trans_id,
+            timestamp=now_ms,
+            audio_file_url=None,
+            asr=_asr_json(self.asr) if self.asr else None,
+            nlu=_nlu_json(self.nlu) if self.nlu else None,
+            match=self.match.to_json() if self.match else None,
+            skill=self.context.skill_id if self.context else None,
+            redirect=True if self._redirects else None,
+            error={"message": error.message, "code": error.code} if error is not None else None,
+        )
 
 
 def _nlu_json(nlu: NluResult) -> dict[str, Any]:

@@ -42,8 +42,6 @@ import attrs
 from protocol.envelope import (
     Context,
     ContextData,
-    ErrorData,
-    ErrorReply,
     Match,
     Proactive,
     ProactiveData,
@@ -51,8 +49,9 @@ from protocol.envelope import (
     Trigger,
     TriggerData,
 )
-from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
+from protocol.errors import ErrorCode, RemoteProtocolError
 from protocol.routing import SkillManifest, SkillTable
+from protocol.services import ProactiveLaunch, SkillLaunchRecord, SkillRequestData, SkillResult
 from protocol.transaction import (
     CONTEXT_TIMEOUT_MS,
     TIMER_CONTEXT,
@@ -64,6 +63,8 @@ from protocol.transaction import (
     RecordLaunch,
     Send,
     StartTimer,
+    error_reply,
+    guarded,
     speaker_id,
 )
 
@@ -302,16 +303,19 @@ ProactiveOutput = Send | Forward | StartTimer | CallSkill | RecordLaunch | LoadH
 
 @attrs.define
 class ProactiveTransaction:
-    """One proactive transaction (§4.6). ``rng`` makes the pick reproducible in tests."""
+    """One proactive transaction (§4.6). ``rng`` makes the pick reproducible in tests;
+    ``new_id`` makes ``msgID`` values. Failed for good (``STOP``) when anything but the
+    robot's own error escapes a method (:func:`protocol.transaction.guarded`)."""
 
     skills: SkillTable
     rng: random.Random
+    new_id: Callable[[], str]
     identity: Identity = attrs.field(factory=Identity)
-    new_id: Callable[[], str] = attrs.field(default=lambda: "")
     state: ProactiveState = ProactiveState.WAIT_INPUT
     trigger: TriggerData | None = None
     context: ContextData | None = None
     trans_id: str | None = None
+    #: When the first robot message arrived (``now_ms``); None until then.
     started_ms: int | None = None
     chosen: Candidate | None = None
     rejected: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
@@ -319,6 +323,13 @@ class ProactiveTransaction:
     _skill_started_ms: int = 0
     _history_ok: bool = True
 
+    def _enter_stop(self) -> None:
+        self.state = ProactiveState.STOP
+
+    def _total_ms(self, now_ms: int) -> int:
+        return now_ms - self.started_ms if self.started_ms is not None else 0
+
+    @guarded
     def receive(self, msg: RobotMessage, *, now_ms: int) -> list[ProactiveOutput]:
         """Feed TRIGGER or CONTEXT.
 
@@ -326,8 +337,6 @@ class ProactiveTransaction:
             RemoteProtocolError: any other message type, or a second TRIGGER.
             LocalProtocolError: the machine already failed.
         """
-        if self.state is ProactiveState.STOP:
-            raise LocalProtocolError("the transaction already failed (state STOP)")
         if self.state is not ProactiveState.WAIT_INPUT:
             if self.state is ProactiveState.DONE:
                 self.dropped_after_final += 1
@@ -352,14 +361,16 @@ class ProactiveTransaction:
             out.append(LoadHistory(self._robot_id()))
         return out
 
+    @guarded
     def fail(self, exc: RemoteProtocolError, *, now_ms: int) -> list[ProactiveOutput]:
-        if self.state in (ProactiveState.DONE, ProactiveState.STOP):
+        if self.state is ProactiveState.DONE:
             self.dropped_after_final += 1
             return []
         return self._error(exc.message, exc.code, now_ms)
 
+    @guarded
     def timer_fired(self, name: str, *, now_ms: int) -> list[ProactiveOutput]:
-        if self.state in (ProactiveState.DONE, ProactiveState.STOP):
+        if self.state is ProactiveState.DONE:
             return []
         if name == TIMER_TRANSACTION:
             msg = f"Timeout of {TRANSACTION_TIMEOUT_MS} while waiting for the transaction to finish"
@@ -406,6 +417,7 @@ class ProactiveTransaction:
                     self.rejected[f"{skill.skill_id}#{i}"] = verdict.reasons
         return found
 
+    @guarded
     def history_loaded(
         self,
         launches: Sequence[Mapping[str, Any]],
@@ -434,37 +446,36 @@ class ProactiveTransaction:
             return self._finish([self._record(None), self._proactive(match, now_ms, final=True)])
         self.state = ProactiveState.SKILL
         self._skill_started_ms = now_ms
-        request = {
-            "type": "PROACTIVE_LAUNCH",
-            "msgID": self.new_id(),
-            "ts": now_ms,
-            "data": {
-                "general": self._general(),
-                "runtime": self.runtime_json(),
-                "skill": {"id": skill.skill_id},
-                "result": {"memo": chosen.proactive.get("memo")},
-            },
-        }
+        request = ProactiveLaunch(
+            msg_id=self.new_id(),
+            ts=now_ms,
+            data=SkillRequestData(
+                general=self._general(),
+                runtime=self.runtime_json(),
+                skill={"id": skill.skill_id},
+                result=SkillResult.proactive(chosen.proactive.get("memo")),
+            ),
+        )
         call = CallSkill(skill_id=skill.skill_id, kind=skill.kind, url=skill.url, request=request)
         return [self._proactive(match, now_ms, final=False), call]
 
+    @guarded
     def history_failed(self, detail: str, *, now_ms: int) -> list[ProactiveOutput]:
         """No history: rules that need it cannot be checked, so they fail (nothing offered
         that we cannot justify); context-only candidates still count."""
         self._history_ok = False
         return self.history_loaded((), {}, now_ms=now_ms)
 
+    @guarded
     def skill_replied(self, reply: Mapping[str, Any], *, now_ms: int) -> list[ProactiveOutput]:
         if self.state is not ProactiveState.SKILL:
             return []
-        timings = {
-            "total": now_ms - (self.started_ms or now_ms),
-            "skill": now_ms - self._skill_started_ms,
-        }
+        timings = {"total": self._total_ms(now_ms), "skill": now_ms - self._skill_started_ms}
         return self._finish(
             [self._record(reply), Forward(reply=reply, final=True, timings=timings)]
         )
 
+    @guarded
     def skill_failed(self, code: ErrorCode, detail: str, *, now_ms: int) -> list[ProactiveOutput]:
         if self.state is not ProactiveState.SKILL:
             return []
@@ -494,7 +505,7 @@ class ProactiveTransaction:
                 trans_id=self.trans_id,
                 data=ProactiveData(match=match),
                 final=final,
-                timings={"total": now_ms - (self.started_ms or now_ms)},
+                timings={"total": self._total_ms(now_ms)},
             )
         )
 
@@ -504,23 +515,23 @@ class ProactiveTransaction:
         session = _obj(_obj(data.get("skill")).get("session")).get("id")
         speaker = _obj(self.runtime_json().get("perception")).get("speaker")
         return RecordLaunch(
-            {
-                "robotID": self._robot_id(),
-                "sessionID": session,
-                "skillID": self.chosen.skill.skill_id,
-                "intent": "proactive",
-                "personIDs": [speaker_id(speaker)],
-            }
+            SkillLaunchRecord(
+                robot_id=self._robot_id(),
+                session_id=session if isinstance(session, str) else None,
+                skill_id=self.chosen.skill.skill_id,
+                intent="proactive",
+                person_ids=(speaker_id(speaker),),
+            )
         )
 
     def _error(self, message: str, code: ErrorCode | None, now_ms: int) -> list[ProactiveOutput]:
-        frame = ErrorReply(
+        frame = error_reply(
+            message,
+            code,
             msg_id=self.new_id(),
             ts=now_ms,
             trans_id=self.trans_id,
-            data=ErrorData(message=message, code=code.value if code is not None else None),
-            final=True,
-            timings={"total": now_ms - (self.started_ms or now_ms)},
+            total_ms=self._total_ms(now_ms),
         )
         return self._finish([Send(frame)])
 

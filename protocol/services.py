@@ -1,5 +1,8 @@
 """Wire shapes of the hub's HTTP services: skills, the parser and history (PROTOCOL.md §5).
 
+The transaction machines (:mod:`protocol.listen`, :mod:`protocol.proactive`) emit these typed
+bodies in their service-call outputs; the I/O layer encodes them (``to_json``) at the edge.
+
 Pure: no HTTP client here, only the bodies. The skill and parser bodies are envelopes like the
 socket frames (``type``, ``msgID``, ``ts``, ``data``) and go through
 :func:`protocol.codec.to_json` / :func:`protocol.codec.from_json`; the history records are plain
@@ -21,12 +24,23 @@ from protocol.envelope import AsrResult, HubMessage, NluResult
 
 @attrs.frozen(kw_only=True)
 class SkillResult:
-    """``data.result`` of a skill request: ``{nlu, asr, memo}`` (§5)."""
+    """``data.result`` of a skill request: ``{nlu, asr, memo?}`` (§5).
 
-    nlu: NluResult
-    asr: AsrResult
+    A listen turn's request has ``nlu`` and ``asr`` and a ``memo`` only when the match has
+    one; a ``PROACTIVE_LAUNCH`` has only ``memo``, written even when null
+    (:meth:`proactive`).
+    """
+
+    nlu: NluResult | None = None
+    asr: AsrResult | None = None
     memo: Any = None
     extra: Mapping[str, Any] = extra_field()
+
+    @classmethod
+    def proactive(cls, memo: Any) -> SkillResult:
+        """``{memo}`` of a ``PROACTIVE_LAUNCH``; an explicit null is kept (as the codec keeps
+        a peer's explicit null: in ``extra``)."""
+        return cls(memo=memo) if memo is not None else cls(extra={"memo": None})
 
 
 @attrs.frozen(kw_only=True)
@@ -105,7 +119,7 @@ class ParserReply(HubMessage):
 class SkillLaunchRecord:
     """``POST /v1/skill/launch`` body (§5)."""
 
-    robot_id: str = attrs.field(metadata=wire("robotID"))
+    robot_id: str | None = attrs.field(metadata=wire("robotID"))
     session_id: str | None = attrs.field(metadata=wire("sessionID"))
     skill_id: str = attrs.field(metadata=wire("skillID"))
     intent: str | None
@@ -117,7 +131,7 @@ class SkillLaunchRecord:
 class SpeechRecord:
     """``POST /v1/speech`` body (§5); the nested results are kept as JSON."""
 
-    robot_id: str = attrs.field(metadata=wire("robotID"))
+    robot_id: str | None = attrs.field(metadata=wire("robotID"))
     account_id: str | None = attrs.field(metadata=wire("accountID"))
     trans_id: str | None = attrs.field(metadata=wire("transID"))
     timestamp: int

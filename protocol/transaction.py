@@ -1,26 +1,105 @@
-"""What the transaction machines share (PROTOCOL.md §4.4, §4.6): timeouts, outputs, identity.
+"""What the transaction machines share (PROTOCOL.md §4.4, §4.6): timeouts, outputs, identity,
+the one ERROR frame builder and the failed-for-good rule.
 
 The listen and proactive transactions (:mod:`protocol.listen`, :mod:`protocol.proactive`)
 return lists of *outputs*: frames to send or forward, timers to start, and service calls to
-make. The I/O layer performs them and feeds the answers back. Pure: no trio, no clock.
+make, the calls carrying the typed :mod:`protocol.services` bodies (the I/O layer encodes
+them). The I/O layer performs the outputs in order and feeds the answers back. Every timeout
+of a transaction is here, in milliseconds; the I/O layer converts for its clock.
+
+A machine whose method raised anything but :class:`RemoteProtocolError` is in ``STOP`` for
+good (:func:`guarded`, as h11 does): later calls raise :class:`LocalProtocolError`, and the
+I/O layer answers the robot with ``ERROR {code: GENERAL}`` (:data:`INTERNAL_ERROR_TEXT`).
+
+Pure: no trio, no clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import enum
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
 
-from protocol.envelope import ContextData, HubMessage
+from protocol.envelope import ContextData, ErrorData, ErrorReply, HubMessage
+from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from protocol.routing import SkillKind
+from protocol.services import (
+    ListenLaunch,
+    ListenUpdate,
+    ParseRequestData,
+    ProactiveLaunch,
+    SkillLaunchRecord,
+    SpeechRecord,
+)
 
-#: §4.4 timeouts, in milliseconds (the I/O layer converts for its timers).
+#: §4.4 timeouts, in milliseconds (the I/O layer converts for its timers and scopes).
 CONTEXT_TIMEOUT_MS = 5_000
 TRANSACTION_TIMEOUT_MS = 60_000
 ASR_TIMEOUT_MS = 40_000
-PARSER_TIMEOUT_MS = 10_000
-SKILL_TIMEOUT_MS = 10_000
+#: §4.4: each parser, skill, history or recogniser-result call gets 10 s.
+CALL_TIMEOUT_MS = 10_000
+#: What a call that ran out says (the original hub's HTTP client's text).
+CALL_TIMEOUT_TEXT = f"timeout of {CALL_TIMEOUT_MS}ms exceeded"
+#: ``ERROR {code: GENERAL}`` text when the machine or the I/O layer failed on our side.
+INTERNAL_ERROR_TEXT = "Internal error while handling the transaction"
+
+
+def error_reply(
+    message: str,
+    code: ErrorCode | None,
+    *,
+    msg_id: str,
+    ts: int,
+    trans_id: str | None,
+    total_ms: int | None,
+) -> ErrorReply:
+    """The one builder of the hub's final ``ERROR {message, code?}`` frame (§4.4).
+
+    ``total_ms`` None leaves ``timings`` out (the socket's writer then fills
+    ``timings.total`` with the socket's age).
+    """
+    return ErrorReply(
+        msg_id=msg_id,
+        ts=ts,
+        trans_id=trans_id,
+        data=ErrorData(message=message, code=code.value if code is not None else None),
+        final=True,
+        timings={"total": total_ms} if total_ms is not None else None,
+    )
+
+
+class _Guarded(Protocol):
+    @property
+    def state(self) -> enum.Enum: ...
+
+    def _enter_stop(self) -> None: ...
+
+
+_M = TypeVar("_M", bound=_Guarded)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def guarded(method: Callable[Concatenate[_M, _P], _R]) -> Callable[Concatenate[_M, _P], _R]:
+    """A machine's public input: refused once the machine failed, and failing it for good
+    when anything but the robot's own error (:class:`RemoteProtocolError`) escapes."""
+
+    @functools.wraps(method)
+    def wrapper(self: _M, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if self.state.name == "STOP":
+            raise LocalProtocolError(f"can't call {method.__name__}: the transaction failed (STOP)")
+        try:
+            return method(self, *args, **kwargs)
+        except RemoteProtocolError:
+            raise
+        except BaseException:
+            self._enter_stop()
+            raise
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- outputs
@@ -79,10 +158,10 @@ class StopAsr:
 
 @attrs.frozen
 class CallParser:
-    """``{text, rules, loop:{users}, external?}``; answer with ``parser_replied`` or
+    """Parse this (``POST /v1/parse`` data); answer with ``parser_replied`` or
     ``parser_failed``."""
 
-    request: Mapping[str, Any]
+    request: ParseRequestData
 
 
 @attrs.frozen
@@ -92,21 +171,21 @@ class CallSkill:
     skill_id: str
     kind: SkillKind
     url: str
-    request: Mapping[str, Any]
+    request: ListenLaunch | ListenUpdate | ProactiveLaunch
 
 
 @attrs.frozen
 class RecordLaunch:
     """History ``/v1/skill/launch`` record (§5)."""
 
-    record: Mapping[str, Any]
+    record: SkillLaunchRecord
 
 
 @attrs.frozen
 class RecordSpeech:
     """History ``/v1/speech`` record (§5)."""
 
-    record: Mapping[str, Any]
+    record: SpeechRecord
 
 
 Output = (

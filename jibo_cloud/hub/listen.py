@@ -1,21 +1,24 @@
-"""Pump one ``/v1/listen`` socket through :class:`protocol.listen.ListenTransaction`.
+"""One ``/v1/listen`` socket: :class:`protocol.listen.ListenTransaction` under the driver.
 
-The machine decides; this module only moves things: robot frames in, frames out through the
-single writer, timers as tasks that sleep then call ``timer_fired``, and the service calls the
-machine asks for (recogniser, parser, skills, history), each under its own
-``trio.fail_after`` (§4.4: 10 s), with the answers fed back into the machine.
+The machine decides and :class:`jibo_cloud.hub.driver.TransactionDriver` moves things; this
+module says how the listen machine's service outputs are performed (:class:`ListenPerformer`):
+
+- the recogniser: ``StartAsr`` opens a session and ``FeedAsr`` feeds it inline (its events go
+  straight back into the machine, in order); ``FinishAsr`` waits for the result in a task
+  under the call limit; ``StopAsr`` closes the session (bounded, shielded);
+- ``CallParser``: a task asks ``runtime.parser`` (the typed request encoded here);
+- ``CallSkill``: a task calls the skill (:func:`jibo_cloud.hub.calls.call_skill`);
+- ``RecordLaunch``/``RecordSpeech``: inline for the in-memory history, else a shielded task.
 
 Error mapping (§4.4): recogniser failures → ``ASR``; parser failures and timeouts →
 ``PARSER`` (timeout text ``timeout of 10000ms exceeded``, as the original's HTTP client said);
-skill failures and timeouts → ``TIMEOUT_SKILL``; an in-process skill that is not registered →
-``SKILL_NOT_FOUND``. History failures are logged and never reach the robot.
+skill failures → see :mod:`jibo_cloud.hub.calls`. History failures never reach the robot.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -23,8 +26,8 @@ import httpx
 import trio
 
 from jibo_cloud.errors import UpstreamError
-from jibo_cloud.hub.clients import call_remote_skill
-from jibo_cloud.hub.history import MemoryHistory
+from jibo_cloud.hub.calls import call_skill, record, record_inline
+from jibo_cloud.hub.driver import Event, TransactionDriver
 from jibo_cloud.hub.session import (
     CALL_TIMEOUT_SECONDS,
     CLOSE_CLEANUP_SECONDS,
@@ -32,130 +35,62 @@ from jibo_cloud.hub.session import (
     new_id,
 )
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.services import AsrRequest, AsrSession
-from protocol.codec import decode_frame, to_json
-from protocol.errors import DecodeError, ErrorCode, RemoteProtocolError
+from jibo_cloud.services import AsrEvent, AsrRequest, AsrSession
+from protocol.codec import to_json
+from protocol.errors import DecodeError
 from protocol.listen import ListenTransaction
-from protocol.routing import SkillKind, SkillTable
+from protocol.routing import SkillTable
 from protocol.transaction import (
+    CALL_TIMEOUT_TEXT,
     CallParser,
     CallSkill,
     FeedAsr,
     FinishAsr,
-    Forward,
     Identity,
-    Output,
     RecordLaunch,
     RecordSpeech,
-    Send,
     StartAsr,
-    StartTimer,
     StopAsr,
 )
 
-log = logging.getLogger(__name__)
-
-CALL_TIMEOUT_TEXT = f"timeout of {int(CALL_TIMEOUT_SECONDS * 1000)}ms exceeded"
-
 
 @attrs.define
-class ListenDriver:
-    """Everything one listen socket needs; lives exactly as long as the socket."""
+class ListenPerformer:
+    """The listen transaction's service calls; lives exactly as long as the socket."""
 
     runtime: Runtime
-    hub: HubSocket
     txn: ListenTransaction
-    nursery: trio.Nursery
     http: httpx.AsyncClient | None
     asr: AsrSession | None = None
-    deadlines: dict[str, float] = attrs.field(factory=dict)
-    timer_scope: trio.CancelScope | None = None
 
-    def now(self) -> int:
-        return self.runtime.now_ms()
-
-    async def pump(self) -> None:
-        """Read robot frames until the socket ends (the deadline cancels this loop)."""
+    def audio(self, chunk: bytes) -> Event:
         txn = self.txn
-        while True:
-            frame = await self.hub.receive()
-            self.hub.in_flight = True
-            if isinstance(frame, bytes):
-                outputs = txn.audio(frame)
+        return lambda _now_ms: txn.audio(chunk)
+
+    async def perform(self, driver: TransactionDriver, out: Any) -> None:
+        if isinstance(out, CallParser):
+            driver.nursery.start_soon(self._call_parser, driver, out)
+        elif isinstance(out, CallSkill):
+            driver.nursery.start_soon(self._call_skill, driver, out)
+        elif isinstance(out, RecordLaunch | RecordSpeech):
+            if record_inline(self.runtime):
+                await record(self.runtime, out)
             else:
-                try:
-                    msg = decode_frame(frame)
-                    outputs = txn.receive(msg, now_ms=self.now())
-                except (DecodeError, RemoteProtocolError) as exc:
-                    outputs = txn.fail(exc, now_ms=self.now())
-            if outputs:
-                await self.apply(outputs)
-
-    async def apply(self, outputs: Sequence[Output]) -> None:
-        """Perform the machine's outputs in order."""
-        for out in outputs:
-            if isinstance(out, Send):
-                await self.hub.send_frame(to_json(out.message))
-            elif isinstance(out, Forward):
-                frame = dict(out.reply)
-                frame["final"] = out.final
-                frame["timings"] = dict(out.timings)
-                await self.hub.send_frame(frame)
-            elif isinstance(out, StartTimer):
-                self._arm(out.name, out.ms)
-            elif isinstance(out, CallParser):
-                self.nursery.start_soon(self._call_parser, out.request)
-            elif isinstance(out, CallSkill):
-                self.nursery.start_soon(self._call_skill, out)
-            elif isinstance(out, RecordLaunch | RecordSpeech):
-                history = self.runtime.history
-                if isinstance(history, MemoryHistory):
-                    # In memory: no I/O, so no task, no time limit, nothing to shield.
-                    if isinstance(out, RecordLaunch):
-                        await history.skill_launched(out.record)
-                    else:
-                        await history.speech(out.record)
-                else:
-                    self.nursery.start_soon(self._record, out)
-            elif isinstance(out, StartAsr):
-                await self._start_asr(out)
-            elif isinstance(out, FeedAsr):
-                await self._feed_asr(out.chunk)
-            elif isinstance(out, FinishAsr):
-                self.nursery.start_soon(self._finish_asr)
-            elif isinstance(out, StopAsr):
-                await self.stop_asr()
-
-    def _arm(self, name: str, ms: int) -> None:
-        """Start (or restart) the machine's timer ``name``.
-
-        All timers of a socket share one task that sleeps until the earliest deadline, so a
-        turn costs one task, not one per timer.
-        """
-        when = trio.current_time() + ms / 1000
-        self.deadlines[name] = when
-        if self.timer_scope is None:
-            self.timer_scope = trio.CancelScope(deadline=when)
-            self.nursery.start_soon(self._run_timers, self.timer_scope)
+                driver.nursery.start_soon(record, self.runtime, out)
+        elif isinstance(out, FeedAsr):
+            await self._feed_asr(driver, out.chunk)
+        elif isinstance(out, StartAsr):
+            await self._start_asr(driver, out)
+        elif isinstance(out, FinishAsr):
+            driver.nursery.start_soon(self._finish_asr, driver)
+        elif isinstance(out, StopAsr):
+            await self.aclose()
         else:
-            self.timer_scope.deadline = min(self.timer_scope.deadline, when)
-
-    async def _run_timers(self, scope: trio.CancelScope) -> None:
-        while True:
-            with scope:
-                await trio.sleep_forever()
-            now = trio.current_time()
-            due = sorted((t, n) for n, t in self.deadlines.items() if t <= now)
-            for _, name in due:
-                del self.deadlines[name]
-                await self.apply(self.txn.timer_fired(name, now_ms=self.now()))
-            scope = self.timer_scope = trio.CancelScope(
-                deadline=min(self.deadlines.values(), default=math.inf)
-            )
+            raise TypeError(f"listen driver can't perform {type(out).__name__}")
 
     # ----------------------------------------------------------------- recogniser
 
-    async def _start_asr(self, out: StartAsr) -> None:
+    async def _start_asr(self, driver: TransactionDriver, out: StartAsr) -> None:
         request = AsrRequest(
             encoding=out.encoding,
             sample_rate=out.sample_rate,
@@ -167,25 +102,24 @@ class ListenDriver:
         try:
             self.asr = await self.runtime.recognizer.open_session(request)
         except UpstreamError as exc:
-            await self.apply(self.txn.asr_failed(exc.detail, now_ms=self.now()))
+            detail = exc.detail
+            await driver.feed(lambda now_ms: self.txn.asr_failed(detail, now_ms=now_ms))
 
-    async def _feed_asr(self, chunk: bytes) -> None:
+    async def _feed_asr(self, driver: TransactionDriver, chunk: bytes) -> None:
         if self.asr is None:
             return
+        txn = self.txn
         try:
             events = await self.asr.feed(chunk)
         except (UpstreamError, DecodeError) as exc:
-            detail = exc.detail if isinstance(exc, UpstreamError | DecodeError) else str(exc)
-            await self.apply(self.txn.asr_failed(detail, now_ms=self.now()))
+            detail = exc.detail
+            await driver.feed(lambda now_ms: txn.asr_failed(detail, now_ms=now_ms))
             return
-        for event in events:
-            outputs = self.txn.asr_event(
-                event.kind, text=event.text, confidence=event.confidence, now_ms=self.now()
-            )
-            await self.apply(outputs)
+        for ev in events:
+            await driver.feed(functools.partial(_asr_event, txn, ev))
 
-    async def _finish_asr(self) -> None:
-        session = self.asr
+    async def _finish_asr(self, driver: TransactionDriver) -> None:
+        session, txn = self.asr, self.txn
         if session is None:
             return
         try:
@@ -193,14 +127,16 @@ class ListenDriver:
                 result = await session.finish()
         except (UpstreamError, trio.TooSlowError) as exc:
             detail = exc.detail if isinstance(exc, UpstreamError) else CALL_TIMEOUT_TEXT
-            await self.apply(self.txn.asr_failed(detail, now_ms=self.now()))
+            driver.post(lambda now_ms: txn.asr_failed(detail, now_ms=now_ms))
             return
-        outputs = self.txn.asr_result(
-            result.text, result.confidence, result.annotation, now_ms=self.now()
+        driver.post(
+            lambda now_ms: txn.asr_result(
+                result.text, result.confidence, result.annotation, now_ms=now_ms
+            )
         )
-        await self.apply(outputs)
 
-    async def stop_asr(self) -> None:
+    async def aclose(self) -> None:
+        """Close the recogniser session, if one is open (bounded, shielded)."""
         session, self.asr = self.asr, None
         if session is not None:
             with trio.move_on_after(CLOSE_CLEANUP_SECONDS, shield=True):
@@ -208,84 +144,49 @@ class ListenDriver:
 
     # ----------------------------------------------------------------- parser and skills
 
-    async def _call_parser(self, request: Mapping[str, Any]) -> None:
-        parser = self.runtime.parser
+    async def _call_parser(self, driver: TransactionDriver, out: CallParser) -> None:
+        txn, parser = self.txn, self.runtime.parser
         if parser is None:
             detail = "no NLU parser is configured on this server"
-            await self.apply(self.txn.parser_failed(detail, now_ms=self.now()))
+            driver.post(lambda now_ms: txn.parser_failed(detail, now_ms=now_ms))
             return
         try:
             with trio.fail_after(CALL_TIMEOUT_SECONDS):
-                nlu = await parser.parse(request)
+                nlu = await parser.parse(to_json(out.request))
         except UpstreamError as exc:
-            await self.apply(self.txn.parser_failed(exc.detail, now_ms=self.now()))
+            failure = exc.detail
+            driver.post(lambda now_ms: txn.parser_failed(failure, now_ms=now_ms))
             return
         except trio.TooSlowError:
-            await self.apply(self.txn.parser_failed(CALL_TIMEOUT_TEXT, now_ms=self.now()))
+            driver.post(lambda now_ms: txn.parser_failed(CALL_TIMEOUT_TEXT, now_ms=now_ms))
             return
-        await self.apply(self.txn.parser_replied(nlu, now_ms=self.now()))
+        driver.post(lambda now_ms: txn.parser_replied(nlu, now_ms=now_ms))
 
-    async def _call_skill(self, call: CallSkill) -> None:
-        try:
-            with trio.fail_after(CALL_TIMEOUT_SECONDS):
-                reply = await self._skill_reply(call)
-        except UpstreamError as exc:
-            code = ErrorCode.SKILL_NOT_FOUND if exc.service == "skill_not_found" else None
-            outputs = self.txn.skill_failed(
-                code or ErrorCode.TIMEOUT_SKILL, exc.detail, now_ms=self.now()
-            )
-        except trio.TooSlowError:
-            outputs = self.txn.skill_failed(
-                ErrorCode.TIMEOUT_SKILL, CALL_TIMEOUT_TEXT, now_ms=self.now()
-            )
-        else:
-            outputs = self.txn.skill_replied(reply, now_ms=self.now())
-        await self.apply(outputs)
+    async def _call_skill(self, driver: TransactionDriver, call: CallSkill) -> None:
+        driver.post(await call_skill(self.runtime, self.http, call, self.txn))
 
-    async def _skill_reply(self, call: CallSkill) -> Mapping[str, Any]:
-        if call.kind is SkillKind.INPROC:
-            handler = self.runtime.skill_handlers.get(call.skill_id)
-            if handler is None:
-                raise UpstreamError("skill_not_found", f"Skill not found: {call.skill_id}")
-            reply = await handler(call.request)
-            if not isinstance(reply, Mapping) or not isinstance(reply.get("type"), str):
-                raise UpstreamError("skill", "reply is not a message with a type")
-            return reply
-        if self.http is None:
-            raise UpstreamError("skill", "no HTTP client for cloud skills")
-        return await call_remote_skill(self.http, call.url, call.request)
 
-    async def _record(self, out: RecordLaunch | RecordSpeech) -> None:
-        history = self.runtime.history
-        if history is None:
-            return
-        # Shielded (and bounded): the robot usually closes right after the final frame, and
-        # that must not lose the record. No checkpoint comes before the shield.
-        try:
-            with trio.CancelScope(shield=True), trio.fail_after(CALL_TIMEOUT_SECONDS):
-                if isinstance(out, RecordLaunch):
-                    await history.skill_launched(out.record)
-                else:
-                    await history.speech(out.record)
-        except (UpstreamError, trio.TooSlowError) as exc:
-            log.warning("history record failed: %s", exc)
+def _asr_event(txn: ListenTransaction, ev: AsrEvent, now_ms: int) -> Sequence[Any]:
+    return txn.asr_event(ev.kind, text=ev.text, confidence=ev.confidence, now_ms=now_ms)
 
 
 async def run_listen(
     runtime: Runtime,
     hub: HubSocket,
+    nursery: trio.Nursery,
     identity: Identity,
     *,
     http: httpx.AsyncClient | None,
 ) -> None:
     """The transaction runner for one listen socket (see :func:`serve_socket`)."""
     skills = runtime.skills if isinstance(runtime.skills, SkillTable) else SkillTable()
-    txn = ListenTransaction(skills=skills, identity=identity, new_id=new_id)
-    async with trio.open_nursery() as nursery:
-        driver = ListenDriver(runtime=runtime, hub=hub, txn=txn, nursery=nursery, http=http)
-        try:
-            await driver.pump()
-        finally:
-            if driver.asr is not None:  # only spoken turns hold a recogniser
-                with trio.move_on_after(CLOSE_CLEANUP_SECONDS, shield=True):
-                    await driver.stop_asr()
+    txn = ListenTransaction(skills=skills, new_id=new_id, identity=identity)
+    performer = ListenPerformer(runtime=runtime, txn=txn, http=http)
+    driver = TransactionDriver(
+        sock=hub, machine=txn, performer=performer, nursery=nursery, now_ms=runtime.now_ms
+    )
+    try:
+        await driver.run()
+    finally:
+        if performer.asr is not None:  # only spoken turns hold a recogniser
+            await performer.aclose()

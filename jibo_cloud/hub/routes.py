@@ -125,7 +125,9 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
                 stack.close()
 
     def hub_handler(
-        runner: Callable[[Runtime, HubSocket, Identity, httpx.AsyncClient | None], Awaitable[None]],
+        runner: Callable[
+            [Runtime, HubSocket, trio.Nursery, Identity, httpx.AsyncClient | None], Awaitable[None]
+        ],
     ) -> Callable[[QuartSocket], Awaitable[None]]:
         async def handle(sock: QuartSocket) -> None:
             if runtime.shutting_down.is_set():
@@ -165,8 +167,8 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
             ):
                 await sock.accept()
 
-                async def transaction(hub: HubSocket) -> None:
-                    await runner(runtime, hub, identity, clients.get("skills"))
+                async def transaction(hub: HubSocket, nursery: trio.Nursery) -> None:
+                    await runner(runtime, hub, nursery, identity, clients.get("skills"))
 
                 await serve_socket(
                     sock,
@@ -179,14 +181,22 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
         return handle
 
     async def listen(
-        rt: Runtime, hub: HubSocket, identity: Identity, http: httpx.AsyncClient | None
+        rt: Runtime,
+        hub: HubSocket,
+        nursery: trio.Nursery,
+        identity: Identity,
+        http: httpx.AsyncClient | None,
     ) -> None:
-        await run_listen(rt, hub, identity, http=http)
+        await run_listen(rt, hub, nursery, identity, http=http)
 
     async def proactive(
-        rt: Runtime, hub: HubSocket, identity: Identity, http: httpx.AsyncClient | None
+        rt: Runtime,
+        hub: HubSocket,
+        nursery: trio.Nursery,
+        identity: Identity,
+        http: httpx.AsyncClient | None,
     ) -> None:
-        await run_proactive(rt, hub, identity, http=http)
+        await run_proactive(rt, hub, nursery, identity, http=http)
 
     for path in LISTEN_PATHS:
         sockets.add(path, hub_handler(listen))

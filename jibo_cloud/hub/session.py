@@ -2,11 +2,14 @@
 
 Shape (STYLE.md "The connection runner")::
 
-    with trio.move_on_after(MAX_SOCKET_SECONDS) as socket_scope:       # §4.5: 3-minute cap
+    with trio.CancelScope(deadline=now + MAX_SOCKET_SECONDS):         # §4.5: 3-minute cap
         async with trio.open_nursery() as nursery:                      # one nursery per socket
             nursery.start_soon(watch_shutdown)                          # grace, then 1001
-            await run_transaction(hub)                                  # pumps frames
+            await run_transaction(hub, nursery)                         # the driver task
     close with the recorded code (bounded, shielded)
+
+The transaction's reader and call tasks live in the same nursery
+(:class:`jibo_cloud.hub.driver.TransactionDriver`).
 
 - Every frame goes through :meth:`HubSocket.send_frame`, the single writer: it takes the
   lock, adds ``timings.total`` when missing, drops frames after the first ``final: true``
@@ -14,8 +17,9 @@ Shape (STYLE.md "The connection runner")::
   deadline to :data:`CLOSE_AFTER_FINAL_SECONDS` from now (``min`` keeps the 3-minute cap).
 - Frames larger than ``config.max_text_frame`` / ``config.max_binary_frame`` close the
   socket with 1009.
-- A crash inside a transaction becomes a final ``ERROR {code: GENERAL}`` for that robot only;
-  the exception is logged with its traceback and never reaches other sockets.
+- A crash inside a transaction becomes a final ``ERROR {code: GENERAL}`` (with the
+  transaction's ``transID``, :func:`report_crash`) for that robot only; the exception is
+  logged with its traceback and never reaches other sockets.
 - Graceful shutdown (``runtime.shutting_down``): a socket with a transaction in flight gets
   until ``0.8 * config.grace_seconds`` to finish (hypercorn cancels everything at
   ``grace_seconds``, so ours must come first), a socket without one is closed at once; both
@@ -27,6 +31,7 @@ Shape (STYLE.md "The connection runner")::
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -39,7 +44,9 @@ import trio
 
 from jibo_cloud.config import Config
 from jibo_cloud.wsio import QuartSocket
+from protocol.codec import to_json
 from protocol.errors import ErrorCode
+from protocol.transaction import CALL_TIMEOUT_MS, INTERNAL_ERROR_TEXT, error_reply
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +54,8 @@ log = logging.getLogger(__name__)
 MAX_SOCKET_SECONDS = 180.0
 #: §4.5: after the first final frame the socket is closed 2 seconds later.
 CLOSE_AFTER_FINAL_SECONDS = 2.0
-#: §4.4: each parser, skill or history call gets 10 seconds.
-CALL_TIMEOUT_SECONDS = 10.0
+#: §4.4: each parser, skill, recogniser-result or history call (protocol.transaction's).
+CALL_TIMEOUT_SECONDS = CALL_TIMEOUT_MS / 1000
 #: Bounded cleanup: sending the close frame may take this long at most.
 CLOSE_CLEANUP_SECONDS = 1.0
 #: Share of ``config.grace_seconds`` a transaction may use after shutdown starts.
@@ -91,6 +98,8 @@ class HubSocket:
     frames_sent: int = 0
     #: Set by the transaction runner once the robot's first message arrived.
     in_flight: bool = False
+    #: The transaction's ``transID`` once known (for the crash ERROR frame).
+    trans_id: str | None = None
     close_code: int = CLOSE_NORMAL
     end_reason: str = ""
 
@@ -137,19 +146,6 @@ class HubSocket:
         self.frames_sent += 1
         return True
 
-    async def send_error(self, message: str, code: ErrorCode | None = ErrorCode.GENERAL) -> None:
-        data: dict[str, Any] = {"message": message}
-        if code is not None:
-            data["code"] = code.value
-        frame = {
-            "type": "ERROR",
-            "msgID": new_id(),
-            "ts": self.now_ms(),
-            "data": data,
-            "final": True,
-        }
-        await self.send_frame(frame)
-
     async def receive(self) -> str | bytes:
         """The robot's next frame, with the configured size caps (§ limits).
 
@@ -169,12 +165,18 @@ class HubSocket:
         return frame
 
 
+#: ``msgID`` values: uuid-shaped, a random per-process prefix and a counter (a uuid4 per
+#: frame cost 5 % of a turn; uniqueness within and across processes is all a msgID needs).
+_ID_PREFIX = str(uuid.uuid4())[:24]
+_ID_COUNTER = itertools.count(1)
+
+
 def new_id() -> str:
     """A fresh ``msgID`` (the I/O layer makes ids; protocol code gets this factory)."""
-    return str(uuid.uuid4())
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFF:012x}"
 
 
-TransactionRunner = Callable[[HubSocket], Awaitable[None]]
+TransactionRunner = Callable[[HubSocket, trio.Nursery], Awaitable[None]]
 
 
 async def serve_socket(
@@ -187,37 +189,36 @@ async def serve_socket(
 ) -> HubSocket:
     """Run one accepted hub socket to its end and close it. Returns the finished socket.
 
-    ``run_transaction`` pumps the robot's frames for as long as it likes (usually forever:
-    frames after the final one are dropped); the socket's deadline ends it. Cancellation
-    from outside (the robot closed, or the server is going down) propagates after the close
-    frame was attempted.
+    ``run_transaction(hub, nursery)`` drives the transaction for as long as it likes (usually
+    forever: frames after the final one are dropped), spawning its tasks into the socket's
+    nursery; the socket's deadline ends it. Cancellation from outside (the robot closed, or
+    the server is going down) propagates after the close frame was attempted.
     """
     scope = trio.CancelScope(deadline=trio.current_time() + MAX_SOCKET_SECONDS)
     hub = HubSocket(sock=sock, config=config, scope=scope, now_ms=now_ms)
     ended_here = False
     try:
         with scope:
-            async with trio.open_nursery() as nursery:
-                # The socket's own watcher: shutdown reaches each socket through its nursery,
-                # so nothing outlives the socket and no registry is shared between sockets.
-                nursery.start_soon(_watch_shutdown, hub, shutting_down)
-                try:
-                    await run_transaction(hub)
-                except* FrameTooLarge as group:
-                    hub.close_code = CLOSE_TOO_BIG
-                    hub.end_reason = f"frame over the cap: {group.exceptions[0]}"
-                    scope.cancel()
-                except* SocketClosed:
-                    hub.end_reason = "transport closed while writing"
-                    scope.cancel()
-                except* Exception as group:
-                    # A bug in one transaction: that robot gets an ERROR, nobody else notices.
-                    log.error(
-                        "transaction crashed", exc_info=(type(group), group, group.__traceback__)
-                    )
-                    await _report_crash(hub)
-                # Frames are pumped until the deadline; a runner that returns early waits here.
-                await trio.sleep_forever()
+            try:
+                async with trio.open_nursery() as nursery:
+                    # The socket's own watcher: shutdown reaches each socket through its
+                    # nursery, so nothing outlives the socket and no registry is shared.
+                    nursery.start_soon(_watch_shutdown, hub, shutting_down)
+                    await run_transaction(hub, nursery)
+                    # A runner that returns early waits here for the deadline.
+                    await trio.sleep_forever()
+            except* FrameTooLarge as group:
+                hub.close_code = CLOSE_TOO_BIG
+                hub.end_reason = f"frame over the cap: {group.exceptions[0]}"
+                scope.cancel()
+            except* SocketClosed:
+                hub.end_reason = "transport closed while writing"
+                scope.cancel()
+            except* Exception as group:
+                # A bug in one transaction: that robot gets an ERROR, nobody else notices.
+                log.error("transaction crashed", exc_info=(type(group), group, group.__traceback__))
+                await report_crash(hub, hub.trans_id)
+                await trio.sleep_forever()  # until the deadline report_crash moved
         ended_here = True
         if scope.cancelled_caught and not hub.end_reason:
             hub.end_reason = "3-minute socket cap" if math.isfinite(scope.deadline) else "ended"
@@ -234,12 +235,22 @@ async def serve_socket(
     return hub
 
 
-async def _report_crash(hub: HubSocket) -> None:
+async def report_crash(hub: HubSocket, trans_id: str | None) -> None:
+    """Our side failed: the robot gets the final ``ERROR {code: GENERAL}`` (once; after a
+    final frame the socket just closes now)."""
     if hub.final_sent:
         hub.close_soon(0, reason="transaction crashed after final")
         return
+    frame = error_reply(
+        INTERNAL_ERROR_TEXT,
+        ErrorCode.GENERAL,
+        msg_id=new_id(),
+        ts=hub.now_ms(),
+        trans_id=trans_id,
+        total_ms=None,
+    )
     try:
-        await hub.send_error("Internal error while handling the transaction")
+        await hub.send_frame(to_json(frame))
     except SocketClosed:
         hub.close_soon(0, reason="transaction crashed; transport closed")
 
@@ -251,7 +262,6 @@ async def _close(hub: HubSocket) -> None:
         log.debug("close after end failed: %r", exc)
 
 
-#: Per trio run: for each shutdown event (by id), the live sockets it must close (by id).
 async def _watch_shutdown(hub: HubSocket, shutting_down: trio.Event) -> None:
     """Close ``hub`` for a graceful shutdown when ``shutting_down`` fires (now, if it has)."""
     await shutting_down.wait()

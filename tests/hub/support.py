@@ -120,8 +120,8 @@ async def serve_listen(
 ) -> HubSocket:
     """Run one listen socket exactly as routes.py does, minus the handshake."""
 
-    async def transaction(hub: HubSocket) -> None:
-        await run_listen(runtime, hub, identity or Identity(), http=None)
+    async def transaction(hub: HubSocket, nursery: trio.Nursery) -> None:
+        await run_listen(runtime, hub, nursery, identity or Identity(), http=None)
 
     task_status.started()
     return await serve_socket(

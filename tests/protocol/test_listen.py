@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from protocol.codec import from_json
+from protocol.codec import from_json, to_json
 from protocol.errors import ErrorCode, LocalProtocolError, RemoteProtocolError
 from protocol.listen import TRANSITIONS, ListenState, ListenTransaction
 from protocol.routing import SkillKind, SkillTable, manifest_from_json
@@ -88,7 +88,7 @@ def test_client_asr_calls_the_parser_with_text_rules_and_users() -> None:
     t.receive(msg(hc.context()), now_ms=1)
     out = t.receive(msg(hc.client_asr("hello there")), now_ms=2)
     (call,) = [o for o in out if isinstance(o, CallParser)]
-    assert call.request == {
+    assert to_json(call.request) == {
         "text": "hello there",
         "rules": ["launch", "globals/global_commands_launch"],
         "loop": {"users": [{"firstName": "Alex", "id": "u1"}]},
@@ -112,11 +112,11 @@ def test_cloud_skill_launch_then_reply_forwarded_final() -> None:
     assert listen.final is False
     (call,) = [o for o in out if isinstance(o, CallSkill)]
     assert call.kind is SkillKind.CLOUD
-    assert call.request["type"] == "LISTEN_LAUNCH"
-    assert call.request["data"]["skill"] == {"id": "skill1"}
-    assert call.request["data"]["result"]["memo"] == "fixture memo"
-    assert call.request["data"]["general"]["accountID"] == "acc"
-    assert call.request["data"]["general"]["remoteAddress"] == "1.2.3.4"
+    assert to_json(call.request)["type"] == "LISTEN_LAUNCH"
+    assert to_json(call.request)["data"]["skill"] == {"id": "skill1"}
+    assert to_json(call.request)["data"]["result"]["memo"] == "fixture memo"
+    assert to_json(call.request)["data"]["general"]["accountID"] == "acc"
+    assert to_json(call.request)["data"]["general"]["remoteAddress"] == "1.2.3.4"
     reply = {"type": "DONE", "data": {"skill": {"id": "skill1", "session": {"id": "s-1"}}}}
     out = t.skill_replied(reply, now_ms=8)
     (fwd,) = frames_of(out)
@@ -124,7 +124,7 @@ def test_cloud_skill_launch_then_reply_forwarded_final() -> None:
     assert fwd.final is True
     assert fwd.timings == {"total": 8, "skill": 5}
     (launch,) = [o for o in out if isinstance(o, RecordLaunch)]
-    assert launch.record == {
+    assert to_json(launch.record) == {
         "robotID": "bot",
         "sessionID": "s-1",
         "skillID": "skill1",
@@ -140,8 +140,9 @@ def test_running_skill_gets_an_update_when_nothing_launches() -> None:
     t.receive(msg(hc.client_asr("local answer")), now_ms=0)
     out = t.parser_replied({"intent": "decoyIntent", "entities": {}, "rules": ["launch"]}, now_ms=0)
     (call,) = [o for o in out if isinstance(o, CallSkill)]
-    assert call.request["type"] == "LISTEN_UPDATE"
-    assert call.request["data"]["skill"] == {"id": "skill1", "session": {"id": "s-1", "turn": 1}}
+    assert to_json(call.request)["type"] == "LISTEN_UPDATE"
+    request = to_json(call.request)
+    assert request["data"]["skill"] == {"id": "skill1", "session": {"id": "s-1", "turn": 1}}
     assert frames_of(out)[0].data.match.launch is False
 
 
@@ -192,7 +193,7 @@ def test_one_redirect_to_a_cloud_skill_is_followed_a_second_is_an_error() -> Non
     assert fwd.final is False
     (call,) = [o for o in out if isinstance(o, CallSkill)]
     assert call.skill_id == "skill2"
-    assert call.request["data"]["result"]["memo"] == {"from": "skill1"}
+    assert to_json(call.request)["data"]["result"]["memo"] == {"from": "skill1"}
     out = t.skill_replied(_redirect("skill1", False), now_ms=0)
     (err,) = frames_of(out)
     assert err.data.message == "Too many redirects"
@@ -206,7 +207,7 @@ def test_redirect_to_an_on_robot_skill_is_final() -> None:
     (fwd,) = frames_of(out)
     assert fwd.final is True
     (launch,) = [o for o in out if isinstance(o, RecordLaunch)]
-    assert launch.record["skillID"] == "@be/clock"
+    assert to_json(launch.record)["skillID"] == "@be/clock"
     assert fwd.reply["data"]["match"]["onRobot"] is True  # the manifest knows better
 
 

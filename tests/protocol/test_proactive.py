@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from protocol.codec import from_json
+from protocol.codec import from_json, to_json
 from protocol.proactive import (
     LoadHistory,
     ProactiveState,
@@ -141,8 +141,8 @@ def test_trigger_then_context_loads_history_then_picks_reproducibly() -> None:
         assert send.message.final is True
         picks.add(send.message.data.match.skill_id)
         (record,) = [o for o in out if isinstance(o, RecordLaunch)]
-        assert record.record["personIDs"] == ["u7"]
-        assert record.record["intent"] == "proactive"
+        assert to_json(record.record)["personIDs"] == ["u7"]
+        assert to_json(record.record)["intent"] == "proactive"
         again = _txn(seed)
         again.receive(from_json(hc.context()), now_ms=0)
         again.receive(from_json(hc.trigger("NEW_ARRIVAL", looper="u7")), now_ms=0)
@@ -161,7 +161,7 @@ def test_cloud_candidate_gets_proactive_launch_and_forwarded_reply() -> None:
     assert send.message.final is False
     assert send.message.data.match.skip_surprises is False
     (call,) = [o for o in out if isinstance(o, CallSkill)]
-    assert call.request["type"] == "PROACTIVE_LAUNCH"
+    assert to_json(call.request)["type"] == "PROACTIVE_LAUNCH"
     out = t.skill_replied({"type": "SKILL_ACTION", "data": {}}, now_ms=9)
     (fwd,) = _frames(out)
     assert fwd.final is True
@@ -169,7 +169,7 @@ def test_cloud_candidate_gets_proactive_launch_and_forwarded_reply() -> None:
 
 
 def test_no_candidate_is_an_empty_final_proactive() -> None:
-    t = ProactiveTransaction(skills=SkillTable(), rng=random.Random(0))
+    t = ProactiveTransaction(skills=SkillTable(), rng=random.Random(0), new_id=lambda: "id")
     t.receive(from_json(hc.trigger("SURPRISE")), now_ms=0)
     t.receive(from_json(hc.context()), now_ms=0)
     (send,) = _frames(t.history_loaded([], {}, now_ms=0))
@@ -193,7 +193,9 @@ def test_without_history_only_rules_free_of_history_can_win() -> None:
             "IHQueries": {"q": {"type": "Count", "queryRules": []}},
         }
     )
-    t = ProactiveTransaction(skills=SkillTable.of([history_bound]), rng=random.Random(0))
+    t = ProactiveTransaction(
+        skills=SkillTable.of([history_bound]), rng=random.Random(0), new_id=lambda: "id"
+    )
     t.receive(from_json(hc.trigger("NEW_ARRIVAL")), now_ms=0)
     t.receive(from_json(hc.context()), now_ms=0)
     (send,) = _frames(t.history_failed("history service down", now_ms=0))

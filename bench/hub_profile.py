@@ -1,0 +1,334 @@
+"""``python -m bench hub --profile``: what one hub turn costs, beside a bare trio-websocket hub.
+
+Two servers answer the same robots in one run, alternately, each in its own subprocess:
+
+- **hub**: ``jibo-cloud serve`` (the whole server: hypercorn, the router, the token check, the
+  transaction driver, the machine, the embedded parser and the in-process joke skill);
+- **bare**: :mod:`bench.bare_hub`, trio-websocket answering the same frames with canned replies.
+
+The robots do CLIENT_ASR turns ("tell me a joke", one socket per turn, as robots do). For each
+server and round the bench makes two passes, each on a fresh server process:
+
+1. **CPU pass**, nothing instrumented: :data:`ROBOTS` robots for :data:`WINDOW_SECONDS`;
+   turns/s, p50/p99 (LISTEN sent → final frame) and the server's CPU ms per turn
+   (``/proc/<pid>/stat``). With two or more cores the server is pinned to core 0
+   (``taskset``) and the robots to core 1.
+2. **count pass**: the server runs under counters, switched on for the measuring window by
+   ``SIGUSR1`` and dumped by ``SIGUSR2``: tasks spawned and task steps (trio's instrument API:
+   ``task_spawned``, ``before_task_step`` — a step is one context switch into a task), and
+   cancel scopes and nurseries entered (a ``sys.setprofile`` hook counting calls of
+   ``CancelScope.__enter__`` and ``NurseryManager.__aenter__``; a nursery's own scope is
+   counted among the scopes). The hook slows the server, so this pass reports counts only.
+
+Rounds alternate hub and bare (:data:`ROUNDS`, default 3) and the medians are reported with the
+ratio hub / bare of CPU ms per turn. ``trio.run`` is wrapped in the counted server process only
+(to pass ``instruments=``); nothing of trio's internals is replaced.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from bench import server
+from bench.hub import _frames, _free_port, _pct, _wait_ready
+
+ROBOTS = int(os.environ.get("JIBO_BENCH_ROBOTS", "100"))
+WINDOW_SECONDS = float(os.environ.get("JIBO_BENCH_SECONDS", "6"))
+COUNT_SECONDS = float(os.environ.get("JIBO_BENCH_COUNT_SECONDS", "3"))
+ROUNDS = int(os.environ.get("JIBO_BENCH_ROUNDS", "3"))
+MODE = "CLIENT_ASR"
+COUNT_ENV = "JIBO_BENCH_COUNTS_FILE"
+
+
+# --------------------------------------------------------------------------- the robots
+
+
+def _client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """A masked client frame with the all-zero mask key (legal; the payload stays as is)."""
+    n = len(payload)
+    head = (
+        bytes([0x80 | opcode, 0x80 | n])
+        if n < 126
+        else bytes([0x80 | opcode, 0xFE, n >> 8, n & 255])
+    )
+    return head + b"\0\0\0\0" + payload
+
+
+_CLOSE = _client_frame((1000).to_bytes(2, "big"), opcode=0x8)
+
+
+def _server_frames(buf: bytearray) -> Iterator[tuple[int, bytes]]:
+    """Complete (opcode, payload) frames at the start of ``buf`` (consumed); unmasked."""
+    while len(buf) >= 2:
+        n, at = buf[1] & 0x7F, 2
+        if n == 126:
+            if len(buf) < 4:
+                return
+            n, at = int.from_bytes(buf[2:4], "big"), 4
+        elif n == 127:
+            if len(buf) < 10:
+                return
+            n, at = int.from_bytes(buf[2:10], "big"), 10
+        if len(buf) < at + n:
+            return
+        yield buf[0] & 0x0F, bytes(buf[at : at + n])
+        del buf[: at + n]
+
+
+async def _robot(port: int, token: str, stop_at: float, lat: list[float], err: list[str]) -> None:
+    """One robot, one socket per turn, on raw sockets: the load generator must cost far less
+    than the servers it measures (a trio-websocket client saturates its core before a bare
+    trio-websocket server does)."""
+    n = 0
+    upgrade = (
+        "GET /v1/listen HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {token}\r\n\r\n"
+    ).encode()
+    while trio.current_time() < stop_at:
+        n += 1
+        frames = b"".join(_client_frame(f.encode()) for f in _frames(MODE, n))
+        try:
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+        except OSError as exc:
+            err.append(f"connect: {exc}")
+            continue
+        try:
+            await stream.send_all(upgrade)
+            buf = bytearray()
+            while b"\r\n\r\n" not in buf:
+                chunk = await stream.receive_some(65536)
+                if not chunk:
+                    raise ConnectionError("closed during the upgrade")
+                buf += chunk
+            head, _, rest = bytes(buf).partition(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 101"):
+                raise ConnectionError(head.split(b"\r\n", 1)[0].decode())
+            buf = bytearray(rest)
+            start = time.perf_counter()
+            await stream.send_all(frames)
+            final: Any = None
+            while final is None:
+                for opcode, payload in _server_frames(buf):
+                    if opcode == 0x1 and b'"final":true' in payload:
+                        final = json.loads(payload)
+                        break
+                    if opcode == 0x8:
+                        raise ConnectionError("closed before the final frame")
+                if final is None:
+                    chunk = await stream.receive_some(65536)
+                    if not chunk:
+                        raise ConnectionError("closed before the final frame")
+                    buf += chunk
+            lat.append(time.perf_counter() - start)
+            if final.get("type") == "ERROR":
+                err.append(str(final.get("data")))
+            await stream.send_all(_CLOSE)
+        except (OSError, ConnectionError, trio.BrokenResourceError) as exc:
+            err.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            await stream.aclose()
+
+
+async def _load(
+    port: int, token: str, robots: int, seconds: float
+) -> tuple[list[float], list[str], float]:
+    lat: list[float] = []
+    err: list[str] = []
+    start = trio.current_time()
+    async with trio.open_nursery() as nursery:
+        for _ in range(robots):
+            nursery.start_soon(_robot, port, token, start + seconds, lat, err)
+    return lat, err, trio.current_time() - start
+
+
+# --------------------------------------------------------------------------- the servers
+
+
+def _pinned(cmd: list[str], core: int) -> list[str]:
+    if (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(core), *cmd]
+    return cmd
+
+
+@contextmanager
+def _server(
+    kind: str, counts_file: str | None
+) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = {COUNT_ENV: counts_file} if counts_file else {}
+        if kind == "hub":
+            server.add_robot(["--data-dir", tmp])
+            env = server.bench_env(JIBO_TOKEN_SECRET=server.SECRET, JIBO_DATA_DIR=tmp, **extra)
+            token = server.hub_token(server.bench_config(tmp))
+        else:
+            env, token = {**os.environ, **extra}, "x"
+        cmd = [sys.executable, "-m", "bench.hub_profile", f"serve-{kind}", str(port)]
+        proc = subprocess.Popen(
+            _pinned(cmd, 0), env=env, cwd=server.REPO,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            trio.run(_wait_ready, port)
+            yield proc, port, token
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _cpu_pass(kind: str) -> dict[str, float]:
+    with _server(kind, None) as (proc, port, token):
+        trio.run(_load, port, token, 10, 1.0)  # warm-up: imports, caches, the parser
+        cpu0 = server.cpu_seconds(proc.pid)
+        lat, err, elapsed = trio.run(_load, port, token, ROBOTS, WINDOW_SECONDS)
+        cpu = server.cpu_seconds(proc.pid) - cpu0
+    turns = max(len(lat), 1)
+    if err:
+        print(f"    {kind}: {len(err)} failed turns, first: {err[0]}", flush=True)
+    return {
+        "turns/s": len(lat) / elapsed,
+        "p50 ms": _pct(lat, 0.5) * 1000,
+        "p99 ms": _pct(lat, 0.99) * 1000,
+        "CPU ms/turn": cpu * 1000 / turns,
+        "errors": float(len(err)),
+    }
+
+
+def _count_pass(kind: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "counts.json")
+        with _server(kind, path) as (proc, port, token):
+            trio.run(_load, port, token, 10, 1.0)  # warm-up
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.2)
+            lat, _err, _elapsed = trio.run(_load, port, token, 10, COUNT_SECONDS)
+            time.sleep(0.3)  # sockets closing after their final frame are part of the turn
+            proc.send_signal(signal.SIGUSR2)
+            for _ in range(100):
+                if Path(path).exists():
+                    break
+                time.sleep(0.05)
+            counts = json.loads(Path(path).read_text())
+    turns = max(len(lat), 1)
+    return {f"{name}/turn": value / turns for name, value in counts.items()}
+
+
+def run_profile(report: Any) -> None:
+    """Alternate hub and bare, :data:`ROUNDS` times; report medians and the CPU ratio."""
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    if affinity is not None and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {1})
+    print(f"  load: {ROBOTS} robots, {MODE}, {WINDOW_SECONDS:g} s windows, {ROUNDS} rounds; "
+          f"loadavg before {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
+    runs: dict[str, list[dict[str, float]]] = collections.defaultdict(list)
+    try:
+        for _ in range(ROUNDS):
+            for kind in ("hub", "bare"):
+                row = _cpu_pass(kind)
+                row.update(_count_pass(kind))
+                runs[kind].append(row)
+                print(
+                    f"    {kind}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()), flush=True
+                )
+    finally:
+        if affinity is not None:
+            os.sched_setaffinity(0, affinity)
+    medians = {kind: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+               for kind, rows in runs.items()}  # fmt: skip
+    for kind, values in medians.items():
+        for name, value in values.items():
+            report.add(f"profile {kind} {name}", value, "")
+    ratio = medians["hub"]["CPU ms/turn"] / medians["bare"]["CPU ms/turn"]
+    report.add(
+        "profile hub/bare CPU per turn", ratio, "x", f"loadavg after {os.getloadavg()[0]:.2f}"
+    )
+
+
+# --------------------------------------------------------------------------- counted servers
+
+_COUNTS: collections.Counter[str] = collections.Counter()
+_ON = [False]
+
+
+class _Counter(trio.abc.Instrument):
+    def task_spawned(self, task: trio.lowlevel.Task) -> None:
+        if _ON[0]:
+            _COUNTS["tasks spawned"] += 1
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        if _ON[0]:
+            _COUNTS["task steps"] += 1
+
+
+def _install_counters(path: str) -> None:
+    from trio._core._run import CancelScope, NurseryManager
+
+    targets = {
+        CancelScope.__enter__.__code__: "cancel scopes",
+        NurseryManager.__aenter__.__code__: "nurseries",
+    }
+
+    def profile(frame: Any, event: str, _arg: Any) -> None:
+        if event == "call":
+            name = targets.get(frame.f_code)
+            if name is not None:
+                _COUNTS[name] += 1
+
+    def start(_sig: int, _frame: Any) -> None:
+        _COUNTS.clear()
+        _ON[0] = True
+        sys.setprofile(profile)
+
+    def stop(_sig: int, _frame: Any) -> None:
+        sys.setprofile(None)
+        _ON[0] = False
+        counts = {
+            k: _COUNTS[k] for k in ("tasks spawned", "nurseries", "cancel scopes", "task steps")
+        }
+        Path(path).write_text(json.dumps(counts))
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+    real_run = trio.run
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        kwargs["instruments"] = [*kwargs.get("instruments", ()), _Counter()]
+        return real_run(*args, **kwargs)
+
+    trio.run = run  # this bench process only: pass our instrument to the server's trio.run
+
+
+def _serve(kind: str, port: int) -> None:
+    path = os.environ.get(COUNT_ENV)
+    if path:
+        _install_counters(path)
+    if kind == "hub":
+        from jibo_cloud.cli import main
+
+        sys.exit(main(["serve", "--port", str(port), "--log-level", "WARNING"]))
+    from bench import bare_hub
+
+    trio.run(bare_hub.main, port)
+
+
+if __name__ == "__main__" and sys.argv[1:2] in (["serve-hub"], ["serve-bare"]):
+    _serve(sys.argv[1].removeprefix("serve-"), int(sys.argv[2]))

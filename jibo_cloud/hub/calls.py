@@ -1,0 +1,113 @@
+"""The hub's outside calls that both transactions make: a skill, and a history record.
+
+Each returns or raises; the caller owns the time limit (``trio.fail_after``, §4.4: 10 s) and
+feeds the answer back into its machine (:mod:`jibo_cloud.hub.driver`). Requests arrive typed
+(:mod:`protocol.services`) and are encoded here, at the edge.
+
+Error mapping (§4.4): a skill failure or timeout is ``TIMEOUT_SKILL`` (its text is the
+failure's, or the original's ``timeout of 10000ms exceeded``); an in-process skill that is
+not registered is ``SKILL_NOT_FOUND``. History failures are logged and never reach the robot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+import httpx
+import trio
+
+from jibo_cloud.errors import UpstreamError
+from jibo_cloud.hub.clients import call_remote_skill
+from jibo_cloud.hub.history import MemoryHistory
+from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS
+from jibo_cloud.runtime import Runtime
+from protocol.codec import to_json
+from protocol.errors import ErrorCode
+from protocol.routing import SkillKind
+from protocol.transaction import CALL_TIMEOUT_TEXT, CallSkill, RecordLaunch, RecordSpeech
+
+log = logging.getLogger(__name__)
+
+
+async def skill_reply(
+    runtime: Runtime, http: httpx.AsyncClient | None, call: CallSkill
+) -> Mapping[str, Any]:
+    """Call one skill (in process, or over HTTP) and return its §5 reply.
+
+    Raises:
+        UpstreamError: the skill failed; ``service == "skill_not_found"`` when an in-process
+            skill is not registered.
+    """
+    request = to_json(call.request)
+    if call.kind is SkillKind.INPROC:
+        handler = runtime.skill_handlers.get(call.skill_id)
+        if handler is None:
+            raise UpstreamError("skill_not_found", f"Skill not found: {call.skill_id}")
+        reply = await handler(request)
+        if not isinstance(reply, Mapping) or not isinstance(reply.get("type"), str):
+            raise UpstreamError("skill", "reply is not a message with a type")
+        return reply
+    if http is None:
+        raise UpstreamError("skill", "no HTTP client for cloud skills")
+    return await call_remote_skill(http, call.url, request)
+
+
+class SkillCaller(Protocol):
+    """The machine side of a skill call (listen and proactive both)."""
+
+    def skill_replied(self, reply: Mapping[str, Any], *, now_ms: int) -> Sequence[Any]: ...
+
+    def skill_failed(self, code: ErrorCode, detail: str, *, now_ms: int) -> Sequence[Any]: ...
+
+
+async def call_skill(
+    runtime: Runtime, http: httpx.AsyncClient | None, call: CallSkill, machine: SkillCaller
+) -> Callable[[int], Sequence[Any]]:
+    """:func:`skill_reply` under the call limit; returns the event that feeds the answer
+    (``skill_replied`` or ``skill_failed``) to ``machine``."""
+    try:
+        with trio.fail_after(CALL_TIMEOUT_SECONDS):
+            reply = await skill_reply(runtime, http, call)
+    except UpstreamError as exc:
+        code = ErrorCode.SKILL_NOT_FOUND if exc.service == "skill_not_found" else None
+        detail = exc.detail
+        return lambda now_ms: machine.skill_failed(
+            code or ErrorCode.TIMEOUT_SKILL, detail, now_ms=now_ms
+        )
+    except trio.TooSlowError:
+        return lambda now_ms: machine.skill_failed(
+            ErrorCode.TIMEOUT_SKILL, CALL_TIMEOUT_TEXT, now_ms=now_ms
+        )
+    return lambda now_ms: machine.skill_replied(reply, now_ms=now_ms)
+
+
+def record_inline(runtime: Runtime) -> bool:
+    """True when a history record needs no task: no history, or the in-memory one (no I/O)."""
+    history = runtime.history
+    return history is None or isinstance(history, MemoryHistory)
+
+
+async def record(runtime: Runtime, out: RecordLaunch | RecordSpeech) -> None:
+    """Write one history record (§5). For a remote or storage history, run it as a task: it
+    is shielded (the robot usually closes right after the final frame, which must not lose
+    the record) and bounded; no checkpoint comes before the shield."""
+    history = runtime.history
+    if history is None:
+        return
+    body = to_json(out.record)
+    if isinstance(history, MemoryHistory):
+        if isinstance(out, RecordLaunch):
+            await history.skill_launched(body)
+        else:
+            await history.speech(body)
+        return
+    try:
+        with trio.CancelScope(shield=True), trio.fail_after(CALL_TIMEOUT_SECONDS):
+            if isinstance(out, RecordLaunch):
+                await history.skill_launched(body)
+            else:
+                await history.speech(body)
+    except (UpstreamError, trio.TooSlowError) as exc:
+        log.warning("history record failed: %s", exc)

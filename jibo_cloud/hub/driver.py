@@ -1,0 +1,189 @@
+"""The transaction driver: one task owns a transaction machine for one hub socket.
+
+Shape (STYLE.md "Several tasks driving one state machine", trio-websocket's ``_reader_task``)::
+
+    reader task ──robot frames──┐
+    service call tasks ─replies─┼──► one event channel ──► the driver task ──► machine
+                                │                              │
+    timers: deadlines ──────────┘ (a cancel scope's deadline    └─► outputs, in order:
+                                   around the channel receive)      frames, calls, records
+
+- The driver is the only caller of the machine. Every event on the channel is a small
+  function of ``now_ms`` that feeds the machine and returns its outputs; the driver performs
+  them in the order produced before it takes the next event, so two machine calls' outputs
+  never interleave.
+- Timers are deadlines, not tasks: ``StartTimer`` records a deadline, and the driver waits for
+  the next event under a cancel scope whose deadline is the earliest one; when it passes, the
+  due timers fire in deadline order (the machine ignores stale ones).
+- Service calls (parser, skill, recogniser result, history I/O) run as tasks in the socket's
+  nursery, each under its own ``trio.fail_after`` (:data:`CALL_TIMEOUT_SECONDS`), and put
+  their answer on the channel. In-process work with no I/O (the memory history, feeding the
+  recogniser) is done inline, in order.
+- A machine that raises is failed for good (``STOP``, :func:`protocol.transaction.guarded`):
+  the driver logs the traceback, answers ``ERROR {code: GENERAL}`` with the transaction's
+  ``transID`` (:func:`jibo_cloud.hub.session.report_crash`) and drops every later event.
+
+The transaction-specific part (which outputs are service calls and how to perform them) is
+a :class:`Performer`: :class:`jibo_cloud.hub.listen.ListenPerformer` and
+:class:`jibo_cloud.hub.proactive.ProactivePerformer`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import attrs
+import trio
+
+from jibo_cloud.hub.session import HubSocket, report_crash
+from protocol.codec import decode_frame, to_json
+from protocol.envelope import RobotMessage
+from protocol.errors import DecodeError, RemoteProtocolError
+from protocol.transaction import Forward, Send, StartTimer
+
+log = logging.getLogger(__name__)
+
+#: One event: given ``now_ms``, feed the machine and return its outputs.
+Event = Callable[[int], Sequence[Any]]
+
+
+class Machine(Protocol):
+    """What the driver needs of a transaction machine (listen and proactive both are)."""
+
+    @property
+    def trans_id(self) -> str | None: ...
+
+    def receive(self, msg: RobotMessage, *, now_ms: int) -> Sequence[Any]: ...
+
+    def fail(self, exc: RemoteProtocolError, *, now_ms: int) -> Sequence[Any]: ...
+
+    def timer_fired(self, name: str, *, now_ms: int) -> Sequence[Any]: ...
+
+
+class Performer(Protocol):
+    """Performs the outputs that are not frames or timers (service calls, records)."""
+
+    def audio(self, chunk: bytes) -> Event | None:
+        """The event for a binary frame, or None to drop it."""
+
+    async def perform(self, driver: TransactionDriver, output: Any) -> None: ...
+
+    async def aclose(self) -> None:
+        """Release what the transaction holds (a recogniser session); bounded."""
+
+
+@attrs.define
+class TransactionDriver:
+    """One socket's transaction: the reader task, the event channel, the deadlines.
+
+    Args:
+        sock: the socket (its single writer and reader).
+        machine: the listen or proactive machine; only this driver calls it.
+        performer: the transaction's service calls.
+        nursery: the socket's nursery (the reader and call tasks live in it).
+        now_ms: the injected wall clock for the machine.
+    """
+
+    sock: HubSocket
+    machine: Machine
+    performer: Performer
+    nursery: trio.Nursery
+    now_ms: Callable[[], int]
+    deadlines: dict[str, float] = attrs.field(factory=dict)
+    failed: bool = False
+    _send: trio.MemorySendChannel[Event] = attrs.field(init=False)
+    _events: trio.MemoryReceiveChannel[Event] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Unbounded: a service task's answer never waits for the driver (it is one event).
+        self._send, self._events = trio.open_memory_channel[Event](math.inf)
+
+    def post(self, event: Event) -> None:
+        """Put an event on the channel (from a reader or call task)."""
+        self._send.send_nowait(event)
+
+    async def run(self) -> None:
+        """Drive the transaction until the socket's deadline (or the robot) ends it."""
+        self.nursery.start_soon(self._read_robot)
+        events = self._events
+        while True:
+            deadline = min(self.deadlines.values()) if self.deadlines else math.inf
+            event: Event | None = None
+            if deadline == math.inf:
+                event = await events.receive()
+            else:
+                with trio.CancelScope(deadline=deadline):
+                    event = await events.receive()
+            if self.failed:
+                continue
+            if event is None:
+                await self._fire_due_timers()
+            else:
+                await self.feed(event)
+
+    async def feed(self, event: Event) -> None:
+        """Feed one event to the machine and perform its outputs (driver task only)."""
+        try:
+            outputs = event(self.now_ms())
+        except Exception:
+            # The machine is failed for good (STOP); the robot gets the protocol's ERROR.
+            self.failed = True
+            log.exception("transaction machine failed")
+            await report_crash(self.sock, self.machine.trans_id)
+            return
+        self.sock.trans_id = self.machine.trans_id
+        if outputs:
+            await self.apply(outputs)
+
+    async def apply(self, outputs: Sequence[Any]) -> None:
+        """Perform the machine's outputs in the order it produced them."""
+        sock = self.sock
+        for out in outputs:
+            if isinstance(out, Send):
+                await sock.send_frame(to_json(out.message))
+            elif isinstance(out, Forward):
+                frame = dict(out.reply)
+                frame["final"] = out.final
+                frame["timings"] = dict(out.timings)
+                await sock.send_frame(frame)
+            elif isinstance(out, StartTimer):
+                self.deadlines[out.name] = trio.current_time() + out.ms / 1000
+            else:
+                await self.performer.perform(self, out)
+
+    async def _fire_due_timers(self) -> None:
+        now = trio.current_time()
+        due = sorted((when, name) for name, when in self.deadlines.items() if when <= now)
+        machine = self.machine
+        for _, name in due:
+            del self.deadlines[name]
+            await self.feed(functools.partial(_fire, machine, name))
+
+    async def _read_robot(self) -> None:
+        """The reader task: robot frames onto the channel, in arrival order."""
+        sock, machine, post = self.sock, self.machine, self.post
+        while True:
+            frame = await sock.receive()
+            sock.in_flight = True
+            if isinstance(frame, bytes):
+                event = self.performer.audio(frame)
+                if event is not None:
+                    post(event)
+                continue
+
+            def on_frame(now_ms: int, text: str = frame) -> Sequence[Any]:
+                try:
+                    msg = decode_frame(text)
+                    return machine.receive(msg, now_ms=now_ms)
+                except (DecodeError, RemoteProtocolError) as exc:
+                    return machine.fail(exc, now_ms=now_ms)
+
+            post(on_frame)
+
+
+def _fire(machine: Machine, name: str, now_ms: int) -> Sequence[Any]:
+    return machine.timer_fired(name, now_ms=now_ms)
