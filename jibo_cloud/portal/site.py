@@ -4,8 +4,8 @@ Each page module has ``add_routes(bp, portal)``; this module builds the blueprin
 errors raised under ``/portal`` as small HTML pages (the rest of the server answers AWS JSON,
 which a browser should not see), and gives every answer the headers a page holding a
 household's data needs (a strict Content-Security-Policy: only this server's own CSS and
-script, no frames, forms posting only here; no referrer, so an invite link never leaks; no
-caching of pages).
+script, no frames, forms posting only here; referrers only to this server, so an invite link
+never leaks elsewhere; no caching of pages).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def build_blueprint(portal: Portal) -> Blueprint:
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
         if request.endpoint != "portal.static":
             response.headers["Cache-Control"] = "no-store"
         return response

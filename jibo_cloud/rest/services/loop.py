@@ -25,6 +25,7 @@ from jibo_cloud.storage import Storage
 from jibo_cloud.storage.records import Account, Loop, LoopMember
 
 _MEMBER_EXTRA = ("nickname", "phoneticName", "agreementId", "legalGuardianId")
+_ACCOUNT_EXTRA = ("gender", "birthday", "photoUrl", "phoneNumber", "messagingAllowed")
 
 
 def member_view(m: LoopMember, account: Account | None) -> dict[str, Any]:
@@ -39,6 +40,8 @@ def member_view(m: LoopMember, account: Account | None) -> dict[str, Any]:
             "email": account.email, "firstName": account.first_name,
             "lastName": account.last_name, "isChild": bool(m.extra.get("isChild", False)),
         }  # fmt: skip
+        # The account fields the models' member shape carries (the portal edits birthdays).
+        view["account"].update({k: account.extra[k] for k in _ACCOUNT_EXTRA if k in account.extra})
     return view
 
 
