@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import attrs
+
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.storage.portal import VoiceTurn
 
@@ -22,20 +24,25 @@ async def record_turn(runtime: Any, turn: VoiceTurn, audio: bytes | None = None)
 
     Args:
         runtime: the server's :class:`jibo_cloud.runtime.Runtime` (storage, blobs).
-        turn: the finished turn; ``audio_key`` is ignored (set here when audio is kept).
+        turn: the finished turn; ``robot_name`` may be the robot's friendly name, its 24-hex
+            id or its serial (whatever the hub knows: it is looked up); ``audio_key`` is
+            ignored (set here when audio is kept).
         audio: the robot's audio of the turn, or None.
+
+    Returns:
+        False when nothing was kept: an unregistered robot, history off, storage down.
     """
     storage = runtime.storage
     try:
+        robot = await storage.find_robot(turn.robot_name) if turn.robot_name else None
+        if robot is None:
+            return False
+        turn = attrs.evolve(turn, robot_name=robot.name, audio_key=None, audio_length=None)
         if audio:
             settings = await storage.voice_settings_for_robot(turn.robot_name)
             if settings.voice_history and settings.keep_audio:
                 stored = await runtime.blobs.write(runtime.blobs.new_key("voice"), audio)
-                turn = VoiceTurn(
-                    robot_name=turn.robot_name, at=turn.at, heard=turn.heard,
-                    intent=turn.intent, skill=turn.skill, latency_ms=turn.latency_ms,
-                    error=turn.error, audio_key=stored.key, audio_length=stored.length,
-                )  # fmt: skip
+                turn = attrs.evolve(turn, audio_key=stored.key, audio_length=stored.length)
         kept = await storage.record_voice_turn(turn)
         if not kept and turn.audio_key:
             await runtime.blobs.delete(turn.audio_key)  # history went off meanwhile
