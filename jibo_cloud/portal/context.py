@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from jibo_cloud.access import note_principal
 from jibo_cloud.clientaddr import client_address
 from jibo_cloud.portal import auth
 from jibo_cloud.portal.auth import (
@@ -154,6 +155,7 @@ class Portal:
         credential = await self.storage.get_owner_credential(session.account_id)
         if account is None or credential is None:
             return None
+        note_principal(f"account:{account.id}")  # the access log names who it was
         if now - session.last_seen >= TOUCH_EVERY_MS:
             await self.storage.touch_portal_session(session.id_hash, now=now)
         return Viewer(account=account, session=session, role=credential.role)
