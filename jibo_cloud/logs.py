@@ -7,6 +7,13 @@ from the right). The context lives in a :class:`contextvars.ContextVar`, which t
 into each task, so every line a connection's tasks log carries that connection's ids without
 passing them around.
 
+Format: JSON lines (:class:`JsonFormatter`, one object per record: ``time``, ``level``,
+``logger``, ``msg``, and ``transID``, ``robotID``, ``client``, ``instance``, ``kind``, ``target``,
+``outcome`` when known) by default when standard error is not a terminal (a service manager,
+a container, a pipe), the classic one-line text on a terminal; ``JIBO_LOG_FORMAT=json|text``
+decides otherwise. The standard library's logging is kept (every module already logs through
+it, and the per-request levels are a :class:`logging.Filter`); structlog would only wrap it.
+
 Privacy: :class:`RedactingFormatter` masks bearer tokens, JWTs, SigV4 signatures and
 ``secretAccessKey``-like values in the whole formatted line (message, exception text,
 traceback and stack), as a last line of defence; code should not log them in the first
@@ -18,9 +25,13 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
+import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import attrs
 
@@ -36,6 +47,10 @@ class TraceContext:
     trans_id: str = "unknown"
     robot_id: str = "unknown"
     client: str = "-"
+    #: The socket or request kind (``hub``, ``notification``, ``rest``, ``blob`` …) and its
+    #: target (a REST ``X-Amz-Target``, a hub path): set by the code that opens the scope.
+    kind: str = "-"
+    target: str = "-"
     #: Per-request log levels, ``{namespace: level}`` from ``x-jibo-logging-config``.
     levels: Mapping[str, str] = attrs.field(factory=dict)
 
@@ -93,6 +108,25 @@ def current_trace() -> TraceContext:
 
 
 @contextmanager
+def trace_fields(**changes: Any) -> Iterator[TraceContext]:
+    """The current context with ``changes`` (``kind``, ``target``, ``trans_id`` …) for the
+    block: ``with trace_fields(kind="notification"):``."""
+    with trace_scope(attrs.evolve(current_trace(), **changes)) as trace:
+        yield trace
+
+
+#: This server process among those sharing the storage (``Runtime.instance_id``), named in
+#: every JSON line. Process-wide by nature, set once at start-up (:func:`set_instance`).
+_instance = "-"
+
+
+def set_instance(instance_id: str) -> None:
+    """Name this process in every log line (call once the runtime has its instance id)."""
+    global _instance
+    _instance = _clip(instance_id, 64)
+
+
+@contextmanager
 def trace_scope(trace: TraceContext) -> Iterator[TraceContext]:
     """Make ``trace`` the current context for this task and the tasks it starts."""
     token = _current.set(trace)
@@ -126,6 +160,8 @@ class TraceFilter(logging.Filter):
         record.trans_id = trace.trans_id
         record.robot_id = trace.robot_id
         record.client = trace.client
+        record.trace_kind = trace.kind
+        record.trace_target = trace.target
         if trace.levels:
             for namespace, level in trace.levels.items():
                 if record.name == namespace or record.name.startswith(namespace + "."):
@@ -191,19 +227,90 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def setup_logging(level: str = "INFO", *, worker: bool = False) -> None:
+#: Fields a record may carry through ``extra=`` that JSON lines keep (anything else passed
+#: as ``extra`` stays out: a field reaches the log only when it is known to be safe).
+EXTRA_FIELDS = ("outcome", "status", "code", "ms", "kind", "target")
+_UNKNOWN = ("", "-", "unknown", None)
+
+
+def _safe(value: object) -> object:
+    """A JSON-ready, redacted value (numbers and booleans as they are)."""
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return redact(str(value))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, every string redacted before it is encoded.
+
+    Redacting the encoded line would miss secrets whose quotes JSON escaped, so each field is
+    redacted on its own (:func:`redact`); unknown trace fields are left out rather than
+    written as ``unknown``.
+    """
+
+    def __init__(self, *, worker: bool = False) -> None:
+        super().__init__()
+        self.worker = worker
+
+    def format(self, record: logging.LogRecord) -> str:
+        created = time.gmtime(record.created)
+        line: dict[str, object] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", created) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": redact(record.getMessage()),
+        }
+        for key, attr in (("transID", "trans_id"), ("robotID", "robot_id"),
+                          ("client", "client"), ("kind", "trace_kind"),
+                          ("target", "trace_target")):  # fmt: skip
+            value = getattr(record, attr, None)
+            if value not in _UNKNOWN:
+                line[key] = _safe(value)
+        if _instance not in _UNKNOWN:
+            line["instance"] = _instance
+        for key in EXTRA_FIELDS:
+            value = record.__dict__.get(key)
+            if value not in _UNKNOWN:
+                line[key] = _safe(value)
+        if self.worker:
+            line["pid"] = record.process
+        if record.exc_info:
+            record.exc_text = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exc"] = redact(record.exc_text)
+        if record.stack_info:
+            line["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+
+
+def log_format(explicit: str | None = None) -> str:
+    """``json`` or ``text``: ``explicit``, else ``JIBO_LOG_FORMAT``, else JSON unless standard
+    error is a terminal."""
+    chosen = (explicit or os.environ.get("JIBO_LOG_FORMAT", "") or "auto").strip().lower()
+    if chosen in ("json", "text"):
+        return chosen
+    if chosen != "auto":
+        raise ValueError(f"JIBO_LOG_FORMAT must be json, text or auto, got {chosen!r}")
+    return "text" if sys.stderr.isatty() else "json"
+
+
+def setup_logging(level: str = "INFO", *, worker: bool = False, fmt: str | None = None) -> None:
     """Configure the root handler once: one line per record with the trace ids.
 
     ``worker``: this process is one of several (``serve --workers``); lines then name the
-    process id, so an operator can tell the workers' logs apart.
+    process id, so an operator can tell the workers' logs apart. ``fmt``: ``json``, ``text``
+    or ``auto`` (see :func:`log_format`).
     """
     handler = logging.StreamHandler()
-    who = "%(name)s pid=%(process)d" if worker else "%(name)s"
-    handler.setFormatter(
-        RedactingFormatter(
+    formatter: logging.Formatter
+    if log_format(fmt) == "json":
+        formatter = JsonFormatter(worker=worker)
+    else:
+        who = "%(name)s pid=%(process)d" if worker else "%(name)s"
+        formatter = RedactingFormatter(
             f"%(asctime)s %(levelname)s {who} [%(trans_id)s %(robot_id)s %(client)s] %(message)s"
         )
-    )
+    handler.setFormatter(formatter)
     handler.addFilter(TraceFilter(logging.getLevelName(level.upper())))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()

@@ -166,10 +166,14 @@ async def dispatch(
     started = time.perf_counter()
     answer = await _dispatch(rt, table, handlers, http, seen)
     op = table.find(http.headers.get("x-amz-target", ""))
-    metrics.rest_call(
-        op.target if op is not None else "unknown", answer.status,
-        time.perf_counter() - started, answer.headers.get("x-amzn-ErrorType", ""),
-    )  # fmt: skip
+    label, code = (
+        op.target if op is not None else "unknown",
+        answer.headers.get("x-amzn-ErrorType", ""),
+    )
+    metrics.rest_call(label, answer.status, time.perf_counter() - started, code)
+    # Shown only at DEBUG, e.g. for one request whose x-jibo-logging-config asks for it.
+    fields = {"target": label, "status": answer.status, "outcome": code or "ok"}
+    log.debug("answered %s: %d", label, answer.status, extra=fields)
     note_rest_call(
         rt, http.headers, seen[0] if seen else None, answer.status,
         answer.headers.get("x-amzn-ErrorType", ""), answer.body if answer.status >= 400 else b"",
