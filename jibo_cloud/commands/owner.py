@@ -59,7 +59,7 @@ def run_invite(args: argparse.Namespace) -> int:
         account = await owner_account(storage, args.email)
         token = await new_invite(storage, account.id, now=now_ms())
         base = (args.base_url or f"http://localhost:{config.port}").rstrip("/")
-        print(f"{base}/portal/invite/{token}")
+        print(f"{base}/portal/invite?t={token}")
         print(f"give this link to {account.email} only: it sets the portal password once,")
         print(f"  within {INVITE_HOURS} hours, and replaces any earlier invite")
 

@@ -5,8 +5,9 @@
   per-account or per-address limit the form answers 429 with ``Retry-After``. Success makes a
   brand-new session (the id never comes from the browser: no fixation) and redirects to
   ``next`` if it stays inside the portal.
-- ``GET/POST /portal/invite/<token>``: set the password once; the invite is then spent and
-  every earlier session of the account ends.
+- ``GET/POST /portal/invite?t=<token>``: set the password once; the invite is then spent and
+  every earlier session of the account ends. The token rides in the query string because the
+  access log never writes query strings (a path would be logged).
 - ``POST /portal/signout`` and ``/portal/signout-everywhere`` (CSRF-checked).
 """
 
@@ -99,16 +100,18 @@ def add_routes(bp: Blueprint, portal: Portal) -> None:
         set_cookie(response, SESSION_COOKIE, token, tls=tls, max_age=SESSION_MAX_AGE)
         return response
 
-    @bp.get("/invite/<token>")
-    async def invite_form(token: str) -> Response:
+    @bp.get("/invite")
+    async def invite_form() -> Response:
+        token = str(request.args.get("t", ""))[:128]
         account_id = await portal.storage.invite_account(token_hash(token), now=portal.now())
         if account_id is None:
             return await form_page("portal/invite_gone.html", 404)
         account = await portal.storage.get_account(account_id)
         return await form_page("portal/invite.html", email=account.email if account else "")
 
-    @bp.post("/invite/<token>")
-    async def invite(token: str) -> Any:
+    @bp.post("/invite")
+    async def invite() -> Any:
+        token = str(request.args.get("t", ""))[:128]
         form = await request.form
         if not form_checked(form):
             abort(403)

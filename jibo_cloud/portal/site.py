@@ -11,15 +11,18 @@ never leaks elsewhere; no caching of pages).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 from quart import Blueprint, Response, abort, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.portal import home, household, photos, settings, signin, updates, voice
 from jibo_cloud.portal.context import Portal, Viewer, same_origin, see_other, tokens_match
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
@@ -89,6 +92,20 @@ def build_blueprint(portal: Portal) -> Blueprint:
             if name.lower() in ("allow", "retry-after"):
                 response.headers[name] = value
         return response
+
+    @bp.errorhandler(StorageUnavailable)
+    async def storage_down(error: StorageUnavailable) -> Response:
+        return await error_page(ServiceUnavailable())
+
+    @bp.errorhandler(Exception)
+    async def crashed(error: Exception) -> Response:
+        log.error("portal request failed", exc_info=error)
+        return await error_page(InternalServerError())
+
+    @bp.route("/<path:rest>", methods=["GET", "POST"])
+    async def nothing_here(rest: str) -> Response:
+        # Unknown portal paths get the portal's HTML 404, not the REST layer's JSON one.
+        abort(404)
 
     @bp.after_request
     async def headers(response: Response) -> Response:

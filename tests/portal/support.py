@@ -51,7 +51,7 @@ class PortalServer:
     async def invite_path(self, email: str) -> str:
         account = await self.storage.find_account_by_email(email)
         token = await new_invite(self.storage, account.id, now=self.server.runtime.now_ms())
-        return f"/portal/invite/{token}"
+        return f"/portal/invite?t={token}"
 
     async def set_password(self, http: httpx.AsyncClient, email: str,
                            password: str = PASSWORD) -> None:  # fmt: skip

@@ -15,7 +15,7 @@ from jibo_cloud.storage import open_storage
 
 ROBOT = ["robot", "add", "--name", "Test-Robot-Name", "--serial", "BOJW-1000-0000-0000-0001",
          "--robot-id", "a" * 24, "--owner", "owner@example.com"]  # fmt: skip
-LINK = re.compile(r"^https://jibo\.example\.org/portal/invite/([A-Za-z0-9_-]{43})$")
+LINK = re.compile(r"^https://jibo\.example\.org/portal/invite\?t=([A-Za-z0-9_-]{43})$")
 
 
 def _account_of_invite(store_args: list[str], token: str) -> str | None:

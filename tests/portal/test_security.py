@@ -43,6 +43,12 @@ async def test_every_page_and_form_refuses_without_a_session(
             answer = await http.post(path, data={"csrf": "x"})
             assert answer.status_code == 403, path
             assert "text/html" in answer.headers["content-type"]
+        unknown = await http.get("/portal/no/such/page")
+        assert unknown.status_code == 404
+        assert "text/html" in unknown.headers["content-type"]
+        css = await http.get("/portal/static/portal.css")
+        assert css.status_code == 200
+        assert "text/css" in css.headers["content-type"]
 
 
 async def test_forms_need_the_session_s_csrf_token(nursery: trio.Nursery, tmp_path: Path) -> None:

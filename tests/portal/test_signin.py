@@ -50,6 +50,11 @@ async def test_an_invite_works_once(nursery: trio.Nursery, tmp_path: Path) -> No
         assert again.status_code == 404
         assert "does not work" in again.text
         assert (await http.get(path)).status_code == 404
+        # The access log writes paths, never query strings: the token is not in it.
+        log = (portal.server.config.data_dir / "access.log").read_text()
+        assert "/portal/invite" in log
+        assert path.partition("t=")[2] not in log
+        assert PASSWORD not in log
 
 
 async def test_wrong_passwords_are_limited_per_account(
