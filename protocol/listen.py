@@ -174,6 +174,12 @@ class ListenTransaction:
     _skill_started_ms: int = 0
     _error: ErrorData | None = None
 
+    @property
+    def finished(self) -> bool:
+        """A final frame went out (``DONE``) or the machine failed (``STOP``): its timers
+        no longer matter."""
+        return self.state in (S.DONE, S.STOP)
+
     def _enter_stop(self) -> None:
         self.state = S.STOP
 

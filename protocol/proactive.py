@@ -323,6 +323,12 @@ class ProactiveTransaction:
     _skill_started_ms: int = 0
     _history_ok: bool = True
 
+    @property
+    def finished(self) -> bool:
+        """A final frame went out (``DONE``) or the machine failed (``STOP``): its timers
+        no longer matter."""
+        return self.state in (ProactiveState.DONE, ProactiveState.STOP)
+
     def _enter_stop(self) -> None:
         self.state = ProactiveState.STOP
 

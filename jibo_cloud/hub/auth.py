@@ -84,6 +84,24 @@ class TokenCache:
         attrs.field(factory=OrderedDict)
     )
 
+    def admit_cached(
+        self, config: Config, headers: Mapping[str, str], *, now_s: float
+    ) -> HubIdentity | None:
+        """:meth:`admit` when the caches answer it (no I/O, no checkpoint), else None.
+
+        Raises:
+            HandshakeRejected: as :meth:`admit`.
+        """
+        identity = self.authenticate(config, headers, now_s=now_s)
+        if not identity.authenticated:
+            return identity
+        cached = self._robots.get((identity.account_id, identity.robot_id, identity.access_key_id))
+        if cached is None or not 0 <= now_s - cached[1] < ROBOT_CHECK_SECONDS:
+            return None
+        if cached[0] is not None:
+            raise HandshakeRejected(401, cached[0])
+        return identity
+
     async def admit(
         self, config: Config, storage: Any, headers: Mapping[str, str], *, now_s: float
     ) -> HubIdentity:

@@ -57,6 +57,9 @@ class Machine(Protocol):
     @property
     def trans_id(self) -> str | None: ...
 
+    @property
+    def finished(self) -> bool: ...
+
     def receive(self, msg: RobotMessage, *, now_ms: int) -> Sequence[Any]: ...
 
     def fail(self, exc: RemoteProtocolError, *, now_ms: int) -> Sequence[Any]: ...
@@ -138,6 +141,8 @@ class TransactionDriver:
         self.sock.trans_id = self.machine.trans_id
         if outputs:
             await self.apply(outputs)
+        if self.machine.finished and self.deadlines:
+            self.deadlines.clear()  # after the final frame no timer matters: no more scopes
 
     async def apply(self, outputs: Sequence[Any]) -> None:
         """Perform the machine's outputs in the order it produced them."""

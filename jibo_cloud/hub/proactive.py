@@ -6,8 +6,8 @@ The I/O here (:class:`ProactivePerformer`): load the robot's launch history from
 ``PROACTIVE_LAUNCH`` under the 10 s limit, each in a task whose answer goes back on the
 driver's channel; launches are recorded as on the listen socket. The skill settings the
 settings rules read are the ones ``Settings_20171219.UpdateSettings`` stored for the loop
-CONTEXT names (:func:`loop_settings`); a loop with none, or a storage outage, leaves every settings rule
-failing, so a skill that asks "only if the owner enabled it" is not offered.
+CONTEXT names (:func:`loop_settings`); a loop with none, or a storage outage, leaves every
+settings rule failing, so a skill that asks "only if the owner enabled it" is not offered.
 
 The random pick uses the ``rng`` argument when given (tests pass a seeded
 ``random.Random``), else an unseeded generator. The pick itself is pure and seedable in

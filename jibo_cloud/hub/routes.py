@@ -15,6 +15,10 @@ with 429 (issue 17: 3,000 sockets were opened on one token). Anonymous sockets
 
 HTTP requests get the same trace context from a ``before_request`` hook registered here.
 
+Each path is served two ways from the same state (:class:`HubRoutes`): through Quart (the
+router's ``sockets.add``), and as a bare ASGI websocket app below Quart
+(:func:`hub_asgi_handlers`, :mod:`jibo_cloud.hub.asgi`) for the server's router to route to.
+
 One ``httpx.AsyncClient`` for cloud skills is opened when the app starts serving and closed
 when it stops, together with remote parser and history clients if the runtime has them.
 """
@@ -23,10 +27,11 @@ from __future__ import annotations
 
 import collections
 import hashlib
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import ExitStack, suppress
 from typing import Any
 
+import attrs
 import httpx
 import trio
 from quart import g, request
@@ -35,6 +40,7 @@ from quart_trio import QuartTrio
 from jibo_cloud.access import note_principal
 from jibo_cloud.diagnostics import note_hub_admitted, note_hub_refusal
 from jibo_cloud.errors import HandshakeRejected
+from jibo_cloud.hub.asgi import ASGIApp, asgi_handler
 from jibo_cloud.hub.auth import TokenCache
 from jibo_cloud.hub.clients import RemoteHistory, RemoteParser, new_client
 from jibo_cloud.hub.listen import run_listen
@@ -43,11 +49,16 @@ from jibo_cloud.hub.session import HubSocket, serve_socket
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.tokens import HubIdentity
-from jibo_cloud.wsio import QuartSocket
 from protocol.transaction import Identity
 
 LISTEN_PATHS = ("/v1/listen", "/listen")
 PROACTIVE_PATHS = ("/v1/proactive", "/proactive")
+#: Where :func:`register` leaves the ASGI handlers (``app.extensions``).
+ASGI_EXTENSION = "jibo_cloud.hub.asgi_handlers"
+
+Runner = Callable[
+    [Runtime, HubSocket, trio.Nursery, Identity, httpx.AsyncClient | None], Awaitable[None]
+]
 
 
 class SocketCounts:
@@ -57,16 +68,17 @@ class SocketCounts:
         self.per_token: collections.Counter[str] = collections.Counter()
         self.per_robot: collections.Counter[str] = collections.Counter()
 
-    @contextmanager
-    def hold(self, runtime: Runtime, authorization: str, identity: HubIdentity) -> Iterator[None]:
-        """Count one socket for the block's duration.
+    def take(
+        self, runtime: Runtime, authorization: str, identity: HubIdentity
+    ) -> tuple[str, str] | None:
+        """Count one socket; give the result to :meth:`give_back` when it ends (None for
+        anonymous sockets, which are not counted).
 
         Raises:
             HandshakeRejected: 429 when the token's or the robot's cap is reached.
         """
         if not identity.authenticated:
-            yield
-            return
+            return None
         config = runtime.config
         token = hashlib.sha256(authorization.encode()).hexdigest()
         robot = f"{identity.account_id}/{identity.robot_id or identity.access_key_id}"
@@ -76,28 +88,124 @@ class SocketCounts:
             raise HandshakeRejected(429, "Too many sockets for this robot")
         self.per_token[token] += 1
         self.per_robot[robot] += 1
+        return token, robot
+
+    def give_back(self, held: tuple[str, str] | None) -> None:
+        if held is None:
+            return
+        for counter, name in zip((self.per_token, self.per_robot), held, strict=True):
+            counter[name] -= 1
+            if counter[name] <= 0:
+                del counter[name]
+
+
+@attrs.define(eq=False)
+class HubRoutes:
+    """What every hub socket of one app shares: the runtime, the token cache, the socket
+    counts and the skills' HTTP client (opened while the app serves)."""
+
+    runtime: Runtime
+    tokens: TokenCache = attrs.field(factory=TokenCache)
+    counts: SocketCounts = attrs.field(factory=SocketCounts)
+    http: httpx.AsyncClient | None = None
+
+    async def admit(self, sock: Any) -> HubIdentity:
+        """The checks before the upgrade (module docstring); the storage is asked only when
+        the cache cannot answer, within ``config.handshake_timeout``.
+
+        Raises:
+            HandshakeRejected: the refusal to answer.
+        """
+        runtime = self.runtime
+        if runtime.shutting_down.is_set():
+            raise HandshakeRejected(503, "Service Unavailable")
+        now_s = runtime.now_ms() / 1000
         try:
-            yield
-        finally:
-            for counter, name in ((self.per_token, token), (self.per_robot, robot)):
-                counter[name] -= 1
-                if counter[name] <= 0:
-                    del counter[name]
+            token = self.tokens.admit_cached(runtime.config, sock.headers, now_s=now_s)
+            if token is None:
+                with trio.fail_after(runtime.config.handshake_timeout):
+                    token = await self.tokens.admit(
+                        runtime.config, runtime.storage, sock.headers, now_s=now_s
+                    )
+        except trio.TooSlowError:
+            raise HandshakeRejected(503, "Service Unavailable") from None
+        except HandshakeRejected as rejected:  # for jibo-cloud doctor
+            note_hub_refusal(runtime, sock.path, sock.headers, rejected.status, rejected.reason)
+            raise
+        return token
+
+    def handler(self, runner: Runner) -> Callable[[Any], Awaitable[None]]:
+        """The socket handler for one path: admission, the upgrade, then ``runner``."""
+        runtime = self.runtime
+        config = runtime.config
+
+        async def handle(sock: Any) -> None:
+            token = await self.admit(sock)
+            trace = TraceContext.from_headers(
+                sock.headers,
+                sock.peer,
+                trust_forwarded=config.trust_forwarded,
+                trusted_proxies=config.trusted_proxies,
+            )
+            if token.authenticated:
+                note_principal(f"robot:{token.robot_id}")
+                note_hub_admitted(runtime, token.robot_id, sock.path)
+            identity = Identity(
+                account_id=token.account_id if token.authenticated else None,
+                robot_id=token.robot_id if token.authenticated else None,
+                remote_address=trace.client,
+                anonymous_account_id=None if token.authenticated else token.account_id,
+                anonymous_robot_id=None if token.authenticated else token.robot_id,
+            )
+            held = self.counts.take(runtime, sock.headers.get("authorization", ""), token)
+            try:
+                with trace_scope(trace):
+                    await sock.accept()
+
+                    async def transaction(hub: HubSocket, nursery: trio.Nursery) -> None:
+                        await runner(runtime, hub, nursery, identity, self.http)
+
+                    await serve_socket(
+                        sock, config, runtime.shutting_down, transaction, now_ms=runtime.now_ms
+                    )
+            finally:
+                self.counts.give_back(held)
+
+        return handle
+
+
+async def _listen(
+    rt: Runtime,
+    hub: HubSocket,
+    nursery: trio.Nursery,
+    identity: Identity,
+    http: httpx.AsyncClient | None,
+) -> None:
+    await run_listen(rt, hub, nursery, identity, http=http)
+
+
+async def _proactive(
+    rt: Runtime,
+    hub: HubSocket,
+    nursery: trio.Nursery,
+    identity: Identity,
+    http: httpx.AsyncClient | None,
+) -> None:
+    await run_proactive(rt, hub, nursery, identity, http=http)
 
 
 def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
-    """Add the hub's socket handlers to ``sockets`` and its lifecycle hooks to ``app``."""
-    clients: dict[str, httpx.AsyncClient] = {}
-    tokens = TokenCache()
-    counts = SocketCounts()
+    """Add the hub's socket handlers to ``sockets`` and its lifecycle hooks to ``app``; the
+    same handlers as ASGI apps go to ``app.extensions`` (:func:`hub_asgi_handlers`)."""
+    routes = HubRoutes(runtime)
 
     @app.before_serving
     async def open_clients() -> None:
-        clients["skills"] = new_client()
+        routes.http = new_client()
 
     @app.after_serving
     async def close_clients() -> None:
-        http = clients.pop("skills", None)
+        http, routes.http = routes.http, None
         if http is not None:
             await http.aclose()
         for service in (runtime.parser, runtime.history):
@@ -124,81 +232,18 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
             with suppress(ValueError):
                 stack.close()
 
-    def hub_handler(
-        runner: Callable[
-            [Runtime, HubSocket, trio.Nursery, Identity, httpx.AsyncClient | None], Awaitable[None]
-        ],
-    ) -> Callable[[QuartSocket], Awaitable[None]]:
-        async def handle(sock: QuartSocket) -> None:
-            if runtime.shutting_down.is_set():
-                raise HandshakeRejected(503, "Service Unavailable")
-            try:
-                with trio.fail_after(runtime.config.handshake_timeout):
-                    token = await tokens.admit(
-                        runtime.config,
-                        runtime.storage,
-                        sock.headers,
-                        now_s=runtime.now_ms() / 1000,
-                    )
-            except trio.TooSlowError:
-                raise HandshakeRejected(503, "Service Unavailable") from None
-            except HandshakeRejected as rejected:  # issue 14: for jibo-cloud doctor
-                note_hub_refusal(runtime, sock.path, sock.headers, rejected.status, rejected.reason)
-                raise
-            trace = TraceContext.from_headers(
-                sock.headers,
-                sock.peer,
-                trust_forwarded=runtime.config.trust_forwarded,
-                trusted_proxies=runtime.config.trusted_proxies,
-            )
-            if token.authenticated:
-                note_principal(f"robot:{token.robot_id}")
-                note_hub_admitted(runtime, token.robot_id, sock.path)
-            identity = Identity(
-                account_id=token.account_id if token.authenticated else None,
-                robot_id=token.robot_id if token.authenticated else None,
-                remote_address=trace.client,
-                anonymous_account_id=None if token.authenticated else token.account_id,
-                anonymous_robot_id=None if token.authenticated else token.robot_id,
-            )
-            with (
-                counts.hold(runtime, sock.headers.get("authorization", ""), token),
-                trace_scope(trace),
-            ):
-                await sock.accept()
+    asgi: dict[str, ASGIApp] = {}
+    for paths, runner in ((LISTEN_PATHS, _listen), (PROACTIVE_PATHS, _proactive)):
+        handle = routes.handler(runner)
+        for path in paths:
+            sockets.add(path, handle)
+            asgi[path] = asgi_handler(handle)
+    app.extensions[ASGI_EXTENSION] = asgi
 
-                async def transaction(hub: HubSocket, nursery: trio.Nursery) -> None:
-                    await runner(runtime, hub, nursery, identity, clients.get("skills"))
 
-                await serve_socket(
-                    sock,
-                    runtime.config,
-                    runtime.shutting_down,
-                    transaction,
-                    now_ms=runtime.now_ms,
-                )
-
-        return handle
-
-    async def listen(
-        rt: Runtime,
-        hub: HubSocket,
-        nursery: trio.Nursery,
-        identity: Identity,
-        http: httpx.AsyncClient | None,
-    ) -> None:
-        await run_listen(rt, hub, nursery, identity, http=http)
-
-    async def proactive(
-        rt: Runtime,
-        hub: HubSocket,
-        nursery: trio.Nursery,
-        identity: Identity,
-        http: httpx.AsyncClient | None,
-    ) -> None:
-        await run_proactive(rt, hub, nursery, identity, http=http)
-
-    for path in LISTEN_PATHS:
-        sockets.add(path, hub_handler(listen))
-    for path in PROACTIVE_PATHS:
-        sockets.add(path, hub_handler(proactive))
+def hub_asgi_handlers(app: QuartTrio) -> Mapping[str, ASGIApp]:
+    """The hub's paths as bare ASGI websocket apps (below Quart), after :func:`register`:
+    ``{"/v1/listen": app, "/listen": app, "/v1/proactive": app, "/proactive": app}``. Each
+    checks the token before accepting and refuses with the HTTP status and reason (§4.1)."""
+    handlers: Mapping[str, ASGIApp] = app.extensions[ASGI_EXTENSION]
+    return handlers

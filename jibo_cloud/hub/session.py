@@ -37,13 +37,12 @@ import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import trio
 
 from jibo_cloud.config import Config
-from jibo_cloud.wsio import QuartSocket
 from protocol.codec import to_json
 from protocol.errors import ErrorCode
 from protocol.transaction import CALL_TIMEOUT_MS, INTERNAL_ERROR_TEXT, error_reply
@@ -67,8 +66,24 @@ CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
 
 
+class RobotSocket(Protocol):
+    """An accepted websocket as the hub uses it: ``QuartSocket`` (through Quart) or
+    :class:`jibo_cloud.hub.asgi.AsgiSocket` (below it)."""
+
+    async def receive(self) -> str | bytes: ...
+
+    async def send(self, frame: str | bytes) -> None: ...
+
+    async def close(self, code: int, reason: str = "") -> None: ...
+
+
 class SocketClosed(Exception):
     """The transport broke while writing; the socket is finished."""
+
+
+class RobotClosed(SocketClosed):
+    """The robot closed the socket (seen by a reader below Quart; through Quart, quart-trio
+    cancels the handler instead)."""
 
 
 class FrameTooLarge(Exception):
@@ -87,7 +102,7 @@ def _dumps(obj: Mapping[str, Any]) -> str:
 class HubSocket:
     """One accepted hub socket: the single reader and the single writer."""
 
-    sock: QuartSocket
+    sock: RobotSocket
     config: Config
     scope: trio.CancelScope
     now_ms: Callable[[], int]
@@ -180,7 +195,7 @@ TransactionRunner = Callable[[HubSocket, trio.Nursery], Awaitable[None]]
 
 
 async def serve_socket(
-    sock: QuartSocket,
+    sock: RobotSocket,
     config: Config,
     shutting_down: trio.Event,
     run_transaction: TransactionRunner,
@@ -210,6 +225,9 @@ async def serve_socket(
             except* FrameTooLarge as group:
                 hub.close_code = CLOSE_TOO_BIG
                 hub.end_reason = f"frame over the cap: {group.exceptions[0]}"
+                scope.cancel()
+            except* RobotClosed:
+                hub.end_reason = "robot closed first"
                 scope.cancel()
             except* SocketClosed:
                 hub.end_reason = "transport closed while writing"
