@@ -13,6 +13,10 @@ the request's rules in the order the robot listed them:
 3. with ``launch`` among the rules, anything else said becomes the ``chat`` intent, so the
    chat skill (or the fallback, when no chat service is configured) answers.
 
+:class:`EmbeddedParser` then gives ``chat`` and the catch-all general questions to the
+semantic recogniser (:mod:`jibo_cloud.nlu.semantic`), in a worker thread: a confident match
+launches a command or a personality answer, anything else keeps the templates' answer.
+
 No match under non-launch rules gives the empty answer ``{intent: None, entities: None,
 rules: []}``, which the hub forwards and the robot's running skill handles as it wishes.
 
@@ -34,6 +38,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import trio
+
+from jibo_cloud.nlu import semantic as semantic_nlu
 from jibo_cloud.nlu.grammar import CLOUD_FORMS, FALLBACK_INTENT, FAMILY_SKILLS, RULES, Phrase
 from jibo_cloud.nlu.template import group_values, template_regex
 from protocol.plan import normalize_transcript
@@ -171,18 +178,38 @@ def _fallback(normalized: str, rules: Sequence[str]) -> dict[str, Any]:
     return dict(EMPTY)
 
 
-class EmbeddedParser:
-    """The default :class:`jibo_cloud.services.Parser`: grammar matching, no I/O.
+def _semantic_text(text: str, result: Mapping[str, Any]) -> str | None:
+    """The normalized text to give the semantic recogniser, or None when it should not run:
+    a command was understood, the text is over the limit, or not English letters."""
+    if result.get("intent") not in semantic_nlu.CATCH_ALL or "launch" not in result["rules"]:
+        return None
+    normalized = normalize_transcript(text)
+    if len(normalized) > MAX_TEXT_CHARS or not _ASCII_WORDS.fullmatch(normalized):
+        return None
+    return normalized
 
-    Parsing a sentence takes microseconds, so it runs on the trio thread.
+
+class EmbeddedParser:
+    """The default :class:`jibo_cloud.services.Parser`: the grammar, then meaning.
+
+    Template matching takes microseconds and runs on the trio thread; the semantic
+    recogniser (milliseconds of numpy, and its one-off load) runs in a worker thread, at most
+    two utterances at once.
 
     Args:
         prefer_cloud: ``config.prefer_cloud_skills``: families whose shared words this
             server's skills answer instead of the robot's (see :func:`parse_text`).
+        semantic: the recogniser (the process-wide one by default); None: templates only.
     """
 
-    def __init__(self, prefer_cloud: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        prefer_cloud: Iterable[str] = (),
+        semantic: semantic_nlu.SemanticRecogniser | None = semantic_nlu.DEFAULT,
+    ) -> None:
         self.prefer_cloud = frozenset(prefer_cloud)
+        self.semantic = semantic
+        self._limiter: trio.CapacityLimiter | None = None
 
     async def parse(self, request: Mapping[str, Any]) -> Mapping[str, Any]:
         text = request.get("text")
@@ -190,7 +217,19 @@ class EmbeddedParser:
         if not isinstance(text, str):
             return dict(EMPTY)
         rule_list = [r for r in rules if isinstance(r, str)] if isinstance(rules, list) else []
-        return parse_text(text, rule_list, prefer_cloud=self.prefer_cloud)
+        result = parse_text(text, rule_list, prefer_cloud=self.prefer_cloud)
+        normalized = _semantic_text(text, result) if self.semantic is not None else None
+        if normalized is None or self.semantic is None:
+            return result
+        if self._limiter is None:
+            self._limiter = trio.CapacityLimiter(2)
+        better = await trio.to_thread.run_sync(
+            self.semantic.refine, result, normalized, limiter=self._limiter
+        )
+        if better is None:
+            return result
+        log.info("nlu: semantic match %s (template said %s)", better["intent"], result["intent"])
+        return _prefer_cloud(better, self.prefer_cloud) if self.prefer_cloud else better
 
 
 def grammar_accepts(text: str, rules: Sequence[str]) -> bool:

@@ -16,7 +16,7 @@ import httpx
 from jibo_cloud.config import Config
 from jibo_cloud.http_clients import CALENDAR, KNOWLEDGE, NEWS, WEATHER, ServiceClients
 from jibo_cloud.services import SkillHandler
-from jibo_cloud.skills import answers, chat, clock, jokes, report, smalltalk
+from jibo_cloud.skills import answers, chat, clock, jokes, personality, report, smalltalk
 from jibo_cloud.skills.base import PlanSkill, SkillFunction
 from jibo_cloud.skills.providers.calendar import IcalCalendars, parse_calendars
 from jibo_cloud.skills.providers.knowledge import WikipediaSummaries
@@ -55,6 +55,7 @@ def builtin_handlers(
         clock.SKILL_ID: clock.ClockSkill(now_ms),
         jokes.SKILL_ID: jokes.JokeSkill(rng),
         smalltalk.SKILL_ID: smalltalk.SmallTalkSkill(rng),
+        personality.SKILL_ID: personality.PersonalitySkill(rng),
         chat.SKILL_ID: chat_skill,
     }
     handlers: dict[str, SkillHandler] = {
