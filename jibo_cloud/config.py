@@ -40,6 +40,8 @@ Environment variables (documented in ``docs/configuration.md``):
   blobs in an S3-compatible bucket instead of the data folder (docs/storage.md).
 - ``JIBO_METRICS_PORT`` (a port or ``off``), ``JIBO_METRICS_HOST``: the operator port with
   ``/metrics``, ``/healthz`` and ``/readyz`` (docs/operators.md).
+- ``JIBO_INSTANCE_LEASE_SECONDS``: each server process's lease in the shared database
+  (docs/operators.md "Several servers on one database").
 - ``JIBO_TIME_ZONE``: the clock skill's zone when a robot's CONTEXT carries no offset
   (``America/New_York`` or ``-05:00``); default UTC.
 """
@@ -216,6 +218,10 @@ class Config:
     metrics_port: int | None = None
     #: Where the operator port listens (it is not for robots: loopback by default).
     metrics_host: str = "127.0.0.1"
+    #: Each server process's lease in the database (docs/operators.md "Several servers"):
+    #: renewed every third of it; when it lapses (kill -9, a lost host) the other servers
+    #: close that process's notification sessions.
+    instance_lease_seconds: float = attrs.field(default=15.0, validator=attrs.validators.gt(0))
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -409,6 +415,7 @@ def _operations_settings(env: Mapping[str, str]) -> dict[str, object]:
     values["metrics_port"] = metrics_port_value(env.get("JIBO_METRICS_PORT", ""))
     if env.get("JIBO_METRICS_HOST", "").strip():
         values["metrics_host"] = env["JIBO_METRICS_HOST"].strip()
+    values["instance_lease_seconds"] = _float_env(env, "JIBO_INSTANCE_LEASE_SECONDS", 15.0)
     return values
 
 

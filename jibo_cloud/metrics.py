@@ -102,6 +102,12 @@ NOTIFICATIONS = Counter(
     registry=REGISTRY,
 )
 
+WAKEUPS = Counter(
+    "jibo_notification_wakeups",
+    "LISTEN/NOTIFY wake-ups received from other server instances (each reads the queue)",
+    registry=REGISTRY,
+)
+
 _SOCKETS = {kind: OPEN_SOCKETS.labels(kind) for kind in SOCKET_KINDS}
 _STAGES = {stage: STAGE_SECONDS.labels(stage) for stage in STAGES}
 
@@ -212,6 +218,11 @@ def notification(path: str) -> None:
     """A notification reached its robot by ``path`` (``local``: this process held the socket;
     ``pubsub``: another instance, woken by LISTEN/NOTIFY; ``queue``: picked up by polling)."""
     NOTIFICATIONS.labels(path).inc()
+
+
+def notification_wakeup() -> None:
+    """Another instance woke this one (PostgreSQL ``NOTIFY``); the queue is read next."""
+    WAKEUPS.inc()
 
 
 def exposition() -> tuple[bytes, str]:

@@ -321,6 +321,16 @@ _V7 = (
     )""",
 )
 
+_V8 = (
+    """CREATE TABLE instances (
+        instance_id TEXT PRIMARY KEY,
+        host TEXT NOT NULL DEFAULT '',
+        pid INTEGER NOT NULL DEFAULT 0,
+        started BIGINT NOT NULL,
+        lease_until BIGINT NOT NULL
+    )""",
+)
+
 #: Every migration, oldest first. Append only.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
@@ -330,6 +340,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "operator keys and pending (adoptable) robot keys", _V5),
     Migration(6, "robot diagnostics: last failures and last successes per robot", _V6),
     Migration(7, "owner portal: credentials, invites, sessions, voice turns, settings", _V7),
+    Migration(8, "server instances sharing the database, each with a renewed lease", _V8),
 )
 
 #: How each backend spells an auto-increment primary key.
