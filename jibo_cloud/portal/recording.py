@@ -4,19 +4,106 @@ Kept apart from the pages: no Quart, one storage transaction per turn, and never
 robot's way — a failure to record is logged and forgotten, never raised into the turn.
 Audio is written to the blob store only when the robot's household turned "keep audio" on
 (off by default); otherwise the bytes are never stored.
+
+Two ways in:
+
+- :func:`note_speech` takes the §5 speech record the hub already makes at the end of every
+  listen transaction (what ``History.speech`` receives: ``robotID``, ``timestamp``,
+  ``asr.text``, ``nlu.intent``, ``match.skillID``, ``error.code``; a ``timings.total`` or
+  ``latencyMs`` member, when present, is the latency). It returns at once: a trio system task
+  writes the turn (as :mod:`jibo_cloud.storage.diagnostics` writes its notes), at most
+  :data:`MAX_IN_FLIGHT` at a time, more are dropped and counted in the log.
+- :func:`record_turn` awaits the write (and takes the audio, if any).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import trio
 
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.storage.portal import VoiceTurn
 
 log = logging.getLogger(__name__)
+
+#: Voice turns being written at once by :func:`note_speech` (per process); beyond it they
+#: are dropped (a storage that slow has bigger problems than a missing history line).
+MAX_IN_FLIGHT = 64
+
+
+@attrs.define
+class _InFlight:
+    count: int = 0
+    dropped: int = 0
+
+
+def _in_flight(runtime: Any) -> _InFlight:
+    """The count of one server's storage (kept on it, like the diagnostics batch: servers in
+    one process never share a count)."""
+    storage = runtime.storage
+    found = storage.voice_in_flight
+    if found is None:
+        found = storage.voice_in_flight = _InFlight()
+    return found  # type: ignore[no-any-return]
+
+
+def _obj(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = record.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def turn_from_speech(record: Mapping[str, Any]) -> VoiceTurn | None:
+    """The voice turn in a §5 speech record; None when it names no robot or no time."""
+    robot, at = record.get("robotID"), record.get("timestamp")
+    if not isinstance(robot, str) or not robot or not isinstance(at, int):
+        return None
+    asr, nlu, match = _obj(record, "asr"), _obj(record, "nlu"), _obj(record, "match")
+    error, timings = _obj(record, "error"), _obj(record, "timings")
+    latency = timings.get("total", record.get("latencyMs"))
+    return VoiceTurn(
+        robot_name=robot, at=at, heard=_text(asr.get("text")), intent=_text(nlu.get("intent")),
+        skill=_text(match.get("skillID")) or _text(record.get("skill")),
+        latency_ms=int(latency) if isinstance(latency, int | float) and latency >= 0 else None,
+        error=_text(error.get("code")) or ("error" if error else ""),
+    )  # fmt: skip
+
+
+def note_speech(runtime: Any, record: Mapping[str, Any]) -> None:
+    """Record the turn of a §5 speech record in the background; returns at once, never
+    raises (outside trio, or past :data:`MAX_IN_FLIGHT`, the turn is not recorded)."""
+    turn = turn_from_speech(record)
+    if turn is None:
+        return
+    flight = _in_flight(runtime)
+    if flight.count >= MAX_IN_FLIGHT:
+        flight.dropped += 1
+        return
+    try:
+        trio.lowlevel.spawn_system_task(_write, runtime, turn, flight, name="voice turn")
+    except RuntimeError:  # not inside trio.run
+        return
+    flight.count += 1
+
+
+async def _write(runtime: Any, turn: VoiceTurn, flight: _InFlight) -> None:
+    """A system task: an error escaping it would end the process, so none does."""
+    try:
+        await record_turn(runtime, turn)
+    except Exception:
+        log.exception("voice turn not recorded")
+    finally:
+        flight.count -= 1
+        if flight.dropped:
+            log.warning("%d voice turns not recorded (too many at once)", flight.dropped)
+            flight.dropped = 0
 
 
 async def record_turn(runtime: Any, turn: VoiceTurn, audio: bytes | None = None) -> bool:

@@ -148,6 +148,10 @@ def _robot_settings(tx: Tx, robot_name: str) -> HouseholdSettings | None:
 class PortalQueries(QueryBase):
     """Mixed into :class:`jibo_cloud.storage.Storage`: the portal's tables (migration 7)."""
 
+    #: Voice turns being written in the background (:mod:`jibo_cloud.portal.recording`),
+    #: per storage object: created on first use.
+    voice_in_flight: Any = None
+
     # ---------------------------------------------------------------- credentials
 
     async def get_owner_credential(self, account_id: str) -> OwnerCredential | None:

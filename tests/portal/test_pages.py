@@ -112,3 +112,40 @@ async def test_another_owner_in_the_loop_keeps_their_own_name(
         bad = await http.post(f"/portal/household/{LOOP_ID}/members/{members['e' * 24].id}",
                               data={"csrf": token, "birthday": "not a date"})  # fmt: skip
         assert bad.status_code == 303  # not editable: the birthday is not even read
+
+
+async def test_the_hub_s_speech_record_becomes_a_voice_turn(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    """:func:`note_speech` takes the §5 record the listen machine makes (encoded by the
+    protocol's own codec) and writes the turn in the background."""
+    from jibo_cloud.portal.recording import note_speech
+    from protocol.codec import to_json
+    from protocol.services import SpeechRecord
+
+    async with portal_server(nursery, tmp_path) as portal:
+        rt = portal.server.runtime
+        spoken = SpeechRecord(
+            robot_id=ROBOT_ID, account_id=None, trans_id="t1", timestamp=rt.now_ms(),
+            audio_file_url=None, asr={"text": "what's the weather", "confidence": 0.9},
+            nlu={"intent": "requestWeatherPR", "entities": {}, "rules": []},
+            match={"skillID": "@be/weather", "launch": True, "onRobot": False},
+            skill=None, error=None,
+        )  # fmt: skip
+        failed = SpeechRecord(
+            robot_id=ROBOT_NAME, account_id=None, trans_id="t2", timestamp=rt.now_ms(),
+            audio_file_url=None, asr={"text": "blorp", "confidence": 0.2}, nlu=None,
+            match=None, skill=None, error={"message": "no parse", "code": "PARSER"},
+        )  # fmt: skip
+        for record in (spoken, failed):
+            note_speech(rt, {**to_json(record), "timings": {"total": 812}})
+        note_speech(rt, {"robotID": "unknown-robot", "timestamp": 1})
+        note_speech(rt, {"no": "robot"})
+        with trio.fail_after(10):
+            while len(turns := await portal.storage.list_voice_turns([ROBOT_NAME])) < 2:  # noqa: ASYNC110
+                await trio.sleep(0.01)
+        by_text = {t.heard: t for t in turns}  # two background writes: either may be first
+        spoke, failed_turn = by_text["what's the weather"], by_text["blorp"]
+        assert (spoke.intent, spoke.skill, spoke.latency_ms, spoke.error) == (
+            "requestWeatherPR", "@be/weather", 812, "")  # fmt: skip
+        assert (failed_turn.intent, failed_turn.error) == ("", "PARSER")
