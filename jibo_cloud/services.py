@@ -22,6 +22,9 @@ import attrs
 
 from jibo_cloud.errors import UpstreamError
 
+# The recogniser's answer is the LISTEN reply's ``asr`` (§4.4): one class for both.
+from protocol.envelope import AsrResult as AsrResult
+
 JSON = Any
 JSONObject = Mapping[str, Any]
 
@@ -59,16 +62,6 @@ class AsrEvent:
     kind: Literal["speech_start", "speech_end", "partial"]
     text: str = ""
     confidence: float = 0.0
-
-
-@attrs.frozen
-class AsrResult:
-    """The recogniser's answer, as the hub puts it in LISTEN ``asr`` (§4.4)."""
-
-    text: str
-    confidence: float
-    #: ``None``, or ``GARBAGE`` when the recogniser heard something it could not make out.
-    annotation: str | None = None
 
 
 class AsrSession(Protocol):

@@ -106,7 +106,7 @@ class Speak:
 
 
 @attrs.frozen
-class Listen:
+class OpenMic:
     """Open the mic after speaking, for these rules (the robot's own grammar names)."""
 
     rules: tuple[str, ...] = attrs.field(default=(), converter=_strs)
@@ -154,7 +154,7 @@ class EmitEvent:
     data: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-Action = Speak | Listen | ShowVisual | Animate | InvokeNativeSkill | SetContext | EmitEvent
+Action = Speak | OpenMic | ShowVisual | Animate | InvokeNativeSkill | SetContext | EmitEvent
 
 
 def _actions(values: Iterable[Action]) -> tuple[Action, ...]:
@@ -232,7 +232,7 @@ def _behavior(action: Action) -> jcp.Behavior | None:
         return jcp.OtherBehavior(
             type="SHOW", fields={"config": {"name": action.name, "url": action.url}}
         )
-    if isinstance(action, Listen):
+    if isinstance(action, OpenMic):
         config = {
             "rules": list(action.rules),
             "hints": list(action.hints),
@@ -245,10 +245,10 @@ def _behavior(action: Action) -> jcp.Behavior | None:
 def plan_behavior(plan: ResponsePlan) -> dict[str, Any]:
     """The JCP behaviour JSON for a plan: one behaviour, or a ``SEQUENCE`` of them (§6)."""
     behaviors = [b for b in map(_behavior, plan.actions) if b is not None]
-    if plan.follow_up.keep_mic_open and not any(isinstance(a, Listen) for a in plan.actions):
+    if plan.follow_up.keep_mic_open and not any(isinstance(a, OpenMic) for a in plan.actions):
         follow = plan.follow_up
         listen = _behavior(
-            Listen(rules=follow.rules, hints=follow.hints, timeout_ms=follow.timeout_ms)
+            OpenMic(rules=follow.rules, hints=follow.hints, timeout_ms=follow.timeout_ms)
         )
         behaviors.append(listen or jcp.slim(SILENT_ESML))
     if not behaviors:
@@ -298,7 +298,7 @@ def plan_to_skill_reply(
                 "memo": {"fromSkill": skill_id},
             },
         }
-    keep_open = plan.follow_up.keep_mic_open or any(isinstance(a, Listen) for a in plan.actions)
+    keep_open = plan.follow_up.keep_mic_open or any(isinstance(a, OpenMic) for a in plan.actions)
     skill: dict[str, Any] = {"id": skill_id}
     values = session_values(plan)
     if values or plan.session_id:
@@ -423,7 +423,7 @@ __all__: Sequence[str] = (
     "FollowUp",
     "InputMode",
     "InvokeNativeSkill",
-    "Listen",
+    "OpenMic",
     "PlanStatus",
     "ResponsePlan",
     "SetContext",

@@ -172,7 +172,7 @@ def _asr_event(txn: ListenTransaction, ev: AsrEvent, now_ms: int) -> Sequence[An
 
 async def run_listen(
     runtime: Runtime,
-    hub: HubSocket,
+    conn: HubSocket,
     nursery: trio.Nursery,
     identity: Identity,
     *,
@@ -183,7 +183,7 @@ async def run_listen(
     txn = ListenTransaction(skills=skills, new_id=new_id, identity=identity)
     performer = ListenPerformer(runtime=runtime, txn=txn, http=http)
     driver = TransactionDriver(
-        sock=hub, machine=txn, performer=performer, nursery=nursery, now_ms=runtime.now_ms
+        sock=conn, machine=txn, performer=performer, nursery=nursery, now_ms=runtime.now_ms
     )
     try:
         await driver.run()

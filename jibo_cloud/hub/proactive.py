@@ -109,7 +109,7 @@ class ProactivePerformer:
 
 async def run_proactive(
     runtime: Runtime,
-    hub: HubSocket,
+    conn: HubSocket,
     nursery: trio.Nursery,
     identity: Identity,
     *,
@@ -123,6 +123,6 @@ async def run_proactive(
     )
     performer = ProactivePerformer(runtime=runtime, txn=txn, http=http)
     driver = TransactionDriver(
-        sock=hub, machine=txn, performer=performer, nursery=nursery, now_ms=runtime.now_ms
+        sock=conn, machine=txn, performer=performer, nursery=nursery, now_ms=runtime.now_ms
     )
     await driver.run()

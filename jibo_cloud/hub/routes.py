@@ -162,8 +162,8 @@ class HubRoutes:
                 with trace_scope(trace):
                     await sock.accept()
 
-                    async def transaction(hub: HubSocket, nursery: trio.Nursery) -> None:
-                        await runner(runtime, hub, nursery, identity, self.http)
+                    async def transaction(conn: HubSocket, nursery: trio.Nursery) -> None:
+                        await runner(runtime, conn, nursery, identity, self.http)
 
                     await serve_socket(
                         sock, config, runtime.shutting_down, transaction, now_ms=runtime.now_ms
@@ -176,22 +176,22 @@ class HubRoutes:
 
 async def _listen(
     rt: Runtime,
-    hub: HubSocket,
+    conn: HubSocket,
     nursery: trio.Nursery,
     identity: Identity,
     http: httpx.AsyncClient | None,
 ) -> None:
-    await run_listen(rt, hub, nursery, identity, http=http)
+    await run_listen(rt, conn, nursery, identity, http=http)
 
 
 async def _proactive(
     rt: Runtime,
-    hub: HubSocket,
+    conn: HubSocket,
     nursery: trio.Nursery,
     identity: Identity,
     http: httpx.AsyncClient | None,
 ) -> None:
-    await run_proactive(rt, hub, nursery, identity, http=http)
+    await run_proactive(rt, conn, nursery, identity, http=http)
 
 
 def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:

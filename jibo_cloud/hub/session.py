@@ -5,7 +5,7 @@ Shape (STYLE.md "The connection runner")::
     with trio.CancelScope(deadline=now + MAX_SOCKET_SECONDS):         # §4.5: 3-minute cap
         async with trio.open_nursery() as nursery:                      # one nursery per socket
             nursery.start_soon(watch_shutdown)                          # grace, then 1001
-            await run_transaction(hub, nursery)                         # the driver task
+            await run_transaction(conn, nursery)                        # the driver task
     close with the recorded code (bounded, shielded)
 
 The transaction's reader and call tasks live in the same nursery
@@ -204,13 +204,13 @@ async def serve_socket(
 ) -> HubSocket:
     """Run one accepted hub socket to its end and close it. Returns the finished socket.
 
-    ``run_transaction(hub, nursery)`` drives the transaction for as long as it likes (usually
+    ``run_transaction(conn, nursery)`` drives the transaction for as long as it likes (usually
     forever: frames after the final one are dropped), spawning its tasks into the socket's
     nursery; the socket's deadline ends it. Cancellation from outside (the robot closed, or
     the server is going down) propagates after the close frame was attempted.
     """
     scope = trio.CancelScope(deadline=trio.current_time() + MAX_SOCKET_SECONDS)
-    hub = HubSocket(sock=sock, config=config, scope=scope, now_ms=now_ms)
+    conn = HubSocket(sock=sock, config=config, scope=scope, now_ms=now_ms)
     ended_here = False
     try:
         with scope:
@@ -218,79 +218,79 @@ async def serve_socket(
                 async with trio.open_nursery() as nursery:
                     # The socket's own watcher: shutdown reaches each socket through its
                     # nursery, so nothing outlives the socket and no registry is shared.
-                    nursery.start_soon(_watch_shutdown, hub, shutting_down)
-                    await run_transaction(hub, nursery)
+                    nursery.start_soon(_watch_shutdown, conn, shutting_down)
+                    await run_transaction(conn, nursery)
                     # A runner that returns early waits here for the deadline.
                     await trio.sleep_forever()
             except* FrameTooLarge as group:
-                hub.close_code = CLOSE_TOO_BIG
-                hub.end_reason = f"frame over the cap: {group.exceptions[0]}"
+                conn.close_code = CLOSE_TOO_BIG
+                conn.end_reason = f"frame over the cap: {group.exceptions[0]}"
                 scope.cancel()
             except* RobotClosed:
-                hub.end_reason = "robot closed first"
+                conn.end_reason = "robot closed first"
                 scope.cancel()
             except* SocketClosed:
-                hub.end_reason = "transport closed while writing"
+                conn.end_reason = "transport closed while writing"
                 scope.cancel()
             except* Exception as group:
                 # A bug in one transaction: that robot gets an ERROR, nobody else notices.
                 log.error("transaction crashed", exc_info=(type(group), group, group.__traceback__))
-                await report_crash(hub, hub.trans_id)
+                await report_crash(conn, conn.trans_id)
                 await trio.sleep_forever()  # until the deadline report_crash moved
         ended_here = True
-        if scope.cancelled_caught and not hub.end_reason:
-            hub.end_reason = "3-minute socket cap" if math.isfinite(scope.deadline) else "ended"
+        if scope.cancelled_caught and not conn.end_reason:
+            conn.end_reason = "3-minute socket cap" if math.isfinite(scope.deadline) else "ended"
     finally:
         log.info(
             "hub socket closing %s: %s (frames sent %d, dropped after final %d)",
-            hub.close_code,
-            hub.end_reason if ended_here else "robot closed first (or the server cancelled)",
-            hub.frames_sent,
-            hub.dropped_after_final,
+            conn.close_code,
+            conn.end_reason if ended_here else "robot closed first (or the server cancelled)",
+            conn.frames_sent,
+            conn.dropped_after_final,
         )
         with trio.move_on_after(CLOSE_CLEANUP_SECONDS, shield=True):
-            await _close(hub)
-    return hub
+            await _close(conn)
+    return conn
 
 
-async def report_crash(hub: HubSocket, trans_id: str | None) -> None:
+async def report_crash(conn: HubSocket, trans_id: str | None) -> None:
     """Our side failed: the robot gets the final ``ERROR {code: GENERAL}`` (once; after a
     final frame the socket just closes now)."""
-    if hub.final_sent:
-        hub.close_soon(0, reason="transaction crashed after final")
+    if conn.final_sent:
+        conn.close_soon(0, reason="transaction crashed after final")
         return
     frame = error_reply(
         INTERNAL_ERROR_TEXT,
         ErrorCode.GENERAL,
         msg_id=new_id(),
-        ts=hub.now_ms(),
+        ts=conn.now_ms(),
         trans_id=trans_id,
         total_ms=None,
     )
     try:
-        await hub.send_frame(to_json(frame))
+        await conn.send_frame(to_json(frame))
     except SocketClosed:
-        hub.close_soon(0, reason="transaction crashed; transport closed")
+        conn.close_soon(0, reason="transaction crashed; transport closed")
 
 
-async def _close(hub: HubSocket) -> None:
+async def _close(conn: HubSocket) -> None:
     try:
-        await hub.sock.close(hub.close_code)
+        await conn.sock.close(conn.close_code)
     except Exception as exc:  # the peer may be gone already; closing is best effort
         log.debug("close after end failed: %r", exc)
 
 
-async def _watch_shutdown(hub: HubSocket, shutting_down: trio.Event) -> None:
+async def _watch_shutdown(conn: HubSocket, shutting_down: trio.Event) -> None:
     """Close ``hub`` for a graceful shutdown when ``shutting_down`` fires (now, if it has)."""
     await shutting_down.wait()
-    _shut_down(hub)
+    _shut_down(conn)
 
 
-def _shut_down(hub: HubSocket) -> None:
-    if hub.final_sent:
+def _shut_down(conn: HubSocket) -> None:
+    if conn.final_sent:
         return
-    hub.close_code = CLOSE_GOING_AWAY
-    if hub.in_flight:
-        hub.close_soon(hub.config.grace_seconds * GRACE_SHARE, reason="server shutting down")
+    conn.close_code = CLOSE_GOING_AWAY
+    if conn.in_flight:
+        conn.close_soon(conn.config.grace_seconds * GRACE_SHARE, reason="server shutting down")
     else:
-        hub.close_soon(0, reason="server shutting down")
+        conn.close_soon(0, reason="server shutting down")

@@ -37,7 +37,7 @@ class MarkedSession:
         return events
 
     async def finish(self) -> AsrResult:
-        return AsrResult("what time is it", 0.9)
+        return AsrResult(text="what time is it", confidence=0.9)
 
     async def aclose(self) -> None:
         return None

@@ -82,7 +82,7 @@ async def _turn(
 async def test_speech_gives_sos_eos_then_the_routed_listen(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    rec = ScriptedRecognizer(AsrResult("what time is it", 0.9))
+    rec = ScriptedRecognizer(AsrResult(text="what time is it", confidence=0.9))
     parser = StaticParser(
         {"intent": "askForTime", "entities": {"skill": "@be/clock"}, "rules": ["launch"]}
     )
@@ -101,7 +101,7 @@ async def test_speech_gives_sos_eos_then_the_routed_listen(
 async def test_no_speech_before_sos_timeout_routes_an_empty_result(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    rec = ScriptedRecognizer(AsrResult("never", 1.0))
+    rec = ScriptedRecognizer(AsrResult(text="never", confidence=1.0))
     parser = StaticParser()
     frames = await _turn(tmp_path, rec, hc.context(), b"-", parser=parser, sos_timeout=3000)
     assert trio.current_time() == pytest.approx(3.0)
@@ -113,7 +113,7 @@ async def test_no_speech_before_sos_timeout_routes_an_empty_result(
 async def test_max_speech_timeout_keeps_the_last_partial(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    rec = ScriptedRecognizer(AsrResult("", 0.0))
+    rec = ScriptedRecognizer(AsrResult(text="", confidence=0.0))
     frames = await _turn(tmp_path, rec, hc.context(), b"S", b"P", max_speech_timeout=4000)
     assert trio.current_time() == pytest.approx(4.0)
     assert [f["type"] for f in frames] == ["SOS", "EOS", "LISTEN"]
@@ -127,7 +127,7 @@ async def test_max_speech_timeout_keeps_the_last_partial(
 async def test_garbage_skips_the_parser(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    rec = ScriptedRecognizer(AsrResult("mumble", 0.2, "GARBAGE"))
+    rec = ScriptedRecognizer(AsrResult(text="mumble", confidence=0.2, annotation="GARBAGE"))
     parser = StaticParser()
     frames = await _turn(tmp_path, rec, hc.context(), b"S", b"E", parser=parser)
     reply = frames[-1]
@@ -140,7 +140,7 @@ async def test_garbage_skips_the_parser(
 async def test_client_nlu_interrupts_audio(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    rec = ScriptedRecognizer(AsrResult("never used", 1.0))
+    rec = ScriptedRecognizer(AsrResult(text="never used", confidence=1.0))
     frames = await _turn(
         tmp_path,
         rec,

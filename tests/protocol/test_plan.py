@@ -11,7 +11,7 @@ from protocol.plan import (
     FollowUp,
     InputMode,
     InvokeNativeSkill,
-    Listen,
+    OpenMic,
     ResponsePlan,
     SetContext,
     Speak,
@@ -100,7 +100,7 @@ def test_follow_up_keeps_the_mic_open_and_is_not_final() -> None:
         "hints": ["$YESNO"],
         "timeout": 6000,
     }
-    explicit = reply(ResponsePlan(actions=(Listen(rules=("shared/yes_no",)),)))
+    explicit = reply(ResponsePlan(actions=(OpenMic(rules=("shared/yes_no",)),)))
     assert explicit["data"]["final"] is False
 
 
