@@ -70,6 +70,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "jibo_cloud.commands.certs",
         "make and show the private CA and the TLS server certificate",
     ),
+    "models": (
+        "jibo_cloud.commands.models",
+        "list the speech engines and models found, and verify them",
+    ),
 }
 
 #: Kept for code that listed the modules: every command's module, in ``--help`` order.

@@ -104,7 +104,7 @@ class Worker:
     alive: bool = True
     #: Set when stopping: the sender drops what is still queued instead of writing it.
     stopping: bool = False
-    #: The worker loaded the Whisper model (known once it is ready).
+    #: The worker decodes with Whisper (told to load it, and did not report a failure).
     whisper: bool = False
     #: Turns whose Whisper decode was allowed and that the worker has not answered yet.
     whisper_sids: set[int] = attrs.field(factory=set)
@@ -347,6 +347,9 @@ class ProcessRecognizer:
     async def _start_worker(self, nursery: trio.Nursery, index: int) -> None:
         target = self._target or self.target
         worker = await trio.to_thread.run_sync(spawn_worker, index, target)
+        # Until it says otherwise (ready), a worker told to load Whisper is counted on to have
+        # it: it reads messages in order, so a turn's finish waits for the model to load.
+        worker.whisper = self.whisper_info is not None
         self._workers[index] = worker
         nursery.start_soon(self._read_replies, nursery, worker)
 

@@ -3,7 +3,8 @@
 A robot streams 16 kHz mono Opus in Ogg pages, one page per binary frame: the first page holds
 only ``OpusHead``, the second ``OpusTags`` plus the first audio packets, then pages of about
 25 packets of 20 ms (~0.5 s, ~4.2 KB) each (PROTOCOL.md §4.3, ``shared/fixtures/ws``).
-Used by tests and benchmarks; needs the ``espeak-ng`` program (Debian package ``espeak-ng``).
+Used by tests and benchmarks; needs the ``espeak-ng`` program (Debian package ``espeak-ng``),
+or ``flite`` for :func:`flite_pcm`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,36 @@ def speak_pcm(text: str, *, voice: str = "en-us", speed: int = 160, pitch: int =
         timeout=30,
     ).stdout
     return wav_to_pcm(wav)
+
+
+def flite_available() -> bool:
+    return shutil.which("flite") is not None
+
+
+def flite_pcm(text: str, *, voice: str = "slt") -> bytes:
+    """``text`` spoken by flite's ``voice`` (``flite -lv`` lists them), 16 kHz s16le PCM.
+
+    Another synthesizer family than espeak-ng, for tests and benchmarks: a recogniser tuned
+    on one synthesizer's voices must not be judged on them alone.
+
+    Raises:
+        FileNotFoundError: flite is not installed.
+    """
+    exe = shutil.which("flite")
+    if exe is None:
+        raise FileNotFoundError("flite is not installed (apt-get install flite)")
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "speech.wav"
+        subprocess.run(  # noqa: S603 - a fixed program; text is one argv item, no shell
+            [exe, "-voice", voice, "-t", text, "-o", str(out)],
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        return wav_to_pcm(out.read_bytes())
 
 
 def wav_to_pcm(wav: bytes, rate: int = SAMPLE_RATE) -> bytes:

@@ -51,3 +51,26 @@ def sphinx_pools() -> tuple[object, object, object]:
     from jibo_cloud.speech.sphinx import DecoderPool, general_decoder, grammar_decoder
 
     return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2), SpeakerMeans()
+
+
+@functools.cache
+def _flite_pages(text: str, voice: str) -> tuple[bytes, ...]:
+    from jibo_cloud.speech.synth import flite_pcm, ogg_opus_pages, silence
+
+    return tuple(ogg_opus_pages(silence(0.4) + flite_pcm(text, voice=voice) + silence(1.0)))
+
+
+@pytest.fixture(scope="session")
+def flite_speak() -> Callable[..., list[bytes]]:
+    """``flite_speak(text, voice="slt")`` → robot Ogg/Opus pages in a flite voice (cached)."""
+    from jibo_cloud.speech.synth import flite_available
+
+    if not flite_available():
+        from tests.support.env import missing
+
+        missing("flite is not installed (apt-get install flite)")
+
+    def make(text: str, *, voice: str = "slt") -> list[bytes]:
+        return list(_flite_pages(text, voice))
+
+    return make
