@@ -26,7 +26,8 @@ PURGE_EVERY_SECONDS = 3600.0
 @attrs.define
 class Purger:
     runtime: Runtime
-    interval: float = PURGE_EVERY_SECONDS
+    #: Read when the purger is built (tests shorten the module's value).
+    interval: float = attrs.field(factory=lambda: PURGE_EVERY_SECONDS)
     _scope: trio.CancelScope | None = None
 
     async def purge_once(self) -> int:

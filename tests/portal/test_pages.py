@@ -149,3 +149,17 @@ async def test_the_hub_s_speech_record_becomes_a_voice_turn(
         assert (spoke.intent, spoke.skill, spoke.latency_ms, spoke.error) == (
             "requestWeatherPR", "@be/weather", 812, "")  # fmt: skip
         assert (failed_turn.intent, failed_turn.error) == ("", "PARSER")
+
+
+async def test_the_server_purges_in_the_background(
+    nursery: trio.Nursery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jibo_cloud.portal import purge
+
+    monkeypatch.setattr(purge, "PURGE_EVERY_SECONDS", 0.05)
+    async with portal_server(nursery, tmp_path) as portal:
+        old = portal.server.runtime.now_ms() - 31 * DAY_MS
+        await portal.storage.record_voice_turn(VoiceTurn(ROBOT_NAME, old, heard="old"))
+        with trio.fail_after(10):
+            while await portal.storage.list_voice_turns([ROBOT_NAME]):  # noqa: ASYNC110
+                await trio.sleep(0.02)
