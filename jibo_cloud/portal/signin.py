@@ -27,6 +27,7 @@ from jibo_cloud.portal.context import (
     SESSION_MAX_AGE,
     Portal,
     clear_cookie,
+    cookie_name,
     form_token,
     safe_next,
     see_other,
@@ -35,6 +36,8 @@ from jibo_cloud.portal.context import (
 )
 
 MAX_EMAIL = 254
+#: Longer passwords are cut here before hashing (a set password is at most 256 characters).
+MAX_PASSWORD_SENT = 1024
 FAILED = "That e-mail and password do not match an owner of this server."
 
 
@@ -50,7 +53,7 @@ def add_routes(bp: Blueprint, portal: Portal) -> None:
 
     def form_checked(form: Any) -> bool:
         tls = portal.is_tls(request.scheme, request.headers)
-        expected = request.cookies.get(("__Host-" if tls else "") + FORM_COOKIE)
+        expected = request.cookies.get(cookie_name(FORM_COOKIE, tls))
         return tokens_match(expected, form.get("csrf"))
 
     @bp.get("/signin")
@@ -68,7 +71,7 @@ def add_routes(bp: Blueprint, portal: Portal) -> None:
         tls = portal.is_tls(request.scheme, request.headers)
         address = portal.client(request.remote_addr, request.headers)
         email = str(form.get("email", "")).strip()[:MAX_EMAIL]
-        password = str(form.get("password", ""))
+        password = str(form.get("password", ""))[:MAX_PASSWORD_SENT]
         target = safe_next(form.get("next"))
         wait = portal.limits.blocked(email, address, trio.current_time())
         if wait > 0:
@@ -83,7 +86,7 @@ def add_routes(bp: Blueprint, portal: Portal) -> None:
             await portal.storage.get_owner_credential(account.id) if account is not None else None
         )
         stored = credential.password_hash if credential is not None else None
-        if not await portal.passwords.verify(stored, password[:1024]) or account is None:
+        if not await portal.passwords.verify(stored, password) or account is None:
             portal.limits.failed(email, address, trio.current_time())
             await trio.sleep(portal.failure_delay)
             return await form_page(
