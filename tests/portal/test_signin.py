@@ -99,3 +99,18 @@ async def test_a_new_invite_signs_the_account_out(nursery: trio.Nursery, tmp_pat
         async with portal.client() as other:
             await portal.set_password(other, SPEC.owner_email, "another good password")
         assert (await http.get("/portal/")).status_code == 303
+
+
+def test_limits_count_per_account_and_per_address() -> None:
+    limits = auth.SignInLimits()
+    for n in range(auth.ADDRESS_FAILURES):
+        assert limits.blocked(f"user{n}@example.com", "203.0.113.7", now=float(n)) == 0.0
+        limits.failed(f"user{n}@example.com", "203.0.113.7", now=float(n))
+    # Twenty different accounts from one address: the address is refused ...
+    assert limits.blocked("someone@example.com", "203.0.113.7", now=30.0) > 0
+    # ... another address is not, and an account is only after its own five failures.
+    assert limits.blocked("someone@example.com", "198.51.100.1", now=30.0) == 0.0
+    for n in range(auth.ACCOUNT_FAILURES):
+        limits.failed("Victim@Example.com", f"198.51.100.{n}", now=40.0)
+    assert limits.blocked("victim@example.com", "192.0.2.1", now=41.0) > 0
+    assert limits.blocked("victim@example.com", "192.0.2.1", now=40.0 + 15 * 60) == 0.0
