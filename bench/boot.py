@@ -214,7 +214,7 @@ def dispatch_only(report: Any, calls: list[tuple[bytes, dict[str, str]]]) -> Non
 def floor(report: Any, requests: list[bytes]) -> None:
     """The same boot requests against hypercorn with a do-nothing app: the HTTP stack's own
     CPU per boot, which no change in jibo_cloud.rest or jibo_cloud.storage can remove."""
-    for fixes, label in ((False, "hypercorn as released"), (True, "with hypercorn_fixes")):
+    for fixes, label in ((False, "hypercorn as released"), (True, "our serve loop")):
         with server.serve_floor(fixes) as (proc, port):
             runs = [trio.run(measure, port, requests, proc.pid) for _ in range(ROUNDS)]
         server_ms = statistics.median(r.server_ms() for r in runs)

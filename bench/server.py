@@ -230,7 +230,8 @@ async def _floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def serve_floor(fixes: bool = True) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """hypercorn (trio worker, access log off, as ``jibo-cloud serve``) around
     :func:`_floor_app`, in a subprocess: what any request costs before our code runs.
-    ``fixes``: with :mod:`jibo_cloud.hypercorn_fixes` installed, as the server runs it."""
+    ``fixes``: on our serve loop (:mod:`jibo_cloud.edge`), as the server runs it; else on
+    hypercorn's own ``serve`` as released."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -257,12 +258,21 @@ if __name__ == "__main__" and sys.argv[1:2] == ["floor"]:
     import trio
 
     logging.basicConfig(level=logging.INFO, stream=sys.stdout)
-    if sys.argv[3:4] == ["1"]:
-        from jibo_cloud import hypercorn_fixes
-
-        hypercorn_fixes.install()
     hc = hypercorn.config.Config()
     hc.bind = [f"127.0.0.1:{sys.argv[2]}"]
     hc.accesslog = None
     hc.errorlog = logging.getLogger("hypercorn.error")
-    trio.run(hypercorn.trio.serve, _floor_app, hc)  # type: ignore[arg-type]
+    if sys.argv[3:4] == ["1"]:
+        from jibo_cloud.edge.serving import serve_app
+
+        floor_sockets = hc.create_sockets()
+        for floor_socket in floor_sockets.insecure_sockets:
+            floor_socket.listen(hc.backlog)
+        print("Running on", hc.bind[0], flush=True)
+        trio.run(
+            lambda: serve_app(
+                _floor_app, hc, sockets=floor_sockets, shutdown_trigger=trio.sleep_forever
+            )
+        )
+    else:
+        trio.run(hypercorn.trio.serve, _floor_app, hc)  # type: ignore[arg-type]

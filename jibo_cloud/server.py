@@ -1,16 +1,17 @@
-"""Run the app on hypercorn's trio worker, with graceful shutdown.
+"""Run the app on our serve loop (:mod:`jibo_cloud.edge`, hypercorn's protocol classes), with
+graceful shutdown.
 
 :func:`serve` is what ``jibo-cloud serve`` runs and what end-to-end tests start with
 ``await nursery.start(serve, config)``: it reports the bound addresses through
 ``task_status`` once the socket accepts connections (port 0 gives an ephemeral port).
 
 Shutdown (SIGTERM/SIGINT, or the ``shutdown_trigger`` a test passes):
-:attr:`Runtime.shutting_down` is set and hypercorn closes the listening sockets at once (new
+:attr:`Runtime.shutting_down` is set and the serve loop closes the listening sockets at once (new
 connections are refused; an upgrade already on its way is answered 503). Hub sockets with no
 turn in flight and every notification socket close at once with 1001; only a hub turn in
 flight gets the grace period (``0.8 * config.grace_seconds``, :mod:`jibo_cloud.hub.session`),
 and after ``config.grace_seconds`` whatever is left is cancelled. So the process exits as soon
-as no turn is in flight (issue 21: 200 idle hub sockets used to hold it the whole 10 s).
+as no turn is in flight (200 idle hub sockets used to hold it the whole 10 s).
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from pathlib import Path
 
 import hypercorn.config
 import trio
-from hypercorn.trio.run import worker_serve
-from hypercorn.utils import wrap_app
 
-from jibo_cloud import hypercorn_fixes
-from jibo_cloud.app import HOST_REFRESH_SECONDS, create_app, host_map
+from jibo_cloud.app import create_app, host_map
 from jibo_cloud.config import Config
+from jibo_cloud.edge.serving import serve_app
 from jibo_cloud.errors import ConfigError
+from jibo_cloud.router import HOST_REFRESH_SECONDS
 from jibo_cloud.runtime import Runtime, open_runtime
 from jibo_cloud.storage import Storage
 from jibo_cloud.tls.certs import server_cert_files
@@ -62,7 +62,7 @@ def kernel_somaxconn(path: Path = SOMAXCONN_PATH) -> int | None:
 def listen_backlog(requested: int, somaxconn: int | None) -> int:
     """The backlog every listening socket gets: ``requested``, capped by ``somaxconn``.
 
-    A reconnect storm (a fleet after a server restart, issue 21) overflows hypercorn's default
+    A reconnect storm (a fleet after a server restart) overflows hypercorn's default
     queue of 100: the kernel drops the SYNs and clients wait out a retransmission (1 s, 3 s…).
     The kernel would truncate a larger value silently, so the cap is said once, in the log,
     with what to change. Cached so the line appears once per process and value.
@@ -80,7 +80,7 @@ def listen_backlog(requested: int, somaxconn: int | None) -> int:
 
 
 async def warn_open_doors(config: Config, storage: Storage) -> None:
-    """Say loudly, once at start-up, which settings let a caller in without proof (issue 17).
+    """Say loudly, once at start-up, which settings let a caller in without proof.
 
     ``pending`` records unknown SigV4 keys for approval; an approved ("adopted") key is
     accepted without its signature being verified, so anyone who learns its id can act as
@@ -113,7 +113,7 @@ def hypercorn_config(config: Config) -> hypercorn.config.Config:
     hc.alpn_protocols = ["http/1.1"]
     hc.backlog = listen_backlog(config.backlog, kernel_somaxconn())
     # A connection must send a complete request head (an HTTP request or a websocket
-    # upgrade) within the handshake timeout: hypercorn closes a connection that stays
+    # upgrade) within the handshake timeout: a connection that stays
     # "idle" (no complete request yet, or between keep-alive requests) this long.
     hc.keep_alive_timeout = config.handshake_timeout
     hc.graceful_timeout = config.grace_seconds
@@ -122,7 +122,9 @@ def hypercorn_config(config: Config) -> hypercorn.config.Config:
     # The hub enforces its own, smaller, per-kind caps (text vs binary) and closes 1009.
     hc.websocket_max_message_size = max(config.max_text_frame, config.max_binary_frame) + 1
     hc.max_app_queue_size = 64
-    hc.websocket_ping_interval = config.ping_interval
+    # No ping task per websocket: the router and the notification socket ping through our
+    # connection's Pinger (jibo_cloud/edge/pings.py), every config.ping_interval seconds.
+    hc.websocket_ping_interval = None
     return hc
 
 
@@ -146,7 +148,7 @@ def listen(config: Config) -> hypercorn.config.Sockets:
         ) from None
     for sock in sockets.insecure_sockets:
         sock.listen(hc.backlog)
-    # The TLS port (issue 14): decided and bound here too, so workers share it as well.
+    # The TLS port: decided and bound here too, so workers share it as well.
     try:
         tls_sockets, _ = bind_tls(config, plan_tls(config), hc.backlog)
     except ConfigError:
@@ -181,7 +183,6 @@ async def serve(
         host_refresh_seconds: how often the host mappings are reloaded (tests shorten it).
         task_status: receives the bound addresses, e.g. ``["http://127.0.0.1:54321"]``.
     """
-    hypercorn_fixes.install()
     trigger = shutdown_trigger or wait_for_signal
     async with open_runtime(config, instance_id) as runtime:
         if not supervised:
@@ -202,7 +203,7 @@ async def serve(
         hc = hypercorn_config(config)
         if sockets is None:
             sockets = listen(config)
-        if sockets.secure_sockets:  # the TLS port: hypercorn handshakes with our context
+        if sockets.secure_sockets:  # the TLS port: each connection handshakes with our context
             files = server_cert_files(config)
             if files is None:
                 raise ConfigError("the TLS certificate disappeared after start-up")
@@ -219,12 +220,8 @@ async def serve(
                     host_map(app).serve_refresh, runtime.storage, interval=host_refresh_seconds
                 )
             )
-            await worker_serve(
-                wrap_app(app, hc.wsgi_max_body_size, None),
-                hc,
-                sockets=sockets,
-                shutdown_trigger=shutdown,
-                task_status=task_status,
+            await serve_app(
+                app, hc, sockets=sockets, shutdown_trigger=shutdown, task_status=task_status
             )
             nursery.cancel_scope.cancel()
 

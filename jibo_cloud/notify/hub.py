@@ -4,7 +4,7 @@
 It ties the pieces together: :class:`~jibo_cloud.notify.registry.SocketRegistry` (which
 sockets are here), :class:`~jibo_cloud.notify.sessions.SessionLog` (their rows in the
 storage), :class:`~jibo_cloud.notify.delivery.Delivery` (sending or queueing) and the
-transports (:mod:`jibo_cloud.notify.transport`). It owns the token check before an upgrade,
+transport (:mod:`jibo_cloud.notify.transport`). It owns the token check before an upgrade,
 the life of one accepted socket (:meth:`NotificationHub.hold`) and closing them all at
 shutdown.
 """
@@ -64,9 +64,8 @@ class NotificationHub:
         )
     )
 
-    #: The transports, as methods (``hub.serve_asgi(scope, receive, send)``).
+    #: The transport, as a method (``hub.serve_asgi(scope, receive, send)``).
     serve_asgi = transport.serve_asgi
-    handle = transport.serve_quart
 
     # -- what the rest of the server asks ---------------------------------------------------
 
@@ -185,12 +184,14 @@ class NotificationHub:
 
     async def hold(
         self, robot_name: str, account_id: str | None, send_text: SendText,
-        until_closed: Coroutine[Any, Any, None],
+        until_closed: Coroutine[Any, Any, None], key: int,
     ) -> None:  # fmt: skip
         """Hold one accepted socket until it closes: bookkeeping, presence, deliveries.
 
         ``until_closed`` (a coroutine, not yet started) returns when the socket closes; it
-        is closed unstarted if the socket ends before it runs."""
+        is closed unstarted if the socket ends before it runs. ``key`` is the socket's
+        :meth:`admit`; it is released as soon as the socket is gone, before its session row
+        is written (a reconnecting robot must not find its own dead socket counted)."""
         session_id = secrets.token_hex(12)
         conn = Connection(send_text, robot_name, account_id)
         # Registered before the session is written, so a notify() from now on sends at once.
@@ -211,6 +212,7 @@ class NotificationHub:
         finally:
             until_closed.close()  # no-op once it ran; else no "never awaited" warning
             self.registry.remove(conn)
+            self.release(key, robot_name)
             with trio.move_on_after(2, shield=True):  # bounded: the socket is already gone
                 await self.sessions.add(("close", session_id, "", "", self.runtime.now_ms()))
             # After the bookkeeping, so a waiter on is_connected sees the session closed.

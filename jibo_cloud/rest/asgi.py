@@ -1,29 +1,24 @@
-"""The hottest paths, served as bare ASGI in front of Quart.
+"""The hottest paths, as bare ASGI handlers of the router (:mod:`jibo_cloud.router`).
 
 - ``POST /`` (every REST call; ~16 per robot boot): Quart's per-request machinery costs about
   a third of a no-op request on this stack, so :func:`serve_rest` reads the body, runs
   :func:`jibo_cloud.rest.dispatch.dispatch` and answers directly, with the same trace context
   the hub's ``before_request`` hook gives Quart requests (PROTOCOL.md §4.1).
-- ``GET /`` (the robot's connectivity probe, every ~10 s per robot, PROTOCOL.md §1): always
-  an empty 204, answered here for the same reason (app.py's Quart route stays as the
-  reference and answers when this module is not installed).
-- ``api-socket.*/{token}`` and the same path on hosts mapped to ``socket`` (one per robot,
-  all day; the mapping is a dict lookup, :class:`jibo_cloud.app.HostMap`): see
-  :meth:`jibo_cloud.notify.NotificationHub.serve_asgi` (~24 KiB per idle socket below Quart,
-  ~40 KiB through it; docs/rest.md).
+- ``GET /`` and ``HEAD /`` (the robot's connectivity probe, every ~10 s per robot, PROTOCOL.md
+  §1): always an empty 204, :func:`serve_probe`.
+- ``/{robotToken}`` on ``socket`` hosts (and hosts with no kind): the notification socket,
+  :meth:`jibo_cloud.notify.NotificationHub.serve_asgi` (one per robot, all day; memory per
+  idle socket: docs/rest.md).
 
-Everything else goes to Quart unchanged. Quart documents wrapping ``app.asgi_app`` for
-middleware; that is all :func:`install` does.
+:func:`install` puts them in the router's table.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from quart_trio import QuartTrio
-
-from jibo_cloud.app import NOTIFICATION_HOST_PREFIX, HostMap, host_map
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.notify import NotificationHub
 from jibo_cloud.rest.bodies import BodyRefused, ClientGone, read_request_body, send_refusal
@@ -38,6 +33,7 @@ from jibo_cloud.rest.dispatch import (
     max_body,
 )
 from jibo_cloud.rest.models import ModelTable
+from jibo_cloud.router import TOKEN_PATH, WEBSOCKET, HostKind, Router
 from jibo_cloud.runtime import Runtime
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -64,25 +60,6 @@ def _headers(scope: Mapping[str, Any]) -> dict[str, str]:
             for k, v in scope.get("headers", ())}  # fmt: skip
 
 
-def is_notification_socket(
-    scope: Mapping[str, Any], headers: Mapping[str, str], hosts: HostMap | None = None
-) -> bool:
-    """A single path segment on a ``socket`` host: exactly what app.py's router sends to the
-    token handler for that host (any other path there is its 404).
-
-    A ``socket`` host is one mapped to ``socket`` in ``hosts``, else an unmapped
-    ``api-socket.*`` one; a host mapped to another service never is, whatever its prefix.
-    """
-    path = str(scope.get("path", ""))
-    if path.count("/") != 1 or len(path) <= 1:
-        return False
-    host = headers.get("host", "")
-    service = hosts.service_for(host) if hosts is not None else None
-    if service is not None:
-        return service == "socket"
-    return host.lower().startswith(NOTIFICATION_HOST_PREFIX)
-
-
 #: The header every successful answer carries, encoded once.
 _JSON_HEADER = (b"content-type", CONTENT_TYPE.encode())
 
@@ -97,7 +74,7 @@ async def _answer(send: Send, answer: HttpAnswer) -> None:
     await send({"type": "http.response.body", "body": answer.body})
 
 
-async def serve_probe(send: Send) -> None:
+async def serve_probe(scope: Mapping[str, Any], receive: Receive, send: Send) -> None:
     """``GET /``: 204, no body (§1: any failure shows "connection lost" on the robot)."""
     await send({"type": "http.response.start", "status": 204, "headers": []})
     await send({"type": "http.response.body", "body": b""})
@@ -145,22 +122,14 @@ async def serve_rest(
 
 
 def install(
-    app: QuartTrio, rt: Runtime, hub: NotificationHub, table: ModelTable,
+    router: Router, rt: Runtime, hub: NotificationHub, table: ModelTable,
     handlers: Mapping[str, Handler],
 ) -> None:  # fmt: skip
-    """Put the two fast paths in front of ``app`` (see the module docstring)."""
-    inner = app.asgi_app
-    hosts = host_map(app)
+    """Put the REST calls, the probe and the notification socket in the router's table."""
 
-    async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
-        kind = scope.get("type")
-        if kind == "http" and scope.get("path") == "/" and scope.get("method") == "POST":
-            await serve_rest(rt, table, handlers, scope, receive, send)
-        elif kind == "http" and scope.get("path") == "/" and scope.get("method") == "GET":
-            await serve_probe(send)
-        elif kind == "websocket" and is_notification_socket(scope, _headers(scope), hosts):
-            await hub.serve_asgi(scope, receive, send)
-        else:
-            await inner(scope, receive, send)
-
-    app.asgi_app = asgi_app  # type: ignore[method-assign]
+    rest = functools.partial(serve_rest, rt, table, handlers)
+    router.route(None, "POST", "/", rest)
+    router.route(None, "GET", "/", serve_probe)
+    router.route(None, "HEAD", "/", serve_probe)
+    # The notification socket pings from its own task (no keep-alive task per socket).
+    router.route((HostKind.SOCKET, HostKind.ANY), WEBSOCKET, TOKEN_PATH, hub.serve_asgi)

@@ -6,9 +6,8 @@
   (:mod:`.uploads`).
 - ``GET /media/{path}``, ``/updates/{id}/package``, ``/backups/{id}``, ``/uploads/{id}``:
   stored bodies, byte-exact.
-- The notification socket: ``api-socket.*`` hosts and hosts an operator mapped to the
-  ``socket`` service below Quart (:mod:`.asgi`), other hosts through
-  ``sockets.token_handler`` (:mod:`jibo_cloud.notify`).
+- The notification socket ``/{robotToken}`` on ``socket`` hosts and hosts of no kind, below
+  Quart (:mod:`.asgi`, :mod:`jibo_cloud.notify`).
 
 Behind a proxy, ``x-forwarded-host``/``x-forwarded-proto`` are believed only when
 ``config.trust_forwarded`` is set; they decide the URLs we hand out and the ``host`` the SigV4
@@ -21,8 +20,6 @@ paths' alike.
 
 from __future__ import annotations
 
-from typing import Any
-
 from quart_trio import QuartTrio
 
 from jibo_cloud import access
@@ -31,14 +28,14 @@ from jibo_cloud.rest import asgi, uploads
 from jibo_cloud.rest.models import load_models
 from jibo_cloud.rest.services import all_handlers
 from jibo_cloud.rest.services.notification import handlers as notification_handlers
+from jibo_cloud.router import Router
 from jibo_cloud.runtime import Runtime
 
 
-def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
+def register(app: QuartTrio, runtime: Runtime, router: Router) -> None:
     table = load_models()
     hub = runtime.notifications
     handlers = {**all_handlers(), **notification_handlers(hub)}
-    sockets.token_handler = hub.handle
-    asgi.install(app, runtime, hub, table, handlers)
+    asgi.install(router, runtime, hub, table, handlers)
     uploads.register(app, runtime)
     access.install(app, runtime, socket_paths=(*LISTEN_PATHS, *PROACTIVE_PATHS))

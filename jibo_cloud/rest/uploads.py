@@ -95,8 +95,15 @@ class BlobRoutes:
 
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
-        self.st: Storage = runtime.storage
-        self.blobs: Blobs = runtime.blobs
+
+    @property
+    def st(self) -> Storage:
+        """Read at each use: the app may be built before the storage is set (tests)."""
+        return self.rt.storage
+
+    @property
+    def blobs(self) -> Blobs:
+        return self.rt.blobs
 
     # ------------------------------------------------------------ who may do what
 

@@ -2,8 +2,10 @@
 
 :func:`plan_tls` decides once at start-up (in the supervisor under ``--workers``) and says why
 in one line; :func:`bind_tls` binds the port; :func:`server_ssl_context` is what every
-connection on it is handshaken with (hypercorn does the handshake, through
-:class:`TLSHypercornConfig`). Decisions (docs/tls.md):
+connection on it is handshaken with (each connection does its handshake,
+:mod:`jibo_cloud.edge.connection`, with the context :class:`TLSHypercornConfig` makes; a failed
+one is a rate-limited WARNING line with the client's address and OpenSSL's reason). Decisions
+(docs/tls.md):
 
 - ``--tls-port off``: no TLS. ``--tls-port N``: TLS on N, or a start-up error if N cannot be
   bound (as for the plain port). Not given (``auto``): 443 when a certificate is available and

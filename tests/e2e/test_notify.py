@@ -112,10 +112,11 @@ async def test_the_refusal_carries_the_plain_text_reason(registered: RunningServ
     assert (info.value.status_code, info.value.body) == (401, b"Authorization is required")
 
 
-async def test_a_bare_host_reaches_the_same_socket_through_quart(
+async def test_a_bare_host_reaches_the_same_socket(
     registered: RunningServer,
 ) -> None:
-    """Robots pointed at an IP send that IP as Host: app.py's router takes the Quart path."""
+    """Robots pointed at an IP send that IP as Host: a host of no kind, where the router tries
+    the exact paths, then the token socket."""
     token = await new_token(registered)
     hub = registered_hub(registered)
     with trio.fail_after(10), pytest.raises(ConnectionRejected) as info:
@@ -125,8 +126,8 @@ async def test_a_bare_host_reaches_the_same_socket_through_quart(
     async with open_robot_socket(registered.port, f"/{token}", host="127.0.0.1") as ws:
         with trio.fail_after(10):
             await hub.wait_connected(ROBOT_NAME)
-            assert await hub.notify(ROBOT_NAME, {"via": "quart"})
-            assert json.loads(await ws.get_message()) == {"via": "quart"}
+            assert await hub.notify(ROBOT_NAME, {"via": "bare host"})
+            assert json.loads(await ws.get_message()) == {"via": "bare host"}
 
 
 async def test_other_api_socket_paths_are_404(registered: RunningServer) -> None:

@@ -70,15 +70,13 @@ async def test_oversized_frame_then_text_leaves_the_server_serving(
 
 
 async def test_a_connection_bug_never_stops_the_server(
-    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+    server: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Undo the buffer repair for this test only: the connection guard alone must keep the
-    # server serving when a connection's protocol code raises.
-    from hypercorn.protocol import ws_stream
-
-    monkeypatch.setattr(
-        ws_stream.WebsocketBuffer, "extend", ws_stream.WebsocketBuffer.extend.__wrapped__
-    )
+    # hypercorn 0.17/0.18 still raises on the oversized-then-text sequence (its buffer is not
+    # patched: docs/upstream-hypercorn.md); our connection's guard alone keeps the server
+    # serving, closing only that connection, and says so in one line.
     with trio.fail_after(20):
         health = await oversized_frame_then_text(server, "/v1/listen")
     assert (health.status_code, health.text) == (200, "ok")
+    guarded = [r for r in caplog.records if "closed that connection only" in r.getMessage()]
+    assert guarded, "the guard did not see hypercorn's error (fixed upstream? see the doc)"

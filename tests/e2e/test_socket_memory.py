@@ -1,10 +1,10 @@
-"""What an idle notification socket keeps in the server (issue 4: memory per socket).
+"""What an idle notification socket keeps in the server (memory per socket).
 
 These check the structure behind ``python -m bench sockets`` (which measures the bytes):
-each test fails if the matching :mod:`jibo_cloud.hypercorn_fixes` repair or
-:meth:`jibo_cloud.notify.NotificationHub.serve_asgi` change is undone. Keep-alive behaviour
-itself is checked in ``test_keepalive.py``; here the server runs in the test's process, so
-its tasks and objects can be counted.
+each test fails if the matching choice of our connection (:mod:`jibo_cloud.edge.connection`)
+or of :mod:`jibo_cloud.notify.transport` is undone. Keep-alive behaviour itself is checked
+in ``test_keepalive.py``; here the server runs in the test's process, so its tasks and
+objects can be counted.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-import h11
 import httpx
 import trio
 import trio.testing
-from hypercorn.protocol.h11 import H11WSConnection
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Ping, Request
 
+from jibo_cloud.edge.connection import Connection
 from jibo_cloud.notify import hub_for
 from tests.rest.support import ROBOT_NAME, RestClient, register_robot
 from tests.support.server import RunningServer, start_server
@@ -78,7 +77,7 @@ async def raw_socket(
         await stream.aclose()
 
 
-async def test_idle_notification_sockets_keep_two_tasks_and_no_h11_or_read_timer(
+async def test_idle_notification_sockets_keep_one_task_no_timer_and_no_lock(
     nursery: trio.Nursery, tmp_path: Path
 ) -> None:
     server = await start_server(nursery, tmp_path / "data")
@@ -95,28 +94,28 @@ async def test_idle_notification_sockets_keep_two_tasks_and_no_h11_or_read_timer
             await hub.wait_connected(ROBOT_NAME)
             await trio.testing.wait_all_tasks_blocked(0.05)
             gc.collect()  # earlier tests' closed connections are not counted below
-            # Each connection's nursery holds the app's task only: no ping task (the one
-            # hypercorn spawns on accept returns at once: PING_EXTENSION) and no idle timer.
+            # Each connection's nursery holds the app's task only: no ping task (hypercorn's
+            # are off; the socket pings from its own task) and no idle timer.
             apps = [task for task in all_tasks() if task.name.endswith("task_group._handle")]
             assert len(apps) == SOCKETS
             for app in apps:
                 assert app.parent_nursery is not None
                 assert app.parent_nursery.child_tasks == {app}
             assert not any(task.name.endswith("_send_pings") for task in all_tasks())
-            # hypercorn's read loop holds no fail_after(inf) scope when read_timeout is unset.
+            # The read loop holds no fail_after(inf) scope when read_timeout is unset.
             assert fail_after_generators() == timers_before
-            # Each socket's h11 state machine is gone once its 101 went out.
-            upgraded = [o for o in gc.get_objects() if isinstance(o, H11WSConnection)]
-            assert len(upgraded) == SOCKETS
-            assert not any(isinstance(c.h11_connection, h11.Connection) for c in upgraded)
+            # No send lock while nobody writes, no idle timer's scope once upgraded.
+            held = [o for o in gc.get_objects() if isinstance(o, Connection) and o.upgraded]
+            assert len(held) == SOCKETS
+            assert all(c.send_lock is None and c.idle_scope is None for c in held)
         server.stop()
 
 
-async def test_pings_come_from_the_app_below_quart_and_from_hypercorn_through_quart(
+async def test_notification_sockets_are_pinged_on_every_host(
     nursery: trio.Nursery, tmp_path: Path
 ) -> None:
-    # api-socket.* is served below Quart and pings from its own task; a bare IP reaches the
-    # same hub through Quart, where hypercorn's ping task still does it. Both are pinged.
+    # api-socket.* and a bare IP both reach the notification socket below Quart; it pings
+    # from its own task through the connection's Pinger.
     server = await start_server(nursery, tmp_path / "data", ping_interval=0.05)
     await register_robot(server)
     token = await robot_token(server)

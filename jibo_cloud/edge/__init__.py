@@ -1,0 +1,17 @@
+"""The server's edge: accepting connections and handing each to hypercorn's protocol classes.
+
+We run our own small serve loop instead of hypercorn's ``worker_serve`` and our own
+connection class instead of its ``TCPServer`` (both read hypercorn's public pieces only:
+``ProtocolWrapper``, ``TaskGroup``, ``WorkerContext``, ``Lifespan``, the events), so what must
+differ from hypercorn is code we own rather than patches to its private methods:
+
+- :mod:`.connection`: one connection, isolated (a bug in one connection's protocol code closes
+  that connection only), with a failed TLS handshake logged, small answers written in one
+  ``send()``, no read timer when there is no read timeout, and the keep-alive ping seam.
+- :mod:`.pings`: that seam (:data:`~.pings.PING_EXTENSION`), and the ping loop for sockets
+  whose handler does not ping from its own task.
+- :mod:`.serving`: the serve loop (trio's ``serve_listeners``, lifespan, graceful shutdown).
+- :mod:`.handshakes`: the rate-limited log line for failed TLS handshakes.
+
+What hypercorn itself gets wrong is written up for upstream in docs/upstream-hypercorn.md.
+"""

@@ -1,0 +1,280 @@
+"""One accepted connection, served with hypercorn's protocol classes: our copy of hypercorn's
+``TCPServer`` (hypercorn 0.17/0.18 ``hypercorn/trio/tcp_server.py``), with what we need to differ.
+
+- **Isolation.** hypercorn runs every connection in the listener's nursery, so an exception
+  escaping one connection's protocol code ends the whole server (the half-filled websocket
+  buffer did: docs/upstream-hypercorn.md). :meth:`Connection.run` logs it and closes that
+  connection only; cancellation still propagates, so graceful shutdown is unchanged.
+- **TLS handshakes.** A failed handshake is one rate-limited WARNING line with the client's
+  address and OpenSSL's reason (:mod:`.handshakes`); hypercorn drops it silently.
+- **One write per small answer.** hypercorn writes a response's head, each body chunk and the
+  (for a Content-Length body, empty) end of message separately. Here a final response's head
+  is held and written with the next write (its first body chunk, or the end of the message),
+  and empty writes are skipped: a robot's REST answer is one ``send()``, not three trips
+  through the send lock (``python -m bench boot``, "floor").
+- **No read timer without a read timeout.** hypercorn wraps every read in
+  ``fail_after(read_timeout or inf)``: a scope that can never fire, held by every idle socket
+  for its whole life (~1 KiB each). Without a ``read_timeout`` (our configuration) reads are
+  bare.
+- **Keep-alive pings** (:mod:`.pings`): hypercorn's own are off; the connection is the
+  :class:`~.pings.Pinger` of its websocket scope. It knows the socket's state from what it
+  writes itself: after the ``101`` head, each write is one websocket frame, and a Close frame
+  (opcode 8) ends the pings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+from math import inf
+from typing import Any
+
+import hypercorn.config
+import trio
+from hypercorn.events import Closed, Event, RawData, Updated
+from hypercorn.protocol import ProtocolWrapper
+from hypercorn.trio.task_group import TaskGroup
+from hypercorn.trio.worker_context import WorkerContext
+from hypercorn.typing import (
+    ASGIFramework,
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    ConnectionState,
+    Scope,
+)
+from hypercorn.utils import parse_socket_addr
+
+from jibo_cloud.edge.handshakes import HandshakeLog, handshake_failure_reason
+from jibo_cloud.edge.pings import PING_EXTENSION
+
+log = logging.getLogger("jibo_cloud.edge")
+
+#: The most one read takes from the socket (hypercorn's value).
+MAX_RECV = 2**16
+#: RFC 6455 §5.5.2: a Ping frame from the server: FIN, opcode 9, unmasked, no payload.
+PING_FRAME = b"\x89\x00"
+#: RFC 6455 §5.2: the opcode of a Close frame (the low four bits of a frame's first byte).
+CLOSE_OPCODE = 0x8
+
+Stream = trio.SocketStream | trio.SSLStream[trio.SocketStream]
+
+
+class _Websocket(enum.Enum):
+    #: No websocket on this connection (yet): plain HTTP/1.1.
+    NONE = enum.auto()
+    #: The 101 went out: every write is one websocket frame; pings may go out.
+    OPEN = enum.auto()
+    #: A Close frame went out: nothing more but what hypercorn itself sends.
+    CLOSING = enum.auto()
+
+
+class Connection:
+    """Serve one accepted stream until it closes (see the module docstring).
+
+    Slotted: 10,000 idle notification sockets each keep one.
+    """
+
+    __slots__ = (
+        "_held",
+        "_websocket",
+        "app",
+        "config",
+        "context",
+        "handshakes",
+        "idle_scope",
+        "protocol",
+        "send_lock",
+        "state",
+        "stream",
+        "task_group",
+    )
+
+    def __init__(
+        self,
+        app: ASGIFramework,
+        config: hypercorn.config.Config,
+        context: WorkerContext,
+        state: ConnectionState,
+        handshakes: HandshakeLog,
+        stream: Stream,
+    ) -> None:
+        self.app = app
+        self.config = config
+        self.context = context
+        self.state = state
+        self.handshakes = handshakes
+        self.stream = stream
+        self.protocol: ProtocolWrapper
+        self.task_group: TaskGroup
+        #: Held while a write is on its way; None while nobody writes or waits (see _send).
+        self.send_lock: trio.Lock | None = None
+        #: The running idle timer's scope (None: busy, e.g. an open websocket).
+        self.idle_scope: trio.CancelScope | None = None
+        self._held = b""
+        self._websocket = _Websocket.NONE
+
+    async def run(self) -> None:
+        """Handshake (TLS), then feed what arrives to hypercorn's protocol until the
+        connection closes. Never raises but for cancellation; the stream is closed on return.
+        """
+        stream = self.stream
+        if isinstance(stream, trio.SSLStream):
+            try:
+                with trio.fail_after(self.config.ssl_handshake_timeout):
+                    await stream.do_handshake()
+            except (trio.BrokenResourceError, trio.TooSlowError) as exc:
+                peer = _peer_address(stream.transport_stream.socket)
+                self.handshakes.failed(peer, handshake_failure_reason(exc))
+                await trio.aclose_forcefully(stream)
+                return
+            alpn_protocol = stream.selected_alpn_protocol() or "http/1.1"
+            sock = stream.transport_stream.socket
+            ssl = True
+        else:
+            alpn_protocol = "http/1.1"
+            sock = stream.socket
+            ssl = False
+        try:
+            client = parse_socket_addr(sock.family, sock.getpeername())
+            server = parse_socket_addr(sock.family, sock.getsockname())
+            async with TaskGroup() as task_group:
+                self.task_group = task_group
+                self.protocol = ProtocolWrapper(
+                    self._call_app, self.config, self.context, task_group, self.state,
+                    ssl, client, server, self.protocol_send, alpn_protocol,
+                )  # fmt: skip
+                await self.protocol.initiate()
+                self._restart_idle_timer()
+                await self._read_data()
+        except OSError:
+            pass  # the peer is gone
+        except Exception:
+            # One connection's bug (hypercorn's or ours): that connection only.
+            log.exception("a connection failed in the HTTP layer; closed that connection only")
+        finally:
+            await self._close()
+
+    async def _call_app(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable,
+        sync_spawn: Any, call_soon: Any,
+    ) -> None:  # fmt: skip
+        """hypercorn's app call: a websocket scope gets this connection as its Pinger."""
+        if scope["type"] == "websocket":
+            extensions: dict[str, Any] = scope["extensions"]
+            extensions[PING_EXTENSION] = self
+        await self.app(scope, receive, send)
+
+    async def protocol_send(self, event: Event) -> None:
+        """What hypercorn's protocol sends us: bytes to write, a close, or idle/busy."""
+        if isinstance(event, RawData):
+            await self._write(event.data)
+        elif isinstance(event, Closed):
+            await self._close()
+            await self.protocol.handle(Closed())
+        elif isinstance(event, Updated):
+            if event.idle:
+                self._restart_idle_timer()
+            elif self.idle_scope is not None:
+                self.idle_scope.cancel()
+                self.idle_scope = None
+
+    async def _write(self, data: bytes) -> None:
+        if self._websocket is _Websocket.NONE:
+            if data.startswith(b"HTTP/1.1 "):
+                if data[9:10] != b"1":  # a final answer's head: goes out with what follows
+                    self._held = data
+                    return
+                if data[9:12] == b"101" and b"\r\nupgrade: websocket\r\n" in data.lower():
+                    self._websocket = _Websocket.OPEN
+        elif data and data[0] & 0x0F == CLOSE_OPCODE:
+            self._websocket = _Websocket.CLOSING
+        if self._held:
+            data, self._held = self._held + data, b""
+        if data and not await self._send(data):
+            await self.protocol.handle(Closed())
+
+    @property
+    def upgraded(self) -> bool:
+        """Did this connection switch to websocket (its 101 went out)?"""
+        return self._websocket is not _Websocket.NONE
+
+    async def ping(self) -> bool:
+        """The :class:`~jibo_cloud.edge.pings.Pinger` of this connection's websocket."""
+        if self._websocket is not _Websocket.OPEN:
+            return False
+        # False when the connection broke: the read loop sees it end.
+        return await self._send(PING_FRAME, only_if_open=True)
+
+    async def _send(self, data: bytes, *, only_if_open: bool = False) -> bool:
+        """Write ``data`` whole (shielded: a cancel never cuts a frame in half), after any
+        write on its way; False if the stream is broken or closed (or, ``only_if_open``, the
+        websocket is no longer open by our turn).
+
+        The lock exists only while a write is on its way or waited for: 10,000 idle sockets
+        keep none (a ``trio.Lock`` is ~0.3 KiB)."""
+        lock = self.send_lock
+        if lock is None:
+            lock = self.send_lock = trio.Lock()
+        try:
+            async with lock:
+                if only_if_open and self._websocket is not _Websocket.OPEN:
+                    return False
+                with trio.CancelScope(shield=True):
+                    await self.stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        finally:
+            if self.send_lock is lock and not lock.locked() and not lock.statistics().tasks_waiting:
+                self.send_lock = None
+        return True
+
+    async def _read_data(self) -> None:
+        read_timeout = self.config.read_timeout
+        receive_some = self.stream.receive_some
+        while True:
+            try:
+                if read_timeout:
+                    with trio.fail_after(read_timeout):
+                        data = await receive_some(MAX_RECV)
+                else:
+                    data = await receive_some(MAX_RECV)
+            except (trio.ClosedResourceError, trio.BrokenResourceError, trio.TooSlowError):
+                break
+            await self.protocol.handle(RawData(bytes(data)))
+            if not data:
+                break
+        await self.protocol.handle(Closed())
+
+    async def _close(self) -> None:
+        if isinstance(self.stream, trio.SocketStream):
+            gone = (trio.BrokenResourceError, trio.BusyResourceError, trio.ClosedResourceError)
+            with contextlib.suppress(*gone):
+                await self.stream.send_eof()
+        await self.stream.aclose()
+
+    def _restart_idle_timer(self) -> None:
+        """Close the connection if no request (or no next keep-alive request) arrives within
+        ``keep_alive_timeout``, or at once when the server shuts down. A scope we cancel,
+        not hypercorn's ``TrioSingleTask`` (a lock and a dict more per connection, for life).
+        """
+        if self.idle_scope is not None:
+            self.idle_scope.cancel()
+        self.idle_scope = trio.CancelScope()
+        self.task_group.spawn(self._idle_timeout, self.idle_scope)
+
+    async def _idle_timeout(self, scope: trio.CancelScope) -> None:
+        with scope:
+            with trio.move_on_after(self.config.keep_alive_timeout or inf):
+                await self.context.terminated.wait()
+            with trio.CancelScope(shield=True):
+                await self.protocol.handle(Closed())
+                await self.stream.aclose()
+
+
+def _peer_address(sock: trio.socket.SocketType) -> str:
+    try:
+        peer = sock.getpeername()
+    except OSError:
+        return "an unknown address"
+    return str(peer[0]) if isinstance(peer, tuple) else str(peer)

@@ -1,0 +1,326 @@
+"""The one router: a table from (host kind, method, path) to an ASGI handler.
+
+One port answers all three robot host names (PROTOCOL.md §1), so a request's **host kind**
+decides as much as its path. The kind of a ``Host`` value is, in order: (1) its operator
+mapping (``jibo-cloud host add``; exact host, any case, port stripped; :class:`HostMap`);
+(2) its prefix: ``api-socket.*`` → :attr:`HostKind.SOCKET`, ``neo-hub.*`` →
+:attr:`HostKind.HUB`; (3) else :attr:`HostKind.ANY` (a bare IP, ``localhost``, a proxy that
+rewrote ``Host``), which is permissive.
+
+The table (filled by the route modules, see :func:`jibo_cloud.app.create_app`):
+
+========================  =============  =====================  ==============================
+host kind                 method         path                   handler
+========================  =============  =====================  ==============================
+every host                POST           ``/``                  REST, by X-Amz-Target
+every host                GET, HEAD      ``/``                  the probe: 204
+socket, any               WEBSOCKET      ``/{robotToken}``      the notification socket
+hub, any                  WEBSOCKET      the hub paths          the hub (through Quart, or an
+                                                                ASGI handler below it)
+========================  =============  =====================  ==============================
+
+``/{robotToken}`` (:data:`TOKEN_PATH`) matches any single path segment, after the exact
+paths. A path in the table with another method is 405 (AWS JSON, with ``Allow``). Any other
+HTTP request goes to the Quart app (``/healthcheck``, uploads and downloads, ``/portal/…``,
+and Quart's own JSON 404s); any other websocket is refused before the upgrade with 404
+``WebSocket url '<path>' has no handler`` (§4.1), as is every websocket on an ``api`` host.
+
+A websocket handler served through Quart receives a :class:`~jibo_cloud.wsio.QuartSocket`
+(:meth:`Router.add_quart_socket`); the router hands Quart the handler it chose (Quart's
+catch-all websocket route only runs it). Handlers reject an upgrade by raising
+:class:`~jibo_cloud.errors.HandshakeRejected`, answered with its status and plain-text
+reason. Keep-alive: websockets whose handler does not ping from its own task get
+:func:`jibo_cloud.edge.pings.ping_every` beside them.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import Any, Protocol
+
+import attrs
+import trio
+
+from jibo_cloud.edge.pings import ping_every, pinger_of
+from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
+from jibo_cloud.storage.hosts import HostMapping
+
+log = logging.getLogger("jibo_cloud.router")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIHandler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: The method of a websocket upgrade in the table.
+WEBSOCKET = "WEBSOCKET"
+#: A single path segment (``/{robotToken}``), matched after the exact paths.
+TOKEN_PATH = "/{robotToken}"  # noqa: S105 - a path pattern
+HUB_HOST_PREFIX = "neo-hub."
+NOTIFICATION_HOST_PREFIX = "api-socket."
+#: How often each server process reloads the host mappings: a mapping added or removed with
+#: ``jibo-cloud host`` takes effect within this long, in every worker.
+HOST_REFRESH_SECONDS = 30.0
+#: Where the router leaves the handler it chose for Quart's websocket route (in the scope).
+QUART_SOCKET_HANDLER = "jibo_cloud.socket_handler"
+_AWS_JSON = b"application/x-amz-json-1.1"
+
+
+class HostKind(enum.Enum):
+    """What a host name is for (its mapping, else its prefix)."""
+
+    #: ``api.jibo.com``'s role: REST and HTTP only; no websocket.
+    API = "api"
+    #: ``api-socket.*``: the notification socket.
+    SOCKET = "socket"
+    #: ``neo-hub.*``: the hub's sockets.
+    HUB = "hub"
+    #: Not mapped and no robot prefix: the exact paths, then the token socket.
+    ANY = "any"
+
+
+ALL_KINDS = frozenset(HostKind)
+
+
+class HostTable(Protocol):
+    """The one storage query the refresh needs (:class:`jibo_cloud.storage.Storage` has it)."""
+
+    async def list_host_mappings(self) -> list[HostMapping]: ...
+
+
+@attrs.define
+class HostMap:
+    """The operator's host mappings, in memory: host name (lower case, no port) → service.
+
+    Routing reads it once per websocket upgrade with :meth:`service_for`, a dict lookup (and
+    nothing at all while no host is mapped); only :meth:`serve_refresh` touches the storage.
+    """
+
+    services: dict[str, str] = attrs.field(factory=dict)
+
+    def service_for(self, host: str) -> str | None:
+        """The mapped service of a request's ``Host`` value, or None when it is not mapped."""
+        services = self.services
+        if not services:
+            return None
+        name = host.lower()
+        if ":" in name and not name.endswith("]"):  # strip the port, not an IPv6 literal
+            name = name.rpartition(":")[0]
+        return services.get(name.removesuffix("."))
+
+    def replace(self, mappings: Iterable[HostMapping]) -> None:
+        """Swap in a new set in one assignment (readers never see a half-built dict)."""
+        self.services = {m.host: m.service for m in mappings}
+
+    async def refresh(self, table: HostTable) -> None:
+        """Reload every mapping from ``table``; logs when the set changed."""
+        before = self.services
+        self.replace(await table.list_host_mappings())
+        if self.services != before:
+            log.info("host mappings loaded: %d host(s)", len(self.services))
+
+    async def serve_refresh(
+        self,
+        table: HostTable,
+        *,
+        interval: float = HOST_REFRESH_SECONDS,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Load the mappings, report started, then reload them every ``interval`` seconds.
+
+        Runs until cancelled (the server's nursery owns it). A failed first load raises (the
+        storage was just opened, so that is a real fault); a failed later reload is logged
+        and the mappings already loaded stay in force until the next one succeeds.
+        """
+        await self.refresh(table)
+        task_status.started()
+        while True:
+            await trio.sleep(interval)
+            try:
+                await self.refresh(table)
+            except StorageUnavailable:
+                log.warning(
+                    "host mappings not reloaded (storage unavailable); keeping %d",
+                    len(self.services),
+                )
+
+
+def host_kind(hosts: HostMap, host: str) -> HostKind:
+    """The kind of a ``Host`` value: its mapping, else its prefix, else :attr:`HostKind.ANY`."""
+    service = hosts.service_for(host)
+    if service is not None:
+        return HostKind(service)
+    name = host.lower()
+    if name.startswith(NOTIFICATION_HOST_PREFIX):
+        return HostKind.SOCKET
+    if name.startswith(HUB_HOST_PREFIX):
+        return HostKind.HUB
+    return HostKind.ANY
+
+
+def scope_host(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if bytes(name).lower() == b"host":
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+@attrs.frozen
+class Route:
+    """One handler of the table."""
+
+    handler: ASGIHandler
+    #: For a websocket: run the router's keep-alive pings beside it (False: the handler
+    #: pings from its own task, or needs none).
+    keep_alive: bool = False
+
+
+@attrs.define(eq=False)
+class Router:
+    """The table, and the ASGI app that serves it (see the module docstring)."""
+
+    hosts: HostMap = attrs.field(factory=HostMap)
+    #: Seconds between keep-alive pings of websockets that get them (0: none).
+    ping_interval: float = 0.0
+    #: Where every HTTP request not in the table goes (the Quart app's own ASGI app).
+    fallback: ASGIHandler | None = None
+    #: (None: every host, or a host kind; method; path) → route.
+    _routes: dict[tuple[HostKind | None, str, str], Route] = attrs.field(factory=dict)
+    #: Methods with host-specific routes (only those lookups need the Host header).
+    _by_kind_methods: set[str] = attrs.field(factory=set)
+    #: Every-host HTTP paths and their methods (another method there is 405).
+    _http_methods: dict[str, set[str]] = attrs.field(factory=dict)
+
+    # -- filling the table ------------------------------------------------------------------
+
+    def route(
+        self, kinds: Iterable[HostKind] | None, method: str, path: str, handler: ASGIHandler,
+        *, keep_alive: bool = False,
+    ) -> None:  # fmt: skip
+        """Serve ``method path`` on hosts of ``kinds`` (None: every host) with ``handler``."""
+        entry = Route(handler, keep_alive)
+        if kinds is None:
+            self._routes[None, method, path] = entry
+            if method != WEBSOCKET:
+                self._http_methods.setdefault(path, set()).add(method)
+            return
+        self._by_kind_methods.add(method)
+        for kind in kinds:
+            self._routes[kind, method, path] = entry
+
+    def add_quart_socket(
+        self, kinds: Iterable[HostKind], path: str, handler: Callable[[Any], Awaitable[None]]
+    ) -> None:
+        """A websocket served through Quart's websocket route: ``handler`` gets a
+        :class:`~jibo_cloud.wsio.QuartSocket`; the router pings it."""
+        through = functools.partial(self._through_quart, handler)
+        self.route(kinds, WEBSOCKET, path, through, keep_alive=True)
+
+    def add(self, path: str, handler: Callable[[Any], Awaitable[None]]) -> None:
+        """A hub socket path (hub and unprefixed hosts) served through Quart."""
+        self.add_quart_socket((HostKind.HUB, HostKind.ANY), path, handler)
+
+    # -- looking up -------------------------------------------------------------------------
+
+    def resolve(self, host: str, method: str, path: str) -> Route | None:
+        """The route for a request, or None (not in the table)."""
+        routes = self._routes
+        found = routes.get((None, method, path))
+        if found is not None or method not in self._by_kind_methods:
+            return found
+        kind = host_kind(self.hosts, host)
+        found = routes.get((kind, method, path))
+        if found is None and path.count("/") == 1 and len(path) > 1:
+            found = routes.get((kind, method, TOKEN_PATH))
+        return found
+
+    # -- serving ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            method, path = scope["method"], scope["path"]
+            found = self._routes.get((None, method, path))
+            if found is None and method in self._by_kind_methods:
+                found = self.resolve(scope_host(scope), method, path)
+            if found is not None:
+                await found.handler(scope, receive, send)
+            elif path in self._http_methods:
+                await _method_not_allowed(send, sorted(self._http_methods[path]))
+            else:
+                await self._fall_back(scope, receive, send)
+        elif kind == "websocket":
+            path = scope["path"]
+            found = self.resolve(scope_host(scope), WEBSOCKET, path)
+            if found is None:
+                await receive()  # websocket.connect
+                # The path is not logged: on the notification socket it is the robot's token.
+                log.info("socket refused: 404 no handler")
+                await refuse_upgrade(scope, send, HandshakeRejected(404, no_handler(path)))
+            elif found.keep_alive and self.ping_interval > 0:
+                await _with_pings(found.handler, self.ping_interval, scope, receive, send)
+            else:
+                await found.handler(scope, receive, send)
+        else:  # lifespan
+            await self._fall_back(scope, receive, send)
+
+    async def _fall_back(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fallback is None:
+            raise RuntimeError("the router has no fallback app (create_app sets Quart's)")
+        await self.fallback(scope, receive, send)
+
+    async def _through_quart(
+        self, handler: Callable[[Any], Awaitable[None]], scope: Scope, receive: Receive,
+        send: Send,
+    ) -> None:  # fmt: skip
+        scope[QUART_SOCKET_HANDLER] = handler
+        await self._fall_back(scope, receive, send)
+
+
+def no_handler(path: str) -> str:
+    """PROTOCOL.md §4.1's refusal text for a websocket path nobody serves."""
+    return f"WebSocket url '{path}' has no handler"
+
+
+async def _with_pings(
+    handler: ASGIHandler, interval: float, scope: Scope, receive: Receive, send: Send
+) -> None:
+    pinger = pinger_of(scope)
+    if pinger is None:
+        await handler(scope, receive, send)
+        return
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ping_every, pinger, interval)
+        await handler(scope, receive, send)
+        nursery.cancel_scope.cancel()  # the socket's pings end with its handler
+
+
+async def refuse_upgrade(scope: Mapping[str, Any], send: Send, rejected: HandshakeRejected) -> None:
+    """Refuse a websocket upgrade with the HTTP status and plain-text reason (ASGI
+    ``websocket.http.response``; a server without it closes with 1008 before accepting)."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = rejected.reason.encode()
+    await send({
+        "type": "websocket.http.response.start", "status": rejected.status,
+        "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
+    })  # fmt: skip
+    await send({"type": "websocket.http.response.body", "body": body})
+
+
+async def _method_not_allowed(send: Send, allowed: list[str]) -> None:
+    code = "MethodNotAllowedException"
+    body = json.dumps({"__type": code, "message": "Method Not Allowed"}).encode()
+    headers = [
+        (b"content-type", _AWS_JSON),
+        (b"x-amzn-errortype", code.encode()),
+        (b"allow", ", ".join(allowed).encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 405, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
