@@ -39,8 +39,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
         " 'jibo-cloud certs init'), as the robot trusts only its own store",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document at the end")
-    p.add_argument("--robot", default=RobotIdentity.name, metavar="NAME", help="friendly name")
-    p.add_argument("--serial", default=RobotIdentity.serial, help="serial number (BOJW-…)")
+    # The identity's defaults, read from the instance (on the slotted class, ``.name`` is a
+    # member descriptor, which used to reach the JSON report and crash it).
+    default = RobotIdentity()
+    p.add_argument("--robot", default=default.name, metavar="NAME", help="friendly name")
+    p.add_argument("--serial", default=default.serial, help="serial number (BOJW-…)")
     p.add_argument("--robot-id", metavar="HEX24", help="the robot's 24-hex id (loop check)")
     p.add_argument("--access-key-id", metavar="ID", help="the robot's key id (SigV4 signing)")
     p.add_argument(
