@@ -1,4 +1,4 @@
-"""A reconnect storm: 4,000 hub sockets opened 200 at a time (issue 21 point 9).
+"""A reconnect storm: 4,000 hub sockets opened 200 at a time.
 
 What a fleet does after a server restart. Before the configurable backlog the listen queue
 was hypercorn's 100: the kernel dropped SYNs, clients waited out a retransmission (1 s, then
@@ -12,7 +12,7 @@ is raised to the hard limit in this process (and inherited by the servers).
 
 The per-token and per-robot socket caps and the per-address handshake rate limit would
 refuse a storm from one address with one token by design, so they are raised for this
-server, with every other issue 17 limit (:data:`bench.server.BENCH_LIMITS`): the bench
+server, with every other limit (:data:`bench.server.BENCH_LIMITS`): the bench
 measures the accept path, not the limits.
 """
 

@@ -142,7 +142,7 @@ class Supervisor:
         for sock in self.sockets.insecure_sockets:
             host, port = sock.getsockname()[:2]
             out.append(f"http://{host}:{port}")
-        for sock in self.sockets.secure_sockets:  # the TLS port (issue 14), shared the same way
+        for sock in self.sockets.secure_sockets:  # the TLS port, shared the same way
             host, port = sock.getsockname()[:2]
             out.append(f"https://{host}:{port}")
         return out
@@ -176,7 +176,7 @@ class Supervisor:
 
     def start(self) -> None:
         """Prepare the storage and start ``config.workers`` workers; raise if any cannot start."""
-        from jibo_cloud.storage.files import prepare_data_dir  # issue 17: 0700 or refuse
+        from jibo_cloud.storage.files import prepare_data_dir  # 0700, or refused
 
         prepare_data_dir(self.config)  # before the storage is opened (one line, no traceback)
         closed = _close_stale_sessions(self.config, live=(), starting=True)
@@ -243,7 +243,7 @@ class Supervisor:
             worker.control.close()
         # The listening socket is shared: it stops accepting only once every process closed
         # its descriptor. Ours goes first, so new connections are refused from the first
-        # moment (issue 21) rather than queued for workers that will never accept them.
+        # moment rather than queued for workers that will never accept them.
         for sock in [*self.sockets.insecure_sockets, *self.sockets.secure_sockets]:
             sock.close()
         deadline = time.monotonic() + self.config.grace_seconds + 5

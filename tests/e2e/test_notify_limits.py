@@ -1,6 +1,6 @@
-"""Notification sockets: capped per token and per robot (issue 17 point 6: 3,000 sockets were
-opened on one token), and closed at once with 1001 when the server shuts down (issue 21
-point 10: they used to hold the shutdown for the whole grace period)."""
+"""Notification sockets: capped per token and per robot (3,000 sockets were once opened on
+one token), and closed at once with 1001 when the server shuts down (they used to hold the
+shutdown for the whole grace period)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 21 point 9: every listening socket gets ``config.backlog`` (default 4096, was
+"""Every listening socket gets ``config.backlog`` (default 4096, was
 hypercorn's 100), capped by the kernel's somaxconn with one log line, ``--workers`` included.
 
 The queue length of a listening socket is what ``ss`` reports as Send-Q (inet_diag)."""

@@ -1,4 +1,4 @@
-"""Start-up (issue 21): lazy subcommands, optional extras, and what ``serve`` imports.
+"""Start-up: lazy subcommands, optional extras, and what ``serve`` imports.
 
 Each check runs in a fresh interpreter (the test process has imported everything already).
 An extra's absence is simulated with ``sys.modules[name] = None``, which makes ``import name``

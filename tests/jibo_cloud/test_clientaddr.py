@@ -1,6 +1,6 @@
 """The client address rule: rightmost ``X-Forwarded-For`` entry that is not a trusted proxy.
 
-Issue 21, point 5: with ``JIBO_TRUST_FORWARDED=true`` the leftmost entry was taken, and a
+With ``JIBO_TRUST_FORWARDED=true`` the leftmost entry was taken, and a
 client writes that one itself.
 """
 

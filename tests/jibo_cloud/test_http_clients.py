@@ -1,4 +1,4 @@
-"""The runtime's per-service HTTP clients (issue 21): built at start-up for the configured
+"""The runtime's per-service HTTP clients: built at start-up for the configured
 services, handed to the providers, closed at shutdown; the registry builds each one once."""
 
 from __future__ import annotations

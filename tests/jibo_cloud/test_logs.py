@@ -27,7 +27,7 @@ def test_trace_headers_and_forwarded_client() -> None:
         "x-jibo-logging-config": '{"hub":"debug"}',
     }
     trusted = TraceContext.from_headers(headers, "127.0.0.1", trust_forwarded=True)
-    # Issue 21: the rightmost entry (the one our proxy appended), never the client's leftmost.
+    # The rightmost entry (the one our proxy appended), never the client's leftmost.
     assert (trusted.trans_id, trusted.robot_id, trusted.client) == (
         "tid-1",
         "Test-Robot",
@@ -105,7 +105,7 @@ def _fail(token: str) -> None:
 
 
 def test_the_whole_record_is_redacted() -> None:
-    """Issue 21, point 6: exception text, traceback and stack info are redacted too, not
+    """Exception text, traceback and stack info are redacted too, not
     only the message (RedactingFilter alone let the exception's message through)."""
     token = _hub_token()
     assert token.startswith("eyJ")

@@ -70,7 +70,7 @@ def test_original_style_token_without_kid_is_accepted_with_exp(config: Config) -
 
 
 def test_token_without_exp_is_refused(config: Config) -> None:
-    # Issue 17: the original accepted these, so one leaked token opened the hub forever.
+    # The original accepted these, so one leaked token opened the hub forever.
     token = jwt.encode({"id": "acct", "friendlyId": "r"}, PRIMARY, algorithm="HS256")
     assert reason(config, token) == "JsonWebTokenError: jwt has no exp"
 
@@ -210,7 +210,7 @@ def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 async def test_token_command_issues_a_token_the_hub_admits(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path)]
-    # Issue 17: the hub admits only tokens of a registered robot, so the command needs one.
+    # The hub admits only tokens of a registered robot, so the command needs one.
     refused = _cli("token", "--robot", "Test-Robot-Name", *data, check=False)
     assert refused.returncode == 1
     assert "no robot named 'Test-Robot-Name' in this store" in refused.stderr

@@ -1,4 +1,4 @@
-"""Fixtures for the TLS tests (issue 14): a data folder with the private CA and server
+"""Fixtures for the TLS tests: a data folder with the private CA and server
 certificate ``jibo-cloud certs init`` makes (through the real command), and the real server
 with its TLS port on an ephemeral port beside the plain one."""
 

@@ -1,4 +1,4 @@
-"""Issue 14 point 2: ``jibo-cloud certs init|show|renew`` through the real command, and
+"""``jibo-cloud certs init|show|renew`` through the real command, and
 ``serve --workers 2`` serving TLS from the supervisor's shared socket."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14 point 7: bad input on the TLS port ends only its own connection.
+"""Bad input on the TLS port ends only its own connection.
 
 Plain HTTP on the TLS port, a handshake that stalls (dropped within ``handshake_timeout``), a
 client certificate nobody asked for, and an expired certificate at start (one clear line; TLS

@@ -1,4 +1,4 @@
-"""Issue 14 points 1, 5 and 6: the whole path a robot takes, over TLS with the private CA.
+"""The whole path a robot takes, over TLS with the private CA.
 
 The real server listens on a plain and a TLS port (both ephemeral); the simulated robot trusts
 only the CA ``jibo-cloud certs init`` made (``--ca-file``) and presents the robot's host names
@@ -23,7 +23,7 @@ from tests.tls.conftest import TLSServer, certs_init
 from tests.tools.conftest import ROBOT
 
 REPO = Path(__file__).resolve().parents[2]
-#: What the robot's Node 6 / OpenSSL 1.0.2 client offers for an RSA server (issue 14).
+#: What the robot's Node 6 / OpenSSL 1.0.2 client offers for an RSA server.
 OLD_SUITES = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"
 
 
