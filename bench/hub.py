@@ -18,6 +18,10 @@ rate limits: the bench measures the turn path, not the limits).
 Two baselines run the same robots against the bare stacks, to show where the time goes: a
 quart-trio websocket answering three static frames, and a raw ASGI app on hypercorn (no
 Quart) doing the same.
+
+``python -m bench hub --profile`` runs :mod:`bench.hub_profile` instead: per turn, the tasks,
+nurseries, cancel scopes and context switches the server makes and its CPU time, beside the
+bare trio-websocket hub of :mod:`bench.bare_hub` answering the same frames, in one run.
 """
 
 from __future__ import annotations
@@ -271,6 +275,8 @@ async def _memory_loop(runtime: Any, mode: str, turns: int) -> tuple[float, int]
             self.handlers[path] = handler
 
     class _App:
+        extensions: dict[str, Any] = {}
+
         def __getattr__(self, name: str) -> Any:
             return lambda fn: fn  # before_serving & co: not needed here
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -173,6 +173,8 @@ class ListenTransaction:
     _redirects: int = 0
     _skill_started_ms: int = 0
     _error: ErrorData | None = None
+
+    _STOP: ClassVar[enum.Enum] = S.STOP
 
     @property
     def finished(self) -> bool:

@@ -35,7 +35,7 @@ import datetime
 import enum
 import random
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -322,6 +322,8 @@ class ProactiveTransaction:
     dropped_after_final: int = 0
     _skill_started_ms: int = 0
     _history_ok: bool = True
+
+    _STOP: ClassVar[enum.Enum] = ProactiveState.STOP
 
     @property
     def finished(self) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, ClassVar, Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
 
@@ -72,6 +72,9 @@ def error_reply(
 
 
 class _Guarded(Protocol):
+    #: The machine's failed state (``STOP``), compared by identity on every call.
+    _STOP: ClassVar[enum.Enum]
+
     @property
     def state(self) -> enum.Enum: ...
 
@@ -89,7 +92,7 @@ def guarded(method: Callable[Concatenate[_M, _P], _R]) -> Callable[Concatenate[_
 
     @functools.wraps(method)
     def wrapper(self: _M, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        if self.state.name == "STOP":
+        if self.state is self._STOP:
             raise LocalProtocolError(f"can't call {method.__name__}: the transaction failed (STOP)")
         try:
             return method(self, *args, **kwargs)

@@ -103,7 +103,8 @@ class TransactionDriver:
 
     def __attrs_post_init__(self) -> None:
         # Unbounded: a service task's answer never waits for the driver (it is one event).
-        self._send, self._events = trio.open_memory_channel[Event](math.inf)
+        # Not ``open_memory_channel[Event](…)``: subscripting builds a typing alias per call.
+        self._send, self._events = trio.open_memory_channel(math.inf)
 
     def post(self, event: Event) -> None:
         """Put an event on the channel (from a reader or call task)."""
