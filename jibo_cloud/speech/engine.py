@@ -34,8 +34,15 @@ from pocketsphinx import Decoder, Vad
 
 from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
+from jibo_cloud.speech.agree import grammar_wins, needs_grammar
 from jibo_cloud.speech.decode import PCM_RATE
-from jibo_cloud.speech.search import EXTRA_WORDS, build_jsgf, completions, effective_rules
+from jibo_cloud.speech.search import (
+    DEFAULT_RULES,
+    EXTRA_WORDS,
+    build_jsgf,
+    completions,
+    effective_rules,
+)
 from jibo_cloud.speech.whisper import Heard
 
 #: Whisper over one utterance's speech PCM (see :meth:`Utterance.finish`).
@@ -46,8 +53,11 @@ GRAMMAR_CONFIDENCE = 0.9
 FALLBACK_CONFIDENCE = 0.5
 #: Confidence reported for Whisper's words (sure, and not the grammar's phrase).
 WHISPER_CONFIDENCE = 0.8
-#: The general model hears at most this much of an utterance (it is the slow path).
+#: The general model and the grammar re-passes hear at most this much of an utterance (they
+#: are the slow paths).
 FALLBACK_MAX_SECONDS = 8.0
+#: Speech kept per utterance for Whisper (its window is 30 s).
+SPEECH_MAX_SECONDS = 30.0
 #: Idle decoders kept per kind.
 POOL_SIZE = 24
 #: Grammar passes re-run over a rejected utterance, each starting from the cepstral mean the
@@ -96,12 +106,6 @@ def read_speaker_state(state: str | None) -> tuple[str, str | None]:
     if not sep:
         return WARPS[0], state
     return (warp if warp in WARPS else WARPS[0]), cmn
-
-
-def same_meaning(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:
-    """Whether the parser makes the same intent and entities of both transcripts."""
-    a, b = parse_text(grammar_text, rules), parse_text(whisper_text, rules)
-    return bool(a["intent"] == b["intent"] and a["entities"] == b["entities"])
 
 
 def offset(seconds: float) -> int:
@@ -222,8 +226,13 @@ class Engine:
         return self.grammars if warp == WARPS[0] else self.warped[warp]
 
     def warm_up(self) -> None:
-        """Build one decoder of each kind now, so the first turn does not pay for it."""
-        self.grammars.give(self.grammars.take())
+        """Build one decoder of each kind now, with the launch grammar compiled, so the first
+        turn does not pay for it (the launch grammar takes ~0.3-0.7 s to compile)."""
+        decoder = self.grammars.take()
+        jsgf = build_jsgf(DEFAULT_RULES, (), lambda w: decoder.lookup_word(w) is not None)
+        if jsgf is not None:
+            _activate(decoder, jsgf)
+        self.grammars.give(decoder)
         self.general.give(self.general.take())
 
 
@@ -278,12 +287,19 @@ class Utterance:
         rules: Sequence[str],
         hints: Sequence[str],
         cmn: str | None = None,
+        *,
+        whisper: bool = False,
     ) -> None:
         """Args:
         cmn: the speaker state to start from (:func:`speaker_state`), None for the defaults.
+        whisper: Whisper is expected to decide (a worker with a model). An open turn is then
+            not streamed through the grammar: the grammar runs only if it has to (see
+            :meth:`finish`), and the launch grammar's pass (RTF ~0.1-0.25) is not paid on
+            every turn. A constrained turn is streamed either way.
         """
         self._engine = engine
         self._rules = effective_rules(rules, hints)
+        self._stream = not whisper or self.constrained
         self._warp, mean = read_speaker_state(cmn)
         self._decoder: Decoder | None = engine.pool(self._warp).take(mean)
         self._speech = bytearray()
@@ -314,10 +330,10 @@ class Utterance:
         """
         if not pcm:
             return
-        if len(self._speech) < offset(FALLBACK_MAX_SECONDS):
-            self._speech += pcm[: offset(FALLBACK_MAX_SECONDS) - len(self._speech)]
+        if len(self._speech) < offset(SPEECH_MAX_SECONDS):
+            self._speech += pcm[: offset(SPEECH_MAX_SECONDS) - len(self._speech)]
         decoder = self._decoder
-        if decoder is None or not self._has_search:
+        if decoder is None or not self._has_search or not self._stream:
             return
         if not self._in_utterance:
             decoder.start_utt()
@@ -345,14 +361,22 @@ class Utterance:
         """
         if not self._speech:
             return Decision(AsrResult(text="", confidence=0.0))
-        first = self._streamed_pass()
-        if first.acceptable and (listen is None or self.constrained):
+        first = self._streamed_pass() if self._stream else None
+        if first is not None and first.acceptable and (listen is None or self.constrained):
             return self._accepted(first.text)
         whisper = listen(bytes(self._speech)) if listen is not None else None
         if whisper is not None and whisper.sure:
-            if first.acceptable and same_meaning(first.text, whisper.text, self._rules):
-                return self._accepted(first.text)  # the grammar's exact words and entities
+            if first is None and needs_grammar(whisper.text, self._rules):
+                first = self._buffered_pass()
+            if (
+                first is not None
+                and first.acceptable
+                and grammar_wins(first.text, whisper.text, self._rules)
+            ):
+                return self._accepted(first.text)  # the grammar's exact words
             return Decision(AsrResult(text=whisper.text, confidence=WHISPER_CONFIDENCE))
+        if first is None:  # not streamed: the grammar's first pass now, over the speech
+            first = self._buffered_pass()
         if first.acceptable:
             return self._accepted(first.text)
         decision = self._sphinx_rest(first)
@@ -396,7 +420,7 @@ class Utterance:
         hyp = decoder.hyp()
         text = hyp.hypstr if hyp is not None else ""
         whole = bool(text) and grammar_accepts(text, self._rules)
-        unexplained = unexplained_speech(decoder, bytes(self._speech))
+        unexplained = unexplained_speech(decoder, self._grammar_speech)
         return GrammarPass(text, whole, unexplained, limit)
 
     def _streamed_pass(self) -> GrammarPass:
@@ -459,14 +483,25 @@ class Utterance:
             self._decoder, self._warp = kept, kept_warp
         return result
 
-    def _pass(self) -> GrammarPass:
-        """One more grammar pass over the buffered utterance (a re-pass)."""
+    def _pass(self, limit: float | None = None) -> GrammarPass:
+        """One more grammar pass over the buffered utterance (a re-pass, unless ``limit``)."""
         decoder = self._decoder
         assert decoder is not None
         decoder.start_utt()
-        decoder.process_raw(bytes(self._speech))
+        decoder.process_raw(self._grammar_speech)
         decoder.end_utt()
-        return self._result(REPASS_UNEXPLAINED_SECONDS)
+        return self._result(REPASS_UNEXPLAINED_SECONDS if limit is None else limit)
+
+    def _buffered_pass(self) -> GrammarPass:
+        """The first grammar pass of a turn that was not streamed (same limit as streamed)."""
+        if self._decoder is None or not self._has_search:
+            return GrammarPass("", whole=False, unexplained=0.0)
+        return self._pass(MAX_UNEXPLAINED_SECONDS)
+
+    @property
+    def _grammar_speech(self) -> bytes:
+        """The speech the grammar passes and the general model hear (the first 8 s)."""
+        return bytes(self._speech[: offset(FALLBACK_MAX_SECONDS)])
 
     def _complete(self, stopped: GrammarPass) -> str:
         """The phrase a stopped grammar path was heading for, when that is unambiguous.
@@ -497,7 +532,7 @@ class Utterance:
         decoder = self._engine.general.take()
         try:
             decoder.start_utt()
-            decoder.process_raw(bytes(self._speech), full_utt=True)
+            decoder.process_raw(self._grammar_speech, full_utt=True)
             decoder.end_utt()
             hyp = decoder.hyp()
         finally:

@@ -267,6 +267,15 @@ class ProcessRecognizer:
         """True once worker processes could not be started (or kept dying at start-up)."""
         return self._fallback is not None
 
+    async def warm_up(self) -> None:
+        """Start the workers now and wait until each has built its decoders and loaded the
+        model (else the first turn after start-up pays for it: seconds with Whisper)."""
+        await self._start()
+        while not all(w is not None and (w.ready or not w.alive) for w in self._workers):
+            if self._fallback is not None or self._closed:
+                return
+            await trio.sleep(0.05)
+
     @property
     def whisper_ready(self) -> bool:
         """Whether some live worker decodes with Whisper."""

@@ -34,6 +34,8 @@ MIN_FRAMES = 1000
 MAX_TOKENS = 96
 TOKENS_PER_SECOND = 6
 MIN_TOKENS = 12
+#: Beam width of the decoder (1: greedy, what faster-whisper's servers use for speed).
+BEAM_SIZE = 1
 #: No three tokens twice: owners do not repeat themselves within one command, and the
 #: base model loops on short clips ("yes please" → "Yes, please. Yes, please. Yes, …").
 NO_REPEAT_NGRAM = 3
@@ -137,7 +139,7 @@ class WhisperEngine:
         result = self._model.generate(
             features,
             [prompt],
-            beam_size=1,
+            beam_size=BEAM_SIZE,
             max_length=len(prompt) + max_tokens,
             return_scores=True,
             return_no_speech_prob=True,

@@ -50,6 +50,7 @@ def load_whisper(folder: str | None, threads: int) -> tuple[Listen | None, str |
         from jibo_cloud.speech.whisper import WhisperEngine
 
         model = WhisperEngine(Path(folder), threads=threads)
+        model.transcribe(b"\x00\x00" * 16000)  # the first decode's one-time costs, now
     except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
     return model.transcribe, None
@@ -99,7 +100,7 @@ def _handle(
     try:
         if op == "open":
             _, _, rules, hints, cmn = message
-            utterances[sid] = Utterance(engine, rules, hints, cmn)
+            utterances[sid] = Utterance(engine, rules, hints, cmn, whisper=listen is not None)
         elif op == "pcm":
             utterance = utterances.get(sid)
             if utterance is not None:  # a turn that failed here: its audio is dropped

@@ -212,10 +212,14 @@ async def test_workers_that_keep_dying_at_start_give_way_to_threads(
         await recognizer.aclose()
 
 
-async def test_the_runtime_stops_the_decoder_processes_at_shutdown(tmp_path: Path) -> None:
+async def test_the_runtime_stops_the_decoder_processes_at_shutdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """open_runtime's exit closes the recogniser: no decoder process outlives the server."""
     from jibo_cloud.config import load_config
     from jibo_cloud.runtime import open_runtime
+
+    monkeypatch.setenv("JIBO_WHISPER_MODEL", "off")  # the Whisper path: tests/speech/test_whisper
 
     config = load_config(data_dir=tmp_path, env={}, token_secret="x" * 32, asr_processes=1)
     async with open_runtime(config) as runtime:

@@ -1,0 +1,95 @@
+"""When Whisper's words and the grammar's phrase are the same request, said two ways.
+
+Whisper writes what it hears ("Set in alarm for 7.30am", "When it is Christmas") and the
+parser's templates are exact, so a near-miss falls to a catch-all intent (chat, or an answers
+question with a free-text slot). The grammar hears only its phrases ("set an alarm for seven
+thirty a m"), and forces open sentences onto them. Each is right where the other is weak: a
+phrase the grammar accepts whose words are close to Whisper's (character similarity of the
+spoken forms, digits written as words, at least :data:`SNAP_SIMILARITY`) is the request;
+far from them ("what is the capital of france" against "what is the traffic like today") it
+is the grammar forcing an open sentence, and Whisper's words stand.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from jibo_cloud.nlu.grammar import RULES
+from jibo_cloud.nlu.parser import parse_text
+from protocol.plan import normalize_transcript
+
+#: Least similarity (difflib ratio, 0-1, of the spoken forms) for the grammar's phrase to
+#: replace Whisper's words (chosen on the bench's tuning phrases: near-misses 0.79-0.97,
+#: open sentences against the phrase the grammar forced them onto 0.32-0.68).
+SNAP_SIMILARITY = 0.75
+#: Intents every launch turn may end in that take any words (the parser's catch-all).
+CATCH_ALL = frozenset({"chat"})
+
+_ONES = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+)  # fmt: skip
+_TENS = (
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+)  # fmt: skip
+
+
+def _number_words(n: int) -> str:
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + _number_words(rest))
+    return " ".join(_ONES[int(d)] for d in str(n))
+
+
+def spoken_form(text: str) -> str:
+    """Lower-case words as they are said: digits as words ("7:30am" → "seven thirty a m")."""
+    text = re.sub(r"(\d)[:.](\d)", r"\1 \2", text.lower())
+    text = re.sub(r"(\d)\s*([ap])\.?\s?m\b\.?", r"\1 \2 m ", text)
+    text = re.sub(r"\d+", lambda m: f" {_number_words(int(m.group()))} ", text)
+    return " ".join(normalize_transcript(text).split())
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two transcripts sound, 0-1 (on their spoken forms)."""
+    return SequenceMatcher(None, spoken_form(a), spoken_form(b)).ratio()
+
+
+@functools.cache
+def free_text_intents(rules: tuple[str, ...]) -> frozenset[str]:
+    """Intents of ``rules`` with a free-text slot (``{query:free}``): they take almost any
+    words, so Whisper's near-misses of a command land there."""
+    found = set(CATCH_ALL)
+    for rule in rules:
+        for phrase in RULES.get(rule, ()):
+            if any(":free}" in template for template in phrase.templates):
+                found.add(phrase.intent)
+    return frozenset(found)
+
+
+def needs_grammar(whisper_text: str, rules: Sequence[str]) -> bool:
+    """Whether Whisper's words land on a catch-all or free-text intent (so a grammar phrase
+    close to them may be the request Whisper misheard)."""
+    return parse_text(whisper_text, rules)["intent"] in free_text_intents(tuple(rules))
+
+
+def same_meaning(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:
+    """Whether the parser makes the same intent and entities of both transcripts."""
+    a, b = parse_text(grammar_text, rules), parse_text(whisper_text, rules)
+    return bool(a["intent"] == b["intent"] and a["entities"] == b["entities"])
+
+
+def grammar_wins(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:
+    """The grammar's accepted phrase is what was asked: the same meaning as Whisper's words,
+    or close to them in sound (see the module docs)."""
+    if same_meaning(grammar_text, whisper_text, rules):
+        return True
+    return similarity(grammar_text, whisper_text) >= SNAP_SIMILARITY
