@@ -264,15 +264,10 @@ async def _memory_turns(mode: str, turns: int) -> tuple[float, int]:
 
 async def _memory_loop(runtime: Any, mode: str, turns: int) -> tuple[float, int]:
     """The turns of :func:`_memory_turns`, on its runtime."""
-    from jibo_cloud.hub.routes import register
+    from jibo_cloud.hub.routes import hub_socket_handlers, register
+    from jibo_cloud.router import Router
 
     token = server.hub_token(runtime.config)
-
-    class _Sockets:
-        handlers: dict[str, Any] = {}
-
-        def add(self, path: str, handler: Any) -> None:
-            self.handlers[path] = handler
 
     class _App:
         extensions: dict[str, Any] = {}
@@ -280,9 +275,9 @@ async def _memory_loop(runtime: Any, mode: str, turns: int) -> tuple[float, int]
         def __getattr__(self, name: str) -> Any:
             return lambda fn: fn  # before_serving & co: not needed here
 
-    sockets = _Sockets()
-    register(_App(), runtime, sockets)  # type: ignore[arg-type]
-    handle = sockets.handlers["/v1/listen"]
+    app = _App()
+    register(app, runtime, Router())  # type: ignore[arg-type]
+    handle = hub_socket_handlers(app)["/v1/listen"]  # type: ignore[arg-type]
     headers = {"authorization": f"Bearer {token}", "host": "neo-hub.jibo.com"}
     errors = 0
     cpu0 = time.process_time()

@@ -1,13 +1,14 @@
 """The hub's sockets as bare ASGI websocket handlers, below Quart.
 
-:func:`asgi_handler` turns a hub socket handler (the one :mod:`jibo_cloud.hub.routes` gives
-the router for Quart, taking a socket with ``accept``/``receive``/``send``/``close``) into an
-ASGI websocket app, with :class:`AsgiSocket` as the socket: the same admission (a
+:func:`asgi_handler` turns a hub socket handler (the one
+:class:`~jibo_cloud.hub.routes.HubRoutes` builds, taking a socket with
+``accept``/``receive``/``send``/``close``) into an ASGI websocket app, with
+:class:`AsgiSocket` as the socket: the same admission (a
 :class:`~jibo_cloud.errors.HandshakeRejected` becomes the HTTP refusal with its plain-text
 reason, PROTOCOL.md §4.1), the same runner. Quart's per-socket work (its websocket context,
 the request globals, its own tasks and queues, werkzeug's URL match for the catch-all route)
-is a third of a turn's CPU on this stack (docs/hub.md "Where a turn's CPU goes"), and a hub
-socket lives for one turn.
+is about a quarter of a turn's CPU on this stack (docs/hub.md "Where a turn's CPU goes"),
+and a hub socket lives for one turn.
 
 The robot closing first: :meth:`AsgiSocket.receive` raises :class:`RobotClosed` (where
 quart-trio would cancel the handler), and nothing more is sent.
@@ -22,6 +23,7 @@ import attrs
 
 from jibo_cloud.errors import HandshakeRejected
 from jibo_cloud.hub.session import RobotClosed
+from jibo_cloud.router import refuse_upgrade
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -87,20 +89,6 @@ class AsgiSocket:
             await self.send_event({"type": "websocket.close", "code": code, "reason": reason})
 
 
-async def refuse(scope: Mapping[str, Any], send: Send, rejected: HandshakeRejected) -> None:
-    """Refuse the upgrade with the HTTP status and plain-text reason (ASGI
-    ``websocket.http.response``; a server without it gets a 1008 close before the accept)."""
-    if "websocket.http.response" not in scope.get("extensions", {}):
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    body = rejected.reason.encode()
-    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
-    await send(
-        {"type": "websocket.http.response.start", "status": rejected.status, "headers": headers}
-    )
-    await send({"type": "websocket.http.response.body", "body": body})
-
-
 def asgi_handler(handle: Callable[[Any], Awaitable[None]]) -> ASGIApp:
     """The ASGI websocket app serving one hub path with ``handle`` (see the module)."""
 
@@ -112,6 +100,6 @@ def asgi_handler(handle: Callable[[Any], Awaitable[None]]) -> ASGIApp:
         except HandshakeRejected as rejected:
             if sock.accepted:
                 raise
-            await refuse(scope, send, rejected)
+            await refuse_upgrade(scope, send, rejected)
 
     return serve_hub_socket

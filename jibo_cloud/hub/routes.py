@@ -15,9 +15,8 @@ with 429 (issue 17: 3,000 sockets were opened on one token). Anonymous sockets
 
 HTTP requests get the same trace context from a ``before_request`` hook registered here.
 
-Each path is served two ways from the same state (:class:`HubRoutes`): through Quart (the
-router's ``sockets.add``), and as a bare ASGI websocket app below Quart
-(:func:`hub_asgi_handlers`, :mod:`jibo_cloud.hub.asgi`) for the server's router to route to.
+Each path is a bare ASGI websocket app below Quart (:mod:`jibo_cloud.hub.asgi`) in the
+server's router (:mod:`jibo_cloud.router`), from one shared state (:class:`HubRoutes`).
 
 One ``httpx.AsyncClient`` for cloud skills is opened when the app starts serving and closed
 when it stops, together with remote parser and history clients if the runtime has them.
@@ -47,14 +46,18 @@ from jibo_cloud.hub.listen import run_listen
 from jibo_cloud.hub.proactive import run_proactive
 from jibo_cloud.hub.session import HubSocket, serve_socket
 from jibo_cloud.logs import TraceContext, trace_scope
+from jibo_cloud.router import WEBSOCKET, HostKind, Router
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.tokens import HubIdentity
 from protocol.transaction import Identity
 
 LISTEN_PATHS = ("/v1/listen", "/listen")
 PROACTIVE_PATHS = ("/v1/proactive", "/proactive")
-#: Where :func:`register` leaves the ASGI handlers (``app.extensions``).
+#: Where :func:`register` leaves the ASGI handlers and the socket handlers (``app.extensions``).
 ASGI_EXTENSION = "jibo_cloud.hub.asgi_handlers"
+SOCKET_EXTENSION = "jibo_cloud.hub.socket_handlers"
+#: The host kinds the hub's paths answer on (PROTOCOL.md §1: ``neo-hub.*``, or unprefixed).
+HUB_HOSTS = (HostKind.HUB, HostKind.ANY)
 
 Runner = Callable[
     [Runtime, HubSocket, trio.Nursery, Identity, httpx.AsyncClient | None], Awaitable[None]
@@ -194,9 +197,10 @@ async def _proactive(
     await run_proactive(rt, conn, nursery, identity, http=http)
 
 
-def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
-    """Add the hub's socket handlers to ``sockets`` and its lifecycle hooks to ``app``; the
-    same handlers as ASGI apps go to ``app.extensions`` (:func:`hub_asgi_handlers`)."""
+def register(app: QuartTrio, runtime: Runtime, router: Router) -> None:
+    """Route the hub's paths (hub and unprefixed hosts) to their ASGI handlers, below Quart,
+    and add the hub's lifecycle hooks to ``app``. The handlers are also kept in
+    ``app.extensions`` (:func:`hub_asgi_handlers`, :func:`hub_socket_handlers`)."""
     routes = HubRoutes(runtime)
 
     @app.before_serving
@@ -233,12 +237,17 @@ def register(app: QuartTrio, runtime: Runtime, sockets: Any) -> None:
                 stack.close()
 
     asgi: dict[str, ASGIApp] = {}
+    handlers: dict[str, Callable[[Any], Awaitable[None]]] = {}
     for paths, runner in ((LISTEN_PATHS, _listen), (PROACTIVE_PATHS, _proactive)):
         handle = routes.handler(runner)
         for path in paths:
-            sockets.add(path, handle)
+            handlers[path] = handle
             asgi[path] = asgi_handler(handle)
+            # Below Quart: a hub socket lives one turn, and Quart's per-socket work was a
+            # quarter of it (docs/hub.md "Performance"). Pinged as before through Quart.
+            router.route(HUB_HOSTS, WEBSOCKET, path, asgi[path], keep_alive=True)
     app.extensions[ASGI_EXTENSION] = asgi
+    app.extensions[SOCKET_EXTENSION] = handlers
 
 
 def hub_asgi_handlers(app: QuartTrio) -> Mapping[str, ASGIApp]:
@@ -246,4 +255,11 @@ def hub_asgi_handlers(app: QuartTrio) -> Mapping[str, ASGIApp]:
     ``{"/v1/listen": app, "/listen": app, "/v1/proactive": app, "/proactive": app}``. Each
     checks the token before accepting and refuses with the HTTP status and reason (§4.1)."""
     handlers: Mapping[str, ASGIApp] = app.extensions[ASGI_EXTENSION]
+    return handlers
+
+
+def hub_socket_handlers(app: QuartTrio) -> Mapping[str, Callable[[Any], Awaitable[None]]]:
+    """The same, as handlers of an accept/receive/send/close socket (``QuartSocket``'s
+    surface): for in-process benches and tools that bring their own socket."""
+    handlers: Mapping[str, Callable[[Any], Awaitable[None]]] = app.extensions[SOCKET_EXTENSION]
     return handlers

@@ -16,6 +16,7 @@ import trio.testing
 
 from jibo_cloud.hub.routes import hub_asgi_handlers, register
 from jibo_cloud.hub.session import CLOSE_AFTER_FINAL_SECONDS
+from jibo_cloud.router import WEBSOCKET, Router
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage import connect_storage
 from tests.hub.support import make_runtime
@@ -32,14 +33,6 @@ class _App:
         return lambda fn: fn
 
 
-class _Paths:
-    def __init__(self) -> None:
-        self.handlers: dict[str, Any] = {}
-
-    def add(self, path: str, handler: Any) -> None:
-        self.handlers[path] = handler
-
-
 def _scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
     return {
         "type": "websocket",
@@ -54,7 +47,7 @@ async def _serve(
     nursery: trio.Nursery, runtime: Runtime, path: str, headers: list[tuple[bytes, bytes]]
 ) -> tuple[trio.MemorySendChannel[dict[str, Any]], trio.MemoryReceiveChannel[dict[str, Any]]]:
     app = _App()
-    register(app, runtime, _Paths())  # type: ignore[arg-type]
+    register(app, runtime, Router())  # type: ignore[arg-type]
     handler = hub_asgi_handlers(app)[path]  # type: ignore[arg-type]
     to_app, app_inbox = trio.open_memory_channel[dict[str, Any]](100)
     to_test, sent = trio.open_memory_channel[dict[str, Any]](100)
@@ -115,3 +108,19 @@ async def test_a_socket_without_a_token_is_refused_before_the_upgrade(
     assert (b"content-type", b"text/plain") in start["headers"]
     assert body["type"] == "websocket.http.response.body"
     assert body["body"]
+
+
+def test_the_hub_paths_are_routed_below_quart_on_hub_and_unprefixed_hosts(
+    tmp_path: Path,
+) -> None:
+    router = Router()
+    app = _App()
+    register(app, make_runtime(tmp_path), router)  # type: ignore[arg-type]
+    handlers = hub_asgi_handlers(app)  # type: ignore[arg-type]
+    for path in ("/v1/listen", "/listen", "/v1/proactive", "/proactive"):
+        for host in ("neo-hub.jibo.com", "127.0.0.1:8080"):
+            route = router.resolve(host, WEBSOCKET, path)
+            assert route is not None
+            assert route.handler is handlers[path]
+            assert route.keep_alive  # pinged as through Quart
+        assert router.resolve("api-socket.jibo.com", WEBSOCKET, path) is None
