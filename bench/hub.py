@@ -10,7 +10,7 @@ Reported per N (1, 10, 100): turns/s, p50 and p99 latency, and server CPU ms per
 client shares the machine, so on 2 cores the turns/s figure is a floor for the server alone.
 Set ``JIBO_BENCH_SECONDS`` to change the measuring window (default 8 s per N).
 
-Issue 17: the token names :data:`bench.server.ROBOT`, registered in the server's store (the
+The token names :data:`bench.server.ROBOT`, registered in the server's store (the
 hub refuses any other), and the server runs with :data:`bench.server.BENCH_LIMITS` (100
 robots on one token from one address would otherwise meet the socket caps and handshake
 rate limits: the bench measures the turn path, not the limits).
@@ -138,7 +138,7 @@ async def _wait_ready(port: int) -> None:
 def run(report: Any) -> None:
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        # Issue 17: the hub refuses a token whose robot is not registered; and the bench's
+        # The hub refuses a token whose robot is not registered; and the bench's
         # server gets BENCH_LIMITS (100 robots on one token from one address are the load
         # here, not an abuse to refuse: the bench measures the turn path, not the limits).
         server.add_robot(["--data-dir", tmp])
@@ -227,7 +227,7 @@ async def _memory_turns(mode: str, turns: int) -> tuple[float, int]:
     """Run ``turns`` turns through the hub's real handler over memory sockets.
 
     Everything a turn costs in our code runs: the token check (cached), the check that its
-    robot is registered (issue 17; cached too, as in the server), the trace context,
+    robot is registered (cached too, as in the server), the trace context,
     ``serve_socket``, the listen driver, the machine, the codec, the embedded parser and the
     in-process skill for CLIENT_ASR. The robot "closes" after the final frame by cancelling
     the handler, as quart-trio does when the peer goes away. Returns (CPU seconds, errors).
@@ -250,7 +250,7 @@ async def _memory_turns(mode: str, turns: int) -> tuple[float, int]:
         )
         runtime.skills = load_skills([config.skills_dir])
         runtime.history = MemoryHistory(now_ms=runtime.now_ms)
-        # Issue 17: the token check asks the storage whether the token's robot exists (at
+        # The token check asks the storage whether the token's robot exists (at
         # most once per ROBOT_CHECK_SECONDS), so the runtime gets the embedded SQLite store
         # ``serve`` opens, with the robot registered as ``jibo-cloud robot add`` does.
         runtime.storage = await connect_storage(config)

@@ -7,7 +7,7 @@ by the exact ``Authorization`` header value, holds only tokens that passed
 caller's clock on every hit; an expired entry falls through to the full check, which answers
 the original ``TokenExpiredError: jwt expired``. Bounded (least recently used dropped).
 
-A good signature is not enough (issue 17: a deleted robot's token still opened the hub):
+A good signature is not enough (a deleted robot's token used to open the hub):
 :meth:`TokenCache.authenticate` also asks the storage whether the robot the token names still
 exists in the token's account and whether its key pair (``accessKeyId``) still exists and
 belongs to that robot. The answer, good or bad, is kept :data:`ROBOT_CHECK_SECONDS` per

@@ -10,7 +10,7 @@ Before the upgrade too: a server shutting down refuses new sockets (503); the to
 and key pair must still exist (:meth:`TokenCache.admit`), all within
 ``config.handshake_timeout`` (503 when the storage is too slow); and a token or robot already
 holding ``config.max_sockets_per_token`` / ``max_sockets_per_robot`` open sockets is refused
-with 429 (issue 17: 3,000 sockets were opened on one token). Anonymous sockets
+with 429 (3,000 sockets were once opened on one token). Anonymous sockets
 (``JIBO_DISABLE_AUTH``) are not counted.
 
 HTTP requests get the same trace context from a ``before_request`` hook registered here.

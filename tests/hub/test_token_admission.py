@@ -1,4 +1,4 @@
-"""Issue 17 point 5 and 6 on the hub: a token's robot and key pair must still exist (checked
+"""On the hub: a token's robot and key pair must still exist (checked
 against the storage, cached ROBOT_CHECK_SECONDS), and sockets are capped per token and per
 robot (429 before the upgrade). Real server, real storage, real websocket client."""
 
