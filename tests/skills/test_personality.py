@@ -100,3 +100,15 @@ def test_routing_sends_chitchat_parses_to_the_personality_skill_only() -> None:
 def test_the_registry_builds_the_skill() -> None:
     handlers = builtin_handlers(now_ms=lambda: 0)
     assert personality.SKILL_ID in handlers
+
+
+async def test_bad_input_still_gets_a_spoken_answer() -> None:
+    for intent, utterance in (
+        ("", ""),
+        ("noSuchIntent", "🤖🎉"),
+        ("userIsDescriptor", "x" * 10_000),
+        ("isJiboDescriptor", "¿eres un robot?"),
+    ):
+        text = await _said(intent, utterance)
+        assert text
+        assert "{" not in text
