@@ -22,7 +22,8 @@ from jibo_cloud.errors import UpstreamError
 from jibo_cloud.hub.clients import call_remote_skill
 from jibo_cloud.hub.history import MemoryHistory
 from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS
-from jibo_cloud.runtime import Runtime
+from jibo_cloud.portal.recording import note_speech
+from jibo_cloud.runtime import NotOpened, Runtime
 from protocol.codec import to_json
 from protocol.errors import ErrorCode
 from protocol.routing import SkillKind
@@ -89,14 +90,28 @@ def record_inline(runtime: Runtime) -> bool:
     return history is None or isinstance(history, MemoryHistory)
 
 
+def _note_voice_turn(runtime: Runtime, body: Mapping[str, Any]) -> None:
+    """Hand a speech record to the Voice history; a runtime without storage keeps none."""
+    try:
+        runtime.storage  # noqa: B018 - raises NotOpened when the runtime has no storage
+    except NotOpened:
+        return
+    note_speech(runtime, body)
+
+
 async def record(runtime: Runtime, out: RecordLaunch | RecordSpeech) -> None:
     """Write one history record (§5). For a remote or storage history, run it as a task: it
     is shielded (the robot usually closes right after the final frame, which must not lose
-    the record) and bounded; no checkpoint comes before the shield."""
+    the record) and bounded; no checkpoint comes before the shield.
+
+    A speech record is also the owner's Voice history line (docs/portal.md), written in the
+    background by :func:`note_speech` (which returns at once and never raises)."""
+    body = to_json(out.record)
+    if isinstance(out, RecordSpeech):
+        _note_voice_turn(runtime, body)
     history = runtime.history
     if history is None:
         return
-    body = to_json(out.record)
     if isinstance(history, MemoryHistory):
         if isinstance(out, RecordLaunch):
             await history.skill_launched(body)
