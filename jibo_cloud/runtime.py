@@ -23,7 +23,8 @@ from jibo_cloud.services import History, NoRecognizer, Parser, Recognizer, Skill
 
 if TYPE_CHECKING:
     from jibo_cloud.notify import NotificationHub
-    from jibo_cloud.storage import BlobStore, Storage
+    from jibo_cloud.storage import Storage
+    from jibo_cloud.storage.blobs import Blobs
     from protocol.routing import SkillTable
 
 
@@ -68,7 +69,7 @@ class Runtime:
     history: History | None = None
     _skills: SkillTable | None = attrs.field(default=None, alias="skills")
     _storage: Storage | None = attrs.field(default=None, alias="storage")
-    _blobs: BlobStore | None = attrs.field(default=None, alias="blobs")
+    _blobs: Blobs | None = attrs.field(default=None, alias="blobs")
     #: This server process among those sharing the storage (``--workers``): rows that only
     #: live while a process runs (open notification sessions) carry it, so the supervisor
     #: can close what a dead worker left open.
@@ -104,14 +105,15 @@ class Runtime:
         self._storage = storage
 
     @property
-    def blobs(self) -> BlobStore:
-        """The blob store: media, uploads, backups, update packages."""
+    def blobs(self) -> Blobs:
+        """The blob store (the data folder or an S3-compatible bucket): media, uploads,
+        backups, update packages."""
         if self._blobs is None:
             raise NotOpened("blob store")
         return self._blobs
 
     @blobs.setter
-    def blobs(self, blobs: BlobStore) -> None:
+    def blobs(self, blobs: Blobs) -> None:
         self._blobs = blobs
 
 
@@ -131,10 +133,16 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     if instance_id is not None:
         runtime.instance_id = instance_id
     # Durable storage (migrated at start-up) and the blob store.
-    from jibo_cloud.storage import BlobStore, connect_storage
+    from jibo_cloud.storage import connect_storage
+    from jibo_cloud.storage.blobs import open_blob_store
 
     runtime.storage = await connect_storage(config)
-    runtime.blobs = BlobStore(config.blob_dir)
+    try:
+        runtime.blobs = await open_blob_store(config)
+    except BaseException:
+        with trio.move_on_after(5, shield=True):
+            await runtime.storage.aclose()
+        raise
     # The embedded parser (unless a remote one is configured) and the built-in skills.
     from jibo_cloud.nlu.parser import EmbeddedParser
     from jibo_cloud.skills.registry import builtin_handlers
@@ -173,5 +181,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
             await runtime.recognizer.aclose()  # decoder worker processes, if any
         with trio.move_on_after(5, shield=True):  # the outside services' clients
             await runtime.http.aclose()
+        with trio.move_on_after(5, shield=True):  # the blob store (an S3 client's pool)
+            await runtime.blobs.aclose()
         with trio.move_on_after(5, shield=True):  # the storage
             await runtime.storage.aclose()

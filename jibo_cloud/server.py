@@ -25,13 +25,17 @@ from pathlib import Path
 import hypercorn.config
 import trio
 
+from jibo_cloud import logs
 from jibo_cloud.app import create_app, host_map
 from jibo_cloud.config import Config
 from jibo_cloud.edge.serving import serve_app
 from jibo_cloud.errors import ConfigError
+from jibo_cloud.operator_port import serve_operator_port
 from jibo_cloud.router import HOST_REFRESH_SECONDS
 from jibo_cloud.runtime import Runtime, open_runtime
 from jibo_cloud.storage import Storage
+from jibo_cloud.storage.instances import serve_lease
+from jibo_cloud.storage.pubsub import serve_wakeups
 from jibo_cloud.tls.certs import server_cert_files
 from jibo_cloud.tls.listen import TLSHypercornConfig, bind_tls, plan_tls
 
@@ -178,19 +182,15 @@ async def serve(
         sockets: already listening sockets to accept on (a worker of
             :mod:`jibo_cloud.workers`); default: bind ``config.host:config.port``.
         instance_id: this process's id among the workers (default: a fresh one).
-        supervised: a supervisor cleans up after earlier runs, so this process must not
-            (it would close its sibling workers' notification sessions).
+        supervised: a worker of :mod:`jibo_cloud.workers`: the supervisor gives the start-up
+            warnings once, not once per worker.
         host_refresh_seconds: how often the host mappings are reloaded (tests shorten it).
         task_status: receives the bound addresses, e.g. ``["http://127.0.0.1:54321"]``.
     """
     trigger = shutdown_trigger or wait_for_signal
     async with open_runtime(config, instance_id) as runtime:
+        logs.set_instance(runtime.instance_id)
         if not supervised:
-            closed = await runtime.storage.close_stale_sessions(
-                (runtime.instance_id,), runtime.now_ms()
-            )
-            if closed:
-                log.info("closed %d notification sessions left open by an earlier run", closed)
             await warn_open_doors(runtime.config, runtime.storage)
         if runtime_hook is not None:
             runtime_hook(runtime)
@@ -210,8 +210,25 @@ async def serve(
             hc.certfile, hc.keyfile = str(files[0]), str(files[1])
         async with trio.open_nursery() as nursery:
             hub = runtime.notifications
-            # Delivers what other workers queue (returns at once if workers == 1).
+            # This process's lease: registered (and lapsed servers' sessions closed, only
+            # theirs) before the first socket; renewed until shutdown, then released.
+            await nursery.start(
+                functools.partial(
+                    serve_lease,
+                    runtime.storage,
+                    runtime.instance_id,
+                    runtime.now_ms,
+                    lease_seconds=config.instance_lease_seconds,
+                )
+            )
+            # Delivers what other processes queue (returns at once for one SQLite process).
             await nursery.start(hub.serve_polling)
+            # PostgreSQL: woken by NOTIFY when another server queues for a robot held here.
+            await nursery.start(serve_wakeups, config, runtime.instance_id, hub.poll_once)
+            if config.metrics_port is not None:  # /metrics, /healthz, /readyz
+                await nursery.start(
+                    serve_operator_port, runtime, config.metrics_port, config.metrics_host
+                )
             # Notification sockets are idle by nature: closed with 1001 as shutdown starts.
             await nursery.start(hub.serve_shutdown)
             # Host mappings: loaded before the first connection, then every 30 s (app.py).

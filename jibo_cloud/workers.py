@@ -5,16 +5,19 @@ our dispatch (docs/rest.md "Performance"). N processes accepting on one shared s
 cores; the kernel hands each new connection to one of them.
 
 How: this supervisor (a plain process, no trio loop) prepares the storage once (migrations,
-sessions a previous run left open), binds and listens, then spawns the workers with the
+the start-up warnings), binds and listens, then spawns the workers with the
 ``spawn`` start method (trio and threads do not survive ``fork``). Each worker runs
 :func:`jibo_cloud.server.serve` on the inherited socket with its own instance id and reports
-ready over its control pipe; ``listening on`` is printed once every worker is ready.
+ready over its control pipe; ``listening on`` is printed once every worker is ready. Each
+worker keeps a lease in the storage (:mod:`jibo_cloud.storage.instances`), which closes the
+sessions of processes whose lease lapsed; with an operator port (``metrics_port``), worker k
+serves it on ``metrics_port + k``.
 
 Stopping: SIGTERM or SIGINT to the supervisor closes the control pipes; each worker then shuts
 down gracefully (``grace_seconds``) and exits. A worker also stops when the supervisor dies
 (its pipe reaches end-of-file), so a ``kill -9`` of the supervisor leaves no orphans serving
-stale code. A worker that dies on its own is logged, the notification sessions it held are
-closed in the storage, and a new worker takes its place; one that keeps dying at start-up
+stale code. A worker that dies on its own is logged, its lease is released (closing the
+notification sessions it held), and a new worker takes its place; one that keeps dying at start-up
 stops the whole server with exit status 1 rather than looping forever.
 """
 
@@ -26,7 +29,6 @@ import multiprocessing
 import secrets
 import signal
 import time
-from collections.abc import Collection
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
@@ -52,28 +54,47 @@ class _Worker:
     control: Connection
     instance_id: str
     started: float
+    #: Which of the ``config.workers`` places it fills (its operator port's offset).
+    slot: int
 
 
-def _close_stale_sessions(config: Config, live: Collection[str], *, starting: bool = False) -> int:
-    """Close the notification sessions of instances that are not running (in a short trio run).
+def _prepare_storage(config: Config) -> None:
+    """Migrate the storage once, before any worker, and give the start-up warnings
+    (:func:`jibo_cloud.server.warn_open_doors`) once, not once per worker (a short trio run).
 
-    ``starting``: the supervisor's first run, which also gives the start-up warnings
-    (:func:`jibo_cloud.server.warn_open_doors`) once, not once per worker.
+    Sessions an earlier run left open are not closed here: each worker's lease
+    (:func:`jibo_cloud.storage.instances.serve_lease`) closes those of lapsed processes, and
+    only those, so other servers on the same database keep theirs.
     """
 
-    async def run() -> int:
+    async def run() -> None:
         from jibo_cloud.server import warn_open_doors
         from jibo_cloud.storage import connect_storage
 
         storage = await connect_storage(config)  # also migrates, once, before any worker
         try:
-            if starting:
-                await warn_open_doors(config, storage)
-            return int(await storage.close_stale_sessions(live, time.time_ns() // 1_000_000))
+            await warn_open_doors(config, storage)
         finally:
             await storage.aclose()
 
-    return trio.run(run)
+    trio.run(run)
+
+
+def _release_dead_worker(config: Config, instance_id: str) -> None:
+    """Release a dead worker's lease and close its notification sessions now (its robots
+    reconnect to a live worker) rather than when the lease lapses (a short trio run)."""
+
+    async def run() -> None:
+        from jibo_cloud.storage import connect_storage
+        from jibo_cloud.storage.instances import release_instance
+
+        storage = await connect_storage(config)
+        try:
+            await release_instance(storage, instance_id, time.time_ns() // 1_000_000)
+        finally:
+            await storage.aclose()
+
+    trio.run(run)
 
 
 def _worker_main(
@@ -147,17 +168,25 @@ class Supervisor:
             out.append(f"https://{host}:{port}")
         return out
 
-    def _spawn(self) -> _Worker:
+    def _worker_config(self, slot: int) -> Config:
+        """Worker ``slot``'s configuration: its own operator port (``metrics_port + slot``)
+        when one is set, since each process has its own counters."""
+        if not self.config.metrics_port:  # none, or 0: each worker picks a free port
+            return self.config
+        return attrs.evolve(self.config, metrics_port=self.config.metrics_port + slot)
+
+    def _spawn(self, slot: int) -> _Worker:
         parent_end, child_end = self._ctx.Pipe(duplex=True)
         instance_id = secrets.token_hex(8)
+        config = self._worker_config(slot)
         process = self._ctx.Process(
             target=_worker_main,
-            args=(self.config, instance_id, self.sockets, child_end, self.log_level),
+            args=(config, instance_id, self.sockets, child_end, self.log_level),
             name=f"jibo-cloud worker {instance_id}",
         )
         process.start()
         child_end.close()  # the worker has its own copy; ours would hide the worker's death
-        worker = _Worker(process, parent_end, instance_id, time.monotonic())
+        worker = _Worker(process, parent_end, instance_id, time.monotonic(), slot)
         self.workers.append(worker)
         return worker
 
@@ -179,11 +208,9 @@ class Supervisor:
         from jibo_cloud.storage.files import prepare_data_dir  # 0700, or refused
 
         prepare_data_dir(self.config)  # before the storage is opened (one line, no traceback)
-        closed = _close_stale_sessions(self.config, live=(), starting=True)
-        if closed:
-            log.info("closed %d notification sessions left open by an earlier run", closed)
-        for _ in range(self.config.workers):
-            worker = self._spawn()
+        _prepare_storage(self.config)
+        for slot in range(self.config.workers):
+            worker = self._spawn(slot)
             if not self._await_ready(worker):
                 self.stop()
                 raise RuntimeError(f"worker {worker.instance_id} did not start (see its log)")
@@ -230,10 +257,10 @@ class Supervisor:
                       self._failed_starts)  # fmt: skip
             return False
         try:
-            _close_stale_sessions(self.config, live=[w.instance_id for w in self.workers])
-        except Exception:  # the storage may be down: the next start-up closes them
+            _release_dead_worker(self.config, dead.instance_id)
+        except Exception:  # the storage may be down: its lease lapses and another closes them
             log.exception("could not close the sessions of worker %s", dead.instance_id)
-        worker = self._spawn()
+        worker = self._spawn(dead.slot)
         return self._await_ready(worker) or self._stopping
 
     def stop(self) -> None:

@@ -11,7 +11,13 @@ from typing import Any
 import trio
 
 from jibo_cloud.commands import add_store_options
-from jibo_cloud.config import SECRET_FILE_NAME, Config, load_config, tls_port_value
+from jibo_cloud.config import (
+    SECRET_FILE_NAME,
+    Config,
+    load_config,
+    metrics_port_value,
+    tls_port_value,
+)
 from jibo_cloud.logs import setup_logging
 from jibo_cloud.server import listen, serve
 from jibo_cloud.tls.listen import tls_line
@@ -47,6 +53,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="server certificate chain (default $JIBO_TLS_CERTFILE, else 'certs init''s)",
     )
     p.add_argument("--keyfile", metavar="PEM", help="its private key ($JIBO_TLS_KEYFILE)")
+    p.add_argument(
+        "--metrics-port",
+        metavar="PORT|off",
+        help="operator port for /metrics, /healthz and /readyz (default off, or"
+        " $JIBO_METRICS_PORT; with --workers, worker k uses PORT+k); docs/deployment.md",
+    )
     add_store_options(p)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     p.set_defaults(func=run)
@@ -105,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["tls_certfile"] = Path(args.certfile)
     if args.keyfile is not None:
         overrides["tls_keyfile"] = Path(args.keyfile)
+    if args.metrics_port is not None:
+        overrides["metrics_port"] = metrics_port_value(args.metrics_port)
     config = load_config(
         host=args.host,
         port=args.port,

@@ -7,9 +7,10 @@ up in whichever process it opens, and where, with several server processes
 :data:`NOTIFY_POLL_SECONDS` (:meth:`Delivery.serve_polling`). Delivery is at least once: a
 notification leaves the queue only after it was sent on a socket.
 
-This is the seam for other cross-process transports (a PostgreSQL ``LISTEN/NOTIFY`` wake-up
-instead of the poll): they call :meth:`Delivery.poll_once` (or :meth:`Delivery.send_queued`
-with the rows they read) when told something is queued for a robot held here.
+On PostgreSQL, several independent servers may share the database: after queueing,
+:meth:`Delivery.notify` wakes the processes holding the robot's sessions through ``LISTEN/NOTIFY``
+(:mod:`jibo_cloud.storage.pubsub`), which call :meth:`Delivery.poll_once` at once; the poll
+stays the fallback for a lost wake-up.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from jibo_cloud import metrics
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.notify.registry import SocketRegistry
 from jibo_cloud.notify.sessions import SessionLog
+from jibo_cloud.storage.pubsub import wake_holders
 from jibo_cloud.storage.records import QueuedNotification
 
 if TYPE_CHECKING:
@@ -74,9 +77,17 @@ class Delivery:
         if conns:
             for conn in conns:
                 await conn.deliver(frame)
+            metrics.notification("local")
             return True
         storage = self.runtime.storage
         await storage.queue_notification(robot_name, frame, self.runtime.now_ms(), keep=MAX_QUEUED)
+        metrics.notification("queue")
+        # PostgreSQL: NOTIFY the servers holding the robot's socket, which read the queue now
+        # rather than at their next poll (a lost wake-up costs only the poll's delay).
+        try:
+            await wake_holders(storage, robot_name, self.runtime.instance_id)
+        except StorageUnavailable:  # it is queued: the holder's poll finds it
+            log.warning("queued notification: holders not woken, storage unavailable")
         if self.registry.holds(robot_name):
             # The robot's socket opened here while we wrote, maybe after its opening batch
             # read the queue: send now rather than leave it for a later socket (or poll).
@@ -120,8 +131,10 @@ class Delivery:
     ) -> None:
         """Deliver what other processes queue for the robots connected here, every
         :data:`NOTIFY_POLL_SECONDS`, until :meth:`stop_polling` or a cancel; returns at once
-        with a single server process (``config.workers == 1``), where :meth:`notify` always
-        knows the sockets.
+        with a single server process on SQLite (``config.workers == 1``), where
+        :meth:`notify` always knows the sockets. On PostgreSQL it always runs: independent
+        servers may share the database, and the poll is the fallback for a lost
+        ``LISTEN/NOTIFY`` wake-up.
 
         Run it for the hub's lifetime in the nursery that serves the sockets and call
         :meth:`stop_polling` once they are closed. A poll that fails because the storage is
@@ -131,7 +144,8 @@ class Delivery:
             self._poll_scope = scope
             try:
                 task_status.started()
-                if self.runtime.config.workers <= 1:
+                config = self.runtime.config
+                if config.workers <= 1 and not config.uses_postgres:
                     return
                 while True:
                     await trio.sleep(NOTIFY_POLL_SECONDS)

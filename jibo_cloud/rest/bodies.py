@@ -26,7 +26,7 @@ import trio
 from jibo_cloud.rest.dispatch import HttpAnswer, error_answer
 from jibo_cloud.rest.quota import disk_full
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.storage.blobs import BlobStore, BlobWriter
+from jibo_cloud.storage.blobs import Blobs, BlobWriter
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -130,7 +130,7 @@ async def read_body(receive: Receive, *, limit: int, time_limit: float) -> bytes
 class _Spool:
     """A sink that keeps up to ``threshold`` bytes in memory, then moves to a temporary file."""
 
-    def __init__(self, blobs: BlobStore, threshold: int) -> None:
+    def __init__(self, blobs: Blobs, threshold: int) -> None:
         self._blobs = blobs
         self._threshold = threshold
         self._parts: list[bytes] = []

@@ -17,7 +17,8 @@ from jibo_cloud.errors import ServiceError
 from jibo_cloud.rest.models import Operation
 from jibo_cloud.rest.signed_urls import OPERATOR_PRINCIPAL, account_principal, sign_url
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.storage import BlobStore, Storage
+from jibo_cloud.storage import Storage
+from jibo_cloud.storage.blobs import Blobs
 
 #: The kinds of principal (docs/security-policy.md): nobody (unsigned), a robot (its key pair,
 #: or an adopted key an operator bound to it), an owner (an account's own key pair, issued by
@@ -71,7 +72,7 @@ def storage(rt: Runtime) -> Storage:
     return rt.storage
 
 
-def blobs(rt: Runtime) -> BlobStore:
+def blobs(rt: Runtime) -> Blobs:
     return rt.blobs
 
 

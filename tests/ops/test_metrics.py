@@ -158,16 +158,18 @@ async def test_not_ready_while_the_bucket_is_down(
     with trio.socket.socket() as sock:  # a port nobody listens on
         await sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config_overrides = {**s3_server.settings(), "s3_endpoint_url": f"http://127.0.0.1:{port}"}
+    # The server starts on the reachable bucket (start-up refuses one it cannot reach), then
+    # the bucket "goes down": the store is swapped for one whose endpoint nobody serves.
+    gone = {**s3_server.settings(), "s3_endpoint_url": f"http://127.0.0.1:{port}"}
 
     def closed_bucket(runtime: object) -> None:
         rt: object = runtime
-        config = rt.config  # type: ignore[attr-defined]
+        config = attrs.evolve(rt.config, **gone)  # type: ignore[attr-defined]
         client = make_client(config)
         rt.blobs = S3BlobStore(config.blob_dir, s3_server.bucket, "jibo/", client)  # type: ignore[attr-defined]
 
     server = await start_server(
-        nursery, tmp_path / "data", runtime_hook=closed_bucket, **config_overrides
+        nursery, tmp_path / "data", runtime_hook=closed_bucket, **s3_server.settings()
     )
     binds = await nursery.start(serve_operator_port, server.runtime, 0)
     async with httpx.AsyncClient(base_url=binds[0], timeout=30) as operator:

@@ -29,12 +29,6 @@ from tests.support import env
 from tests.support.robot import open_robot_socket
 from tests.support.server import RunningServer, serve_subprocess, start_server
 
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's hooks in server.py, workers.py and notify/delivery.py "
-    "(docs/operators.md 'Several servers on one database'); remove once they are in",
-)
-
 LEASE_SECONDS = "1.5"
 
 
