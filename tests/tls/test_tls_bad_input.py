@@ -1,6 +1,7 @@
 """Bad input on the TLS port ends only its own connection.
 
-Plain HTTP on the TLS port, a handshake that stalls (dropped within ``handshake_timeout``), a
+Plain HTTP on the TLS port and a handshake that stalls (dropped within ``handshake_timeout``),
+each one rate-limited log line with the address and the reason; a
 client certificate nobody asked for, and an expired certificate at start (one clear line; TLS
 stays off and the plain port serves).
 """
@@ -21,6 +22,7 @@ from jibo_cloud.tls import certs
 from jibo_cloud.tls.listen import plan_tls
 from tests.support.server import start_server
 from tests.tls.conftest import TLSServer, certs_init, start_tls_server
+from tests.tls.test_handshake_log import LOGGER, handshake_lines
 
 
 async def _until_closed(stream: trio.abc.Stream) -> bytes:
@@ -40,7 +42,10 @@ async def _healthy(tls: TLSServer) -> None:
     await stream.aclose()
 
 
-async def test_plain_http_on_the_tls_port_is_dropped(tls_server: TLSServer) -> None:
+async def test_plain_http_on_the_tls_port_is_dropped(
+    tls_server: TLSServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     stream = await trio.open_tcp_stream("127.0.0.1", tls_server.tls_port)
     async with stream:
         await stream.send_all(b"GET / HTTP/1.1\r\nHost: api.jibo.com\r\n\r\n")
@@ -48,12 +53,17 @@ async def test_plain_http_on_the_tls_port_is_dropped(tls_server: TLSServer) -> N
             answer = await _until_closed(stream)
     assert not answer.startswith(b"HTTP/")  # never served as if it were TLS
     with trio.fail_after(10):
+        while not handshake_lines(caplog):  # noqa: ASYNC110 - the server logs in its own task
+            await trio.sleep(0.01)
+    assert handshake_lines(caplog) == ["TLS handshake failed from 127.0.0.1: HTTP_REQUEST"]
+    with trio.fail_after(10):
         await _healthy(tls_server)
 
 
 async def test_a_stalled_handshake_is_dropped_within_the_handshake_timeout(
-    nursery: trio.Nursery, tls_data: Path
+    nursery: trio.Nursery, tls_data: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER)
     tls = await start_tls_server(nursery, tls_data, handshake_timeout=0.5)
     hello_start = bytes.fromhex("160301")  # a TLS record header, then nothing more
     for first_bytes in (hello_start, b""):
@@ -65,6 +75,10 @@ async def test_a_stalled_handshake_is_dropped_within_the_handshake_timeout(
             with trio.fail_after(5):  # hypercorn's own default would be 60 s
                 assert await _until_closed(stream) == b""
             assert trio.current_time() - started < 3
+    # One line for the first stall (the second falls in the same rate-limit interval).
+    assert handshake_lines(caplog) == [
+        "TLS handshake failed from 127.0.0.1: no handshake within the handshake timeout"
+    ]
     with trio.fail_after(10):
         await _healthy(tls)
     tls.server.stop()
