@@ -95,6 +95,10 @@ class SetupOptions:
     regions: tuple[str, ...] = ("api",)
     #: What the script does when run without an argument.
     mode: str = attrs.field(default="apply", validator=attrs.validators.in_(MODES))
+    #: Also export ``NODE_TLS_REJECT_UNAUTHORIZED=0`` for the robot's Node services, whose
+    #: Node 6.9 ignores ``NODE_EXTRA_CA_CERTS``: certificate checks OFF on the robot, so anyone
+    #: on its network can pose as this server. Off unless the owner asks (docs/robots.md).
+    node_tls_checks_off: bool = False
 
     def __attrs_post_init__(self) -> None:
         if server_address(self.server) != self.server:
@@ -143,6 +147,7 @@ def render(options: SetupOptions) -> str:
         "@@HOSTS@@": " ".join(host_names(options.regions)),
         "@@CA_HASH@@": options.ca_hash or "",
         "@@MODE@@": options.mode,
+        "@@NODE_TLS_OFF@@": "yes" if options.node_tls_checks_off else "",
         "@@BEGIN@@": BEGIN_MARK,
         "@@END@@": END_MARK,
         "@@CA_PEM@@": options.ca_pem.rstrip("\n"),
@@ -171,6 +176,7 @@ CA_HASH='@@CA_HASH@@'
 BEGIN='@@BEGIN@@'
 END='@@END@@'
 MODE='@@MODE@@'
+NODE_TLS_OFF='@@NODE_TLS_OFF@@'
 case "${1:-}" in
   --dry-run) MODE=dry-run ;;
   --revert) MODE=revert ;;
@@ -351,11 +357,20 @@ step_ca() {
   unmarked "$ROOT$INIT" > "$TMP.2"
   {
     if head -n 1 "$TMP.2" | grep -q '^#!'; then head -n 1 "$TMP.2"; fi
-    printf '%s\n' "$BEGIN" "export NODE_EXTRA_CA_CERTS=$CA_FILE" "$END"
+    printf '%s\n' "$BEGIN" "export NODE_EXTRA_CA_CERTS=$CA_FILE"
+    if [ -n "$NODE_TLS_OFF" ]; then
+      printf '%s\n' "# certificate checks OFF for Node (--node-tls-checks-off; docs/robots.md)" \
+        "export NODE_TLS_REJECT_UNAUTHORIZED=0"
+    fi
+    printf '%s\n' "$END"
     if head -n 1 "$TMP.2" | grep -q '^#!'; then tail -n +2 "$TMP.2"; else cat "$TMP.2"; fi
   } > "$TMP"
   show "$INIT"
   if [ "$MODE" = apply ]; then keep "$INIT"; put "$INIT"; say "NODE_EXTRA_CA_CERTS set in $INIT"; fi
+  if [ -n "$NODE_TLS_OFF" ] && [ "$MODE" = apply ]; then
+    say "WARNING: certificate checks are OFF for the robot's Node services ($INIT):"
+    say "WARNING: anyone on this network can pose as your server to the robot"
+  fi
 }
 
 # Step 3 (first, in fact): keep the robot's credentials; they are never changed.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                       help="the script only prints what it would change")  # fmt: skip
     mode.add_argument("--revert", action="store_true",
                       help="the script puts back every file it changed")  # fmt: skip
+    script.add_argument(
+        "--node-tls-checks-off", action="store_true",
+        help="also turn certificate checks OFF for the robot's Node services (their Node 6.9 "
+        "ignores the added CA); unsafe, see docs/robots.md",
+    )  # fmt: skip
     script.add_argument("--data-dir", metavar="DIR", help="data directory (finds the CA)")
     script.set_defaults(func=run_setup_script)
 
@@ -202,6 +208,13 @@ def run_setup_script(args: argparse.Namespace) -> int:
     options = SetupOptions(
         server=server, ca_pem=pem, ca_hash=subject_hash(pem),
         regions=tuple(args.region or ("api",)), mode=mode,
+        node_tls_checks_off=args.node_tls_checks_off,
     )  # fmt: skip
+    if args.node_tls_checks_off:
+        print(
+            "robot setup-script: WARNING: --node-tls-checks-off turns certificate checks OFF "
+            "for the robot's Node services: anyone on its network can pose as this server",
+            file=sys.stderr,
+        )
     print(render(options), end="")
     return 0

@@ -269,3 +269,33 @@ def test_cli_prints_the_script_and_needs_a_ca(
     assert "certs init" in capsys.readouterr().err
     assert main(["robot", "setup-script", "--server", "robot.lan", "--ca-file", str(ca)]) == 1
     assert "IP address" in capsys.readouterr().err
+
+
+def test_node_tls_checks_off_only_when_asked_loudly_and_reverted(
+    tmp_path: Path, ca_pem: str, shell: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "root"
+    make_root(root)
+    before = snapshot(root)
+    init = root / "etc/init.d/S78jibo-system-manager"
+    run(shell, script_file(tmp_path, ca_pem), root)
+    assert b"NODE_TLS_REJECT_UNAUTHORIZED" not in init.read_bytes()  # never by default
+    out = run(shell, script_file(tmp_path, ca_pem, node_tls_checks_off=True), root)
+    assert "WARNING: certificate checks are OFF" in out
+    text = init.read_text()
+    assert text.count(BEGIN_MARK) == 1
+    block = text[text.index(BEGIN_MARK) : text.index(END_MARK)]
+    assert "export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/jibo-cloud-ca.pem\n" in block
+    assert "export NODE_TLS_REJECT_UNAUTHORIZED=0\n" in block
+    run(shell, script_file(tmp_path, ca_pem), root, "--revert")
+    assert snapshot(root) == before
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text(ca_pem)
+    argv = ["robot", "setup-script", "--server", SERVER, "--ca-file", str(ca)]
+    assert main([*argv, "--node-tls-checks-off"]) == 0
+    printed = capsys.readouterr()
+    assert "NODE_TLS_OFF='yes'" in printed.out
+    assert "WARNING" in printed.err
+    assert main(argv) == 0
+    assert "NODE_TLS_OFF=''" in capsys.readouterr().out
