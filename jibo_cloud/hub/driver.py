@@ -30,6 +30,7 @@ a :class:`Performer`: :class:`jibo_cloud.hub.listen.ListenPerformer` and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -40,6 +41,7 @@ import attrs
 import trio
 
 from jibo_cloud.hub.session import HubSocket, report_crash
+from jibo_cloud.logs import trace_fields
 from protocol.codec import decode_frame, to_json
 from protocol.envelope import RobotMessage
 from protocol.errors import DecodeError, RemoteProtocolError
@@ -98,6 +100,9 @@ class TransactionDriver:
     now_ms: Callable[[], int]
     deadlines: dict[str, float] = attrs.field(factory=dict)
     failed: bool = False
+    #: Holds the log context with the transaction's ``transID`` once the machine knows it
+    #: (the tasks started after that log it); closed when :meth:`run` ends.
+    _trace: contextlib.ExitStack = attrs.field(factory=contextlib.ExitStack, init=False)
     _send: trio.MemorySendChannel[Event] = attrs.field(init=False)
     _events: trio.MemoryReceiveChannel[Event] = attrs.field(init=False)
 
@@ -112,6 +117,10 @@ class TransactionDriver:
 
     async def run(self) -> None:
         """Drive the transaction until the socket's deadline (or the robot) ends it."""
+        with self._trace:
+            await self._run()
+
+    async def _run(self) -> None:
         self.nursery.start_soon(self._read_robot)
         events = self._events
         while True:
@@ -139,7 +148,11 @@ class TransactionDriver:
             log.exception("transaction machine failed")
             await report_crash(self.sock, self.machine.trans_id)
             return
-        self.sock.trans_id = self.machine.trans_id
+        trans_id = self.machine.trans_id
+        if trans_id != self.sock.trans_id:
+            self.sock.trans_id = trans_id
+            if trans_id:
+                self._trace.enter_context(trace_fields(trans_id=trans_id))
         if outputs:
             await self.apply(outputs)
         if self.machine.finished and self.deadlines:

@@ -25,6 +25,7 @@ import attrs
 import httpx
 import trio
 
+from jibo_cloud import metrics
 from jibo_cloud.errors import UpstreamError
 from jibo_cloud.hub.calls import call_skill, record, record_inline
 from jibo_cloud.hub.driver import Event, TransactionDriver
@@ -123,7 +124,7 @@ class ListenPerformer:
         if session is None:
             return
         try:
-            with trio.fail_after(CALL_TIMEOUT_SECONDS):
+            with metrics.timed_stage("asr"), trio.fail_after(CALL_TIMEOUT_SECONDS):
                 result = await session.finish()
         except (UpstreamError, trio.TooSlowError) as exc:
             detail = exc.detail if isinstance(exc, UpstreamError) else CALL_TIMEOUT_TEXT
@@ -151,7 +152,7 @@ class ListenPerformer:
             driver.post(lambda now_ms: txn.parser_failed(detail, now_ms=now_ms))
             return
         try:
-            with trio.fail_after(CALL_TIMEOUT_SECONDS):
+            with metrics.timed_stage("parser"), trio.fail_after(CALL_TIMEOUT_SECONDS):
                 nlu = await parser.parse(to_json(out.request))
         except UpstreamError as exc:
             failure = exc.detail
@@ -163,7 +164,9 @@ class ListenPerformer:
         driver.post(lambda now_ms: txn.parser_replied(nlu, now_ms=now_ms))
 
     async def _call_skill(self, driver: TransactionDriver, call: CallSkill) -> None:
-        driver.post(await call_skill(self.runtime, self.http, call, self.txn))
+        with metrics.timed_stage("skill"):
+            event = await call_skill(self.runtime, self.http, call, self.txn)
+        driver.post(event)
 
 
 def _asr_event(txn: ListenTransaction, ev: AsrEvent, now_ms: int) -> Sequence[Any]:

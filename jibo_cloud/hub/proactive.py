@@ -25,6 +25,7 @@ import attrs
 import httpx
 import trio
 
+from jibo_cloud import metrics
 from jibo_cloud.errors import StorageUnavailable, UpstreamError
 from jibo_cloud.hub.calls import call_skill, record, record_inline
 from jibo_cloud.hub.driver import TransactionDriver
@@ -104,7 +105,9 @@ class ProactivePerformer:
         driver.post(loaded)
 
     async def _call_skill(self, driver: TransactionDriver, call: CallSkill) -> None:
-        driver.post(await call_skill(self.runtime, self.http, call, self.txn))
+        with metrics.timed_stage("skill"):
+            event = await call_skill(self.runtime, self.http, call, self.txn)
+        driver.post(event)
 
 
 async def run_proactive(

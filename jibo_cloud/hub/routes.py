@@ -150,6 +150,8 @@ class HubRoutes:
                 trust_forwarded=config.trust_forwarded,
                 trusted_proxies=config.trusted_proxies,
             )
+            robot_id = trace.robot_id if trace.robot_id != "unknown" else token.robot_id
+            trace = attrs.evolve(trace, kind="hub", target=sock.path, robot_id=robot_id or "-")
             if token.authenticated:
                 note_principal(f"robot:{token.robot_id}")
                 note_hub_admitted(runtime, token.robot_id, sock.path)
@@ -169,7 +171,12 @@ class HubRoutes:
                         await runner(runtime, conn, nursery, identity, self.http)
 
                     await serve_socket(
-                        sock, config, runtime.shutting_down, transaction, now_ms=runtime.now_ms
+                        sock,
+                        config,
+                        runtime.shutting_down,
+                        transaction,
+                        now_ms=runtime.now_ms,
+                        kind="proactive" if sock.path.endswith("proactive") else "listen",
                     )
             finally:
                 self.counts.give_back(held)

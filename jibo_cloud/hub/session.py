@@ -42,6 +42,7 @@ from typing import Any, Protocol
 import attrs
 import trio
 
+from jibo_cloud import metrics
 from jibo_cloud.config import Config
 from protocol.codec import to_json
 from protocol.errors import ErrorCode
@@ -117,6 +118,8 @@ class HubSocket:
     trans_id: str | None = None
     close_code: int = CLOSE_NORMAL
     end_reason: str = ""
+    #: The transaction type for the metrics (``listen``, ``proactive``).
+    kind: str = "listen"
 
     def elapsed_ms(self) -> int:
         return int((trio.current_time() - self.opened_at) * 1000)
@@ -144,6 +147,9 @@ class HubSocket:
         if frame.get("final") is True:
             self.final_sent = True
             self.close_soon(reason="closed after final")
+            self._count_final(frame)
+        elif frame.get("type") == "ERROR":
+            metrics.error(_error_code(frame))
         text = _dumps(frame)
         # Uncontended (the usual case) the lock is taken without the extra scheduler round
         # trip ``async with lock`` makes; the send below is the checkpoint. Still FIFO-fair:
@@ -160,6 +166,16 @@ class HubSocket:
             self.lock.release()
         self.frames_sent += 1
         return True
+
+    def _count_final(self, frame: Mapping[str, Any]) -> None:
+        """The transaction ended with this frame: its outcome (``ok`` or the ERROR's code)
+        and the whole turn's latency (the socket's age, as ``timings.total``)."""
+        outcome = "ok"
+        if frame.get("type") == "ERROR":
+            outcome = _error_code(frame)
+            metrics.error(outcome)
+        metrics.transaction_done(self.kind, outcome)
+        metrics.observe_stage("total", trio.current_time() - self.opened_at)
 
     async def receive(self) -> str | bytes:
         """The robot's next frame, with the configured size caps (§ limits).
@@ -191,6 +207,13 @@ def new_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFF:012x}"
 
 
+def _error_code(frame: Mapping[str, Any]) -> str:
+    """An ERROR frame's code for the metrics (``GENERAL`` when it carries none)."""
+    data = frame.get("data")
+    code = data.get("code") if isinstance(data, Mapping) else None
+    return str(code) if code else "GENERAL"
+
+
 TransactionRunner = Callable[[HubSocket, trio.Nursery], Awaitable[None]]
 
 
@@ -201,6 +224,7 @@ async def serve_socket(
     run_transaction: TransactionRunner,
     *,
     now_ms: Callable[[], int],
+    kind: str = "listen",
 ) -> HubSocket:
     """Run one accepted hub socket to its end and close it. Returns the finished socket.
 
@@ -208,10 +232,15 @@ async def serve_socket(
     forever: frames after the final one are dropped), spawning its tasks into the socket's
     nursery; the socket's deadline ends it. Cancellation from outside (the robot closed, or
     the server is going down) propagates after the close frame was attempted.
+
+    ``kind`` (``listen``, ``proactive``) labels the socket's transaction in the metrics: the
+    open hub sockets, and each transaction's outcome (``cancelled`` when it began but no
+    final frame went out).
     """
     scope = trio.CancelScope(deadline=trio.current_time() + MAX_SOCKET_SECONDS)
-    conn = HubSocket(sock=sock, config=config, scope=scope, now_ms=now_ms)
+    conn = HubSocket(sock=sock, config=config, scope=scope, now_ms=now_ms, kind=kind)
     ended_here = False
+    metrics.socket_opened("hub")
     try:
         with scope:
             try:
@@ -241,6 +270,9 @@ async def serve_socket(
         if scope.cancelled_caught and not conn.end_reason:
             conn.end_reason = "3-minute socket cap" if math.isfinite(scope.deadline) else "ended"
     finally:
+        metrics.socket_closed("hub")
+        if conn.in_flight and not conn.final_sent:
+            metrics.transaction_done(kind, "cancelled")
         log.info(
             "hub socket closing %s: %s (frames sent %d, dropped after final %d)",
             conn.close_code,

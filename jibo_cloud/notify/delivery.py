@@ -81,7 +81,6 @@ class Delivery:
             return True
         storage = self.runtime.storage
         await storage.queue_notification(robot_name, frame, self.runtime.now_ms(), keep=MAX_QUEUED)
-        metrics.notification("queue")
         # PostgreSQL: NOTIFY the servers holding the robot's socket, which read the queue now
         # rather than at their next poll (a lost wake-up costs only the poll's delay).
         try:
@@ -120,6 +119,8 @@ class Delivery:
                     delivered = True
                 if delivered:
                     sent.append(item.seq)
+            for _ in sent:
+                metrics.notification("queue")
             if sent:
                 now = self.runtime.now_ms()
                 await self.sessions.add(*[("ack", str(seq), "", "", now) for seq in sent])

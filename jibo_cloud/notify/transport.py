@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from jibo_cloud import metrics
 from jibo_cloud.access import note_principal
 from jibo_cloud.edge.pings import Pinger, pinger_of
 from jibo_cloud.errors import HandshakeRejected
+from jibo_cloud.logs import trace_fields
 from jibo_cloud.router import refuse_upgrade
 
 if TYPE_CHECKING:
@@ -75,10 +77,15 @@ async def _accept_and_hold(
         hub.release(key, robot_name)  # from here on, hold() releases it
         raise
     first_ping = trio.current_time() + interval if pinger is not None and interval > 0 else math.inf
-    await hub.hold(
-        robot_name, account_id, functools.partial(_asgi_send_text, send),
-        _hold_asgi(receive, pinger, first_ping, interval), key,
-    )  # fmt: skip
+    metrics.socket_opened("notification")
+    try:
+        with trace_fields(kind="notification", robot_id=robot_name):
+            await hub.hold(
+                robot_name, account_id, functools.partial(_asgi_send_text, send),
+                _hold_asgi(receive, pinger, first_ping, interval), key,
+            )  # fmt: skip
+    finally:
+        metrics.socket_closed("notification")
 
 
 async def _asgi_send_text(send: ASGISend, frame: str | int) -> None:

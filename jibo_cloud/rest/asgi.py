@@ -19,6 +19,8 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import attrs
+
 from jibo_cloud.logs import TraceContext, trace_scope
 from jibo_cloud.notify import NotificationHub
 from jibo_cloud.rest.bodies import BodyRefused, ClientGone, read_request_body, send_refusal
@@ -92,7 +94,8 @@ async def serve_rest(
 ) -> None:  # fmt: skip
     """One ``POST /``: the body (capped), then :func:`dispatch`, then the answer."""
     headers = _headers(scope)
-    limit = max_body(rt, table.find(headers.get("x-amz-target", "")))
+    operation = table.find(headers.get("x-amz-target", ""))
+    limit = max_body(rt, operation)
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         await _answer(send, _too_large(limit))
@@ -116,7 +119,9 @@ async def serve_rest(
     trace = TraceContext.from_headers(
         headers, peer, trust_forwarded=trust, trusted_proxies=rt.config.trusted_proxies
     )
-    with trace_scope(trace):
+    # The target as the model table spells it (an unknown one is not echoed into the logs).
+    target = headers.get("x-amz-target", "-") if operation is not None else "unknown"
+    with trace_scope(attrs.evolve(trace, kind="rest", target=target)):
         answer = await dispatch(rt, table, handlers, call)
     await _answer(send, answer)
 
