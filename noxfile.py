@@ -67,6 +67,16 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """The bounded soak (docs/deployment.md): two servers on one database, idle notification
+    sockets, continuous turns and boots; errors, memory and p99 over time, CSV and PNG.
+    Arguments replace the defaults (``nox -s soak -- --minutes 2 --sockets 500``)."""
+    session.install("-e", ".[test]")
+    args = session.posargs or ["--minutes", "10", "--sockets", "2000"]
+    session.run("python", "-m", "bench.soak", "soak", *args)
+
+
+@nox.session(python=PYTHON)
 def serve(session: nox.Session) -> None:
     """Run the server on the embedded default (SQLite in the user's data folder)."""
     session.install("-e", ".")
