@@ -224,7 +224,8 @@ async def serve(
             # Delivers what other processes queue (returns at once for one SQLite process).
             await nursery.start(hub.serve_polling)
             # PostgreSQL: woken by NOTIFY when another server queues for a robot held here.
-            await nursery.start(serve_wakeups, config, runtime.instance_id, hub.poll_once)
+            wake = functools.partial(hub.poll_once, "pubsub")
+            await nursery.start(serve_wakeups, config, runtime.instance_id, wake)
             if config.metrics_port is not None:  # /metrics, /healthz, /readyz
                 await nursery.start(
                     serve_operator_port, runtime, config.metrics_port, config.metrics_host

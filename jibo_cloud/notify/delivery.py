@@ -98,10 +98,12 @@ class Delivery:
             await self.send_queued(queued)
         return False
 
-    async def send_queued(self, queued: list[QueuedNotification]) -> None:
+    async def send_queued(self, queued: list[QueuedNotification], path: str = "queue") -> None:
         """Send queued notifications on their robots' sockets here, then drop them from the
         queue. Rows this process is already sending, or whose robot has no socket here, are
-        left alone (they stay queued). A row is dropped once it went out on one socket."""
+        left alone (they stay queued). A row is dropped once it went out on one socket.
+        ``path`` counts the sent ones in the metrics (``queue``, or ``pubsub`` when a
+        ``NOTIFY`` woke this process)."""
         mine = [
             q for q in queued if q.seq not in self._sending and self.registry.holds(q.robot_name)
         ]
@@ -120,7 +122,7 @@ class Delivery:
                 if delivered:
                     sent.append(item.seq)
             for _ in sent:
-                metrics.notification("queue")
+                metrics.notification(path)
             if sent:
                 now = self.runtime.now_ms()
                 await self.sessions.add(*[("ack", str(seq), "", "", now) for seq in sent])
@@ -165,8 +167,9 @@ class Delivery:
         if self._poll_scope is not None:
             self._poll_scope.cancel()
 
-    async def poll_once(self) -> None:
-        """One poll: send what is queued for the robots whose sockets this process holds.
+    async def poll_once(self, path: str = "queue") -> None:
+        """One poll: send what is queued for the robots whose sockets this process holds
+        (``path``: ``pubsub`` when a wake-up asked for it, for the metrics).
 
         Rows addressed here for a robot whose socket is gone lose the address, so later
         polls do not read them again (the robot's next socket reads them by name)."""
@@ -175,5 +178,5 @@ class Delivery:
             self.runtime.instance_id, self.runtime.now_ms() - UNADDRESSED_LOOKBACK_MS, POLL_BATCH
         )
         gone = [q.seq for q in queued if not self.registry.holds(q.robot_name)]
-        await self.send_queued(queued)
+        await self.send_queued(queued, path)
         await storage.unaddress_notifications(gone)

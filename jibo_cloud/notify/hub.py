@@ -101,8 +101,8 @@ class NotificationHub:
     def stop_polling(self) -> None:
         self.delivery.stop_polling()
 
-    async def poll_once(self) -> None:
-        await self.delivery.poll_once()
+    async def poll_once(self, path: str = "queue") -> None:
+        await self.delivery.poll_once(path)
 
     # -- shutdown ---------------------------------------------------------------------------
 

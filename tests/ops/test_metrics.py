@@ -179,3 +179,34 @@ async def test_not_ready_while_the_bucket_is_down(
     assert checks["blobs"].startswith(("unreachable", "timeout")), checks
     assert checks["storage"] == "ok"
     server.stop()
+
+
+async def test_a_hub_turn_is_counted_at_its_call_sites(operated: Operated) -> None:
+    """A real listen turn through the server: the socket gauge, the transaction's outcome and
+    its parser, skill and total stages; a refused turn counts its ERROR code."""
+    from tests.support import hub_client as hc
+
+    server = operated.server
+    token = hc.hub_token(server.config)
+    before = await scrape(operated.operator)
+    frames = await hc.one_turn(
+        server.port, token, hc.listen("CLIENT_ASR", hotphrase=False),
+        hc.client_asr("tell me a joke"), hc.context(),
+    )  # fmt: skip
+    assert frames[-1]["final"] is True
+    assert frames[-1]["type"] != "ERROR", frames[-1]
+    with trio.fail_after(5):  # the server closes the socket 2 s after the final frame
+        while True:
+            after = await scrape(operated.operator)
+            if delta(before, after, "jibo_open_sockets", kind="hub") == 0:
+                break
+            await trio.sleep(0.05)
+    assert delta(before, after, "jibo_transactions_total", type="listen", outcome="ok") == 1
+    for stage in ("parser", "skill", "total"):
+        assert delta(before, after, "jibo_stage_seconds_count", stage=stage) == 1, stage
+    bad = await hc.one_turn(server.port, token, {"type": "NOPE", "msgID": "m", "ts": 1})
+    assert bad[-1]["type"] == "ERROR"
+    code = bad[-1]["data"].get("code") or "GENERAL"
+    later = await scrape(operated.operator)
+    assert delta(after, later, "jibo_transactions_total", type="listen", outcome=code) == 1
+    assert delta(after, later, "jibo_errors_total", code=code) == 1
