@@ -30,7 +30,6 @@ from jibo_cloud.app import create_app, host_map
 from jibo_cloud.config import Config
 from jibo_cloud.edge.serving import serve_app
 from jibo_cloud.errors import ConfigError
-from jibo_cloud.operator_port import serve_operator_port
 from jibo_cloud.router import HOST_REFRESH_SECONDS
 from jibo_cloud.runtime import Runtime, open_runtime
 from jibo_cloud.storage import Storage
@@ -227,6 +226,8 @@ async def serve(
             wake = functools.partial(hub.poll_once, "pubsub")
             await nursery.start(serve_wakeups, config, runtime.instance_id, wake)
             if config.metrics_port is not None:  # /metrics, /healthz, /readyz
+                from jibo_cloud.operator_port import serve_operator_port  # only when asked
+
                 await nursery.start(
                     serve_operator_port, runtime, config.metrics_port, config.metrics_host
                 )
