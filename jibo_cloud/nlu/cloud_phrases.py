@@ -189,7 +189,7 @@ CONVERSION = Phrase(
         "how many {to_unit:free} in {quantity:free}",
         "how much is {quantity:free} in {to_unit:free}",
         "convert {quantity:free} (to | into | in) {to_unit:free}",
-        "(what's | what is) {quantity:free} in {to_unit:free}",
+        "(what's | what is) {quantity:free} in {to_unit:unit}",
     ),
     build=_conversion,
 )

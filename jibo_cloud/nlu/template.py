@@ -110,12 +110,26 @@ SLOT_KINDS: dict[str, list[str]] = {
         *("metal", "alternative", "indie", "funk", "gospel", "disco", "christmas"),
         *("kids", "top forty", "eighties", "nineties", "seventies", "sixties", "classic rock"),
     ],
+    #: Typed only: the units "what is {quantity} in {unit}" converts to; without this list
+    #: "what is the biggest animal in the ocean" was a conversion to "the ocean".
+    "unit": [
+        *("feet", "foot", "inches", "inch", "yards", "yard", "miles", "mile", "meters", "meter"),
+        *("metres", "metre", "centimeters", "centimetres", "millimeters", "millimetres"),
+        *("kilometers", "kilometres", "kilometer", "kilometre", "pounds", "pound", "ounces"),
+        *("ounce", "grams", "gram", "kilograms", "kilogram", "kilos", "tons", "tonnes", "stone"),
+        *("cups", "cup", "liters", "litres", "liter", "litre", "milliliters", "millilitres"),
+        *("gallons", "gallon", "quarts", "quart", "pints", "pint", "tablespoons", "teaspoons"),
+        *("fluid ounces", "celsius", "fahrenheit", "kelvin", "degrees celsius"),
+        *("degrees fahrenheit", "seconds", "minutes", "hours", "days", "weeks", "months"),
+        *("years", "acres", "hectares", "square feet", "square meters", "square miles"),
+        *("square kilometers", "miles per hour", "kilometers per hour", "knots", "mph"),
+    ],
 }
 
 
 #: Slot kinds the parser matches but the recogniser's grammar leaves out (their templates drop
 #: from the JSGF): words a grammar search picks for other phrases.
-TYPED_ONLY = frozenset({"delete", "whattime"})
+TYPED_ONLY = frozenset({"delete", "whattime", "unit"})
 
 
 @attrs.frozen

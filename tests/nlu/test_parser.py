@@ -169,3 +169,19 @@ async def test_embedded_parser_contract() -> None:
     }
     assert await parser.parse({"text": None, "rules": LAUNCH}) == EMPTY
     assert (await parser.parse({"text": "hello", "rules": "launch"}))["intent"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # "what is X in Y" converts only when Y is a unit: these were conversions to "the
+        # ocean" and "the world".
+        ("what is the biggest animal in the ocean", "generalWhatQuestions"),
+        ("what is the tallest mountain in the world", "generalWhatQuestions"),
+        ("what is 100 fahrenheit in celsius", "convertUnits"),
+        ("what's five pounds in kilograms", "convertUnits"),
+        ("what is a mile in feet", "convertUnits"),
+    ],
+)
+def test_what_is_x_in_y_is_a_conversion_only_into_a_unit(text: str, intent: str) -> None:
+    assert parse_text(text, ["launch"])["intent"] == intent
