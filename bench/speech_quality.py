@@ -139,7 +139,7 @@ class Harness:
 
     def __init__(self) -> None:
         from jibo_cloud.speech.engine import Engine
-        from jibo_cloud.speech.means import SpeakerMeans
+        from jibo_cloud.speech.speakers import SpeakerStates
         from jibo_cloud.speech.whisper import WhisperEngine
         from jibo_cloud.speech.whisper_model import prepare_model
 
@@ -149,8 +149,8 @@ class Harness:
         self.whisper = WhisperEngine(info.path, threads=1)
         self.engine = Engine()
         self.engine.warm_up()
-        self.shipped_means = SpeakerMeans()
-        self.grammar_means = SpeakerMeans()
+        self.shipped_means = SpeakerStates()
+        self.grammar_means = SpeakerStates()
         self.whisper_seconds: list[float] = []
         self.whisper_audio = 0.0
 
@@ -195,8 +195,8 @@ class Harness:
             decision_cpu = time.process_time() - start
         finally:
             shipped.release()
-        if decision.cmn is not None:
-            self.shipped_means.accepted(speaker, decision.cmn)
+        if decision.speaker is not None:
+            self.shipped_means.accepted(speaker, decision.speaker)
         # The decision's CPU after EOS: its own work, plus Whisper's when it was consulted
         # (the listen above returns the decode made before it).
         decision_cpu += whisper_cpu if used else 0.0
@@ -210,8 +210,8 @@ class Harness:
             grammar = alone.finish(None)
         finally:
             alone.release()
-        if grammar.cmn is not None:
-            self.grammar_means.accepted(speaker, grammar.cmn)
+        if grammar.speaker is not None:
+            self.grammar_means.accepted(speaker, grammar.speaker)
         texts["grammar"] = grammar.result.text
         accepted = grammar.result.confidence >= GRAMMAR_CONFIDENCE
         texts["grammar first"] = grammar.result.text if accepted else texts["whisper"]

@@ -44,11 +44,11 @@ class AsrRequest:
     rules: tuple[str, ...] = ()
     #: The LISTEN ``asr.hints`` (``$YESNO`` …).
     hints: tuple[str, ...] = ()
-    #: An opaque per-robot key; "" when unknown. The hub passes the robot's id (the hub
-    #: token's ``friendlyId``), never a person's name. A recogniser may keep per-speaker state
-    #: under it: the embedded one starts each turn from this robot's own cepstral mean (a
-    #: household's voices, not the last robot's), see docs/speech.md.
-    speaker: str = ""
+    #: The robot's id (the hub token's ``friendlyId``); "" when unknown. Never a person's
+    #: name. A recogniser may keep per-robot state under it: the embedded one starts each turn
+    #: from this robot's own speaker state (a household's voices, not the last robot's), see
+    #: docs/speech.md.
+    robot_id: str = ""
 
 
 @attrs.frozen

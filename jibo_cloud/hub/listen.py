@@ -98,7 +98,7 @@ class ListenPerformer:
             lang=out.lang,
             rules=out.rules,
             hints=out.hints,
-            speaker=self.txn.identity.robot(self.txn.context) or "",
+            robot_id=self.txn.identity.robot(self.txn.context) or "",
         )
         try:
             self.asr = await self.runtime.recognizer.open_session(request)

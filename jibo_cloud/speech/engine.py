@@ -16,9 +16,9 @@ grammar again from better starting means and other frequency warps, or the compl
 path that stopped one or two words short (:meth:`Utterance._complete`); GARBAGE when no words
 were heard at all.
 
-What a robot's turns start from (its "speaker state": a frequency warp and a cepstral mean) is
-an opaque string this module writes (:func:`speaker_state`) and reads back; the server keeps
-one per robot (:mod:`jibo_cloud.speech.means`).
+What a robot's turns start from (its :class:`~jibo_cloud.speech.speakers.SpeakerState`: a
+frequency warp and a cepstral mean) is written here when the grammar accepts an utterance and
+read back by the next turn; the server keeps one per robot (:mod:`jibo_cloud.speech.speakers`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from jibo_cloud.speech.search import (
     completions,
     effective_rules,
 )
+from jibo_cloud.speech.speakers import SpeakerState
 from jibo_cloud.speech.whisper import Heard
 
 #: Whisper over one utterance's speech PCM (see :meth:`Utterance.finish`).
@@ -86,26 +87,15 @@ COMPLETION_MAX_WORDS = 2
 FRAME_SECONDS = 0.01
 
 
-def speaker_state(warp: str, cmn: str) -> str:
-    """The opaque text a robot's next turn starts from (see :func:`read_speaker_state`).
-
-    The default warp writes the bare mean, pocketsphinx's own text form ("40,3,-1,…").
-    """
-    return cmn if warp == WARPS[0] else f"{warp}|{cmn}"
-
-
-def read_speaker_state(state: str | None) -> tuple[str, str | None]:
-    """(warp, cepstral mean) of a state :func:`speaker_state` wrote; None → the defaults.
+def read_speaker_state(state: SpeakerState | None) -> tuple[str, str | None]:
+    """(warp, cepstral mean) a turn starts from; None → the defaults.
 
     A warp this version does not decode with (a state from an older or newer server) falls
     back to the default warp; its mean is still a better start than none.
     """
     if state is None:
         return WARPS[0], None
-    warp, sep, cmn = state.rpartition("|")
-    if not sep:
-        return WARPS[0], state
-    return (warp if warp in WARPS else WARPS[0]), cmn
+    return (state.warp if state.warp in WARPS else WARPS[0]), state.mean
 
 
 def offset(seconds: float) -> int:
@@ -127,7 +117,7 @@ class DecoderPool:
         """An idle decoder (or a new one) whose live cepstral mean starts at ``cmn``.
 
         Args:
-            cmn: the mean to start from (see :class:`jibo_cloud.speech.means.SpeakerMeans`);
+            cmn: the mean to start from (see :class:`jibo_cloud.speech.speakers.SpeakerState`);
                 None → the model's initial mean, so a decoder never carries the last owner's.
         """
         with self._lock:
@@ -241,9 +231,9 @@ class Decision:
     """What :meth:`Utterance.finish` concluded."""
 
     result: AsrResult
-    #: The speaker state (:func:`speaker_state`: warp and cepstral mean) when the grammar
-    #: accepted the utterance (worth remembering for this speaker), else None.
-    cmn: str | None = None
+    #: The speaker state (warp and cepstral mean) when the grammar accepted the utterance
+    #: (worth remembering for this robot), else None.
+    speaker: SpeakerState | None = None
 
 
 @attrs.frozen
@@ -286,12 +276,12 @@ class Utterance:
         engine: Engine,
         rules: Sequence[str],
         hints: Sequence[str],
-        cmn: str | None = None,
+        speaker: SpeakerState | None = None,
         *,
         whisper: bool = False,
     ) -> None:
         """Args:
-        cmn: the speaker state to start from (:func:`speaker_state`), None for the defaults.
+        speaker: the speaker state to start from, None for the defaults.
         whisper: Whisper is expected to decide (a worker with a model). An open turn is then
             not streamed through the grammar: the grammar runs only if it has to (see
             :meth:`finish`), and the launch grammar's pass (RTF ~0.1-0.25) is not paid on
@@ -300,7 +290,7 @@ class Utterance:
         self._engine = engine
         self._rules = effective_rules(rules, hints)
         self._stream = not whisper or self.constrained
-        self._warp, mean = read_speaker_state(cmn)
+        self._warp, mean = read_speaker_state(speaker)
         self._decoder: Decoder | None = engine.pool(self._warp).take(mean)
         self._speech = bytearray()
         self._in_utterance = False
@@ -380,7 +370,7 @@ class Utterance:
         if first.acceptable:
             return self._accepted(first.text)
         decision = self._sphinx_rest(first)
-        general = decision.result.annotation is None and decision.cmn is None
+        general = decision.result.annotation is None and decision.speaker is None
         if whisper is not None and whisper.speech and general:
             # Whisper unsure still hears open speech better than the general model.
             return Decision(AsrResult(text=whisper.text, confidence=FALLBACK_CONFIDENCE))
@@ -406,7 +396,7 @@ class Utterance:
 
     def _accepted(self, text: str) -> Decision:
         decoder = self._decoder
-        state = speaker_state(self._warp, decoder.get_cmn(False)) if decoder is not None else None
+        state = SpeakerState(self._warp, decoder.get_cmn(False)) if decoder is not None else None
         return Decision(AsrResult(text=text, confidence=GRAMMAR_CONFIDENCE), state)
 
     def _result(self, limit: float) -> GrammarPass:

@@ -7,13 +7,14 @@ and every turn is pinned to one of them: the least loaded when the turn opens.
 
 What stays in the server process: decoding the robot's Opus pages and the voice detector
 (:class:`jibo_cloud.speech.front.SpeechFront`, in a worker thread), so SOS/EOS timing is the
-same as on the thread path; and the per-robot cepstral means
-(:class:`jibo_cloud.speech.means.SpeakerMeans`): a turn's starting mean travels with its
-``open`` message and an accepted turn's mean comes back with the result (~40 bytes each way).
-Keeping means here rather than pinning a robot to a worker by a hash of its id keeps
-placement free to follow the load: one busy robot (or a benchmark's many sockets with one
-token) never piles onto one core, and a replaced worker loses no robot's mean. Only speech
-PCM crosses the pipe (32 kB per second of speech); silence before speech never does.
+same as on the thread path; and the per-robot speaker states
+(:class:`jibo_cloud.speech.speakers.SpeakerStates`): a turn's starting state travels with its
+:class:`~jibo_cloud.speech.messages.Open` message and an accepted turn's state comes back with
+the :class:`~jibo_cloud.speech.messages.Result` (~100 bytes each way). Keeping states here
+rather than pinning a robot to a worker by a hash of its id keeps placement free to follow the
+load: one busy robot (or a benchmark's many sockets with one token) never piles onto one core,
+and a replaced worker loses no robot's state. Only speech PCM crosses the pipe (32 kB per
+second of speech); silence before speech never does.
 
 I/O discipline: nothing blocks on a pipe except one sender thread per worker. Messages are
 put on the worker's outbox (never blocks) and that thread writes them in order; a worker
@@ -56,7 +57,6 @@ import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
 
 import attrs
 import trio
@@ -65,8 +65,19 @@ from jibo_cloud.errors import UpstreamError
 from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
 from jibo_cloud.speech.decode import AudioError, open_decoder
 from jibo_cloud.speech.front import SpeechFront
-from jibo_cloud.speech.means import SpeakerMeans
+from jibo_cloud.speech.messages import (
+    Close,
+    Error,
+    Finish,
+    FromWorker,
+    Open,
+    Pcm,
+    Ready,
+    Result,
+    ToWorker,
+)
 from jibo_cloud.speech.session import StreamingSession
+from jibo_cloud.speech.speakers import SpeakerState, SpeakerStates
 from jibo_cloud.speech.sphinx import PocketsphinxRecognizer, SphinxSession
 from jibo_cloud.speech.whisper_model import ModelError, WhisperModelInfo
 from jibo_cloud.speech.worker import serve_worker
@@ -95,7 +106,7 @@ class Worker:
     process: BaseProcess
     conn: Connection
     #: Messages for the worker, in order; None stops the sender thread.
-    outbox: queue.SimpleQueue[tuple[Any, ...] | None] = attrs.field(factory=queue.SimpleQueue)
+    outbox: queue.SimpleQueue[ToWorker | None] = attrs.field(factory=queue.SimpleQueue)
     sender: threading.Thread | None = None
     #: The worker said it is ready (its decoders are built).
     ready: bool = False
@@ -109,7 +120,7 @@ class Worker:
     #: Turns whose Whisper decode was allowed and that the worker has not answered yet.
     whisper_sids: set[int] = attrs.field(factory=set)
 
-    def post(self, message: tuple[Any, ...]) -> None:
+    def post(self, message: ToWorker) -> None:
         """Queue one message for the worker (never blocks)."""
         self.outbox.put(message)
 
@@ -195,7 +206,7 @@ class ProcessRecognizer:
     """
 
     processes: int = attrs.field(validator=attrs.validators.ge(1))
-    means: SpeakerMeans = attrs.field(factory=SpeakerMeans)
+    speakers: SpeakerStates = attrs.field(factory=SpeakerStates)
     #: The workers' main function (see :func:`spawn_worker`).
     target: Callable[..., None] = serve_worker
     #: Finds (or joins and verifies) the Whisper model; None or returning None: no Whisper.
@@ -248,7 +259,7 @@ class ProcessRecognizer:
         sid = next(self._sids)
         session = ProcessSession(self, request, SpeechFront(audio), worker, sid)
         worker.sessions[sid] = session
-        session.move_to(worker, self.means.start(request.speaker))
+        session.move_to(worker, self.speakers.start(request.robot_id))
         return session
 
     async def aclose(self) -> None:
@@ -322,7 +333,7 @@ class ProcessRecognizer:
             # A system task's exception would end the whole server; speech falls back to
             # decoding in threads instead, and the traceback says why.
             log.exception("speech: decoder processes failed; decoding in threads from now on")
-            self._fallback = PocketsphinxRecognizer(means=self.means)
+            self._fallback = PocketsphinxRecognizer(speakers=self.speakers)
         finally:
             if self._fallback is None:
                 self._closed = True
@@ -368,15 +379,15 @@ class ProcessRecognizer:
         while True:
             await trio.lowlevel.wait_readable(fd)
             try:
-                message = worker.conn.recv()
+                message: FromWorker = worker.conn.recv()
             except (EOFError, OSError):
                 break
-            if message[0] == "ready":
+            if isinstance(message, Ready):
                 worker.ready, self._failed_starts = True, 0
                 self._whisper_loaded(worker, message)
                 continue
-            worker.whisper_sids.discard(message[1])
-            session = worker.sessions.pop(message[1], None)
+            worker.whisper_sids.discard(message.sid)
+            session = worker.sessions.pop(message.sid, None)
             if session is not None:
                 session.worker_replied(message)
         worker.alive = False
@@ -406,10 +417,10 @@ class ProcessRecognizer:
             session.worker_failed(WORKER_DIED)
             return
         target.sessions[session.sid] = session
-        session.move_to(target, self.means.start(session.speaker))
+        session.move_to(target, self.speakers.start(session.robot_id))
 
-    def _whisper_loaded(self, worker: Worker, message: tuple[Any, ...]) -> None:
-        error = message[2] if len(message) > 2 else None
+    def _whisper_loaded(self, worker: Worker, message: Ready) -> None:
+        error = message.whisper_error
         worker.whisper = self.whisper_info is not None and error is None
         if error is not None and not self._whisper_error_logged:
             self._whisper_error_logged = True
@@ -447,7 +458,7 @@ class ProcessRecognizer:
             )
             if not any(w is not None and w.alive for w in self._workers):
                 log.error("speech: no decoder worker left; decoding in threads from now on")
-                self._fallback = PocketsphinxRecognizer(means=self.means)
+                self._fallback = PocketsphinxRecognizer(speakers=self.speakers)
             return
         try:
             await self._start_worker(nursery, worker.index)
@@ -476,7 +487,7 @@ class ProcessSession(StreamingSession):
         #: Set when the worker answered (result or error) or died.
         self._replied = trio.Event()
         self._result: AsrResult | None = None
-        self._cmn: str | None = None
+        self._speaker: SpeakerState | None = None
         self._error: str | None = None
         #: Whether the answer came through Whisper (for tests and the bench).
         self.whispered = False
@@ -488,8 +499,8 @@ class ProcessSession(StreamingSession):
         self._lock = threading.Lock()
 
     @property
-    def speaker(self) -> str:
-        return self._request.speaker
+    def robot_id(self) -> str:
+        return self._request.robot_id
 
     @property
     def worker_pid(self) -> int | None:
@@ -498,26 +509,27 @@ class ProcessSession(StreamingSession):
 
     # ----------------------------------------------------------------- from the trio thread
 
-    def move_to(self, worker: Worker, cmn: str | None) -> None:
+    def move_to(self, worker: Worker, speaker: SpeakerState | None) -> None:
         """Open this turn on ``worker`` (first, or after its worker died) with the speech so
         far; a moved turn that was already finishing finishes there without Whisper."""
         with self._lock:
             self._worker = worker
             request = self._request
-            worker.post(("open", self.sid, tuple(request.rules), tuple(request.hints), cmn))
+            worker.post(Open(self.sid, tuple(request.rules), tuple(request.hints), speaker))
             if self._speech:
-                worker.post(("pcm", self.sid, bytes(self._speech)))
+                worker.post(Pcm(self.sid, bytes(self._speech)))
             if self._finish_sent:
-                worker.post(("finish", self.sid, False))
+                worker.post(Finish(self.sid, whisper=False))
 
-    def worker_replied(self, message: tuple[Any, ...]) -> None:
-        if message[0] == "result":
-            _, _, text, confidence, annotation, cmn, *rest = message
-            self._result = AsrResult(text=text, confidence=confidence, annotation=annotation)
-            self._cmn = cmn
-            self.whispered = bool(rest and rest[0])
+    def worker_replied(self, message: Result | Error) -> None:
+        if isinstance(message, Result):
+            self._result = AsrResult(
+                text=message.text, confidence=message.confidence, annotation=message.annotation
+            )
+            self._speaker = message.speaker
+            self.whispered = message.whispered
         else:
-            self._error = str(message[2])
+            self._error = message.detail
         self._replied.set()
 
     def worker_failed(self, detail: str) -> None:
@@ -535,7 +547,7 @@ class ProcessSession(StreamingSession):
             room = int(REHOME_SECONDS * 32000) - len(self._speech)
             if room > 0:
                 self._speech += pcm[:room]
-            self._worker.post(("pcm", self.sid, pcm))
+            self._worker.post(Pcm(self.sid, pcm))
 
     def _feed_sync(self, frame: bytes) -> list[AsrEvent]:
         events, pcm = self._front.feed(frame)
@@ -584,12 +596,12 @@ class ProcessSession(StreamingSession):
                 if whisper:
                     worker.whisper_sids.add(self.sid)
                 self._finish_sent = True
-                worker.post(("finish", self.sid, whisper))
+                worker.post(Finish(self.sid, whisper))
             await self._replied.wait()
         self._raise_if_failed()
         assert self._result is not None
-        if self._cmn is not None:
-            self._engine.means.accepted(self._request.speaker, self._cmn)
+        if self._speaker is not None:
+            self._engine.speakers.accepted(self._request.robot_id, self._speaker)
         return self._result
 
     async def aclose(self) -> None:
@@ -600,4 +612,4 @@ class ProcessSession(StreamingSession):
         self._closed = True
         still_held = self._worker.sessions.pop(self.sid, None) is not None
         if still_held and self._worker.alive:
-            self._worker.post(("close", self.sid))
+            self._worker.post(Close(self.sid))

@@ -16,7 +16,7 @@ Where decoding runs:
   processes, one per core.
 
 Both start each turn from the speaker's own cepstral mean
-(:class:`jibo_cloud.speech.means.SpeakerMeans`, keyed by :attr:`AsrRequest.speaker`).
+(:class:`jibo_cloud.speech.speakers.SpeakerStates`, keyed by :attr:`AsrRequest.robot_id`).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from jibo_cloud.speech.engine import (
     grammar_decoder,
 )
 from jibo_cloud.speech.front import SpeechFront
-from jibo_cloud.speech.means import SpeakerMeans
 from jibo_cloud.speech.session import StreamingSession
+from jibo_cloud.speech.speakers import SpeakerStates
 
 __all__ = [
     "FALLBACK_CONFIDENCE",
@@ -64,7 +64,7 @@ class PocketsphinxRecognizer:
     limiter: trio.CapacityLimiter = attrs.field(factory=lambda: trio.CapacityLimiter(1))
     grammars: DecoderPool = attrs.field(factory=lambda: DecoderPool(grammar_decoder))
     general: DecoderPool = attrs.field(factory=lambda: DecoderPool(general_decoder, keep=2))
-    means: SpeakerMeans = attrs.field(factory=SpeakerMeans)
+    speakers: SpeakerStates = attrs.field(factory=SpeakerStates)
     engine: Engine = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -75,9 +75,9 @@ class PocketsphinxRecognizer:
             audio = open_decoder(request.encoding, request.sample_rate)
         except AudioError as exc:
             raise UpstreamError("asr", str(exc)) from None
-        cmn = self.means.start(request.speaker)
+        start = self.speakers.start(request.robot_id)
         utterance = await trio.to_thread.run_sync(
-            Utterance, self.engine, request.rules, request.hints, cmn, limiter=self.limiter
+            Utterance, self.engine, request.rules, request.hints, start, limiter=self.limiter
         )
         return SphinxSession(self, request, SpeechFront(audio), utterance)
 
@@ -120,8 +120,8 @@ class SphinxSession(StreamingSession):
             return AsrResult(text="", confidence=0.0)
         utterance.process(pcm)
         decision = utterance.finish()
-        if decision.cmn is not None:
-            self._engine.means.accepted(self._request.speaker, decision.cmn)
+        if decision.speaker is not None:
+            self._engine.speakers.accepted(self._request.robot_id, decision.speaker)
         return decision.result
 
     def _release_sync(self) -> None:

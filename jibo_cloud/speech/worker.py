@@ -5,17 +5,9 @@ Started by :class:`jibo_cloud.speech.processes.ProcessRecognizer` through multip
 threads). It owns its own decoder pools (:class:`jibo_cloud.speech.engine.Engine`) and serves
 the utterances pinned to it, one message at a time, in arrival order.
 
-Messages are tuples on one duplex pipe (see :mod:`jibo_cloud.speech.processes`)::
-
-    server → worker   ("open", sid, rules, hints, cmn)   a turn begins; cmn: starting speaker state
-                      ("pcm", sid, bytes)                speech PCM, in order
-                      ("finish", sid, whisper)           decide and reply; whisper: may use it
-                      ("close", sid)                     the turn ended without finish
-    worker → server   ("ready", 0, whisper_error)        decoders built (once, first);
-                                                         whisper_error: None when Whisper
-                                                         loaded (or none was asked for)
-                      ("result", sid, text, confidence, annotation, cmn, whispered)
-                      ("error", sid, detail)             this turn failed; others go on
+Messages are the frozen classes of :mod:`jibo_cloud.speech.messages` on one duplex pipe:
+:class:`~jibo_cloud.speech.messages.Open`, ``Pcm``, ``Finish`` and ``Close`` in;
+``Ready`` (once, first), then ``Result`` or ``Error`` per turn out.
 
 With a Whisper model folder (:mod:`jibo_cloud.speech.whisper`), the worker loads it once at
 start; a model that does not load is reported in ``ready`` and the worker decodes with
@@ -32,9 +24,20 @@ import logging
 import signal
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from jibo_cloud.speech.engine import Engine, Listen, Utterance
+from jibo_cloud.speech.messages import (
+    Close,
+    Error,
+    Finish,
+    FromWorker,
+    Open,
+    Pcm,
+    Ready,
+    Result,
+    ToWorker,
+)
+from jibo_cloud.speech.whisper import Heard
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def serve_worker(conn: Connection, whisper: str | None = None, threads: int = 1)
     utterances: dict[int, Utterance] = {}
     try:
         try:
-            conn.send(("ready", 0, whisper_error))
+            conn.send(Ready(whisper_error))
         except OSError:
             return
         while True:
@@ -92,27 +95,28 @@ def serve_worker(conn: Connection, whisper: str | None = None, threads: int = 1)
 def _handle(
     engine: Engine,
     utterances: dict[int, Utterance],
-    message: tuple[Any, ...],
+    message: ToWorker,
     listen: Listen | None = None,
-) -> tuple[Any, ...] | None:
+) -> FromWorker | None:
     """Serve one message; the reply to send, if any."""
-    op, sid = message[0], message[1]
+    sid = message.sid
     try:
-        if op == "open":
-            _, _, rules, hints, cmn = message
-            utterances[sid] = Utterance(engine, rules, hints, cmn, whisper=listen is not None)
-        elif op == "pcm":
+        if isinstance(message, Open):
+            utterances[sid] = Utterance(
+                engine, message.rules, message.hints, message.speaker, whisper=listen is not None
+            )
+        elif isinstance(message, Pcm):
             utterance = utterances.get(sid)
             if utterance is not None:  # a turn that failed here: its audio is dropped
-                utterance.process(message[2])
-        elif op == "finish":
+                utterance.process(message.pcm)
+        elif isinstance(message, Finish):
             utterance = utterances.pop(sid, None)
             if utterance is None:
-                return ("error", sid, "recognition was not started for this turn")
-            allowed = listen if len(message) > 2 and message[2] else None
+                return Error(sid, "recognition was not started for this turn")
+            allowed = listen if message.whisper else None
             whispered: list[bool] = []
 
-            def heard(pcm: bytes) -> Any:
+            def heard(pcm: bytes) -> Heard | None:
                 whispered.append(True)
                 try:
                     return allowed(pcm) if allowed is not None else None
@@ -125,26 +129,27 @@ def _handle(
             finally:
                 utterance.release()
             result = decision.result
-            return (
-                "result",
+            return Result(
                 sid,
                 result.text,
                 result.confidence,
                 result.annotation,
-                decision.cmn,
+                decision.speaker,
                 bool(whispered),
             )
-        elif op == "close":
+        elif isinstance(message, Close):
             utterance = utterances.pop(sid, None)
             if utterance is not None:
                 utterance.release()
     except (RuntimeError, ValueError, KeyError) as exc:
         # pocketsphinx's errors (a grammar it cannot compile, a decoder in a bad state): this
         # turn fails with ASR; the worker and its other turns go on.
-        log.warning("speech worker: turn %s failed in %s: %s", sid, op, exc)
+        log.warning(
+            "speech worker: turn %s failed in %s: %s", sid, type(message).__name__.lower(), exc
+        )
         failed = utterances.pop(sid, None)
         if failed is not None:
             failed.release()
         # Short: a reply must fit one atomic pipe write (the server reads it once readable).
-        return ("error", sid, f"recogniser failed: {exc}"[:MAX_DETAIL])
+        return Error(sid, f"recogniser failed: {exc}"[:MAX_DETAIL])
     return None

@@ -29,12 +29,12 @@ VOICE = "en-us+f2"
 
 @functools.cache
 def _pools() -> tuple[Any, Any, Any]:
-    """Decoders and cepstral means shared by every server of the run (a long-running server's
+    """Decoders and speaker states shared by every server of the run (a long-running server's
     state: building decoders is the slow part)."""
-    from jibo_cloud.speech.means import SpeakerMeans
+    from jibo_cloud.speech.speakers import SpeakerStates
     from jibo_cloud.speech.sphinx import DecoderPool, general_decoder, grammar_decoder
 
-    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2), SpeakerMeans()
+    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2), SpeakerStates()
 
 
 @functools.cache
@@ -51,8 +51,10 @@ def say(text: str) -> list[bytes]:
 def _shared_recogniser(runtime: Runtime) -> None:
     from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
 
-    grammars, general, means = _pools()
-    runtime.recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=means)
+    grammars, general, speakers = _pools()
+    runtime.recognizer = PocketsphinxRecognizer(
+        grammars=grammars, general=general, speakers=speakers
+    )
 
 
 @pytest.fixture
@@ -300,5 +302,5 @@ async def test_spoken_turns_are_decoded_in_worker_processes(
             robots.start_soon(run, text)
     assert intents == {"tell me a joke": "tellJoke", "what time is it": "askForTime"}
     assert len(recognizer.worker_pids()) == 2
-    assert hc.ROBOT in recognizer.means
+    assert hc.ROBOT in recognizer.speakers
     server.stop()

@@ -44,13 +44,13 @@ def speak() -> Callable[..., list[bytes]]:
 
 @pytest.fixture(scope="session")
 def sphinx_pools() -> tuple[object, object, object]:
-    """Decoder pools and cepstral means shared by the whole session (building decoders is the
-    slow part; the shared means are what a long-running server has: most tests speak in one
+    """Decoder pools and speaker states shared by the whole session (building decoders is the
+    slow part; the shared states are what a long-running server has: most tests speak in one
     voice, and start from its mean as a server that already heard that robot would)."""
-    from jibo_cloud.speech.means import SpeakerMeans
+    from jibo_cloud.speech.speakers import SpeakerStates
     from jibo_cloud.speech.sphinx import DecoderPool, general_decoder, grammar_decoder
 
-    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2), SpeakerMeans()
+    return DecoderPool(grammar_decoder), DecoderPool(general_decoder, keep=2), SpeakerStates()
 
 
 @functools.cache

@@ -47,7 +47,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float = START_SECONDS
 
 async def open_turn(recognizer: ProcessRecognizer, speaker: str = "") -> ProcessSession:
     with trio.fail_after(START_SECONDS):
-        session = await recognizer.open_session(AsrRequest(rules=LAUNCH, speaker=speaker))
+        session = await recognizer.open_session(AsrRequest(rules=LAUNCH, robot_id=speaker))
     assert isinstance(session, ProcessSession)
     return session
 
@@ -83,7 +83,7 @@ async def test_a_turn_is_recognised_in_a_worker_and_its_mean_comes_back(
     assert kinds == ["speech_start", "speech_end"]
     assert result.confidence == GRAMMAR_CONFIDENCE
     assert parse_text(result.text, LAUNCH)["intent"] == "tellJoke"
-    assert "robot-a" in recognizer.means  # the accepted turn's mean, kept in the server
+    assert "robot-a" in recognizer.speakers  # the accepted turn's mean, kept in the server
 
 
 async def test_silence_never_reaches_a_worker_and_bad_audio_is_an_asr_error(

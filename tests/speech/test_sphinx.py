@@ -9,6 +9,7 @@ import pytest
 from jibo_cloud.errors import UpstreamError
 from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.services import AsrRequest, AsrResult
+from jibo_cloud.speech.speakers import SpeakerState
 from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
 from jibo_cloud.speech.synth import noise, ogg_opus_pages, silence
 
@@ -19,8 +20,8 @@ LAUNCH = ("launch", "globals/global_commands_launch")
 
 @pytest.fixture
 def recognizer(sphinx_pools: tuple) -> PocketsphinxRecognizer:
-    grammars, general, means = sphinx_pools
-    return PocketsphinxRecognizer(grammars=grammars, general=general, means=means)
+    grammars, general, speakers = sphinx_pools
+    return PocketsphinxRecognizer(grammars=grammars, general=general, speakers=speakers)
 
 
 async def recognise(
@@ -188,18 +189,18 @@ async def test_each_robot_starts_from_its_own_cepstral_mean(
     not.
     """
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.means import SpeakerMeans
+    from jibo_cloud.speech.speakers import SpeakerStates
 
     monkeypatch.setattr(engine, "REPASSES", 0)
     monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])  # no warped re-pass either
     grammars, general, _ = sphinx_pools
-    means = SpeakerMeans()  # fresh: the means are the setup
-    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=means)
+    means = SpeakerStates()  # fresh: the means are the setup
+    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, speakers=means)
     high, deep = ("robot-high", "robot-deep") if keyed else ("", "")
 
     async def turn(text: str, voice: str, speed: int, speaker: str) -> AsrResult:
         return (
-            await recognise(recognizer, speak(text, voice=voice, speed=speed), speaker=speaker)
+            await recognise(recognizer, speak(text, voice=voice, speed=speed), robot_id=speaker)
         )[1]
 
     for text in ("tell me a joke", "what can you do"):
@@ -236,13 +237,15 @@ async def test_a_sentence_that_only_starts_like_a_command_is_left_to_chat(
     unexplained speech allowed) is the control: the sentence is forced onto a command.
     """
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.means import SpeakerMeans
+    from jibo_cloud.speech.speakers import SpeakerStates
 
     if not guarded:
         monkeypatch.setattr(engine, "MAX_UNEXPLAINED_SECONDS", float("inf"))
         monkeypatch.setattr(engine, "REPASS_UNEXPLAINED_SECONDS", float("inf"))
     grammars, general, _ = sphinx_pools
-    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=SpeakerMeans())
+    recognizer = PocketsphinxRecognizer(
+        grammars=grammars, general=general, speakers=SpeakerStates()
+    )
     _, result = await recognise(recognizer, speak(text))
     heard = parse_text(result.text, LAUNCH)["intent"]
     if guarded:
@@ -267,17 +270,19 @@ async def test_a_path_that_stopped_short_of_its_last_words_is_completed(
     control: the same turn is not understood as a command.
     """
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.means import SpeakerMeans
+    from jibo_cloud.speech.speakers import SpeakerStates
 
     monkeypatch.setattr(engine, "COMPLETION_LIMIT", limit)
     grammars, general, _ = sphinx_pools
-    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, means=SpeakerMeans())
-    await recognise(recognizer, speak("tell me a joke"), speaker="robot-high")
+    recognizer = PocketsphinxRecognizer(
+        grammars=grammars, general=general, speakers=SpeakerStates()
+    )
+    await recognise(recognizer, speak("tell me a joke"), robot_id="robot-high")
     pages = speak("what time is it", voice="en-us+m3", speed=150)
-    _, result = await recognise(recognizer, pages, speaker="robot-deep")
+    _, result = await recognise(recognizer, pages, robot_id="robot-deep")
     if limit:
         assert (result.text, result.confidence) == ("what time is it", engine.GRAMMAR_CONFIDENCE)
-        assert "robot-deep" in recognizer.means  # an accepted turn: its mean is kept
+        assert "robot-deep" in recognizer.speakers  # an accepted turn: its mean is kept
     else:
         assert result.confidence == engine.FALLBACK_CONFIDENCE, result.text
 
@@ -297,14 +302,14 @@ async def test_a_badly_started_turn_is_not_guessed_from_its_first_word(
     monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])  # no warped re-pass either
     start = [float(v) for v in engine.grammar_decoder().get_cmn(False).split(",")]
     start[0] -= 10
-    state = ",".join(f"{v:.2f}" for v in start)
+    state = SpeakerState(engine.WARPS[0], ",".join(f"{v:.2f}" for v in start))
     decision = _decide(engine.Engine(), speak("what time is it"), state)
     assert isinstance(decision, engine.Decision)
     assert decision.result.confidence == engine.FALLBACK_CONFIDENCE, decision.result.text
-    assert decision.cmn is None
+    assert decision.speaker is None
 
 
-def _decide(eng: object, pages: Sequence[bytes], state: str | None = None) -> object:
+def _decide(eng: object, pages: Sequence[bytes], state: SpeakerState | None = None) -> object:
     """One utterance through the engine's decoding alone (no recogniser session), starting
     from ``state`` (None: the model's own mean, a robot never heard)."""
     from jibo_cloud.speech import engine
@@ -333,10 +338,10 @@ def _as_bench_speaks(text: str, voice: str, speed: int) -> list[bytes]:
 def test_speaker_state_keeps_the_warp_beside_the_mean() -> None:
     from jibo_cloud.speech import engine
 
-    assert engine.speaker_state("1.0", "40,3,-1") == "40,3,-1"  # the default: a bare mean
-    assert engine.read_speaker_state("40,3,-1") == ("1.0", "40,3,-1")
-    assert engine.read_speaker_state(engine.speaker_state("0.9", "41,2")) == ("0.9", "41,2")
-    assert engine.read_speaker_state("1.7|41,2") == ("1.0", "41,2")  # a warp not decoded with
+    assert engine.read_speaker_state(SpeakerState("1.0", "40,3,-1")) == ("1.0", "40,3,-1")
+    assert engine.read_speaker_state(SpeakerState("0.9", "41,2")) == ("0.9", "41,2")
+    # a warp not decoded with: the default warp, the mean kept
+    assert engine.read_speaker_state(SpeakerState("1.7", "41,2")) == ("1.0", "41,2")
     assert engine.read_speaker_state(None) == ("1.0", None)
 
 
@@ -361,10 +366,10 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
     if len(warps) > 1:
         assert decision.result.text == "hello jibo"
         assert decision.result.confidence == engine.GRAMMAR_CONFIDENCE
-        warp, mean = engine.read_speaker_state(decision.cmn)
+        warp, mean = engine.read_speaker_state(decision.speaker)
         assert warp == "1.1"
         assert mean
-        again = _decide(eng, pages, decision.cmn)
+        again = _decide(eng, pages, decision.speaker)
         assert isinstance(again, engine.Decision)
         assert again.result.text == "hello jibo"
     else:

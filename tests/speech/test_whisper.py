@@ -146,7 +146,7 @@ def test_whisper_hears_an_open_question_and_not_silence_or_noise(whisper: object
 async def _turn(
     recognizer: ProcessRecognizer, pages: Sequence[bytes]
 ) -> tuple[ProcessSession, AsrResult]:
-    session = await recognizer.open_session(AsrRequest(rules=LAUNCH, speaker="robot"))
+    session = await recognizer.open_session(AsrRequest(rules=LAUNCH, robot_id="robot"))
     assert isinstance(session, ProcessSession)
     try:
         for page in pages:
@@ -168,7 +168,7 @@ async def test_an_open_question_in_a_flite_voice_is_heard_by_whisper_in_a_worker
         assert parsed["intent"] == "generalWhatQuestions", result
         assert parsed["entities"]["query"] == "the capital of france"
         # A constrained turn the grammar accepts is answered without waiting for Whisper.
-        yes = await recognizer.open_session(AsrRequest(rules=("shared/yes_no",), speaker="robot"))
+        yes = await recognizer.open_session(AsrRequest(rules=("shared/yes_no",), robot_id="robot"))
         assert isinstance(yes, ProcessSession)
         for page in speak("yes please"):
             await yes.feed(page)
@@ -221,7 +221,7 @@ async def test_a_full_whisper_queue_lets_the_grammar_decide(
     results: list[AsrResult] = []
     try:
         for _ in range(3):
-            session = await recognizer.open_session(AsrRequest(rules=LAUNCH, speaker="robot"))
+            session = await recognizer.open_session(AsrRequest(rules=LAUNCH, robot_id="robot"))
             assert isinstance(session, ProcessSession)
             for page in pages:
                 await session.feed(page)
