@@ -2,8 +2,8 @@
 
 The same record and blob as ``jibo-cloud update publish`` (:func:`publish_update`); robots at
 the "from" version get it from ``GetUpdateFrom``. Anyone who is not an operator gets 404 here,
-as if the page did not exist. The server does not record which robots downloaded a package,
-so the page cannot say who took it (docs/portal.md).
+as if the page did not exist. Each package lists who took it: the robots that downloaded it
+in full, first and last time and how often (:mod:`jibo_cloud.portal.downloads` notes them).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from quart import Blueprint, abort, render_template, request
 
 from jibo_cloud.portal.context import Portal, Viewer, see_other
 from jibo_cloud.rest.services.update import version_key
+from jibo_cloud.storage.portal import UpdateDownload
 from jibo_cloud.storage.provisioning import ProvisioningError, publish_update
 
 SignedIn = Callable[[Portal], Awaitable[Viewer]]
@@ -29,12 +30,28 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
             abort(404)
         return viewer
 
+    async def takers() -> dict[str, list[tuple[str, UpdateDownload]]]:
+        """Per package id: (who, the download row); who is the robot, or "a robot of" the
+        owner's e-mail when the household has several robots."""
+        found: dict[str, list[tuple[str, UpdateDownload]]] = {}
+        emails: dict[str, str] = {}
+        for row in await portal.storage.list_update_downloads():
+            who = row.robot_name
+            if not who:
+                if row.account_id not in emails:
+                    account = await portal.storage.get_account(row.account_id)
+                    emails[row.account_id] = account.email if account else row.account_id
+                who = f"a robot of {emails[row.account_id]}"
+            found.setdefault(row.update_id, []).append((who, row))
+        return found
+
     async def page(viewer: Viewer, status: int = 200, **context: Any) -> Any:
         updates = await portal.storage.list_updates()
         updates.sort(key=lambda u: (u.subsystem, version_key(u.to_version)))
         body = await render_template(
-            "portal/updates.html", viewer=viewer, updates=updates, page="updates", **context
-        )
+            "portal/updates.html", viewer=viewer, updates=updates, page="updates",
+            taken=await takers(), **context,
+        )  # fmt: skip
         return body, status
 
     @bp.get("/updates")

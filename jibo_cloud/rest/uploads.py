@@ -37,6 +37,7 @@ from quart_trio import QuartTrio
 from jibo_cloud import metrics
 from jibo_cloud.access import charge_principal
 from jibo_cloud.errors import StorageUnavailable
+from jibo_cloud.portal.downloads import note_update_download
 from jibo_cloud.rest.bodies import (
     BodyRefused,
     ClientGone,
@@ -306,6 +307,8 @@ def route(routes: BlobRoutes, scope: dict[str, Any]) -> Handler | None:
 
             async def get(scope: dict[str, Any], receive: Receive, send: Send) -> None:
                 await _send_blob(send, await routes.open_download(kind, name, scope))
+                if kind == "update":  # who took it (the portal's Updates page); never fails
+                    await note_update_download(routes.rt, name, scope)
 
             return get
     return None

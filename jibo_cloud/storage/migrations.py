@@ -331,6 +331,18 @@ _V8 = (
     )""",
 )
 
+_V9 = (
+    """CREATE TABLE update_downloads (
+        update_id TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        robot_name TEXT NOT NULL DEFAULT '',
+        first_at BIGINT NOT NULL,
+        last_at BIGINT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (update_id, account_id, robot_name)
+    )""",
+)
+
 #: Every migration, oldest first. Append only.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
@@ -341,6 +353,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "robot diagnostics: last failures and last successes per robot", _V6),
     Migration(7, "owner portal: credentials, invites, sessions, voice turns, settings", _V7),
     Migration(8, "server instances sharing the database, each with a renewed lease", _V8),
+    Migration(9, "update downloads: which robot took which package, when", _V9),
 )
 
 #: How each backend spells an auto-increment primary key.

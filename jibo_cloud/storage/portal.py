@@ -104,6 +104,20 @@ class HouseholdSettings:
     updated: int = 0
 
 
+@attrs.frozen
+class UpdateDownload:
+    """Who took a published package: a robot (or, when its household has several robots and
+    the signed URL names only the household, ``robot_name`` is '' and ``account_id`` says
+    whose), the first and last download and how many."""
+
+    update_id: str
+    account_id: str
+    robot_name: str
+    first_at: int
+    last_at: int
+    count: int
+
+
 def _clip(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)[:MAX_TURN_TEXT]
 
@@ -146,7 +160,7 @@ def _robot_settings(tx: Tx, robot_name: str) -> HouseholdSettings | None:
 
 
 class PortalQueries(QueryBase):
-    """Mixed into :class:`jibo_cloud.storage.Storage`: the portal's tables (migration 7)."""
+    """Mixed into :class:`jibo_cloud.storage.Storage`: the portal's tables (migrations 7, 9)."""
 
     #: Voice turns being written in the background (:mod:`jibo_cloud.portal.recording`),
     #: per storage object: created on first use.
@@ -489,3 +503,30 @@ class PortalQueries(QueryBase):
             )
         )
         return {str(r[0]): int(r[1]) for r in rows}
+
+    # ---------------------------------------------------------------- update downloads
+
+    async def record_update_download(
+        self, update_id: str, account_id: str, robot_name: str, *, now: int
+    ) -> None:
+        """Note a download of ``update_id`` (migration 9): one row per package and robot,
+        bounded by robots x packages, upserted at each download."""
+        await self._write(
+            lambda tx: tx.execute(
+                "INSERT INTO update_downloads (update_id, account_id, robot_name, first_at,"
+                " last_at, count) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (update_id, account_id,"
+                " robot_name) DO UPDATE SET last_at = excluded.last_at,"
+                " count = update_downloads.count + 1",
+                (update_id, account_id, robot_name, now, now),
+            )
+        )
+
+    async def list_update_downloads(self) -> list[UpdateDownload]:
+        rows = await self.db.read(
+            lambda tx: tx.execute(
+                "SELECT update_id, account_id, robot_name, first_at, last_at, count"
+                " FROM update_downloads ORDER BY update_id, last_at DESC, robot_name"
+            )
+        )
+        return [UpdateDownload(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5]))
+                for r in rows]  # fmt: skip
