@@ -162,6 +162,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
             chat_http=chat_http,
             config=config,  # the report and answers providers' settings and clients
             http=runtime.http,
+            storage=runtime.storage,  # each robot's household settings (the portal's)
         )
     )
     # Skill manifests, interaction history and the remote parser (PROTOCOL.md §5).

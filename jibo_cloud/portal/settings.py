@@ -20,6 +20,7 @@ from quart import Blueprint, abort, render_template, request
 
 from jibo_cloud.portal.context import Portal, Viewer, see_other
 from jibo_cloud.portal.household import member_rows
+from jibo_cloud.skills.household import settings_changed
 
 SignedIn = Callable[[Portal], Awaitable[Viewer]]
 
@@ -125,4 +126,5 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
         await portal.storage.put_household_settings(
             attrs.evolve(current, value=value, updated=portal.now())
         )
+        settings_changed()  # this process's skills read the new settings on the next turn
         return see_other("/portal/settings?saved=1")

@@ -7,7 +7,8 @@ the robot should always say something. Without a chat service this is the fallba
 anything the embedded parser did not recognise.
 
 ``chat_url`` may be a base URL (``http://gpu:8080``), end in ``/v1``, or be the full endpoint;
-a ``#model=NAME`` fragment picks the model (default ``default``).
+a ``#model=NAME`` fragment picks the model (default ``default``). A household's own chat
+endpoint (the portal's Settings page) wins over the server's for its robot's turns.
 
 The HTTP client is the runtime's one client for the chat service
 (:class:`jibo_cloud.http_clients.ServiceClients`), passed in as ``http``: building one per
@@ -27,6 +28,7 @@ import httpx
 import trio
 
 from jibo_cloud.http_clients import new_service_client
+from jibo_cloud.skills.household import HouseholdSettingsCache
 from protocol.plan import PlanStatus, ResponsePlan, Speak, TurnContext
 
 log = logging.getLogger(__name__)
@@ -80,16 +82,20 @@ class ChatSkill:
     persona: str = PERSONA
     #: The chat service's long-lived client (the runtime's); None: built once, on first use.
     http: httpx.AsyncClient | None = None
+    #: The robots' household settings (their ``chatUrl``); None: the server's endpoint only.
+    household: HouseholdSettingsCache | None = None
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:
             self.http = new_service_client()
         return self.http
 
-    async def ask(self, utterance: str, names: tuple[str, ...]) -> str:
-        """One completion; raises httpx.HTTPError / ValueError on a bad answer."""
-        assert self.chat_url is not None
-        url, model = endpoint(self.chat_url, "/chat/completions")
+    async def ask(self, utterance: str, names: tuple[str, ...], chat_url: str | None = None) -> str:
+        """One completion from ``chat_url`` (default: the server's); raises httpx.HTTPError /
+        ValueError on a bad answer."""
+        base = chat_url or self.chat_url
+        assert base is not None
+        url, model = endpoint(base, "/chat/completions")
         system = self.persona + (f" You are talking with {names[0]}." if names else "")
         payload = {
             "model": model,
@@ -107,7 +113,10 @@ class ChatSkill:
 
     async def __call__(self, turn: TurnContext) -> ResponsePlan:
         utterance = str(turn.entities.get("utterance") or turn.raw_transcript or "").strip()
-        if not self.chat_url or not utterance:
+        chat_url = self.chat_url
+        if self.household is not None and utterance:
+            chat_url = (await self.household.for_robot(turn.device_id)).chat_url or chat_url
+        if not chat_url or not utterance:
             return ResponsePlan(
                 intent=turn.intent,
                 status=PlanStatus.NO_MATCH,
@@ -118,7 +127,7 @@ class ChatSkill:
         failure = ""
         with trio.move_on_after(self.timeout) as scope:
             try:
-                answer = await self.ask(utterance, turn.user_names)
+                answer = await self.ask(utterance, turn.user_names, chat_url)
             except (httpx.HTTPError, ValueError) as exc:
                 failure = f"{type(exc).__name__}: {exc}"
         if scope.cancelled_caught:

@@ -18,6 +18,7 @@ from jibo_cloud.http_clients import CALENDAR, KNOWLEDGE, NEWS, WEATHER, ServiceC
 from jibo_cloud.services import SkillHandler
 from jibo_cloud.skills import answers, chat, clock, jokes, personality, report, smalltalk
 from jibo_cloud.skills.base import PlanSkill, SkillFunction
+from jibo_cloud.skills.household import HouseholdSettingsCache, SettingsStorage
 from jibo_cloud.skills.providers.calendar import IcalCalendars, parse_calendars
 from jibo_cloud.skills.providers.knowledge import WikipediaSummaries
 from jibo_cloud.skills.providers.news import DEFAULT_FEEDS, FeedNews
@@ -36,6 +37,7 @@ def builtin_handlers(
     chat_http: httpx.AsyncClient | None = None,
     config: Config | None = None,
     http: ServiceClients | None = None,
+    storage: SettingsStorage | None = None,
 ) -> dict[str, SkillHandler]:
     """Every built-in skill as a SkillHandler, keyed by skill id.
 
@@ -48,9 +50,12 @@ def builtin_handlers(
         config: the report and answers providers' settings (defaults when None).
         http: the runtime's per-service clients (the providers take theirs from it; without
             it, tests and tools, a registry of their own is built: one client per service).
+        storage: the server's storage, for each robot's household settings (the portal's
+            Settings page), which win over ``config``; None: ``config`` only.
     """
     rng = rng or random.Random()
-    chat_skill = chat.ChatSkill(chat_url, http=chat_http)
+    household = HouseholdSettingsCache(storage) if storage is not None else None
+    chat_skill = chat.ChatSkill(chat_url, http=chat_http, household=household)
     skills: dict[str, SkillFunction] = {
         clock.SKILL_ID: clock.ClockSkill(now_ms),
         jokes.SKILL_ID: jokes.JokeSkill(rng),
@@ -64,7 +69,12 @@ def builtin_handlers(
     }
     handlers.update(
         _report_and_answers(
-            config or Config(), http or ServiceClients(), now_ms, chat_skill, default_time_zone
+            config or Config(),
+            http or ServiceClients(),
+            now_ms,
+            chat_skill,
+            default_time_zone,
+            household,
         )
     )
     return handlers
@@ -76,6 +86,7 @@ def _report_and_answers(
     now_ms: Callable[[], int],
     chat_skill: chat.ChatSkill,
     default_time_zone: str,
+    household: HouseholdSettingsCache | None,
 ) -> dict[str, SkillHandler]:
     """The report skill (also answering ``cloud-weather``) and the answers skill.
 
@@ -90,6 +101,7 @@ def _report_and_answers(
         now_ms=now_ms,
         default_place=Place.parse(config.weather_place) if config.weather_place else None,
         units=config.weather_units,
+        household=household,
     )
     dictionary = answers.Dictionary(config.wordnet_dir)
     dictionary.check()

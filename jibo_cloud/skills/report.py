@@ -6,12 +6,16 @@ the ``cloud-weather`` skill answers with the same code. Every part asks its prov
 the provider's deadline; a part that fails becomes a short spoken apology (and a log line
 naming the provider and the cause, never what was said), so a turn always ends with speech.
 
+The robot's household settings (the portal's Settings page, :mod:`jibo_cloud.skills.household`)
+win over the server-wide ones for each turn: news feeds, units, calendars.
+
 Where: the robot's CONTEXT location (``runtime.location.lat/lng``), else the configured place
-(``JIBO_WEATHER_PLACE``). Units: ``JIBO_WEATHER_UNITS`` (``auto`` by default: Fahrenheit when
-the robot's country, else its language's region, is the US or one of the few others that use
-it; Celsius elsewhere). Who: the speaker CONTEXT names (``runtime.perception.speaker``, a loop
-user id), else the only member of a one-person loop; their first name greets them and picks
-their calendar.
+(``JIBO_WEATHER_PLACE``). Units: the household's (metric / imperial), else
+``JIBO_WEATHER_UNITS`` (``auto`` by default: Fahrenheit when the robot's country, else its
+language's region, is the US or one of the few others that use it; Celsius elsewhere).
+Who: the speaker CONTEXT names (``runtime.perception.speaker``, a loop user id), else the
+only member of a one-person loop; their first name greets them and picks their calendar
+(the household's calendar for that member id when the household set calendars).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import trio
 
 from jibo_cloud.skills.base import REQUEST_TYPES, PlanSkill
 from jibo_cloud.skills.clock import parse_zone
+from jibo_cloud.skills.household import NO_HOUSEHOLD, Household, HouseholdSettingsCache
 from jibo_cloud.skills.providers.base import ProviderError
 from jibo_cloud.skills.providers.calendar import Event, IcalCalendars
 from jibo_cloud.skills.providers.news import FeedNews
@@ -120,6 +125,20 @@ def units_for(setting: str, location: Mapping[str, Any], locale: str) -> Units:
     if not country and "-" in locale:
         country = locale.rsplit("-", 1)[1].upper()
     return Units.FAHRENHEIT if country in FAHRENHEIT_COUNTRIES else Units.CELSIUS
+
+
+def household_units(household: Household) -> Units | None:
+    """The household's units, None when it left them to the server."""
+    if household.units == "metric":
+        return Units.CELSIUS
+    if household.units == "imperial":
+        return Units.FAHRENHEIT
+    return None
+
+
+def household_of(turn: TurnContext) -> Household:
+    found = turn.attributes.get("household")
+    return found if isinstance(found, Household) else NO_HOUSEHOLD
 
 
 def place_of(location: Mapping[str, Any], default: Place | None) -> Place | None:
@@ -240,6 +259,8 @@ class ReportSkill:
     default_place: Place | None = None
     #: ``auto`` / ``fahrenheit`` / ``celsius``.
     units: str = "auto"
+    #: The robots' household settings; None (tools, some tests): the server's settings only.
+    household: HouseholdSettingsCache | None = None
 
     def _local_now(self, turn: TurnContext) -> datetime.datetime:
         utc = datetime.datetime.fromtimestamp(self.now_ms() / 1000, tz=datetime.UTC)
@@ -252,7 +273,7 @@ class ReportSkill:
         if place is None:
             log.warning("weather: no CONTEXT location and no JIBO_WEATHER_PLACE")
             return NO_PLACE, False
-        units = units_for(self.units, location, turn.locale)
+        units = household_units(household_of(turn)) or units_for(self.units, location, turn.locale)
         try:
             forecast = await self.weather.forecast(place, units)
         except ProviderError as exc:
@@ -261,9 +282,10 @@ class ReportSkill:
         date = str(turn.entities.get("date") or "today")
         return spoken_weather(forecast, date, turn.normalized_transcript), True
 
-    async def news_part(self) -> tuple[str, bool]:
+    async def news_part(self, turn: TurnContext) -> tuple[str, bool]:
+        feeds = household_of(turn).news_feeds
         try:
-            return spoken_headlines(await self.news.headlines(HEADLINES)), True
+            return spoken_headlines(await self.news.headlines(HEADLINES, feeds)), True
         except ProviderError as exc:
             log.warning("news provider failed: %s", exc)
             return NEWS_FAILED, False
@@ -273,7 +295,13 @@ class ReportSkill:
         speaker: Speaker = turn.attributes.get("speaker") or Speaker()
         start, end, label = window(str(turn.entities.get("date") or "today"), self._local_now(turn))
         try:
-            events = await self.calendars.events(speaker.user_id, speaker.first_name, start, end)
+            events = await self.calendars.events(
+                speaker.user_id,
+                speaker.first_name,
+                start,
+                end,
+                household_of(turn).calendars or None,
+            )
         except ProviderError as exc:
             log.warning("calendar provider failed: %s", exc)
             return CALENDAR_FAILED, False
@@ -299,17 +327,20 @@ class ReportSkill:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(run, "weather", lambda: self.weather_part(today))
             nursery.start_soon(run, "calendar", lambda: self.calendar_part(today, quiet=True))
-            nursery.start_soon(run, "news", self.news_part)
+            nursery.start_soon(run, "news", lambda: self.news_part(today))
         ordered = [parts[n] for n in ("weather", "calendar", "news")]
         text = " ".join([self._greeting(turn), *(t for t, _ in ordered if t)])
         return text, any(ok for _, ok in ordered)
 
     async def __call__(self, turn: TurnContext) -> ResponsePlan:
         intent = turn.intent or ""
+        if self.household is not None and intent != "requestCommute":
+            household = await self.household.for_robot(turn.device_id)
+            turn = attrs.evolve(turn, attributes={**turn.attributes, "household": household})
         if intent == "requestCommute":
             text, ok, topic = COMMUTE, True, "commute"
         elif intent == "requestNews":
-            (text, ok), topic = await self.news_part(), "news"
+            (text, ok), topic = await self.news_part(turn), "news"
         elif intent == "requestCalendar":
             (text, ok), topic = await self.calendar_part(turn), "calendar"
         elif intent in ("requestWeatherPR", "weather"):

@@ -1,9 +1,11 @@
 """Calendar events from iCal (``.ics``) URLs, one per household member.
 
-``JIBO_CALENDARS`` maps members to URLs: ``Alex=https://…/basic.ics,Sam=https://…`` where the
-key is a loop member's first name (case-insensitive) or loop user id; the key ``*`` is a
-household calendar read for anyone. Google's "secret address in iCal format", Nextcloud's,
-Fastmail's and Outlook's published ICS links all work; they are secrets, so they are never
+A household's calendars (the portal's Settings page: loop member id → URL) are used for its
+robot's turns when it set any; otherwise ``JIBO_CALENDARS`` maps members to URLs:
+``Alex=https://…/basic.ics,Sam=https://…`` where the key is a loop member's first name
+(case-insensitive) or loop user id; the key ``*`` is a household calendar read for anyone.
+Google's "secret address in iCal format", Nextcloud's, Fastmail's and Outlook's published
+ICS links all work; they are secrets, so they are never
 logged (errors name the member's position, not the URL).
 
 icalendar parses the file and recurring-ical-events expands repeating events (RRULE, RDATE,
@@ -120,10 +122,17 @@ class IcalCalendars:
         factory=lambda: TtlCache(CACHE_SECONDS, size=32)
     )
 
-    def urls_for(self, member_id: str, first_name: str) -> list[str]:
-        """The member's own calendar (by id, then first name), then the household's."""
-        own = self.urls.get(member_id.lower()) or self.urls.get(first_name.lower())
-        shared = self.urls.get(HOUSEHOLD)
+    def urls_for(
+        self, member_id: str, first_name: str, urls: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """The member's own calendar (by id, then first name), then the household's.
+
+        ``urls``: the robot's household's calendars (member id → URL, from the portal), which
+        replace the configured ones when given.
+        """
+        table = self.urls if urls is None else {k.lower(): v for k, v in urls.items()}
+        own = table.get(member_id.lower()) or table.get(first_name.lower())
+        shared = table.get(HOUSEHOLD)
         return [u for u in (own, shared) if u]
 
     async def _calendar(self, url: str) -> icalendar.Calendar:
@@ -141,13 +150,16 @@ class IcalCalendars:
         first_name: str,
         start: datetime.datetime,
         end: datetime.datetime,
+        household: Mapping[str, str] | None = None,
     ) -> list[Event] | None:
         """The member's events in [start, end); None when no calendar is configured for them.
+
+        ``household``: the robot's household's calendars (see :meth:`urls_for`).
 
         Raises:
             ProviderError: every configured calendar failed.
         """
-        urls = self.urls_for(member_id, first_name)
+        urls = self.urls_for(member_id, first_name, household)
         if not urls:
             return None
         events: list[Event] = []

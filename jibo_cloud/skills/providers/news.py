@@ -1,6 +1,7 @@
 """News headlines from RSS/Atom feeds, parsed by feedparser.
 
-The feeds come from ``JIBO_NEWS_FEEDS`` (default: NPR's and the BBC's top stories). Feeds are
+The feeds are the robot's household's (the portal's Settings page) when it named any, else
+``JIBO_NEWS_FEEDS`` (default: NPR's and the BBC's top stories). Feeds are
 fetched at once, each within the deadline; a feed that fails is logged and skipped, and only
 when every feed fails does :meth:`FeedNews.headlines` raise. Headlines are taken in turn from
 each feed (so one busy feed does not crowd out the others), cleaned for speech, and cached
@@ -78,7 +79,8 @@ class FeedNews:
     http: Callable[[], httpx.AsyncClient]
     feeds: tuple[str, ...] = DEFAULT_FEEDS
     timeout: float = TIMEOUT_SECONDS
-    cache: TtlCache[list[str]] = attrs.field(factory=lambda: TtlCache(CACHE_SECONDS, size=4))
+    #: Keyed by (feeds, count): households may name feeds of their own.
+    cache: TtlCache[list[str]] = attrs.field(factory=lambda: TtlCache(CACHE_SECONDS, size=64))
 
     async def _feed(self, index: int, url: str, out: list[list[str]]) -> None:
         try:
@@ -87,17 +89,23 @@ class FeedNews:
         except ProviderError as exc:
             log.warning("news feed #%d failed: %s", index + 1, exc)
 
-    async def headlines(self, count: int = 3) -> list[str]:
-        """Up to ``count`` headlines; raises ProviderError when no feed answered."""
-        cached = self.cache.get(count)
+    async def headlines(self, count: int = 3, feeds: Sequence[str] = ()) -> list[str]:
+        """Up to ``count`` headlines from ``feeds`` (a household's; empty: the configured ones).
+
+        Raises:
+            ProviderError: no feed answered.
+        """
+        urls = tuple(feeds) or self.feeds
+        key = (urls, count)
+        cached = self.cache.get(key)
         if cached is not None:
             return cached
-        results: list[list[str]] = [[] for _ in self.feeds]
+        results: list[list[str]] = [[] for _ in urls]
         async with trio.open_nursery() as nursery:
-            for i, url in enumerate(self.feeds):
+            for i, url in enumerate(urls):
                 nursery.start_soon(self._feed, i, url, results)
         titles = interleave(results, count)
         if not titles:
-            raise ProviderError(f"news: none of the {len(self.feeds)} feeds gave a headline")
-        self.cache.put(count, titles)
+            raise ProviderError(f"news: none of the {len(urls)} feeds gave a headline")
+        self.cache.put(key, titles)
         return titles
