@@ -84,3 +84,32 @@ async def test_a_calculate_intent_from_the_robot_is_answered(
     }
     assert "Two plus two is 4." in spoken(frames[-1])
     server.stop()
+
+
+async def test_the_household_s_news_feed_is_read(nursery: trio.Nursery, tmp_path: Path) -> None:
+    """The owner named a feed on the portal's Settings page: "what's the news" reads it."""
+    from jibo_cloud.storage.portal import HouseholdSettings
+    from jibo_cloud.storage.records import Loop
+
+    fake = await start_fake_services(nursery)
+    server = await start_server(
+        nursery, tmp_path / "data", news_feeds=(f"{fake.url}/news/rss.xml",)
+    )
+    storage = server.runtime.storage
+    now = server.runtime.now_ms()
+    await storage.put_loop(
+        Loop(id="loop-e2e", name="Home", owner_id=hc.ACCOUNT, created=now, updated=now,
+             robot_id=hc.ROBOT_ID, robot_name=hc.ROBOT)
+    )  # fmt: skip
+    await storage.put_household_settings(
+        HouseholdSettings(
+            loop_id="loop-e2e", value={"newsFeeds": [f"{fake.url}/news/atom.xml"]}, updated=now
+        )
+    )
+    frames = await text_turn(server.port, hc.hub_token(server.config), "what's the news")
+    assert [f["type"] for f in frames] == ["SOS", "EOS", "LISTEN", "SKILL_ACTION"]
+    said = spoken(frames[3])
+    assert "First: River cleanup draws a big crowd." in said
+    assert fake.seen("atom.xml")
+    assert not fake.seen("rss.xml")
+    server.stop()
