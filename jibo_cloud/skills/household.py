@@ -45,6 +45,12 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(s.strip() for s in value if isinstance(s, str) and s.strip())
 
 
+def _fetchable(url: str) -> str:
+    """A calendar URL the provider can GET: ``webcal://`` (what apps publish) is https."""
+    text = url.strip()
+    return "https://" + text[len("webcal://") :] if text.lower().startswith("webcal://") else text
+
+
 @attrs.frozen
 class Household:
     """The settings a household chose; empty values mean "the server's default"."""
@@ -79,7 +85,7 @@ class Household:
             news_feeds=_strings(value.get("newsFeeds")),
             units=units if units in ("metric", "imperial") else "",
             calendars={
-                str(k): v.strip()
+                str(k): _fetchable(v)
                 for k, v in (calendars.items() if isinstance(calendars, Mapping) else ())
                 if isinstance(v, str) and v.strip()
             },

@@ -16,7 +16,7 @@ import trio
 
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.http_clients import ServiceClients
-from jibo_cloud.skills.household import CACHE_SECONDS, settings_changed
+from jibo_cloud.skills.household import CACHE_SECONDS, Household, settings_changed
 from jibo_cloud.storage import Storage
 from jibo_cloud.storage.records import Account, Loop, Robot
 from tests.skills.servers import FakeServices
@@ -166,3 +166,21 @@ async def test_unreadable_settings_fall_back_to_the_server_s(
     report = skills(fake, clients, DownStorage())["report-skill"]  # type: ignore[arg-type]
     said = esml_of(await report(robot_request("requestNews")))
     assert f"First: {RSS_FIRST}." in said
+
+
+def test_a_settings_document_is_read_leniently() -> None:
+    household = Household.from_value(
+        {
+            "location": {"city": "Lyon", "region": "", "country": "France"},
+            "units": "kelvin",
+            "newsFeeds": ["https://a.example/rss", 7, " "],
+            "calendars": {"m1": "webcal://cal.example/x.ics", "m2": 3},
+            "chatUrl": None,
+        }
+    )
+    assert household.units == ""
+    assert household.news_feeds == ("https://a.example/rss",)
+    assert household.calendars == {"m1": "https://cal.example/x.ics"}
+    assert household.chat_url == ""
+    assert household.place_name == "Lyon, France"
+    assert Household.from_value({"location": "nowhere"}) == Household()
