@@ -42,6 +42,8 @@ Environment variables (documented in ``docs/configuration.md``):
   ``/metrics``, ``/healthz`` and ``/readyz`` (docs/operators.md).
 - ``JIBO_INSTANCE_LEASE_SECONDS``: each server process's lease in the shared database
   (docs/operators.md "Several servers on one database").
+- ``JIBO_PORTAL_HOSTS_ONLY``: ``true`` serves the owner's portal only on host names mapped to
+  ``portal`` (docs/portal.md).
 - ``JIBO_TIME_ZONE``: the clock skill's zone when a robot's CONTEXT carries no offset
   (``America/New_York`` or ``-05:00``); default UTC.
 """
@@ -222,6 +224,9 @@ class Config:
     #: renewed every third of it; when it lapses (kill -9, a lost host) the other servers
     #: close that process's notification sessions.
     instance_lease_seconds: float = attrs.field(default=15.0, validator=attrs.validators.gt(0))
+    #: Serve ``/portal`` only on host names mapped to the portal (``jibo-cloud host add NAME
+    #: --service portal``); off: the portal also answers on every other host name.
+    portal_hosts_only: bool = False
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -416,6 +421,7 @@ def _operations_settings(env: Mapping[str, str]) -> dict[str, object]:
     if env.get("JIBO_METRICS_HOST", "").strip():
         values["metrics_host"] = env["JIBO_METRICS_HOST"].strip()
     values["instance_lease_seconds"] = _float_env(env, "JIBO_INSTANCE_LEASE_SECONDS", 15.0)
+    values["portal_hosts_only"] = _flag(env.get("JIBO_PORTAL_HOSTS_ONLY"), "JIBO_PORTAL_HOSTS_ONLY")
     return values
 
 

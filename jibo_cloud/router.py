@@ -19,6 +19,13 @@ hub, any                  WEBSOCKET      the hub paths          the hub (through
                                                                 ASGI handler below it)
 ========================  =============  =====================  ==============================
 
+A host mapped to the **portal** (``jibo-cloud host add NAME --service portal``) serves only
+the owner's portal: ``GET /`` redirects to ``/portal/``, ``/portal…`` and ``/healthcheck`` go
+to Quart, and every other path and every websocket is 404 (no REST, no robot sockets). With
+:attr:`Router.portal_hosts_only` (``JIBO_PORTAL_HOSTS_ONLY``), ``/portal…`` is 404 on every
+other host. While no host is mapped to the portal and the switch is off, none of this costs
+a request anything.
+
 ``/{robotToken}`` (:data:`TOKEN_PATH`) matches any single path segment, after the exact
 paths. A path in the table with another method is 405 (AWS JSON, with ``Allow``). Any other
 HTTP request goes to the Quart app (``/healthcheck``, uploads and downloads, ``/portal/…``,
@@ -68,6 +75,10 @@ HOST_REFRESH_SECONDS = 30.0
 #: Where the router leaves the handler it chose for Quart's websocket route (in the scope).
 QUART_SOCKET_HANDLER = "jibo_cloud.socket_handler"
 _AWS_JSON = b"application/x-amz-json-1.1"
+PORTAL_SERVICE = "portal"
+PORTAL_PREFIX = "/portal"
+#: Paths a portal host serves besides ``/portal…`` (``/`` redirects there).
+_PORTAL_HOST_PATHS = frozenset({"/healthcheck"})
 
 
 class HostKind(enum.Enum):
@@ -81,6 +92,8 @@ class HostKind(enum.Enum):
     HUB = "hub"
     #: Not mapped and no robot prefix: the exact paths, then the token socket.
     ANY = "any"
+    #: Mapped to the owner's web portal: ``/portal`` only (see the module docstring).
+    PORTAL = "portal"
 
 
 ALL_KINDS = frozenset(HostKind)
@@ -101,6 +114,11 @@ class HostMap:
     """
 
     services: dict[str, str] = attrs.field(factory=dict)
+    #: Is any host mapped to the portal? (Requests check host kinds only when one is.)
+    has_portal: bool = attrs.field(init=False, default=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.has_portal = PORTAL_SERVICE in self.services.values()
 
     def service_for(self, host: str) -> str | None:
         """The mapped service of a request's ``Host`` value, or None when it is not mapped."""
@@ -114,7 +132,9 @@ class HostMap:
 
     def replace(self, mappings: Iterable[HostMapping]) -> None:
         """Swap in a new set in one assignment (readers never see a half-built dict)."""
-        self.services = {m.host: m.service for m in mappings}
+        services = {m.host: m.service for m in mappings}
+        self.services = services
+        self.has_portal = PORTAL_SERVICE in services.values()
 
     async def refresh(self, table: HostTable) -> None:
         """Reload every mapping from ``table``; logs when the set changed."""
@@ -194,6 +214,8 @@ class Router:
     _by_kind_methods: set[str] = attrs.field(factory=set)
     #: Every-host HTTP paths and their methods (another method there is 405).
     _http_methods: dict[str, set[str]] = attrs.field(factory=dict)
+    #: ``JIBO_PORTAL_HOSTS_ONLY``: ``/portal`` answers only on hosts mapped to the portal.
+    portal_hosts_only: bool = False
 
     # -- filling the table ------------------------------------------------------------------
 
@@ -242,6 +264,9 @@ class Router:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
+        gated = self.hosts.has_portal or self.portal_hosts_only
+        if gated and kind != "lifespan" and await self._portal_gate(scope, receive, send):
+            return
         if kind == "http":
             method, path = scope["method"], scope["path"]
             found = self._routes.get((None, method, path))
@@ -267,6 +292,36 @@ class Router:
                 await found.handler(scope, receive, send)
         else:  # lifespan
             await self._fall_back(scope, receive, send)
+
+    def on_portal_host(self, scope: Scope) -> bool:
+        """Is this request for a host mapped to the portal? (Blob routes, which sit in front
+        of the router, ask so as not to serve one there.)"""
+        return self.hosts.has_portal and host_kind(self.hosts, scope_host(scope)) is HostKind.PORTAL
+
+    async def _portal_gate(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a request a portal host (or the portal-hosts-only switch) decides; False
+        when the request goes on to the table as usual."""
+        path = str(scope.get("path", ""))
+        portal_path = path == PORTAL_PREFIX or path.startswith(PORTAL_PREFIX + "/")
+        on_portal = self.on_portal_host(scope)
+        if scope["type"] == "websocket":
+            if not on_portal:
+                return False
+            await receive()  # websocket.connect
+            await refuse_upgrade(scope, send, HandshakeRejected(404, no_handler(path)))
+            return True
+        if on_portal:
+            if portal_path or path in _PORTAL_HOST_PATHS:
+                await self._fall_back(scope, receive, send)
+            elif path == "/" and scope.get("method") in ("GET", "HEAD"):
+                await _plain(send, 302, b"", [(b"location", b"/portal/")])
+            else:
+                await _plain(send, 404, b"not found")
+            return True
+        if portal_path and self.portal_hosts_only:
+            await _plain(send, 404, b"not found")
+            return True
+        return False
 
     async def _fall_back(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.fallback is None:
@@ -311,6 +366,15 @@ async def refuse_upgrade(scope: Mapping[str, Any], send: Send, rejected: Handsha
         "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
     })  # fmt: skip
     await send({"type": "websocket.http.response.body", "body": body})
+
+
+async def _plain(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    sent = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode()),
+            *(headers or [])]  # fmt: skip
+    await send({"type": "http.response.start", "status": status, "headers": sent})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _method_not_allowed(send: Send, allowed: list[str]) -> None:

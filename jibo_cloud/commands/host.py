@@ -1,7 +1,8 @@
 """``jibo-cloud host add|list|remove``: tell the server which service a host name is.
 
 A robot's own host names route by prefix (``api-socket.*``, ``neo-hub.*``, PROTOCOL.md §1).
-A revival reached under other names maps each one to ``api``, ``socket`` or ``hub``; a running
+A revival reached under other names maps each one to ``api``, ``socket`` or ``hub``, and a name
+for the owner's web portal to ``portal`` (docs/portal.md); a running
 server picks a change up within 30 s (docs/operators.md "Host names"). ``*.jibo.com`` names
 cannot be mapped.
 """
@@ -17,14 +18,15 @@ from jibo_cloud.storage.hosts import SERVICES, HostMappingError, check_service, 
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("host", help="map host names to services (api, socket, hub)")
+    p = sub.add_parser("host", help="map host names to services (api, socket, hub, portal)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="map a host name to a service (replaces its mapping)")
     add.add_argument("host", metavar="HOST", help="e.g. notify.example.org (no port)")
     # No argparse ``choices``: a wrong value is our one-line error and exit 1, not usage text.
     add.add_argument(
         "--service", required=True, metavar="|".join(SERVICES),
-        help="api: REST; socket: the notification socket; hub: the hub sockets",
+        help="api: REST; socket: the notification socket; hub: the hub sockets;"
+        " portal: the owner's web portal only",
     )  # fmt: skip
     add_store_options(add)
     add.set_defaults(func=run_add)

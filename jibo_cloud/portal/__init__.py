@@ -24,6 +24,8 @@ def register(app: Any, runtime: Runtime, sockets: Any) -> None:
     from jibo_cloud.portal.site import build_blueprint
 
     portal = Portal(runtime)
+    # ``sockets`` is the app's Router: JIBO_PORTAL_HOSTS_ONLY keeps /portal off other hosts.
+    sockets.portal_hosts_only = runtime.config.portal_hosts_only
     app.register_blueprint(build_blueprint(portal))
     purger = Purger(runtime)
 

@@ -357,11 +357,15 @@ async def _failed(scope: dict[str, Any], send: Send) -> None:
 
 def register(app: QuartTrio, runtime: Runtime) -> None:
     """Put the blob routes in front of ``app`` (bare ASGI, see the module docstring)."""
+    from jibo_cloud.app import router_of  # the app module imports this one's package
+
     routes = BlobRoutes(runtime)
     inner = app.asgi_app
+    router = router_of(app)
 
     async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
-        handler = route(routes, scope) if scope.get("type") == "http" else None
+        blob = scope.get("type") == "http" and not router.on_portal_host(scope)
+        handler = route(routes, scope) if blob else None
         if handler is None:
             await inner(scope, receive, send)
         else:

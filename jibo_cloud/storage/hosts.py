@@ -18,8 +18,9 @@ import attrs
 from jibo_cloud.errors import JiboCloudError
 from jibo_cloud.storage.db import QueryBase, Tx
 
-#: The services a host can be, named as :data:`jibo_cloud.tools.target.ROBOT_HOSTS` names them.
-SERVICES: tuple[str, ...] = ("api", "socket", "hub")
+#: The services a host can be: the robot's three, named as
+#: :data:`jibo_cloud.tools.target.ROBOT_HOSTS` names them, and the owner's web portal.
+SERVICES: tuple[str, ...] = ("api", "socket", "hub", "portal")
 
 #: A DNS name (or a dotted IPv4 address): labels of letters, digits and inner hyphens.
 _HOST_NAME = re.compile(
