@@ -20,6 +20,7 @@ from jibo_cloud.skills import answers, chat, clock, jokes, personality, report, 
 from jibo_cloud.skills.base import PlanSkill, SkillFunction
 from jibo_cloud.skills.household import HouseholdSettingsCache, SettingsStorage
 from jibo_cloud.skills.providers.calendar import IcalCalendars, parse_calendars
+from jibo_cloud.skills.providers.geocoding import GEOCODING, OpenMeteoGeocoder
 from jibo_cloud.skills.providers.knowledge import WikipediaSummaries
 from jibo_cloud.skills.providers.news import DEFAULT_FEEDS, FeedNews
 from jibo_cloud.skills.providers.weather import OpenMeteo, Place
@@ -102,6 +103,7 @@ def _report_and_answers(
         default_place=Place.parse(config.weather_place) if config.weather_place else None,
         units=config.weather_units,
         household=household,
+        geocoder=OpenMeteoGeocoder(lambda: http.get(GEOCODING)) if household else None,
     )
     dictionary = answers.Dictionary(config.wordnet_dir)
     dictionary.check()

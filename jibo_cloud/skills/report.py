@@ -9,8 +9,9 @@ naming the provider and the cause, never what was said), so a turn always ends w
 The robot's household settings (the portal's Settings page, :mod:`jibo_cloud.skills.household`)
 win over the server-wide ones for each turn: news feeds, units, calendars.
 
-Where: the robot's CONTEXT location (``runtime.location.lat/lng``), else the configured place
-(``JIBO_WEATHER_PLACE``). Units: the household's (metric / imperial), else
+Where: the robot's CONTEXT location (``runtime.location.lat/lng``), else the household's
+city/region/country geocoded (:mod:`jibo_cloud.skills.providers.geocoding`), else the
+configured place (``JIBO_WEATHER_PLACE``). Units: the household's (metric / imperial), else
 ``JIBO_WEATHER_UNITS`` (``auto`` by default: Fahrenheit when the robot's country, else its
 language's region, is the US or one of the few others that use it; Celsius elsewhere).
 Who: the speaker CONTEXT names (``runtime.perception.speaker``, a loop user id), else the
@@ -33,6 +34,7 @@ from jibo_cloud.skills.clock import parse_zone
 from jibo_cloud.skills.household import NO_HOUSEHOLD, Household, HouseholdSettingsCache
 from jibo_cloud.skills.providers.base import ProviderError
 from jibo_cloud.skills.providers.calendar import Event, IcalCalendars
+from jibo_cloud.skills.providers.geocoding import OpenMeteoGeocoder
 from jibo_cloud.skills.providers.news import FeedNews
 from jibo_cloud.skills.providers.weather import Day, Forecast, OpenMeteo, Place, Units
 from protocol.plan import (
@@ -57,6 +59,7 @@ NO_PLACE = (
     "I don't know where I am yet, so I can't check the weather. "
     "Ask the person who runs my server to set my location."
 )
+PLACE_FAILED = "I couldn't look up where home is just now. Let's try again in a little bit."
 WEATHER_FAILED = "I couldn't reach the weather service just now. Let's try again in a little bit."
 NEWS_FAILED = "I couldn't get the news just now. Let's try again in a little bit."
 CALENDAR_FAILED = "I couldn't open your calendar just now."
@@ -125,6 +128,13 @@ def units_for(setting: str, location: Mapping[str, Any], locale: str) -> Units:
     if not country and "-" in locale:
         country = locale.rsplit("-", 1)[1].upper()
     return Units.FAHRENHEIT if country in FAHRENHEIT_COUNTRIES else Units.CELSIUS
+
+
+def not_found(place_name: str) -> str:
+    return (
+        f"I couldn't find {place_name} on the map, so I can't check the weather. "
+        "Check the location on the Settings page."
+    )
 
 
 def household_units(household: Household) -> Units | None:
@@ -261,6 +271,8 @@ class ReportSkill:
     units: str = "auto"
     #: The robots' household settings; None (tools, some tests): the server's settings only.
     household: HouseholdSettingsCache | None = None
+    #: Turns a household's city into coordinates; None: households' places are not used.
+    geocoder: OpenMeteoGeocoder | None = None
 
     def _local_now(self, turn: TurnContext) -> datetime.datetime:
         utc = datetime.datetime.fromtimestamp(self.now_ms() / 1000, tz=datetime.UTC)
@@ -269,7 +281,22 @@ class ReportSkill:
     async def weather_part(self, turn: TurnContext) -> tuple[str, bool]:
         """(sentence, ok) about the weather for the turn's date."""
         location = turn.attributes.get("location") or {}
-        place = place_of(location, self.default_place)
+        place = place_of(location, None)
+        household = household_of(turn)
+        if place is None and household.city and self.geocoder is not None:
+            try:
+                found = await self.geocoder.locate(
+                    household.city, household.region, household.country
+                )
+            except ProviderError as exc:
+                log.warning("geocoding provider failed: %s", exc)
+                return PLACE_FAILED, False
+            if found is None:
+                log.warning("geocoding: the household's place is unknown to the service")
+                return not_found(household.place_name), False
+            place = found.place
+            location = {"countryCode": found.country_code, **location}
+        place = place or self.default_place
         if place is None:
             log.warning("weather: no CONTEXT location and no JIBO_WEATHER_PLACE")
             return NO_PLACE, False

@@ -4,7 +4,9 @@ One real HTTP server (tests/skills/local_http.py: trio + h11 on 127.0.0.1:0) ans
 Open-Meteo (``/v1/forecast``), two news feeds (``/news/rss.xml`` RSS 2.0, ``/news/atom.xml``
 Atom), an iCal calendar (``/cal/alex.ics``, ``/cal/home.ics``), Wikipedia's REST summary API
 (``/api/rest_v1/page/summary/{title}``) and search (``/w/rest.php/v1/search/page``), and an
-OpenAI-compatible chat model (``/v1/chat/completions``). The bodies were written by hand
+OpenAI-compatible chat model (``/v1/chat/completions``) and Open-Meteo's geocoding search
+(``/v1/search?name=``: :data:`PLACES`; an unknown name answers without ``results``, as the
+service does). The bodies were written by hand
 after the services' public documentation (field names and nesting as documented; our own words
 as content).
 
@@ -223,6 +225,17 @@ SEARCH = {
 # --------------------------------------------------------------------------- the server
 
 
+#: Open-Meteo geocoding results (its documented shape, trimmed): two Lyons, the US one first.
+PLACES: list[dict[str, Any]] = [
+    {"id": 4432639, "name": "Lyon", "latitude": 34.21, "longitude": -90.54,
+     "timezone": "America/Chicago", "country_code": "US", "country": "United States",
+     "admin1": "Mississippi"},
+    {"id": 2996944, "name": "Lyon", "latitude": 45.74846, "longitude": 4.84671,
+     "elevation": 173.0, "feature_code": "PPLA", "timezone": "Europe/Paris",
+     "country_code": "FR", "country": "France", "admin1": "Auvergne-Rhône-Alpes"},
+]  # fmt: skip
+
+
 @attrs.define
 class FakeServices:
     """The running fake (see module docs); ``modes`` maps a route name to a behaviour."""
@@ -255,6 +268,8 @@ def _route(path: str) -> str:
         return "search"
     if p == "/v1/chat/completions":
         return "chat"
+    if p == "/v1/search":
+        return "geocoding"
     return "unknown"
 
 
@@ -267,6 +282,7 @@ GARBAGE = {
     "wiki": b"[1, 2, 3]",
     "search": b'{"pages": "none"}',
     "chat": b'{"no": "choices"}',
+    "geocoding": b'{"results": "Lyon"}',
 }
 
 
@@ -302,6 +318,15 @@ async def start_fake_services(nursery: trio.Nursery) -> FakeServices:
         if route == "search":
             found = SEARCH.get(fake.query(request).get("q", "").lower())
             return 200, json.dumps({"pages": [found] if found else []}).encode()
+        if route == "geocoding":
+            name = fake.query(request).get("name", "").casefold()
+            found = [r for r in PLACES if str(r["name"]).casefold() == name]
+            body = (
+                {"results": found, "generationtime_ms": 0.4}
+                if found
+                else {"generationtime_ms": 0.2}
+            )
+            return 200, json.dumps(body).encode()
         if route == "chat":
             said = json.loads(request.body)["messages"][1]["content"]
             answer = {"choices": [{"message": {"content": f"The model heard: {said}"}}]}

@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import trio
 
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.http_clients import ServiceClients
 from jibo_cloud.skills.household import CACHE_SECONDS, Household, settings_changed
+from jibo_cloud.skills.providers.geocoding import TIMEOUT_SECONDS as GEOCODING_TIMEOUT
 from jibo_cloud.storage import Storage
 from jibo_cloud.storage.records import Account, Loop, Robot
 from tests.skills.servers import FakeServices
@@ -184,3 +186,78 @@ def test_a_settings_document_is_read_leniently() -> None:
     assert household.chat_url == ""
     assert household.place_name == "Lyon, France"
     assert Household.from_value({"location": "nowhere"}) == Household()
+
+
+# --------------------------------------------------------------------------- location
+
+
+def report_with_geocoder(
+    fake: FakeServices, clients: ServiceClients, storage: Any, **cfg: Any
+) -> Any:
+    """The report skill as the registry builds it, its geocoder on the local stand-in."""
+    report = skills(fake, clients, storage, **cfg)["report-skill"]
+    geocoder = report.run.geocoder
+    assert geocoder is not None  # built whenever the skills read household settings
+    report.run.geocoder = attrs.evolve(geocoder, base_url=fake.url)
+    return report
+
+
+NO_COORDINATES = {"iso": "2026-04-27T08:57:22+02:00"}
+
+
+async def test_the_household_s_city_is_geocoded_for_the_weather(
+    fake: FakeServices, clients: ServiceClients, storage: Storage
+) -> None:
+    await save(storage, location={"city": "Lyon", "region": "", "country": "France"})
+    report = report_with_geocoder(fake, clients, storage, weather_place="42.36,-71.06")
+    rt = runtime(location=NO_COORDINATES)
+    for _ in range(2):
+        said = esml_of(await report(robot_request("requestWeatherPR", rt=rt)))
+        assert "Right now it&apos;s" in said
+    (looked_up,) = fake.seen("geocoding")  # the second turn used the cache
+    assert fake.query(looked_up)["name"] == "Lyon"
+    assert "geocoding" in clients.services
+    first = fake.seen("weather")[0]
+    assert fake.query(first)["latitude"] == "45.7485"  # France's Lyon, not Mississippi's
+    assert fake.query(first)["temperature_unit"] == "celsius"  # FR, from the geocoder
+
+
+async def test_context_coordinates_win_over_the_household_s_city(
+    fake: FakeServices, clients: ServiceClients, storage: Storage
+) -> None:
+    await save(storage, location={"city": "Lyon", "region": "", "country": "France"})
+    report = report_with_geocoder(fake, clients, storage)
+    await report(robot_request("requestWeatherPR"))  # BOSTON's lat/lng in CONTEXT
+    assert not fake.seen("geocoding")
+    assert fake.query(fake.seen("weather")[0])["latitude"] == "42.3601"
+
+
+async def test_an_unknown_city_is_said_plainly(
+    fake: FakeServices, clients: ServiceClients, storage: Storage
+) -> None:
+    await save(storage, location={"city": "Nowhereville", "region": "", "country": "Atlantis"})
+    report = report_with_geocoder(fake, clients, storage)
+    reply = await report(robot_request("requestWeatherPR", rt=runtime(location=NO_COORDINATES)))
+    assert "I couldn&apos;t find Nowhereville, Atlantis on the map" in esml_of(reply)
+    assert not fake.seen("weather")
+
+
+@pytest.mark.parametrize("mode", ["slow", "fail", "garbage"])
+async def test_a_geocoding_failure_is_a_spoken_apology(
+    fake: FakeServices,
+    clients: ServiceClients,
+    storage: Storage,
+    mode: str,
+    autojump_clock: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.modes["geocoding"] = mode
+    await save(storage, location={"city": "Lyon", "region": "", "country": "France"})
+    report = report_with_geocoder(fake, clients, storage)
+    started = trio.current_time()
+    reply = await report(robot_request("requestWeatherPR", rt=runtime(location=NO_COORDINATES)))
+    assert trio.current_time() - started <= GEOCODING_TIMEOUT + 0.5
+    assert "I couldn&apos;t look up where home is just now" in esml_of(reply)
+    assert "geocoding provider failed" in caplog.text
+    assert "Lyon" not in caplog.text
+    assert not fake.seen("weather")
