@@ -36,6 +36,7 @@ from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
 from jibo_cloud.speech.agree import grammar_wins, needs_grammar
 from jibo_cloud.speech.decode import PCM_RATE
+from jibo_cloud.speech.policy import DEFAULT_POLICY, NO_WARP, DecodePolicy
 from jibo_cloud.speech.search import (
     DEFAULT_RULES,
     EXTRA_WORDS,
@@ -54,48 +55,23 @@ GRAMMAR_CONFIDENCE = 0.9
 FALLBACK_CONFIDENCE = 0.5
 #: Confidence reported for Whisper's words (sure, and not the grammar's phrase).
 WHISPER_CONFIDENCE = 0.8
-#: The general model and the grammar re-passes hear at most this much of an utterance (they
-#: are the slow paths).
-FALLBACK_MAX_SECONDS = 8.0
-#: Speech kept per utterance for Whisper (its window is 30 s).
-SPEECH_MAX_SECONDS = 30.0
 #: Idle decoders kept per kind.
 POOL_SIZE = 24
-#: Grammar passes re-run over a rejected utterance, each starting from the cepstral mean the
-#: previous pass adapted to this speaker (see :meth:`Utterance._repass`).
-REPASSES = 2
-#: Frequency warps (pocketsphinx's inverse-linear factors: 0.9 stretches a voice's spectrum
-#: up, like a shorter vocal tract; 1.1 squeezes it down) the grammar decodes with. The first
-#: is the default; a rejected utterance gets one pass under each other warp, and the warp
-#: that was accepted becomes the robot's own (see :meth:`Utterance._repass`).
-WARPS = ("1.0", "0.9", "1.1")
-#: Most speech (seconds) a grammar path may call silence and still be accepted (see
-#: :func:`unexplained_speech`): more means words the grammar has no place for.
-MAX_UNEXPLAINED_SECONDS = 0.5
-#: The same for a re-pass: the first pass already doubted the utterance, and each re-pass is
-#: one more try at forcing it onto a phrase, so a re-pass must explain more of the speech.
-REPASS_UNEXPLAINED_SECONDS = 0.3
-#: The same for a stopped path that is completed (see :meth:`Utterance._complete`): its
-#: missing words are among that "silence", so it may hold more, but not a whole sentence.
-COMPLETION_UNEXPLAINED_SECONDS = 0.8
-#: A stopped path with more continuations than this is not completed.
-COMPLETION_LIMIT = 64
-#: Most words a completion may add: a path one or two words short, not a guess at a phrase
-#: from its first word ("i" → "i want to hear a joke").
-COMPLETION_MAX_WORDS = 2
 #: pocketsphinx's frame shift (its default ``-frate`` of 100 per second).
 FRAME_SECONDS = 0.01
 
 
-def read_speaker_state(state: SpeakerState | None) -> tuple[str, str | None]:
+def read_speaker_state(
+    state: SpeakerState | None, warps: Sequence[str] = DEFAULT_POLICY.warps
+) -> tuple[str, str | None]:
     """(warp, cepstral mean) a turn starts from; None → the defaults.
 
-    A warp this version does not decode with (a state from an older or newer server) falls
-    back to the default warp; its mean is still a better start than none.
+    A warp not in ``warps`` (a state from a server with another policy) falls back to
+    :data:`NO_WARP`; its mean is still a better start than none.
     """
     if state is None:
-        return WARPS[0], None
-    return (state.warp if state.warp in WARPS else WARPS[0]), state.mean
+        return NO_WARP, None
+    return (state.warp if state.warp in warps else NO_WARP), state.mean
 
 
 def offset(seconds: float) -> int:
@@ -154,17 +130,17 @@ def _quiet_config(**kwargs: Any) -> Decoder:
     return decoder
 
 
-def grammar_decoder(warp: str = WARPS[0]) -> Decoder:
+def grammar_decoder(warp: str = NO_WARP) -> Decoder:
     """A decoder without the general model (cheap); grammars are added per turn.
 
     Beams narrower than the defaults: ~20 % less CPU with no loss on the bench set (a grammar
     leaves few paths worth keeping).
 
     Args:
-        warp: the frequency warp of its front end (one of :data:`WARPS`); pocketsphinx sets
-            it when the decoder is made, so each warp has its own decoders.
+        warp: the frequency warp of its front end (one of :attr:`DecodePolicy.warps`);
+            pocketsphinx sets it when the decoder is made, so each warp has its own decoders.
     """
-    warping = {} if warp == WARPS[0] else {"warp_type": "inverse_linear", "warp_params": warp}
+    warping = {} if warp == NO_WARP else {"warp_type": "inverse_linear", "warp_params": warp}
     return _quiet_config(lm=None, beam=1e-40, pbeam=1e-40, wbeam=1e-25, maxhmmpf=2000, **warping)
 
 
@@ -202,18 +178,24 @@ def unexplained_speech(decoder: Decoder, speech: bytes) -> float:
 
 @attrs.define
 class Engine:
-    """The decoder pools one process (server or worker) decodes with."""
+    """The decoder pools one process (server or worker) decodes with, and how it decides."""
 
     grammars: DecoderPool = attrs.field(factory=lambda: DecoderPool(grammar_decoder))
     general: DecoderPool = attrs.field(factory=lambda: DecoderPool(general_decoder, keep=2))
-    #: Grammar decoders of the other warps (:data:`WARPS`), made when first needed.
+    policy: DecodePolicy = DEFAULT_POLICY
+    #: Grammar decoders of the policy's other warps, made when first needed.
     warped: dict[str, DecoderPool] = attrs.field(
-        factory=lambda: {w: DecoderPool(functools.partial(grammar_decoder, w)) for w in WARPS[1:]}
+        default=attrs.Factory(
+            lambda self: {
+                w: DecoderPool(functools.partial(grammar_decoder, w)) for w in self.policy.warps[1:]
+            },
+            takes_self=True,
+        )
     )
 
     def pool(self, warp: str) -> DecoderPool:
         """The grammar decoders of ``warp``."""
-        return self.grammars if warp == WARPS[0] else self.warped[warp]
+        return self.grammars if warp == NO_WARP else self.warped[warp]
 
     def warm_up(self) -> None:
         """Build one decoder of each kind now, with the launch grammar compiled, so the first
@@ -246,7 +228,7 @@ class GrammarPass:
     #: Seconds of speech the path took for silence (:func:`unexplained_speech`).
     unexplained: float
     #: Most unexplained speech this pass may leave and be accepted.
-    limit: float = attrs.field(default=attrs.Factory(lambda: MAX_UNEXPLAINED_SECONDS))
+    limit: float = DEFAULT_POLICY.max_unexplained_seconds
 
     @property
     def acceptable(self) -> bool:
@@ -288,9 +270,10 @@ class Utterance:
             every turn. A constrained turn is streamed either way.
         """
         self._engine = engine
+        self._policy = engine.policy
         self._rules = effective_rules(rules, hints)
         self._stream = not whisper or self.constrained
-        self._warp, mean = read_speaker_state(speaker)
+        self._warp, mean = read_speaker_state(speaker, self._policy.warps)
         self._decoder: Decoder | None = engine.pool(self._warp).take(mean)
         self._speech = bytearray()
         self._in_utterance = False
@@ -320,8 +303,9 @@ class Utterance:
         """
         if not pcm:
             return
-        if len(self._speech) < offset(SPEECH_MAX_SECONDS):
-            self._speech += pcm[: offset(SPEECH_MAX_SECONDS) - len(self._speech)]
+        keep = offset(self._policy.speech_max_seconds)
+        if len(self._speech) < keep:
+            self._speech += pcm[: keep - len(self._speech)]
         decoder = self._decoder
         if decoder is None or not self._has_search or not self._stream:
             return
@@ -420,7 +404,7 @@ class Utterance:
             return GrammarPass("", whole=False, unexplained=0.0)
         decoder.end_utt()
         self._in_utterance = False
-        return self._result(MAX_UNEXPLAINED_SECONDS)
+        return self._result(self._policy.max_unexplained_seconds)
 
     def _repass(self) -> GrammarPass:
         """Decode a rejected utterance through the grammar again; the best pass's answer.
@@ -433,15 +417,15 @@ class Utterance:
         66 % → 89 % intent accuracy; the cost (a grammar pass, RTF ~0.03) is paid only by
         utterances the first pass rejected and the general model heard words in.
 
-        When those :data:`REPASSES` fail, one pass under each other frequency warp
-        (:data:`WARPS`), from the adapted mean: the small acoustic model fits some voices
-        better with their spectrum stretched or squeezed (vocal tract length normalisation,
-        chosen by which warp the grammar accepts rather than by a likelihood: pocketsphinx's
-        scores are relative to each frame's best senone and did not pick the warp that
-        helps). An accepted warped pass makes that warp the robot's own for its next turns
+        When those :attr:`DecodePolicy.repasses` fail, one pass under each other frequency
+        warp (:attr:`DecodePolicy.warps`), from the adapted mean: the small acoustic model fits
+        some voices better with their spectrum stretched or squeezed (vocal tract length
+        normalisation, chosen by which warp the grammar accepts rather than by a likelihood:
+        pocketsphinx's scores are relative to each frame's best senone and did not pick the
+        warp that helps). An accepted warped pass makes that warp the robot's own for its next turns
         (:meth:`_accepted`). Every re-pass must leave at most
-        :data:`REPASS_UNEXPLAINED_SECONDS` of speech unexplained: each is one more try at
-        forcing an utterance the first pass doubted onto a phrase.
+        :attr:`DecodePolicy.repass_unexplained_seconds` of speech unexplained: each is one
+        more try at forcing an utterance the first pass doubted onto a phrase.
 
         No pass from the model's own initial mean follows: on the bench it won 3 commands of
         336 but forced 13 more open sentences of 112 onto commands, and on the voices kept out
@@ -454,13 +438,13 @@ class Utterance:
         result = GrammarPass("", whole=False, unexplained=0.0)
         if self._decoder is None or self._jsgf is None:
             return result
-        for _ in range(REPASSES):
+        for _ in range(self._policy.repasses):
             result = self._pass()
             if result.acceptable:
                 return result
         kept, kept_warp = self._decoder, self._warp
         mean = kept.get_cmn(False)
-        for warp in WARPS:
+        for warp in self._policy.warps:
             if warp == kept_warp:
                 continue
             self._decoder, self._warp = self._engine.pool(warp).take(mean), warp
@@ -480,18 +464,18 @@ class Utterance:
         decoder.start_utt()
         decoder.process_raw(self._grammar_speech)
         decoder.end_utt()
-        return self._result(REPASS_UNEXPLAINED_SECONDS if limit is None else limit)
+        return self._result(self._policy.repass_unexplained_seconds if limit is None else limit)
 
     def _buffered_pass(self) -> GrammarPass:
         """The first grammar pass of a turn that was not streamed (same limit as streamed)."""
         if self._decoder is None or not self._has_search:
             return GrammarPass("", whole=False, unexplained=0.0)
-        return self._pass(MAX_UNEXPLAINED_SECONDS)
+        return self._pass(self._policy.max_unexplained_seconds)
 
     @property
     def _grammar_speech(self) -> bytes:
         """The speech the grammar passes and the general model hear (the first 8 s)."""
-        return bytes(self._speech[: offset(FALLBACK_MAX_SECONDS)])
+        return bytes(self._speech[: offset(self._policy.fallback_max_seconds)])
 
     def _complete(self, stopped: GrammarPass) -> str:
         """The phrase a stopped grammar path was heading for, when that is unambiguous.
@@ -499,18 +483,19 @@ class Utterance:
         pocketsphinx ends a grammar search that never reached the end of a phrase with the
         path so far ("what time" for "what time is it": the last words were taken for
         silence). When that "silence" holds little speech (at most
-        :data:`COMPLETION_UNEXPLAINED_SECONDS`: room for the missing words, not for a
+        :attr:`DecodePolicy.completion_unexplained_seconds`: room for the missing words, not for a
         sentence the grammar lacks) and every way the grammar goes on from the path means
         the same to the parser (one intent, the same entities), that phrase is the answer;
         "what is your" (name? volume?) is not guessed.
         """
         if not stopped.text or stopped.whole or self._jsgf is None:
             return ""
-        if stopped.unexplained > COMPLETION_UNEXPLAINED_SECONDS:
+        policy = self._policy
+        if stopped.unexplained > policy.completion_unexplained_seconds:
             return ""
         words = stopped.text.split()
-        options = completions(self._jsgf, words, COMPLETION_LIMIT)
-        if not options or len(options[0].split()) - len(words) > COMPLETION_MAX_WORDS:
+        options = completions(self._jsgf, words, policy.completion_limit)
+        if not options or len(options[0].split()) - len(words) > policy.completion_max_words:
             return ""
         meanings = set()
         for option in options:

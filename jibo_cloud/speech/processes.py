@@ -27,7 +27,8 @@ pickle, written in one ``write``, so it is whole once readable).
 Whisper (:mod:`jibo_cloud.speech.whisper`): before the workers start, the model is found or
 joined and verified (:func:`jibo_cloud.speech.whisper_model.prepare_model`, in a thread); each
 worker loads it once. A missing or corrupt model is one log line and pocketsphinx alone. A
-turn may use Whisper only while its worker has fewer than ``whisper_queue`` Whisper decodes
+turn may use Whisper only while its worker has fewer than
+:attr:`~jibo_cloud.speech.policy.DecodePolicy.whisper_queue` Whisper decodes
 waiting (a bounded queue: each costs ~0.3-0.5 s of a core); past that the grammar path
 decides, with a log line and :attr:`ProcessRecognizer.whisper_overflows` counting it.
 
@@ -76,6 +77,7 @@ from jibo_cloud.speech.messages import (
     Result,
     ToWorker,
 )
+from jibo_cloud.speech.policy import DEFAULT_POLICY, DecodePolicy
 from jibo_cloud.speech.session import StreamingSession
 from jibo_cloud.speech.speakers import SpeakerState, SpeakerStates
 from jibo_cloud.speech.sphinx import PocketsphinxRecognizer, SphinxSession
@@ -90,9 +92,6 @@ STOP_SECONDS = 2.0
 WORKER_DIED = "the recogniser's worker process stopped"
 #: Workers in a row that may die before saying they are ready before no more are started.
 MAX_FAILED_STARTS = 3
-#: Whisper decodes that may wait per worker (the one running included); more → the grammar
-#: path decides. Each is ~0.3-0.5 s of a core, so the last in line waits ~1.5 s at most.
-WHISPER_QUEUE = 3
 #: Speech a turn keeps in the server, to be moved to another worker if its own dies (the
 #: grammar hears at most this much of a moved turn).
 REHOME_SECONDS = 8.0
@@ -212,8 +211,8 @@ class ProcessRecognizer:
     #: Finds (or joins and verifies) the Whisper model; None or returning None: no Whisper.
     #: Blocking file work: it runs in a thread. Raises ModelError when missing or corrupt.
     whisper_model: Callable[[], WhisperModelInfo | None] | None = None
-    #: Whisper decodes that may wait per worker (:data:`WHISPER_QUEUE`).
-    whisper_queue: int = WHISPER_QUEUE
+    #: How the workers decide (sent to each), and how many Whisper decodes may wait per worker.
+    policy: DecodePolicy = DEFAULT_POLICY
     #: Turns decided by the grammar path because the Whisper queue was full.
     whisper_overflows: int = attrs.field(init=False, default=0)
     #: The model the workers loaded (None: pocketsphinx alone), once they are ready.
@@ -333,7 +332,7 @@ class ProcessRecognizer:
             # A system task's exception would end the whole server; speech falls back to
             # decoding in threads instead, and the traceback says why.
             log.exception("speech: decoder processes failed; decoding in threads from now on")
-            self._fallback = PocketsphinxRecognizer(speakers=self.speakers)
+            self._fallback = PocketsphinxRecognizer(speakers=self.speakers, policy=self.policy)
         finally:
             if self._fallback is None:
                 self._closed = True
@@ -349,20 +348,21 @@ class ProcessRecognizer:
             self._stopped.set()
 
     async def _worker_target(self) -> Callable[..., None]:
-        """The workers' main function, told which Whisper model to load (if any)."""
+        """The workers' main function, told the policy and which Whisper model to load."""
+        target = functools.partial(self.target, policy=self.policy)
         if self.whisper_model is None:
-            return self.target
+            return target
         try:
             info = await trio.to_thread.run_sync(self.whisper_model)
         except (ModelError, OSError) as exc:
             log.error("speech: no Whisper model, pocketsphinx alone: %s", exc)
-            return self.target
+            return target
         if info is None:
             log.info("speech: Whisper is off (JIBO_WHISPER_MODEL), pocketsphinx alone")
-            return self.target
+            return target
         self.whisper_info = info
         threads = max(1, (os.cpu_count() or 1) // self.processes)
-        return functools.partial(self.target, whisper=str(info.path), threads=threads)
+        return functools.partial(target, whisper=str(info.path), threads=threads)
 
     async def _start_worker(self, nursery: trio.Nursery, index: int) -> None:
         target = self._target or self.target
@@ -433,7 +433,7 @@ class ProcessRecognizer:
         """
         if not worker.whisper:
             return False
-        if len(worker.whisper_sids) >= self.whisper_queue:
+        if len(worker.whisper_sids) >= self.policy.whisper_queue:
             self.whisper_overflows += 1
             log.warning(
                 "speech: Whisper queue of worker %d full (%d waiting); the grammar decides "
@@ -458,7 +458,7 @@ class ProcessRecognizer:
             )
             if not any(w is not None and w.alive for w in self._workers):
                 log.error("speech: no decoder worker left; decoding in threads from now on")
-                self._fallback = PocketsphinxRecognizer(speakers=self.speakers)
+                self._fallback = PocketsphinxRecognizer(speakers=self.speakers, policy=self.policy)
             return
         try:
             await self._start_worker(nursery, worker.index)

@@ -30,7 +30,7 @@ class SpeakerState:
     """
 
     #: The frequency warp the grammar accepted this robot under (one of
-    #: :data:`jibo_cloud.speech.engine.WARPS`).
+    #: :attr:`jibo_cloud.speech.policy.DecodePolicy.warps`).
     warp: str
     #: pocketsphinx's live cepstral mean in its text form (``"40,3,-1,…"``).
     mean: str

@@ -37,6 +37,7 @@ from jibo_cloud.speech.engine import (
     grammar_decoder,
 )
 from jibo_cloud.speech.front import SpeechFront
+from jibo_cloud.speech.policy import DEFAULT_POLICY, DecodePolicy
 from jibo_cloud.speech.session import StreamingSession
 from jibo_cloud.speech.speakers import SpeakerStates
 
@@ -65,10 +66,11 @@ class PocketsphinxRecognizer:
     grammars: DecoderPool = attrs.field(factory=lambda: DecoderPool(grammar_decoder))
     general: DecoderPool = attrs.field(factory=lambda: DecoderPool(general_decoder, keep=2))
     speakers: SpeakerStates = attrs.field(factory=SpeakerStates)
+    policy: DecodePolicy = DEFAULT_POLICY
     engine: Engine = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.engine = Engine(grammars=self.grammars, general=self.general)
+        self.engine = Engine(grammars=self.grammars, general=self.general, policy=self.policy)
 
     async def open_session(self, request: AsrRequest) -> SphinxSession:
         try:

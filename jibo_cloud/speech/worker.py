@@ -37,6 +37,7 @@ from jibo_cloud.speech.messages import (
     Result,
     ToWorker,
 )
+from jibo_cloud.speech.policy import DEFAULT_POLICY, DecodePolicy
 from jibo_cloud.speech.whisper import Heard
 
 log = logging.getLogger(__name__)
@@ -59,15 +60,21 @@ def load_whisper(folder: str | None, threads: int) -> tuple[Listen | None, str |
     return model.transcribe, None
 
 
-def serve_worker(conn: Connection, whisper: str | None = None, threads: int = 1) -> None:
+def serve_worker(
+    conn: Connection,
+    whisper: str | None = None,
+    threads: int = 1,
+    policy: DecodePolicy = DEFAULT_POLICY,
+) -> None:
     """The worker's main loop; returns when the server's end of ``conn`` closes.
 
     Args:
         whisper: a CTranslate2 Whisper model folder to load (None: pocketsphinx alone).
         threads: CPU threads Whisper's decoding may use.
+        policy: how the worker's decoding decides (the server's, sent at spawn).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    engine = Engine()
+    engine = Engine(policy=policy)
     engine.warm_up()
     listen, whisper_error = load_whisper(whisper, threads)
     utterances: dict[int, Utterance] = {}

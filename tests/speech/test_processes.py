@@ -184,7 +184,7 @@ def test_the_end_of_the_trio_run_stops_the_workers(speak: Callable[..., list[byt
     assert [pid for pid in pids if exists(pid)] == []
 
 
-def die_at_start(conn: object) -> None:
+def die_at_start(conn: object, **_: object) -> None:
     """A worker main that exits before it is ready (a broken install, say)."""
     os._exit(3)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import attrs
 import pytest
 
 from jibo_cloud.errors import UpstreamError
 from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.services import AsrRequest, AsrResult
+from jibo_cloud.speech.policy import NO_WARP, DecodePolicy
 from jibo_cloud.speech.speakers import SpeakerState
 from jibo_cloud.speech.sphinx import PocketsphinxRecognizer
 from jibo_cloud.speech.synth import noise, ogg_opus_pages, silence
@@ -140,19 +142,20 @@ async def test_max_speech_finish_mid_utterance_gives_the_words_so_far(
 
 @pytest.mark.parametrize("repasses", [0, 2])
 async def test_a_new_voice_is_understood_once_the_mean_adapts(
-    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch, repasses: int
+    speak: Callable[..., list[bytes]], repasses: int
 ) -> None:
     """A high voice right after a deep one: the streamed pass starts from the deep voice's
-    cepstral mean and fails; decoding the utterance again (``REPASSES``) recovers it.
+    cepstral mean and fails; decoding the utterance again (``repasses``) recovers it.
     ``repasses=0`` (and no pass under another warp) is the control showing the first pass
     alone really fails here.
     """
-    from jibo_cloud.speech import engine, sphinx
+    from jibo_cloud.speech import sphinx
 
-    monkeypatch.setattr(engine, "REPASSES", repasses)
+    policy = DecodePolicy(repasses=repasses)
     if not repasses:
-        monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])
-    recognizer = PocketsphinxRecognizer()  # fresh pools: the pool's mean is part of the setup
+        policy = attrs.evolve(policy, warps=(NO_WARP,))
+    # fresh pools: the pool's mean is part of the setup
+    recognizer = PocketsphinxRecognizer(policy=policy)
     for text in ("what is the date today", "tell me a joke", "what can you do"):
         _, result = await recognise(recognizer, speak(text, voice="en-us+m3", speed=150))
         assert result.confidence == sphinx.GRAMMAR_CONFIDENCE, text
@@ -178,24 +181,26 @@ DEEP_TURNS = (
 async def test_each_robot_starts_from_its_own_cepstral_mean(
     speak: Callable[..., list[bytes]],
     sphinx_pools: tuple,
-    monkeypatch: pytest.MonkeyPatch,
     keyed: bool,
 ) -> None:
     """A high-voiced robot speaks again after another robot's many deep-voiced turns.
 
     With per-robot keys it starts from its own mean and is understood on the first pass
-    (``REPASSES = 0`` and no other warp, so no re-pass can hide the difference); with one
+    (``repasses=0`` and no other warp, so no re-pass can hide the difference); with one
     key for both (``keyed=False``, the control) it starts from the deep voice's mean and is
     not.
     """
     from jibo_cloud.speech import engine
     from jibo_cloud.speech.speakers import SpeakerStates
 
-    monkeypatch.setattr(engine, "REPASSES", 0)
-    monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])  # no warped re-pass either
     grammars, general, _ = sphinx_pools
-    means = SpeakerStates()  # fresh: the means are the setup
-    recognizer = PocketsphinxRecognizer(grammars=grammars, general=general, speakers=means)
+    means = SpeakerStates()  # fresh: the states are the setup
+    recognizer = PocketsphinxRecognizer(
+        grammars=grammars,
+        general=general,
+        speakers=means,
+        policy=DecodePolicy(repasses=0, warps=(NO_WARP,)),  # no warped re-pass either
+    )
     high, deep = ("robot-high", "robot-deep") if keyed else ("", "")
 
     async def turn(text: str, voice: str, speed: int, speaker: str) -> AsrResult:
@@ -227,7 +232,6 @@ async def test_each_robot_starts_from_its_own_cepstral_mean(
 async def test_a_sentence_that_only_starts_like_a_command_is_left_to_chat(
     speak: Callable[..., list[bytes]],
     sphinx_pools: tuple,
-    monkeypatch: pytest.MonkeyPatch,
     guarded: bool,
     text: str,
 ) -> None:
@@ -239,12 +243,14 @@ async def test_a_sentence_that_only_starts_like_a_command_is_left_to_chat(
     from jibo_cloud.speech import engine
     from jibo_cloud.speech.speakers import SpeakerStates
 
+    policy = DecodePolicy()
     if not guarded:
-        monkeypatch.setattr(engine, "MAX_UNEXPLAINED_SECONDS", float("inf"))
-        monkeypatch.setattr(engine, "REPASS_UNEXPLAINED_SECONDS", float("inf"))
+        policy = DecodePolicy(
+            max_unexplained_seconds=float("inf"), repass_unexplained_seconds=float("inf")
+        )
     grammars, general, _ = sphinx_pools
     recognizer = PocketsphinxRecognizer(
-        grammars=grammars, general=general, speakers=SpeakerStates()
+        grammars=grammars, general=general, speakers=SpeakerStates(), policy=policy
     )
     _, result = await recognise(recognizer, speak(text))
     heard = parse_text(result.text, LAUNCH)["intent"]
@@ -261,7 +267,6 @@ async def test_a_sentence_that_only_starts_like_a_command_is_left_to_chat(
 async def test_a_path_that_stopped_short_of_its_last_words_is_completed(
     speak: Callable[..., list[bytes]],
     sphinx_pools: tuple,
-    monkeypatch: pytest.MonkeyPatch,
     limit: int,
 ) -> None:
     """A deep voice's first turn after a high-voiced robot's: the grammar path ends at
@@ -272,10 +277,12 @@ async def test_a_path_that_stopped_short_of_its_last_words_is_completed(
     from jibo_cloud.speech import engine
     from jibo_cloud.speech.speakers import SpeakerStates
 
-    monkeypatch.setattr(engine, "COMPLETION_LIMIT", limit)
     grammars, general, _ = sphinx_pools
     recognizer = PocketsphinxRecognizer(
-        grammars=grammars, general=general, speakers=SpeakerStates()
+        grammars=grammars,
+        general=general,
+        speakers=SpeakerStates(),
+        policy=DecodePolicy(completion_limit=limit),
     )
     await recognise(recognizer, speak("tell me a joke"), robot_id="robot-high")
     pages = speak("what time is it", voice="en-us+m3", speed=150)
@@ -288,22 +295,21 @@ async def test_a_path_that_stopped_short_of_its_last_words_is_completed(
 
 
 async def test_a_badly_started_turn_is_not_guessed_from_its_first_word(
-    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch
+    speak: Callable[..., list[bytes]],
 ) -> None:
     """A turn that starts from a mean far from this voice (10 below the model's own on the
-    first cepstral coefficient) and gets no re-pass (``REPASSES = 0``, no other warp): the
+    first cepstral coefficient) and gets no re-pass (``repasses=0``, no other warp): the
     grammar hears only "i". That is not completed into a whole phrase ("i want to hear a
     joke" is too many words to guess), so the general model's words answer, not a grammar
     phrase.
     """
     from jibo_cloud.speech import engine
 
-    monkeypatch.setattr(engine, "REPASSES", 0)
-    monkeypatch.setattr(engine, "WARPS", engine.WARPS[:1])  # no warped re-pass either
     start = [float(v) for v in engine.grammar_decoder().get_cmn(False).split(",")]
     start[0] -= 10
-    state = SpeakerState(engine.WARPS[0], ",".join(f"{v:.2f}" for v in start))
-    decision = _decide(engine.Engine(), speak("what time is it"), state)
+    state = SpeakerState(NO_WARP, ",".join(f"{v:.2f}" for v in start))
+    eng = engine.Engine(policy=DecodePolicy(repasses=0, warps=(NO_WARP,)))  # no warped re-pass
+    decision = _decide(eng, speak("what time is it"), state)
     assert isinstance(decision, engine.Decision)
     assert decision.result.confidence == engine.FALLBACK_CONFIDENCE, decision.result.text
     assert decision.speaker is None
@@ -347,7 +353,7 @@ def test_speaker_state_keeps_the_warp_beside_the_mean() -> None:
 
 @pytest.mark.parametrize("warps", [("1.0", "0.9", "1.1"), ("1.0",)], ids=["warped", "control"])
 async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
-    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch, warps: tuple[str, ...]
+    speak: Callable[..., list[bytes]], warps: tuple[str, ...]
 ) -> None:
     """A deep male voice (espeak-ng's m1 at 170 words a minute), a robot never heard: the
     grammar refuses "hello jibo" under the model's own spectrum (and after two re-passes) and
@@ -358,8 +364,7 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
     from jibo_cloud.speech import engine
 
     speak("hello")  # skips loudly without espeak-ng
-    monkeypatch.setattr(engine, "WARPS", warps)
-    eng = engine.Engine()
+    eng = engine.Engine(policy=DecodePolicy(warps=warps))
     pages = _as_bench_speaks("hello jibo", "en-us+m1", 170)
     decision = _decide(eng, pages)
     assert isinstance(decision, engine.Decision)
@@ -378,22 +383,22 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
 
 @pytest.mark.parametrize("limit", [0.3, 0.5], ids=["guarded", "control"])
 async def test_a_re_pass_must_explain_more_of_the_speech(
-    speak: Callable[..., list[bytes]], monkeypatch: pytest.MonkeyPatch, limit: float
+    speak: Callable[..., list[bytes]], limit: float
 ) -> None:
     """ "what time does the store open" (f2, a robot never heard): the first pass is refused,
     and a re-pass forces it onto "what time is it now jibo" with about 0.5 s of speech called
-    silence. A re-pass may leave only 0.3 s (``REPASS_UNEXPLAINED_SECONDS``), so the general
+    silence. A re-pass may leave only 0.3 s (``repass_unexplained_seconds``), so the general
     model's words go to chat; the first pass's 0.5 s (the control) lets the re-pass force it.
     """
     from jibo_cloud.speech import engine
 
     speak("hello")  # skips loudly without espeak-ng
-    monkeypatch.setattr(engine, "REPASS_UNEXPLAINED_SECONDS", limit)
     pages = _as_bench_speaks("what time does the store open", "en-us+f2", 140)
-    decision = _decide(engine.Engine(), pages)
+    eng = engine.Engine(policy=DecodePolicy(repass_unexplained_seconds=limit))
+    decision = _decide(eng, pages)
     assert isinstance(decision, engine.Decision)
     intent = parse_text(decision.result.text, LAUNCH)["intent"]
-    if limit < engine.MAX_UNEXPLAINED_SECONDS:
+    if limit < DecodePolicy().max_unexplained_seconds:
         assert (intent, decision.result.confidence) == ("chat", engine.FALLBACK_CONFIDENCE)
     else:
         assert intent == "askForTime", decision.result.text

@@ -17,6 +17,7 @@ import trio
 
 from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.services import AsrRequest, AsrResult
+from jibo_cloud.speech.policy import DecodePolicy
 from jibo_cloud.speech.processes import ProcessRecognizer, ProcessSession
 from jibo_cloud.speech.whisper_model import (
     BASE_SHA256,
@@ -215,7 +216,9 @@ async def test_a_full_whisper_queue_lets_the_grammar_decide(
     model_dir: Path, speak: Callable[..., list[bytes]], caplog: pytest.LogCaptureFixture
 ) -> None:
     info = WhisperModelInfo(model_dir, "test")
-    recognizer = ProcessRecognizer(processes=1, whisper_model=lambda: info, whisper_queue=1)
+    recognizer = ProcessRecognizer(
+        processes=1, whisper_model=lambda: info, policy=DecodePolicy(whisper_queue=1)
+    )
     pages = speak("tell me a joke")
     sessions: list[ProcessSession] = []
     results: list[AsrResult] = []

@@ -1,0 +1,69 @@
+"""How the embedded recogniser decides: the tuned limits of one decoding, as one value.
+
+Every figure here was tuned on the speech bench (docs/speech.md, "Benchmark"); the defaults
+are what ships. A :class:`DecodePolicy` is held by the :class:`jibo_cloud.speech.engine.Engine`
+that decodes (server thread or worker process) and by
+:class:`jibo_cloud.speech.processes.ProcessRecognizer`, which sends it to its workers; tests
+and the bench pass another one instead of patching module globals.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+#: pocketsphinx's frequency warp factor for "no warp" (the model's own spectrum).
+NO_WARP = "1.0"
+
+
+def _warps_start_unwarped(
+    _: object, attribute: attrs.Attribute[tuple[str, ...]], value: object
+) -> None:
+    if not isinstance(value, tuple) or not value or value[0] != NO_WARP:
+        raise ValueError(f"{attribute.name} must start with {NO_WARP!r}, got {value!r}")
+
+
+@attrs.frozen
+class DecodePolicy:
+    """The tuned limits of the embedded recogniser's decisions (see :class:`Utterance`).
+
+    :class:`jibo_cloud.speech.engine.Utterance` explains where each one acts.
+    """
+
+    #: The general model and the grammar re-passes hear at most this much of an utterance
+    #: (they are the slow paths).
+    fallback_max_seconds: float = 8.0
+    #: Speech kept per utterance for Whisper (its window is 30 s).
+    speech_max_seconds: float = 30.0
+    #: Grammar passes re-run over a rejected utterance, each starting from the cepstral mean
+    #: the previous pass adapted to this speaker.
+    repasses: int = 2
+    #: Frequency warps (pocketsphinx's inverse-linear factors: 0.9 stretches a voice's
+    #: spectrum up, like a shorter vocal tract; 1.1 squeezes it down) the grammar decodes with.
+    #: The first is :data:`NO_WARP`; a rejected utterance gets one pass under each other warp,
+    #: and the warp that was accepted becomes the robot's own.
+    warps: tuple[str, ...] = attrs.field(
+        default=(NO_WARP, "0.9", "1.1"), validator=_warps_start_unwarped
+    )
+    #: Most speech (seconds) a grammar path may call silence and still be accepted
+    #: (:func:`jibo_cloud.speech.engine.unexplained_speech`): more means words the grammar has
+    #: no place for.
+    max_unexplained_seconds: float = 0.5
+    #: The same for a re-pass: the first pass already doubted the utterance, and each re-pass
+    #: is one more try at forcing it onto a phrase, so a re-pass must explain more of the speech.
+    repass_unexplained_seconds: float = 0.3
+    #: The same for a stopped path that is completed: its missing words are among that
+    #: "silence", so it may hold more, but not a whole sentence.
+    completion_unexplained_seconds: float = 0.8
+    #: A stopped path with more continuations than this is not completed.
+    completion_limit: int = 64
+    #: Most words a completion may add: a path one or two words short, not a guess at a
+    #: phrase from its first word ("i" → "i want to hear a joke").
+    completion_max_words: int = 2
+    #: Whisper decodes that may wait per worker process (the one running included); more →
+    #: the grammar path decides. Each is ~0.3-0.5 s of a core, so the last in line waits
+    #: ~1.5 s at most.
+    whisper_queue: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+
+
+#: What ships.
+DEFAULT_POLICY = DecodePolicy()
