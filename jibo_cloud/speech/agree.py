@@ -5,7 +5,8 @@ parser's templates are exact, so a near-miss falls to a catch-all intent (chat, 
 question with a free-text slot). The grammar hears only its phrases ("set an alarm for seven
 thirty a m"), and forces open sentences onto them. Each is right where the other is weak: a
 phrase the grammar accepts whose words are close to Whisper's (character similarity of the
-spoken forms, digits written as words, at least :data:`SNAP_SIMILARITY`) is the request;
+spoken forms, digits written as words, at least
+:attr:`~jibo_cloud.speech.policy.DecodePolicy.snap_similarity`) is the request;
 far from them ("what is the capital of france" against "what is the traffic like today") it
 is the grammar forcing an open sentence, and Whisper's words stand.
 """
@@ -19,12 +20,9 @@ from difflib import SequenceMatcher
 
 from jibo_cloud.nlu.grammar import RULES
 from jibo_cloud.nlu.parser import parse_text
+from jibo_cloud.speech.policy import DEFAULT_POLICY
 from protocol.plan import normalize_transcript
 
-#: Least similarity (difflib ratio, 0-1, of the spoken forms) for the grammar's phrase to
-#: replace Whisper's words (chosen on the bench's tuning phrases: near-misses 0.79-0.97,
-#: open sentences against the phrase the grammar forced them onto 0.32-0.68).
-SNAP_SIMILARITY = 0.75
 #: Intents every launch turn may end in that take any words (the parser's catch-all).
 CATCH_ALL = frozenset({"chat"})
 
@@ -87,9 +85,14 @@ def same_meaning(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> 
     return bool(a["intent"] == b["intent"] and a["entities"] == b["entities"])
 
 
-def grammar_wins(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:
+def grammar_wins(
+    grammar_text: str,
+    whisper_text: str,
+    rules: Sequence[str],
+    snap_similarity: float = DEFAULT_POLICY.snap_similarity,
+) -> bool:
     """The grammar's accepted phrase is what was asked: the same meaning as Whisper's words,
-    or close to them in sound (see the module docs)."""
+    or close to them in sound, at least ``snap_similarity`` (see the module docs)."""
     if same_meaning(grammar_text, whisper_text, rules):
         return True
-    return similarity(grammar_text, whisper_text) >= SNAP_SIMILARITY
+    return similarity(grammar_text, whisper_text) >= snap_similarity

@@ -345,7 +345,9 @@ class Utterance:
             if (
                 first is not None
                 and first.acceptable
-                and grammar_wins(first.text, whisper.text, self._rules)
+                and grammar_wins(
+                    first.text, whisper.text, self._rules, self._policy.snap_similarity
+                )
             ):
                 return self._accepted(first.text)  # the grammar's exact words
             return Decision(AsrResult(text=whisper.text, confidence=WHISPER_CONFIDENCE))

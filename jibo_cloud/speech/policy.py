@@ -63,6 +63,31 @@ class DecodePolicy:
     #: the grammar path decides. Each is ~0.3-0.5 s of a core, so the last in line waits
     #: ~1.5 s at most.
     whisper_queue: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+    #: Least similarity (difflib ratio, 0-1, of the spoken forms) for the grammar's phrase to
+    #: replace Whisper's words (:func:`jibo_cloud.speech.agree.grammar_wins`; chosen on the
+    #: bench's tuning phrases: near-misses 0.79-0.97, open sentences against the phrase the
+    #: grammar forced them onto 0.32-0.68).
+    snap_similarity: float = 0.75
+    #: Whisper: silence after the speech the encoder sees (mel frames of 10 ms), and the
+    #: fewest frames it gets: less context than this and the base model starts to mishear
+    #: ("capital of France" → "capital and friends" at 3 s).
+    whisper_margin_frames: int = 200
+    whisper_min_frames: int = 1000
+    #: Whisper: longest transcript (tokens) for one turn, and per second of speech: a bound on
+    #: the repetition loops Whisper falls into on short clips ("yes please yes please …").
+    whisper_max_tokens: int = 96
+    whisper_tokens_per_second: int = 6
+    whisper_min_tokens: int = 12
+    #: Whisper: beam width of the decoder (1: greedy, what faster-whisper's servers use).
+    whisper_beam_size: int = 1
+    #: Whisper: no three tokens twice (owners do not repeat themselves within one command, and
+    #: the base model loops on short clips).
+    whisper_no_repeat_ngram: int = 3
+    #: Whisper's own rule for "no speech": both a no-speech probability above the first and an
+    #: average log-probability of the words below the second (faster-whisper's defaults); the
+    #: second is also the least log-probability of words sure enough to act on.
+    whisper_no_speech_prob: float = 0.6
+    whisper_low_logprob: float = -1.0
 
 
 #: What ships.

@@ -3,8 +3,9 @@
 CTranslate2's Whisper (int8 on the CPU), fed by faster-whisper's feature extractor and
 tokenizer (public modules; faster-whisper's own ``transcribe`` pads every input to 30 s, so the
 encoder's cost is that of 30 s of audio even for a two-second command). Here the encoder gets
-only the utterance plus :data:`MARGIN_FRAMES` of silence (at least :data:`MIN_FRAMES`): a 2 s
-command costs ~0.25 s of one core instead of ~1.2 s, for the same words on the bench.
+only the utterance plus a margin of silence, and at least a minimum of frames (both in
+:class:`~jibo_cloud.speech.policy.DecodePolicy`): a 2 s command costs ~0.25 s of one core
+instead of ~1.2 s, for the same words on the bench.
 
 Runs inside a decoder worker process (:mod:`jibo_cloud.speech.worker`), never on the trio
 thread. Synchronous; one :class:`WhisperEngine` per process, loaded once.
@@ -21,28 +22,11 @@ from typing import Any
 import attrs
 import numpy as np
 
+from jibo_cloud.speech.policy import DEFAULT_POLICY, DecodePolicy
+
 #: Mel frames per second (10 ms hop); Whisper's encoder takes at most 3000 (30 s).
 FRAMES_PER_SECOND = 100
 MAX_FRAMES = 3000
-#: Silence after the speech the encoder sees (frames), and the fewest frames it gets: less
-#: context than this and the base model starts to mishear ("capital of France" → "capital
-#: and friends" at 3 s).
-MARGIN_FRAMES = 200
-MIN_FRAMES = 1000
-#: Longest transcript (tokens) for one turn, and per second of speech: a bound on the
-#: repetition loops Whisper falls into on short clips ("yes please yes please …").
-MAX_TOKENS = 96
-TOKENS_PER_SECOND = 6
-MIN_TOKENS = 12
-#: Beam width of the decoder (1: greedy, what faster-whisper's servers use for speed).
-BEAM_SIZE = 1
-#: No three tokens twice: owners do not repeat themselves within one command, and the
-#: base model loops on short clips ("yes please" → "Yes, please. Yes, please. Yes, …").
-NO_REPEAT_NGRAM = 3
-#: Whisper's own rule for "no speech": both a high no-speech probability and a low average
-#: log-probability of the words (faster-whisper's defaults).
-NO_SPEECH_PROB = 0.6
-LOW_LOGPROB = -1.0
 #: How the base model writes the robot's name when it hears "jibo".
 NAME_SPELLINGS = re.compile(r"\b(gibo|jibbo|jebo|jiebo|gebo|jeebo|zibo|jivo|gibbo|jibu)\b", re.I)
 
@@ -56,25 +40,31 @@ class Heard:
     avg_logprob: float
     #: The model's probability that the audio holds no speech.
     no_speech_prob: float
+    #: The thresholds :attr:`speech` and :attr:`sure` judge by (the engine's).
+    policy: DecodePolicy = attrs.field(default=DEFAULT_POLICY, eq=False, repr=False)
 
     @property
     def speech(self) -> bool:
         """Whisper heard words (not silence or noise it would invent a phrase for)."""
         if not self.text:
             return False
-        return not (self.no_speech_prob > NO_SPEECH_PROB and self.avg_logprob < LOW_LOGPROB)
+        policy = self.policy
+        return not (
+            self.no_speech_prob > policy.whisper_no_speech_prob
+            and self.avg_logprob < policy.whisper_low_logprob
+        )
 
     @property
     def sure(self) -> bool:
         """Words, and likely enough to be the right ones to act on."""
-        return self.speech and self.avg_logprob >= LOW_LOGPROB
+        return self.speech and self.avg_logprob >= self.policy.whisper_low_logprob
 
 
-def encoder_frames(samples: int) -> int:
+def encoder_frames(samples: int, policy: DecodePolicy = DEFAULT_POLICY) -> int:
     """Mel frames the encoder sees for ``samples`` of 16 kHz speech (rounded up to 1 s)."""
-    frames = samples * FRAMES_PER_SECOND // 16000 + MARGIN_FRAMES
+    frames = samples * FRAMES_PER_SECOND // 16000 + policy.whisper_margin_frames
     frames = math.ceil(frames / FRAMES_PER_SECOND) * FRAMES_PER_SECOND
-    return max(MIN_FRAMES, min(MAX_FRAMES, frames))
+    return max(policy.whisper_min_frames, min(MAX_FRAMES, frames))
 
 
 def clean_text(text: str) -> str:
@@ -89,13 +79,16 @@ class WhisperEngine:
     load (corrupt, not a Whisper model).
     """
 
-    def __init__(self, path: Path, *, threads: int = 1) -> None:
+    def __init__(
+        self, path: Path, *, threads: int = 1, policy: DecodePolicy = DEFAULT_POLICY
+    ) -> None:
         import ctranslate2
         import tokenizers
         from faster_whisper.feature_extractor import FeatureExtractor
         from faster_whisper.tokenizer import Tokenizer
 
         self.path = path
+        self.policy = policy
         self._model: Any = ctranslate2.models.Whisper(
             str(path), device="cpu", compute_type="int8", intra_threads=threads, inter_threads=1
         )
@@ -122,32 +115,41 @@ class WhisperEngine:
 
         audio = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float32)
         audio /= 32768.0
-        frames = encoder_frames(len(audio))
+        policy = self.policy
+        frames = encoder_frames(len(audio), policy)
         padded = np.zeros(frames * 160 + 160, dtype=np.float32)
         audio = audio[: frames * 160]
         padded[: len(audio)] = audio
         mel = self._features(padded, padding=0)[:, :frames]
         features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
         seconds = len(audio) / 16000
-        max_tokens = min(MAX_TOKENS, MIN_TOKENS + int(TOKENS_PER_SECOND * seconds))
+        max_tokens = min(
+            policy.whisper_max_tokens,
+            policy.whisper_min_tokens + int(policy.whisper_tokens_per_second * seconds),
+        )
         tok = self._tokenizer
         prompt: list[int] = []
         words = " ".join(h.strip() for h in hints if h.strip() and not h.startswith("$"))
         if words:
-            prompt = [tok.sot_prev, *tok.encode(" " + words)[: MAX_TOKENS // 2]]
+            prompt = [tok.sot_prev, *tok.encode(" " + words)[: policy.whisper_max_tokens // 2]]
         prompt += [*tok.sot_sequence, tok.no_timestamps]
         result = self._model.generate(
             features,
             [prompt],
-            beam_size=BEAM_SIZE,
+            beam_size=policy.whisper_beam_size,
             max_length=len(prompt) + max_tokens,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=[-1],
-            no_repeat_ngram_size=NO_REPEAT_NGRAM,
+            no_repeat_ngram_size=policy.whisper_no_repeat_ngram,
         )[0]
         ids = [t for t in result.sequences_ids[0] if t < tok.eot]
         text = clean_text(tok.decode(ids))
         logprob = float(result.scores[0]) if result.scores else -math.inf
-        return Heard(text=text, avg_logprob=logprob, no_speech_prob=float(result.no_speech_prob))
+        return Heard(
+            text=text,
+            avg_logprob=logprob,
+            no_speech_prob=float(result.no_speech_prob),
+            policy=policy,
+        )

@@ -46,14 +46,16 @@ log = logging.getLogger(__name__)
 MAX_DETAIL = 300
 
 
-def load_whisper(folder: str | None, threads: int) -> tuple[Listen | None, str | None]:
+def load_whisper(
+    folder: str | None, threads: int, policy: DecodePolicy = DEFAULT_POLICY
+) -> tuple[Listen | None, str | None]:
     """(Whisper for :meth:`Utterance.finish`, None) or (None, why it did not load)."""
     if folder is None:
         return None, None
     try:
         from jibo_cloud.speech.whisper import WhisperEngine
 
-        model = WhisperEngine(Path(folder), threads=threads)
+        model = WhisperEngine(Path(folder), threads=threads, policy=policy)
         model.transcribe(b"\x00\x00" * 16000)  # the first decode's one-time costs, now
     except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
@@ -76,7 +78,7 @@ def serve_worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine = Engine(policy=policy)
     engine.warm_up()
-    listen, whisper_error = load_whisper(whisper, threads)
+    listen, whisper_error = load_whisper(whisper, threads, policy)
     utterances: dict[int, Utterance] = {}
     try:
         try:

@@ -21,6 +21,29 @@ def test_the_default_is_what_ships() -> None:
     assert limits == (0.5, 0.3, 0.8)
     assert (DEFAULT_POLICY.completion_limit, DEFAULT_POLICY.completion_max_words) == (64, 2)
     assert (DEFAULT_POLICY.fallback_max_seconds, DEFAULT_POLICY.speech_max_seconds) == (8.0, 30.0)
+    assert DEFAULT_POLICY.snap_similarity == 0.75
+    frames = (DEFAULT_POLICY.whisper_margin_frames, DEFAULT_POLICY.whisper_min_frames)
+    assert frames == (200, 1000)
+    tokens = (
+        DEFAULT_POLICY.whisper_max_tokens,
+        DEFAULT_POLICY.whisper_tokens_per_second,
+        DEFAULT_POLICY.whisper_min_tokens,
+    )
+    assert tokens == (96, 6, 12)
+    assert (DEFAULT_POLICY.whisper_beam_size, DEFAULT_POLICY.whisper_no_repeat_ngram) == (1, 3)
+    thresholds = (DEFAULT_POLICY.whisper_no_speech_prob, DEFAULT_POLICY.whisper_low_logprob)
+    assert thresholds == (0.6, -1.0)
+
+
+def test_whisper_s_verdicts_follow_the_policy() -> None:
+    from jibo_cloud.speech.whisper import Heard, encoder_frames
+
+    doubtful = Heard("hello", avg_logprob=-1.2, no_speech_prob=0.7)
+    assert not doubtful.speech
+    lenient = DecodePolicy(whisper_no_speech_prob=0.8, whisper_low_logprob=-1.5)
+    assert Heard("hello", avg_logprob=-1.2, no_speech_prob=0.7, policy=lenient).sure
+    assert encoder_frames(16000) == 1000  # 1 s + margin, raised to the minimum
+    assert encoder_frames(16000, DecodePolicy(whisper_min_frames=0)) == 300
 
 
 @pytest.mark.parametrize("warps", [(), ("0.9", "1.0"), ["1.0"]])
