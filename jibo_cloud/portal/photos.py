@@ -4,9 +4,9 @@ a full view, download and delete.
 Only media of the viewer's own households are listed or served; any other path is 404, the
 same answer as a path that does not exist. The bytes are served with the image type their
 first bytes show (JPEG, PNG, GIF, WebP), never one the uploader claimed; anything else, and
-photos the robot encrypted (``isEncrypted``), are only downloadable. The gallery shows each
-image scaled down by the browser (``loading="lazy"``): there are no separate thumbnails
-(that needs an image library; the server has none).
+photos the robot encrypted (``isEncrypted``), are only downloadable. The gallery shows
+thumbnails made on the server (:mod:`jibo_cloud.portal.thumbnails`), once per photo, kept
+beside it in the blob store and deleted with it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import attrs
 from quart import Blueprint, Response, abort, render_template, request
 
 from jibo_cloud.portal.context import Portal, Viewer, see_other
+from jibo_cloud.portal.thumbnails import thumb_key, thumbnail
 from jibo_cloud.storage.records import Media
 
 SignedIn = Callable[[Portal], Awaitable[Viewer]]
@@ -112,10 +113,19 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
         response.headers["Content-Length"] = str(reader.length)
         return response
 
+    @bp.get("/photos/<path>/thumb")
+    async def photo_thumb(path: str) -> Response:
+        viewer = await signed_in(portal)
+        photo = await owned_photo(portal, viewer, path)
+        if not photo.viewable:
+            abort(404)
+        body, kind = await thumbnail(portal.runtime.blobs, photo.media.blob_key, photo.media.path)
+        return Response(body, content_type=kind)
+
     @bp.post("/photos/<path>/delete")
     async def delete_photo(path: str) -> Any:
         viewer = await signed_in(portal)
         photo = await owned_photo(portal, viewer, path)
         keys = await portal.storage.mark_media_deleted([photo.media.path])
-        await portal.runtime.blobs.delete_many(keys)
+        await portal.runtime.blobs.delete_many([*keys, *(thumb_key(k) for k in keys if k)])
         return see_other("/portal/photos?deleted=1")

@@ -16,7 +16,8 @@ from tests.rest.support import LOOP_ID, SPEC, RestClient
 
 PAGES = [
     "/portal/", "/portal/household", "/portal/photos", "/portal/photos/p",
-    "/portal/photos/p/file", "/portal/voice", "/portal/settings", "/portal/updates",
+    "/portal/photos/p/file", "/portal/photos/p/thumb", "/portal/voice", "/portal/settings",
+    "/portal/updates",
 ]  # fmt: skip
 FORMS = [
     "/portal/signout", "/portal/signout-everywhere", f"/portal/household/{LOOP_ID}/members/m",
@@ -98,7 +99,8 @@ async def test_another_household_is_not_found(
         await portal.storage.set_owner_role(account.id, "operator", now=0)  # sees robots only
         token = await portal.csrf(http)
         their_member = (await portal.storage.members_of(OTHER.loop_id))[0].id
-        for path in (f"/portal/photos/{OTHER_PHOTO}", f"/portal/photos/{OTHER_PHOTO}/file"):
+        for path in (f"/portal/photos/{OTHER_PHOTO}", f"/portal/photos/{OTHER_PHOTO}/file",
+                     f"/portal/photos/{OTHER_PHOTO}/thumb"):  # fmt: skip
             assert (await http.get(path)).status_code == 404, path
         for path in (
             f"/portal/photos/{OTHER_PHOTO}/delete", f"/portal/voice/{OTHER.loop_id}/delete",
