@@ -21,8 +21,8 @@ BENCH_MODULES: list[str] = [
     "bench.storm",
     "bench.tools",
     "bench.speech",
-    "bench.startup",  # issue 21: jibo-cloud --help wall time, what serve imports
-    "bench.nlu",  # issue 12: launch suite (tune / held-out), false launches, parse CPU
+    "bench.startup",  # jibo-cloud --help wall time, what serve imports
+    "bench.nlu",  # launch suite (tune / held-out), false launches, parse CPU
     "bench.soak",  # notification latency across servers (python -m bench.soak soak: the soak)
 ]
 

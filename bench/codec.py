@@ -12,7 +12,7 @@ the project's ``fixtures/frames/robot.jsonl``; plus the hub's replies from
 Reported in frames/s (median of repeats) with the ratio codec/plain; the goal is a cost of at
 most 3x plain JSON.
 
-Ogg pages (issue 21): :func:`protocol.ogg.parse_page` of a 4.2 KB Opus page (26 packets, the
+Ogg pages: :func:`protocol.ogg.parse_page` of a 4.2 KB Opus page (26 packets, the
 size of a robot's audio page), in µs per page, with the CRC in C (``zlib``, now) and with the
 table-driven Python loop it replaced (``before``), both measured in the same run.
 """
@@ -106,7 +106,7 @@ def measure(texts: list[str], sender: str) -> dict[str, float]:
 
 
 def _python_loop_crc32(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    """The CRC ``protocol/ogg.py`` computed before issue 21 (a table-driven Python loop)."""
+    """The CRC ``protocol/ogg.py`` computed before its fast path (a table-driven Python loop)."""
     table = _PY_TABLE
     for byte in bytes(data):
         crc = ((crc << 8) & 0xFFFFFFFF) ^ table[(crc >> 24) ^ byte]

@@ -1,7 +1,8 @@
 """Run ``jibo-cloud serve`` in a subprocess for a benchmark, with a registered robot.
 
-Also the benches' one place for what issue 17 made every server need: the limits raised for
-the bench's own servers (:data:`BENCH_LIMITS`, :func:`bench_config`, :func:`limits_raised`),
+Also the benches' one place for what the security limits made every server need: the
+limits raised for the bench's own servers (:data:`BENCH_LIMITS`, :func:`bench_config`,
+:func:`limits_raised`),
 the robot every bench registers (:data:`ROBOT`, :func:`add_robot`, :func:`robot_spec`,
 :func:`register_robot`) and a hub token naming it (:func:`hub_token`).
 """
@@ -36,7 +37,7 @@ ROBOT = {
     "owner": "bench@example.com", "key": "BENCHKEY0000000000001", "secret": "bench-secret-key",
 }  # fmt: skip
 
-#: Issue 17's per-address and per-principal rate limits and per-token / per-robot socket caps,
+#: The per-address and per-principal rate limits and per-token / per-robot socket caps,
 #: raised out of reach for the bench's own servers only (subprocess environment, or the ``env``
 #: of :func:`bench_config`): a bench measures the server's accept and turn paths, and its load
 #: comes from one address with one robot and one token, which the limits would (rightly) refuse
@@ -96,7 +97,7 @@ def robot_spec() -> Any:
 
 async def register_robot(storage: Any) -> None:
     """Register :data:`ROBOT` in an open storage (an in-process runtime's), as ``robot add``
-    does: issue 17's hub refuses tokens whose robot is not in the store."""
+    does: the hub refuses tokens whose robot is not in the store."""
     from jibo_cloud.storage.provisioning import add_robot as provision
 
     await provision(storage, robot_spec(), now_ms=time.time_ns() // 1_000_000)

@@ -1,4 +1,4 @@
-"""Start-up (issue 21): ``jibo-cloud --help`` wall time, and what ``serve`` imports.
+"""Start-up: ``jibo-cloud --help`` wall time, and what ``serve`` imports.
 
 - ``jibo-cloud --help``: the median wall time of :data:`RUNS` fresh processes (the console
   script beside this interpreter), the goal being at most 0.3 s; ``jibo-cloud serve --help``
@@ -97,7 +97,7 @@ def run(report: Any) -> None:
         "s",
         f"{RUNS} fresh processes, {spread}; goal <= {GOAL_SECONDS}",
     )
-    # What --help cost before issue 21: every command module imported to build the parser.
+    # What --help cost before the lazy imports: every command module imported to build the parser.
     eager = wall_seconds(["-c", _EAGER_HELP], runs=5, python=True)
     report.add("startup.help wall, all commands imported (before)", statistics.median(eager), "s")
     serve_help = wall_seconds(["serve", "--help"], runs=5)

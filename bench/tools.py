@@ -64,7 +64,7 @@ def bench_scrub(report: Any) -> None:
 async def _live(report: Any, port: int) -> None:
     from jibo_cloud.config import Config
 
-    # Issue 17: the token names the registered robot's account and carries ``exp``.
+    # The token names the registered robot's account and carries ``exp``.
     token = hub_token(Config(token_secret=SECRET))
     target = Target.parse(f"http://127.0.0.1:{port}")
     flows = [load_flow(p) for p in sorted((REPO / "fixtures" / "flows").glob("*.flow.json"))]

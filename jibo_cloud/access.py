@@ -1,6 +1,6 @@
 """The access log and the per-address rate limits, as one ASGI middleware around the whole app.
 
-One JSON line per HTTP request, and one per websocket when it ends (issue 17, point 8)::
+One JSON line per HTTP request, and one per websocket when it ends::
 
     {"time":"2026-12-05T15:03:14.123Z","client":"203.0.113.7","principal":"robot:my-robot",
      "kind":"http","method":"POST","target":"Account_20160715.Login","path":"/",
@@ -19,7 +19,7 @@ The lines go to ``config.access_log`` (``""``: ``DATA_DIR/access.log``, created 
 standard output; ``off``: nowhere), never into the diagnostic log, and through
 :func:`jibo_cloud.logs.redact` (see :class:`AccessLog`).
 
-Rate limits (:mod:`jibo_cloud.ratelimit`, issue 17 point 6) are applied here, before the app
+Rate limits (:mod:`jibo_cloud.ratelimit`) are applied here, before the app
 sees anything: requests and handshakes per client address, and failed authentications (a
 401, or a 403 to a caller nobody identified, answered to a request or a handshake) per
 address per minute, beyond which the address gets 429 for the rest of the minute. HTTP

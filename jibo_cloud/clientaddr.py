@@ -3,7 +3,7 @@
 Behind a proxy the TCP peer is the proxy, and the client's address arrives in
 ``X-Forwarded-For``, a comma-separated list each proxy *appends* to. Only the entries our own
 proxies wrote can be believed: a client writes whatever it likes at the left of the list, so
-the leftmost entry is forgeable and never used (issue 21, point 5).
+the leftmost entry is forgeable and never used.
 
 The rule (docs/configuration.md, "Client addresses"):
 

@@ -349,7 +349,7 @@ def read_or_create_secret(data_dir: Path) -> str:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         pass
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # issue 17: private (umask narrows)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private (umask narrows)
     tmp = data_dir / f".{SECRET_FILE_NAME}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:

@@ -1,4 +1,4 @@
-"""Where the request paths tell ``jibo-cloud doctor`` what happened to a robot (issue 14).
+"""Where the request paths tell ``jibo-cloud doctor`` what happened to a robot.
 
 Three small hooks, each synchronous and cheap (a dict lookup on success, a few string
 operations on failure), handing facts to the storage's background writer

@@ -79,7 +79,7 @@ class NewerDatabase(JiboCloudError):
     """The database has migrations this code does not know: a newer release wrote it.
 
     Running an older release on it would read and write a schema it does not understand, so
-    start-up stops instead (issue 21).
+    start-up stops instead.
 
     Args:
         found: the applied migration versions beyond ``known``.

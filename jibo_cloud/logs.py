@@ -217,7 +217,7 @@ class RedactingFormatter(logging.Formatter):
 
     :class:`RedactingFilter` sees only the message; the exception text, the traceback and
     ``stack_info`` are formatted later, by the formatter, so a token inside an exception's
-    message reached the log (issue 21, point 6). Redacting the finished line covers all of
+    message reached the log. Redacting the finished line covers all of
     them. ``formatException``/``formatStack`` results are cached on the record
     (``exc_text``) by the base class; the cache holds the raw text, and every handler using
     this formatter redacts its own copy of the line.

@@ -4,7 +4,7 @@ Pure: no trio, no clock reads. Every method takes ``now`` (seconds on any monoto
 server passes ``trio.current_time()``, tests pass numbers), and returns how long the caller
 must wait: ``0.0`` means allowed.
 
-Memory is bounded (issue 17, point 6): a table never holds more than ``max_keys`` entries.
+Memory is bounded: a table never holds more than ``max_keys`` entries.
 Entries are kept in the order they were last touched; an idle entry (a bucket that has
 refilled, a window that has ended) carries no information, and since idleness depends only
 on the time since the last touch, the idle entries are always a prefix of that order and are
@@ -99,7 +99,7 @@ class FailureWindows:
     """Failed authentications per key in fixed windows of ``window`` seconds.
 
     Once ``limit`` failures are counted in one window, :meth:`blocked` answers the rest of
-    that window: the ``limit``-th failure is the last one served (issue 17: 60 password
+    that window: the ``limit``-th failure is the last one served (60 password
     guesses per second on ``Login`` get throttled).
     """
 

@@ -1,4 +1,4 @@
-"""The robot set-up script ``jibo-cloud robot setup-script`` prints (issue 14, docs/robots.md).
+"""The robot set-up script ``jibo-cloud robot setup-script`` prints (docs/robots.md).
 
 What the script does on the robot, inside blocks marked ``# >>> jibo-cloud >>>`` …
 ``# <<< jibo-cloud <<<``, and what each step is based on (docs/robots.md says it again, for

@@ -11,7 +11,7 @@ Rotation (§8): tokens without ``kid`` are checked against the primary secret; t
 with ``config.signing_kid``'s key when set. Only HS256 is accepted: ``alg: none`` and every
 other algorithm are refused before any key is looked at.
 
-Lifetime (issue 17): a token must carry ``exp``, and neither its whole lifetime (``exp - iat``)
+Lifetime: a token must carry ``exp``, and neither its whole lifetime (``exp - iat``)
 nor what is left of it (``exp - now``) may exceed ``config.hub_token_max_seconds`` (default
 24 h): a token without ``exp``, or minted to live a century, is refused even when its
 signature is good. That the robot and key pair it names still exist is checked against the

@@ -1,4 +1,4 @@
-"""``jibo-cloud certs init|show|renew``: the private CA and the server certificate (issue 14).
+"""``jibo-cloud certs init|show|renew``: the private CA and the server certificate.
 
 ``init`` makes the CA (once; ``--force`` makes a new one, which every robot must then trust
 again) and a server certificate for the robot's names, the region variants, every host

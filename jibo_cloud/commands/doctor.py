@@ -1,6 +1,6 @@
 """``jibo-cloud doctor [--robot NAME]``: what stands between this server and a booting robot.
 
-One line per finding, each with its fix (issue 14), in the order an owner meets them::
+One line per finding, each with its fix, in the order an owner meets them::
 
     ok    storage: sqlite:///…/jibo-cloud.db, schema 6 (up to date)
     FAIL  Test-Robot-Name: loop 5f… has no members (the robot shows "server connection lost")

@@ -181,7 +181,7 @@ def run_deny(args: argparse.Namespace) -> int:
 
 
 def run_setup_script(args: argparse.Namespace) -> int:
-    """Print the robot set-up script (issue 14; :mod:`jibo_cloud.setup_script`)."""
+    """Print the robot set-up script (:mod:`jibo_cloud.setup_script`)."""
     from jibo_cloud.config import load_config
     from jibo_cloud.setup_script import (
         SetupOptions,

@@ -3,7 +3,7 @@
 It reads the same configuration and store as ``serve`` for the same data directory, so the
 token opens ``/v1/listen`` on that server: the robot must be registered there (``jibo-cloud
 robot add``), the token carries its account, and its lifetime is at most
-``hub_token_max_seconds`` (issue 17: the hub refuses anything else).
+``hub_token_max_seconds`` (the hub refuses anything else).
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ NAV = (
 
 # --------------------------------------------------------------------------- launch
 #
-# The robot's own skills (issue 12): every launch intent of the original's on-robot manifests
+# The robot's own skills: every launch intent of the original's on-robot manifests
 # (``jibo_cloud/hub/manifests/*.json``). A phrase carries the ``skill`` entity naming the skill
 # that launches (the manifests' entity rule) and the entities that skill reads, in the shapes
 # robots send in CLIENT_NLU (``domain``, ``time`` "7:35", ``ampm`` "AM"/"PM", ``hours`` …).
@@ -696,7 +696,7 @@ FAMILY_SKILLS = {"clock": CLOCK, "greetings": GREETINGS}
 # import sits below Phrase; jibo_cloud/nlu/__init__.py imports this module first).
 from jibo_cloud.nlu.cloud_phrases import CLOUD_PHRASES  # noqa: E402
 
-#: The ``launch`` rule: the robot's skills first (issue 12: the robot's skill wins shared
+#: The ``launch`` rule: the robot's skills first (the robot's skill wins shared
 #: words), then this server's own small skills, then report and answers, whose last
 #: phrases are catch-all questions.
 LAUNCH = (*ROBOT_LAUNCH, *CLOUD_LAUNCH, *CLOUD_PHRASES)

@@ -90,7 +90,7 @@ SLOT_KINDS: dict[str, list[str]] = {
         "tomorrow night",
     ],
     "day": ["today", "tomorrow", "tonight", "this weekend"],
-    #: Holidays the robot's clock skill answers "when is …" for (issue 12).
+    #: Holidays the robot's clock skill answers "when is …" for.
     "holiday": [
         *("christmas", "christmas eve", "thanksgiving", "halloween", "easter"),
         *("new year's day", "new year's eve", "new year's", "new years", "valentine's day"),
@@ -103,7 +103,7 @@ SLOT_KINDS: dict[str, list[str]] = {
     "delete": ["delete", "erase"],
     #: Typed only: "what time is my alarm" would make "what time …" ambiguous to complete.
     "whattime": ["what time"],
-    #: Radio genres an owner asks the robot's radio skill for (issue 12).
+    #: Radio genres an owner asks the robot's radio skill for.
     "genre": [
         *("jazz", "rock", "pop", "country", "classical", "blues", "hip hop", "rap"),
         *("oldies", "reggae", "folk", "dance", "electronic", "soul", "r and b", "latin"),

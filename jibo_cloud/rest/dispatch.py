@@ -160,7 +160,7 @@ async def dispatch(
 ) -> HttpAnswer:
     """Answer one ``POST /``; never raises (bugs become a logged 500 ``InternalFailure``).
 
-    The answer is noted for ``jibo-cloud doctor`` (issue 14, :mod:`jibo_cloud.diagnostics`:
+    The answer is noted for ``jibo-cloud doctor`` (:mod:`jibo_cloud.diagnostics`:
     synchronous, nothing awaited)."""
     seen: list[Caller] = []
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Who is calling: verify the SigV4 signature and name the principal (issue 17).
+"""Who is calling: verify the SigV4 signature and name the principal.
 
 - A robot's key pair (imported by ``robot add``) → a *robot*; an account's own key pair (issued
   by ``Account.Create``/``Login``) → an *owner*; an operator key (``jibo-cloud operator key``)

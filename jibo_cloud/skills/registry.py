@@ -47,7 +47,7 @@ def builtin_handlers(
         chat_url: an OpenAI-compatible server for the chat skill; None → fallback answers.
         default_time_zone: used when CONTEXT does not carry the robot's offset.
         rng: seed it for repeatable joke and answer picks.
-        chat_http: the chat service's long-lived HTTP client (the runtime's; issue 21).
+        chat_http: the chat service's long-lived HTTP client (the runtime's).
         config: the report and answers providers' settings (defaults when None).
         http: the runtime's per-service clients (the providers take theirs from it; without
             it, tests and tools, a registry of their own is built: one client per service).
@@ -92,7 +92,7 @@ def _report_and_answers(
     """The report skill (also answering ``cloud-weather``) and the answers skill.
 
     Each provider takes its service's client from ``http`` when it first calls out: one
-    long-lived client per service (issue 21), and none built for a service never used.
+    long-lived client per service, and none built for a service never used.
     """
     calendars = parse_calendars(config.calendars)
     report_skill = report.ReportSkill(

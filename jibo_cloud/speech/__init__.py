@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def open_recognizer(config: Config, http: httpx.AsyncClient | None = None) -> Recognizer:
-    """``http``: the ASR service's long-lived client for the remote recogniser (issue 21)."""
+    """``http``: the ASR service's long-lived client for the remote recogniser."""
     if config.asr_url:
         from jibo_cloud.speech.remote import RemoteRecognizer
 

@@ -83,7 +83,7 @@ class Storage(
 async def open_database(config: Config, *, schema: str | None = None) -> Database:
     """Connect the configured backend (no migrations). ``schema``: PostgreSQL only (tests)."""
     if config.uses_postgres:
-        # issue 21 (helper D): psycopg is the `postgres` extra, imported only when used.
+        # psycopg is the `postgres` extra, imported only when used.
         try:
             from jibo_cloud.storage.postgres import PostgresDatabase
         except ModuleNotFoundError as exc:

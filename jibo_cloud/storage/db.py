@@ -61,7 +61,7 @@ class Conflict(Exception):
 
 #: The driver exceptions that mean "a constraint said no" (duplicate key, bad reference).
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
-# issue 21 (helper D): psycopg is the optional `postgres` extra; SQLite-only installs lack it.
+# psycopg is the optional `postgres` extra; SQLite-only installs lack it.
 try:
     import psycopg
 except ModuleNotFoundError:

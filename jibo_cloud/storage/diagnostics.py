@@ -1,4 +1,4 @@
-"""What ``jibo-cloud doctor`` knows about each robot (issue 14): its last failures and when it
+"""What ``jibo-cloud doctor`` knows about each robot: its last failures and when it
 last succeeded, kept in the storage so every server process contributes and the CLI reads them.
 
 - A *failure* is a REST call or a socket handshake of an identified robot that was refused or

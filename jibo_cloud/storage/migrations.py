@@ -216,7 +216,7 @@ _V4 = (
     )""",
 )
 
-#: Principals beyond robots and owners (issue 17): operator key pairs (REST calls an operator
+#: Principals beyond robots and owners: operator key pairs (REST calls an operator
 #: makes, e.g. publishing updates), and access key ids robots signed with that this server does
 #: not know (``unknown_sigv4_keys = pending``), each waiting for an operator to approve (bind it
 #: to one robot) or deny it. An approved key is accepted without its secret, which we never had.
@@ -240,7 +240,7 @@ _V5 = (
     )""",
 )
 
-#: What ``jibo-cloud doctor`` reports per robot (issue 14): its last failed REST calls and
+#: What ``jibo-cloud doctor`` reports per robot: its last failed REST calls and
 #: socket handshakes (bounded per robot by the code; codes and short reasons, no bodies, no
 #: tokens) and when it last succeeded at each (``boot``: NewRobotToken, ``rest``, ``hub``).
 _V6 = (

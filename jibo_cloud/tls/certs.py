@@ -1,4 +1,4 @@
-"""The private CA and the server certificate the robot's names are served with (issue 14).
+"""The private CA and the server certificate the robot's names are served with.
 
 A robot speaks HTTPS and WSS to ``api.jibo.com``, ``api-socket.jibo.com`` and
 ``neo-hub.jibo.com`` (PROTOCOL.md §1) and trusts only certificates its CA store accepts. A

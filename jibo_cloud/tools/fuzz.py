@@ -280,7 +280,7 @@ class Fuzzer:
                 return "accepted", "a bad token opened a hub socket"
         except SocketRejected as rejected:
             if rejected.status == 429:
-                # The target's failed-authentication limit (issue 17), not a protocol fault.
+                # The target's failed-authentication limit, not a protocol fault.
                 return "throttled", (
                     "the target refuses this address after too many failed authentications "
                     "(HTTP 429); fuzz a cloud started with JIBO_AUTH_FAILURES_PER_MINUTE raised"

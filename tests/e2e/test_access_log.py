@@ -1,4 +1,4 @@
-"""The access log through the real server (issue 17, point 8): one JSON line per request and
+"""The access log through the real server: one JSON line per request and
 per socket, with the client address by the one rule, no query strings and no tokens."""
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ async def test_one_line_per_request_and_socket(
 async def test_forged_leftmost_forwarded_for_is_not_the_client(
     nursery: trio.Nursery, tmp_path: Path
 ) -> None:
-    """Issue 21, point 5: behind a proxy (here: loopback, trusted), the client wrote
+    """Behind a proxy (here: loopback, trusted), the client wrote
     ``6.6.6.6``; the proxy appended the address it saw, ``203.0.113.7``."""
     server = await start_server(nursery, tmp_path / "data", trust_forwarded=True)
     async with httpx.AsyncClient(base_url=server.http_url) as http:

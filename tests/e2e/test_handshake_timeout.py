@@ -1,4 +1,4 @@
-"""Issue 17 point 6: a request head (an HTTP request or a websocket upgrade) that is not
+"""A request head (an HTTP request or a websocket upgrade) that is not
 complete within ``config.handshake_timeout`` is dropped (hypercorn's ``keep_alive_timeout``,
 a public option, is what closes a connection that has not sent a whole head yet).
 

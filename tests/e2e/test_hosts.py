@@ -59,7 +59,8 @@ async def start_mapped_server(
         config=config, port=bound_port(binds), runtime=captured[0], stop_event=stop_event
     )
     await register_robot(server)
-    await hc.register_hub_robot(server.runtime.storage, server.runtime.now_ms())  # issue 17
+    # Hub tokens name a robot that exists.
+    await hc.register_hub_robot(server.runtime.storage, server.runtime.now_ms())
     return server
 
 

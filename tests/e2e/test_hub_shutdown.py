@@ -1,4 +1,4 @@
-"""Issue 21 point 10: on SIGTERM idle sockets close at once (1001), only a turn in flight gets
+"""On SIGTERM idle sockets close at once (1001), only a turn in flight gets
 the grace period, and new connections are refused from the first moment.
 
 Before the fix the server closed idle hub sockets with 1001 at once but then waited the whole

@@ -1,5 +1,5 @@
 """A simulated robot typing what owners say (``jibo-cloud sim turn --text …``) gets the
-original's on-robot launch for every launch intent of issue 12's point 1, against a real
+original's on-robot launch for every launch intent of the robot's own skills, against a real
 server; bad input gets an answer, never an ERROR frame."""
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ async def test_recorded_transaction(case: str, nursery: trio.Nursery, tmp_path: 
         history_url=peer.url,
         skills_dir=_skills_dir(tmp_path, peer, ref),
     )
-    await hc.register_hub_robot(  # issue 17: the token's robot must exist
+    await hc.register_hub_robot(  # the token's robot must exist
         server.runtime.storage, server.runtime.now_ms(), account="fixture-account",
         robot="fixture-robot", robot_id="fixture-robot-id",
     )  # fmt: skip

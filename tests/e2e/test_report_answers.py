@@ -1,4 +1,5 @@
-"""Issue 12 end to end: a real server and hub, a robot's text turn, a spoken answer.
+"""The report and answers skills end to end: a real server and hub, a robot's text turn, a
+spoken answer.
 
 The weather comes from the local Open-Meteo stand-in (tests/skills/servers.py) for the
 configured place (the hub test CONTEXT carries no coordinates); maths needs no service.
@@ -46,7 +47,7 @@ async def test_what_s_the_weather_is_spoken_from_the_provider(
     assert frames[3]["final"] is True
     (seen,) = fake.seen("weather")
     assert fake.query(seen)["latitude"] == "42.3600"
-    # The server's own client for the weather service, kept by the runtime (issue 21).
+    # The server's own client for the weather service, kept by the runtime.
     assert "weather" in server.runtime.http.services
     server.stop()
 

@@ -1,4 +1,4 @@
-"""One phrasing per launch intent of the original's on-robot skills (issue 12, point 1), with
+"""One phrasing per launch intent of the original's on-robot skills, with
 what the robot must be told: the intent, the entities its skill reads and the skill that
 launches. Shared by the parser tests and the end-to-end simulator test."""
 
@@ -77,7 +77,7 @@ ROBOT_LAUNCHES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("who am i", "launchWhoAmI", "@be/who-am-i", {}),
 ]
 
-#: The skills of issue 12's point 1: every launch intent of theirs in the original's
+#: The robot's own skills: every launch intent of theirs in the original's
 #: manifests has a case above (a test checks it), except those listed here with the reason.
 POINT_ONE_SKILLS = (
     "@be/clock", "@be/create", "@be/gallery", "@be/radio", "@be/settings", "@be/circuit-saver",

@@ -1,4 +1,4 @@
-"""Bad input to the parser (issue 12, point 6): an answer, never an exception, and one log
+"""Bad input to the parser: an answer, never an exception, and one log
 line that says what happened without the transcript."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Launch intents (issue 12): each on-robot launch of the original reaches the robot's skill,
+"""Launch intents: each on-robot launch of the original reaches the robot's skill,
 the robot wins shared words unless configured otherwise, and the labelled launch suite's
 tune split parses to its labels."""
 

@@ -1,4 +1,4 @@
-"""The recogniser's grammar covers the launch phrases (issue 12, point 4): the per-turn JSGF
+"""The recogniser's grammar covers the launch phrases: the per-turn JSGF
 for the launch rules holds them, pocketsphinx compiles it, and a spoken launch is heard."""
 
 from __future__ import annotations

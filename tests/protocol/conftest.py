@@ -1,6 +1,6 @@
 """Counts the examples the codec property and fuzz tests run, and reports the total.
 
-``nox -s fuzz`` needs at least 200,000 examples in all (issue 2); Hypothesis may stop a test
+``nox -s fuzz`` needs at least 200,000 examples in all; Hypothesis may stop a test
 early when it has exhausted a strategy, so the total is counted, not assumed. Tests call
 :func:`count_example` once per example; the terminal summary prints the totals.
 """

@@ -1,4 +1,4 @@
-"""Adopting a robot whose secret we do not know (issue 17, point 2): ``pending`` mode.
+"""Adopting a robot whose secret we do not know: ``pending`` mode.
 
 An unknown key is recorded and refused until ``jibo-cloud robot approve`` binds it to one
 robot; it is then that robot (unverified: never a secret), and ``robot deny`` closes it again.

@@ -1,5 +1,5 @@
-"""Regression tests for issue 17's authorization findings, through the real server, on both
-storage backends. Each one passed for the attacker on the old code (default ``accept``, no
+"""Regression tests for the security review's authorization findings, through the real server,
+on both storage backends. Each one passed for the attacker on the old code (default ``accept``, no
 household boundary, publishing open to any verified key); each now fails for the attacker and
 leaves the victim's data as it was.
 """

@@ -1,4 +1,4 @@
-"""Signed blob URLs on the serving side (issue 17, point 4), through the real server.
+"""Signed blob URLs on the serving side, through the real server.
 
 The audit's findings: an unauthenticated ``PUT /upload/backup/{id}`` replaced another
 household's backup, and ``GET /backups/…``, ``/uploads/…``, ``/updates/…/package`` and

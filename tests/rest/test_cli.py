@@ -103,7 +103,7 @@ async def test_a_published_update_is_served_to_the_robot(
             "--to-version", "12.11.0", "--file", str(package),
             "--data-dir", str(data_dir)]  # fmt: skip
     assert await trio.to_thread.run_sync(main, args) == 0
-    await register_robot(server)  # update records are for signed robots only (issue 17)
+    await register_robot(server)  # update records are for signed robots only
     async with httpx.AsyncClient(base_url=server.http_url) as http:
         client = RestClient(http)
         ask = {"fromVersion": "12.10.0", "subsystem": "os"}

@@ -1,4 +1,4 @@
-"""Bodies, quotas and errors (issue 17, point 6), through the real server.
+"""Bodies, quotas and errors, through the real server.
 
 The audit's findings: the disk filled without credentials (then 500s, some as HTML, a 4.9 MB
 partial file left); 20 stalled 59 MB uploads held 1.27 GB (bodies buffered whole, no body

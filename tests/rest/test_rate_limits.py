@@ -1,4 +1,4 @@
-"""Per-address rate limits through the real server (issue 17, point 6): requests, websocket
+"""Per-address rate limits through the real server: requests, websocket
 handshakes and failed authentications, answered 429 ``ThrottlingException`` in the AWS JSON
 shape (HTTP) or refused before the upgrade (sockets). Limits are set low here; the defaults
 are high enough for the suite (docs/security.md)."""
@@ -56,7 +56,7 @@ async def handshake(
 async def test_password_guesses_are_throttled(
     nursery: trio.Nursery, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """60 guesses a second on ``Login`` (issue 17): after ``auth_failures_per_minute``
+    """60 guesses a second on ``Login``: after ``auth_failures_per_minute``
     failures the address gets 429 for the rest of the minute, even with the right password."""
     server = await start_server(nursery, tmp_path / "data", auth_failures_per_minute=5)
     await register_robot(server)
@@ -170,7 +170,7 @@ async def test_a_robot_is_named_and_held_to_its_principal_rate(
     nursery: trio.Nursery, tmp_path: Path
 ) -> None:
     """A signed REST call names its principal in the access log and spends its per-principal
-    rate (issue 17): past the burst (4 times the rate) the robot gets 429 ``ThrottlingException``
+    rate: past the burst (4 times the rate) the robot gets 429 ``ThrottlingException``
     while an unsigned caller from the same address is not charged for it."""
     server = await start_server(nursery, tmp_path / "data", rate_per_principal=1.0)
     await register_robot(server)

@@ -52,7 +52,7 @@ async def test_log_uploads_are_stored(client: RestClient, robot_server: RunningS
     stored = await robot_server.runtime.storage.get_upload(upload_id)
     assert stored.length == len(body)
     assert await robot_server.runtime.blobs.read(stored.blob_key) == body
-    # An unsigned PUT (the bare URL of older servers) is refused (issue 17: signed blob URLs).
+    # An unsigned PUT (the bare URL of older servers) is refused (signed blob URLs).
     assert (await client.put("https://api.jibo.com/upload/log-events", b"zz")).status_code == 403
     asr = await client.ok("Log_20150309.PutAsrBinary",
                           {"trackingId": "hj", "metadata": {"robot_name": ROBOT_NAME}})  # fmt: skip
@@ -226,7 +226,7 @@ async def test_operations_without_a_robot_flow_persist_their_writes(
         "op:Loop_20160324.SetEnrollment", ACCOUNT_ID
     )
     assert [value["input"] for _, value in stored] == [body]
-    # A write the policy denies is refused and nothing is stored (issue 17).
+    # A write the policy denies is refused and nothing is stored.
     push = {"name": "phone", "pushToken": "tok-1", "type": "ios"}
     assert_aws_error(await client.call("Push_20160729.CreateDevice", push), 403,
                      "AccessDeniedException")  # fmt: skip

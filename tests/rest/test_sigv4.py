@@ -82,7 +82,7 @@ async def test_a_wrong_date_is_rejected(nursery: trio.Nursery, tmp_path: Path, s
 async def test_unknown_keys_are_never_someone_else(
     nursery: trio.Nursery, tmp_path: Path, policy: str
 ) -> None:
-    """Issue 17: an unknown key or an unsigned request was served as the oldest robot under the
+    """An unknown key or an unsigned request was served as the oldest robot under the
     old default ``accept``. Now both are refused under either policy (``pending`` only records
     the key for an operator; tests/rest/test_adoption.py)."""
     server = await start_server(nursery, tmp_path / "data", unknown_sigv4_keys=policy)
@@ -114,7 +114,7 @@ def _token_call_headers(body: bytes, target: str) -> dict[str, str]:
 async def test_a_captured_token_request_is_not_a_master_key(
     client: RestClient, robot_server: Any
 ) -> None:
-    """Issue 17: NewRobotToken's headers (x-amz-target unsigned, empty-body hash) replayed with
+    """NewRobotToken's headers (x-amz-target unsigned, empty-body hash) replayed with
     another target and body returned the robot's permanent secret (Account.Get) and changed the
     owner's e-mail (Account.Update). The quirk now holds only for the token calls' own targets
     and their own small bodies."""

@@ -44,7 +44,7 @@ class LocalHttp:
 
 async def _serve_one(stream: trio.SocketStream, handler: Handler, server: LocalHttp) -> None:
     """Serve one connection: requests one after another until the client closes it
-    (HTTP/1.1 keep-alive, as real servers do; issue 21 tests that clients reuse it)."""
+    (HTTP/1.1 keep-alive, as real servers do; tests check that clients reuse it)."""
     server.connections += 1
     conn = h11.Connection(h11.SERVER)
     async with stream:

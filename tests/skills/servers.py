@@ -1,4 +1,4 @@
-"""Local stand-ins for the report and answers skills' outside services (issue 12).
+"""Local stand-ins for the report and answers skills' outside services.
 
 One real HTTP server (tests/skills/local_http.py: trio + h11 on 127.0.0.1:0) answers like
 Open-Meteo (``/v1/forecast``), two news feeds (``/news/rss.xml`` RSS 2.0, ``/news/atom.xml``

@@ -113,7 +113,7 @@ async def test_greeting_without_a_known_name_reads_naturally() -> None:
 
 
 async def test_weather_without_a_place_says_so_and_calls_nobody() -> None:
-    # Issue 12: the weather is real now (tests/skills/test_report.py); with no CONTEXT
+    # The weather is real (tests/skills/test_report.py); with no CONTEXT
     # location and no JIBO_WEATHER_PLACE there is nothing to ask, and Jibo says why.
     reply = await handlers()["cloud-weather"](request("weather"))
     assert_skill_action(reply, "cloud-weather")

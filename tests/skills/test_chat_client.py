@@ -1,4 +1,4 @@
-"""The chat skill reuses one HTTP client across turns (issue 21), against a real local server.
+"""The chat skill reuses one HTTP client across turns, against a real local server.
 
 A client built per request cost ~75 ms of CPU on the trio thread and reused no connection.
 ``httpx.AsyncClient.__init__`` is counted for the whole test, so a client built anywhere on

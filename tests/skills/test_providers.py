@@ -1,4 +1,4 @@
-"""The providers' shared pieces and parsers, and their settings (issue 12)."""
+"""The providers' shared pieces and parsers, and their settings."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ async def test_spoken_turn_through_a_remote_recogniser(
     listen = next(f for f in frames if f["type"] == "LISTEN")["data"]
     assert listen["asr"] == {"text": "What time is it?", "confidence": 0.9}
     assert listen["nlu"]["intent"] == "askForTime"
-    # The robot's own clock answers (issue 12): a final LISTEN that launches it on the robot.
+    # The robot's own clock answers: a final LISTEN that launches it on the robot.
     assert listen["match"] == {"skillID": "@be/clock", "launch": True, "onRobot": True}
     assert frames[-1]["type"] == "LISTEN"
     server.stop()

@@ -1,4 +1,4 @@
-"""The remote recogniser reuses one HTTP client across turns (issue 21), against a real local
+"""The remote recogniser reuses one HTTP client across turns, against a real local
 transcription server. ``httpx.AsyncClient.__init__`` is counted for the whole test."""
 
 from __future__ import annotations

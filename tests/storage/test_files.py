@@ -1,4 +1,4 @@
-"""The data folder's permissions and leftovers (issue 17, point 7).
+"""The data folder's permissions and leftovers.
 
 The audit found the data folder 0755 and the SQLite files (plaintext SigV4 secrets, e-mails)
 and photos 0644; removed media and replaced blobs stayed on disk. Modes are checked under

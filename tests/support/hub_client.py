@@ -28,7 +28,7 @@ from tests.support.robot import open_robot_socket
 
 ACCOUNT = "0123456789abcdef01234567"
 #: Registered (with ACCOUNT) by tests.support.server.start_server: hub tokens must name a
-#: robot that exists (issue 17). Not the REST tests' "Test-Robot-Name-1", so both can share
+#: robot that exists. Not the REST tests' "Test-Robot-Name-1", so both can share
 #: one server.
 ROBOT = "Test-Hub-Robot-1"
 ROBOT_ID = "0123456789abcdef0123abcd"
@@ -43,7 +43,7 @@ async def register_hub_robot(
     robot_id: str = ROBOT_ID,
 ) -> None:
     """Put ``robot`` (in ``account``) in the storage, so :func:`hub_token` tokens naming it
-    open the hub (issue 17: a token's robot must exist)."""
+    open the hub (a token's robot must exist)."""
     from jibo_cloud.storage.records import Account, Robot
 
     if await storage.get_robot(robot) is not None:

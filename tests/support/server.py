@@ -72,7 +72,7 @@ async def start_server(
         )
     )
     runtime = captured[0]
-    # Issue 17 (hub tokens name a robot that exists): the hub helpers' robot is registered.
+    # Hub tokens name a robot that exists: the hub helpers' robot is registered.
     from tests.support.hub_client import register_hub_robot
 
     await register_hub_robot(runtime.storage, runtime.now_ms())

@@ -210,7 +210,7 @@ async def test_open_socket_is_written_when_the_proxy_stops(
     from jibo_cloud.tokens import issue_hub_token
     from jibo_cloud.tools.target import bearer, open_socket
 
-    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+    token, _ = issue_hub_token(  # the robot start_server registers
         provisioned.server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
         access_key_id=None, now_s=time.time(),
     )  # fmt: skip

@@ -91,7 +91,7 @@ def test_refuses_non_loopback_unless_named() -> None:
 
 
 async def _fuzz_auth(server: RunningServer, budget: int) -> FuzzReport:
-    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+    token, _ = issue_hub_token(  # the robot start_server registers
         server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT, access_key_id=None,
         now_s=time.time(),
     )  # fmt: skip

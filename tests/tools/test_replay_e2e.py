@@ -27,7 +27,7 @@ FLOWS = sorted((env.PROJECT_FIXTURES / "flows").glob("*.flow.json"))
 @pytest.fixture
 async def server(nursery: trio.Nursery, tmp_path: Path) -> AsyncIterator[RunningServer]:
     """The flows were recorded against a cloud that answers the time itself (cloud-clock):
-    by default the robot's own clock takes those words now (issue 12), so this server prefers
+    by default the robot's own clock takes those words now, so this server prefers
     ours (JIBO_PREFER_CLOUD_SKILLS=clock)."""
     running = await start_server(nursery, tmp_path / "data", prefer_cloud_skills=("clock",))
     yield running
@@ -35,7 +35,7 @@ async def server(nursery: trio.Nursery, tmp_path: Path) -> AsyncIterator[Running
 
 
 def hub_token(server: RunningServer) -> str:
-    # The robot start_server registers (issue 17: a token's robot must exist).
+    # The robot start_server registers (a token's robot must exist).
     token, _ = issue_hub_token(
         server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
         access_key_id=None, now_s=time.time(),

@@ -65,7 +65,7 @@ async def test_sim_turn_human_output_and_failure_status(provisioned: Provisioned
 
 
 async def test_sim_proactive_json(provisioned: Provisioned) -> None:
-    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+    token, _ = issue_hub_token(  # the robot start_server registers
         provisioned.server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
         access_key_id=None, now_s=time.time(),
     )  # fmt: skip
@@ -86,7 +86,7 @@ async def test_sim_say_streams_opus_pages_and_completes(provisioned: Provisioned
         import jibo_cloud.speech.synth  # noqa: F401
     except ImportError as exc:
         env.missing(f"the speech stack is not importable: {exc}")
-    token, _ = issue_hub_token(  # the robot start_server registers (issue 17)
+    token, _ = issue_hub_token(  # the robot start_server registers
         provisioned.server.config, account_id=hc.ACCOUNT, friendly_id=hc.ROBOT,
         access_key_id=None, now_s=time.time(),
     )  # fmt: skip
