@@ -286,6 +286,11 @@ class ProcessRecognizer:
                 return
             await trio.sleep(0.05)
 
+    def queue_depth(self) -> int:
+        """Whisper decodes waiting or running in the live workers (the operator port's
+        ``jibo_recognizer_queue_depth`` gauge reads it at scrape time)."""
+        return sum(len(w.whisper_sids) for w in self._workers if w is not None and w.alive)
+
     @property
     def whisper_ready(self) -> bool:
         """Whether some live worker decodes with Whisper."""

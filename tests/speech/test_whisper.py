@@ -233,10 +233,23 @@ async def test_a_full_whisper_queue_lets_the_grammar_decide(
         async def finish(session: ProcessSession) -> None:
             results.append(await session.finish())
 
+        depths: list[int] = []
+
+        async def watch_depth() -> None:
+            while True:
+                depths.append(recognizer.queue_depth())
+                await trio.sleep(0.005)
+
+        assert recognizer.queue_depth() == 0
         with caplog.at_level(logging.WARNING, logger="jibo_cloud.speech.processes"):
             async with trio.open_nursery() as nursery:
-                for session in sessions:
-                    nursery.start_soon(finish, session)
+                nursery.start_soon(watch_depth)
+                async with trio.open_nursery() as turns:
+                    for session in sessions:
+                        turns.start_soon(finish, session)
+                nursery.cancel_scope.cancel()
+        assert max(depths) == 1  # the one turn Whisper took, while it decoded
+        assert recognizer.queue_depth() == 0
     finally:
         for session in sessions:
             await session.aclose()
