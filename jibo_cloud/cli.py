@@ -36,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "jibo_cloud.commands.operator",
         "operator key pairs for REST calls only an operator makes",
     ),
-    "host": ("jibo_cloud.commands.host", "map host names to services (api, socket, hub)"),
+    "host": ("jibo_cloud.commands.host", "map host names to services (api, socket, hub, portal)"),
     "owner": (
         "jibo_cloud.commands.owner",
         "invite owners to the web portal and set the operator role",
