@@ -15,8 +15,8 @@ host kind                 method         path                   handler
 every host                POST           ``/``                  REST, by X-Amz-Target
 every host                GET, HEAD      ``/``                  the probe: 204
 socket, any               WEBSOCKET      ``/{robotToken}``      the notification socket
-hub, any                  WEBSOCKET      the hub paths          the hub (through Quart, or an
-                                                                ASGI handler below it)
+hub, any                  WEBSOCKET      the hub paths          the hub's ASGI handlers (or,
+                                                                unused today, through Quart)
 ========================  =============  =====================  ==============================
 
 A host mapped to the **portal** (``jibo-cloud host add NAME --service portal``) serves only
