@@ -7,24 +7,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import trio
 
 from jibo_cloud.skills import personality
 from tests.support import hub_client as hc
+from tests.support.hub_client import spoken, text_turn
 from tests.support.server import start_server
-
-
-def spoken(frame: dict[str, Any]) -> str:
-    esml = frame["data"]["action"]["config"]["jcp"]["config"]["play"]["esml"]
-    return str(esml).replace("&apos;", "'")
-
-
-async def text_turn(port: int, token: str, text: str) -> list[dict[str, Any]]:
-    return await hc.one_turn(
-        port, token, hc.listen("CLIENT_ASR"), hc.context(), hc.client_asr(text)
-    )
 
 
 async def test_how_old_are_you_is_answered_by_the_personality(

@@ -8,7 +8,6 @@ configured place (the hub test CONTEXT carries no coordinates); maths needs no s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import trio
@@ -17,18 +16,8 @@ from jibo_cloud.nlu.cloud_phrases import CLOUD_PHRASES
 from jibo_cloud.nlu.grammar import RULES
 from tests.skills.servers import start_fake_services
 from tests.support import hub_client as hc
+from tests.support.hub_client import spoken, text_turn
 from tests.support.server import start_server
-
-
-def spoken(frame: dict[str, Any]) -> str:
-    esml = frame["data"]["action"]["config"]["jcp"]["config"]["play"]["esml"]
-    return str(esml).replace("&apos;", "'")
-
-
-async def text_turn(port: int, token: str, text: str) -> list[dict[str, Any]]:
-    return await hc.one_turn(
-        port, token, hc.listen("CLIENT_ASR"), hc.context(), hc.client_asr(text)
-    )
 
 
 async def test_what_s_the_weather_is_spoken_from_the_provider(

@@ -18,9 +18,7 @@ from tests.support import hub_client as hc
 
 
 async def _turn(port: int, token: str, text: str) -> None:
-    frames = await hc.one_turn(
-        port, token, hc.listen("CLIENT_ASR"), hc.context(), hc.client_asr(text)
-    )
+    frames = await hc.text_turn(port, token, text)
     assert "LISTEN" in [f["type"] for f in frames]
 
 

@@ -184,3 +184,14 @@ async def one_turn(
         async with open_hub(port, path, token=token) as robot:
             await robot.send(*frames)
             return await robot.receive_until_final()
+
+
+async def text_turn(port: int, token: str, text: str) -> list[dict[str, Any]]:
+    """One typed (CLIENT_ASR) launch turn: LISTEN, CONTEXT, the text; every frame back."""
+    return await one_turn(port, token, listen("CLIENT_ASR"), context(), client_asr(text))
+
+
+def spoken(frame: dict[str, Any]) -> str:
+    """What a SKILL_ACTION frame makes the robot say (its ESML, apostrophes unescaped)."""
+    esml = frame["data"]["action"]["config"]["jcp"]["config"]["play"]["esml"]
+    return str(esml).replace("&apos;", "'")
