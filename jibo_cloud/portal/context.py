@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
+from quart import abort
 
 from jibo_cloud.access import note_principal
 from jibo_cloud.clientaddr import client_address
@@ -167,12 +168,14 @@ class Portal:
         robots = {r.name: r for r in await self.storage.list_robots(viewer.account.id)}
         return [Household(lp, robots.get(lp.robot_name or "")) for lp in loops]
 
-    async def household(self, viewer: Viewer, loop_id: str) -> Household | None:
-        """The viewer's household ``loop_id``, or None (another owner's is "not found" too)."""
+    async def household(self, viewer: Viewer, loop_id: str) -> Household:
+        """The viewer's household ``loop_id``; a 404 when it has none of that id (another
+        owner's is "not found" too)."""
         for found in await self.households(viewer):
             if found.loop.id == loop_id:
                 return found
-        return None
+        abort(404)
+        raise AssertionError("unreachable")
 
     async def robot_names(self, viewer: Viewer) -> list[str]:
         return [h.loop.robot_name for h in await self.households(viewer) if h.loop.robot_name]

@@ -131,9 +131,6 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
     async def edit_member(loop_id: str, member_id: str) -> Any:
         viewer = await signed_in(portal)
         household = await portal.household(viewer, loop_id)
-        if household is None:
-            abort(404)
-        assert household is not None
         rows = {r.member.id: r for r in await member_rows(portal, viewer, household)}
         row = rows.get(member_id)
         if row is None:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
-from quart import Blueprint, abort, render_template, request
+from quart import Blueprint, render_template, request
 
 from jibo_cloud.portal.context import Portal, Viewer, see_other
 from jibo_cloud.portal.household import member_rows
@@ -113,9 +113,6 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
     async def save_settings(loop_id: str) -> Any:
         viewer = await signed_in(portal)
         household = await portal.household(viewer, loop_id)
-        if household is None:
-            abort(404)
-        assert household is not None
         members = await member_rows(portal, viewer, household)
         form = await request.form
         try:

@@ -44,10 +44,7 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
     @bp.post("/voice/<loop_id>/settings")
     async def voice_settings(loop_id: str) -> Any:
         viewer = await signed_in(portal)
-        household = await portal.household(viewer, loop_id)
-        if household is None:
-            abort(404)
-        assert household is not None
+        await portal.household(viewer, loop_id)  # 404 unless it is the viewer's
         form = await request.form
         try:
             days = int(str(form.get("retention", "")))
@@ -66,9 +63,6 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
     async def delete_history(loop_id: str) -> Any:
         viewer = await signed_in(portal)
         household = await portal.household(viewer, loop_id)
-        if household is None:
-            abort(404)
-        assert household is not None
         if household.loop.robot_name:
             keys = await portal.storage.delete_voice_turns([household.loop.robot_name])
             await portal.runtime.blobs.delete_many(keys)
