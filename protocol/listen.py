@@ -77,6 +77,7 @@ from protocol.transaction import (
     FinishAsr,
     Forward,
     Identity,
+    Machine,
     Output,
     RecordLaunch,
     RecordSpeech,
@@ -139,7 +140,7 @@ def _timeout_text(ms: int, what: str) -> str:
 
 
 @attrs.define
-class ListenTransaction:
+class ListenTransaction(Machine):
     """One listen transaction. Create it when the socket opens; feed it everything.
 
     Args:
@@ -175,18 +176,7 @@ class ListenTransaction:
     _error: ErrorData | None = None
 
     _STOP: ClassVar[enum.Enum] = S.STOP
-
-    @property
-    def finished(self) -> bool:
-        """A final frame went out (``DONE``) or the machine failed (``STOP``): its timers
-        no longer matter."""
-        return self.state in (S.DONE, S.STOP)
-
-    def _enter_stop(self) -> None:
-        self.state = S.STOP
-
-    def _total_ms(self, now_ms: int) -> int:
-        return now_ms - self.started_ms if self.started_ms is not None else 0
+    _DONE: ClassVar[enum.Enum] = S.DONE
 
     # ----------------------------------------------------------------- robot input
 

@@ -60,6 +60,7 @@ from protocol.transaction import (
     CallSkill,
     Forward,
     Identity,
+    Machine,
     RecordLaunch,
     Send,
     StartTimer,
@@ -302,7 +303,7 @@ ProactiveOutput = Send | Forward | StartTimer | CallSkill | RecordLaunch | LoadH
 
 
 @attrs.define
-class ProactiveTransaction:
+class ProactiveTransaction(Machine):
     """One proactive transaction (§4.6). ``rng`` makes the pick reproducible in tests;
     ``new_id`` makes ``msgID`` values. Failed for good (``STOP``) when anything but the
     robot's own error escapes a method (:func:`protocol.transaction.guarded`)."""
@@ -324,18 +325,7 @@ class ProactiveTransaction:
     _history_ok: bool = True
 
     _STOP: ClassVar[enum.Enum] = ProactiveState.STOP
-
-    @property
-    def finished(self) -> bool:
-        """A final frame went out (``DONE``) or the machine failed (``STOP``): its timers
-        no longer matter."""
-        return self.state in (ProactiveState.DONE, ProactiveState.STOP)
-
-    def _enter_stop(self) -> None:
-        self.state = ProactiveState.STOP
-
-    def _total_ms(self, now_ms: int) -> int:
-        return now_ms - self.started_ms if self.started_ms is not None else 0
+    _DONE: ClassVar[enum.Enum] = ProactiveState.DONE
 
     @guarded
     def receive(self, msg: RobotMessage, *, now_ms: int) -> list[ProactiveOutput]:

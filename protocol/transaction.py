@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
@@ -71,17 +71,39 @@ def error_reply(
     )
 
 
-class _Guarded(Protocol):
+class Machine:
+    """What both transaction machines share: the ``state`` they are in, when they started,
+    and the two end states. A subclass (an attrs class) declares ``state`` and ``started_ms``
+    as fields and names its ``DONE`` and ``STOP`` members in ``_DONE`` and ``_STOP``;
+    :func:`guarded` relies on ``_STOP`` and :meth:`_enter_stop`.
+    """
+
+    __slots__ = ()
+
     #: The machine's failed state (``STOP``), compared by identity on every call.
     _STOP: ClassVar[enum.Enum]
+    #: The state after a final frame went out.
+    _DONE: ClassVar[enum.Enum]
+    state: enum.Enum
+    #: When the transaction started (``now_ms``); None until then.
+    started_ms: int | None
 
     @property
-    def state(self) -> enum.Enum: ...
+    def finished(self) -> bool:
+        """A final frame went out (``DONE``) or the machine failed (``STOP``): its timers
+        no longer matter."""
+        return self.state is self._DONE or self.state is self._STOP
 
-    def _enter_stop(self) -> None: ...
+    def _enter_stop(self) -> None:
+        # The subclass's attrs fields hold the slot; mypy reads only this class's empty one.
+        self.state = self._STOP  # type: ignore[misc]
+
+    def _total_ms(self, now_ms: int) -> int:
+        """Milliseconds since the start (0 before it): the frames' ``timings.total``."""
+        return now_ms - self.started_ms if self.started_ms is not None else 0
 
 
-_M = TypeVar("_M", bound=_Guarded)
+_M = TypeVar("_M", bound=Machine)
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
