@@ -90,25 +90,54 @@ def record_inline(runtime: Runtime) -> bool:
     return history is None or isinstance(history, MemoryHistory)
 
 
-def _note_voice_turn(runtime: Runtime, body: Mapping[str, Any]) -> None:
+def turn_latency_ms(
+    out: RecordLaunch | RecordSpeech, started_ms: int | None, eos_ms: int | None, *, spoken: bool
+) -> int | None:
+    """A listen turn's latency for the Voice history, in ms (None when it has none).
+
+    The speech record is made as the final frame (the final ``LISTEN``, the skill's forwarded
+    reply, or ``ERROR``) goes out; its ``timestamp`` is that moment. The latency runs up to it:
+
+    - from the end of speech, for a turn the hub's recogniser heard (the moment the hub sent
+      ``EOS``: the recogniser heard the end, or the longest speech was reached): what the
+      owner waited after they stopped talking (recognition, understanding, the skill);
+    - from ``LISTEN``, for a turn the robot understood itself (typed, ``CLIENT_ASR`` or
+      ``CLIENT_NLU``): the robot sends its text right after ``LISTEN``, so this is the hub's
+      understanding and the skill;
+    - None for a spoken turn that never reached its end of speech (no speech at all, a
+      recogniser failure): there is nothing the owner waited for.
+    """
+    if not isinstance(out, RecordSpeech):
+        return None
+    since = eos_ms if eos_ms is not None else (None if spoken else started_ms)
+    if since is None:
+        return None
+    return max(0, out.record.timestamp - since)
+
+
+def _note_voice_turn(runtime: Runtime, body: Mapping[str, Any], latency_ms: int | None) -> None:
     """Hand a speech record to the Voice history; a runtime without storage keeps none."""
     try:
         runtime.storage  # noqa: B018 - raises NotOpened when the runtime has no storage
     except NotOpened:
         return
-    note_speech(runtime, body)
+    note_speech(runtime, body, latency_ms=latency_ms)
 
 
-async def record(runtime: Runtime, out: RecordLaunch | RecordSpeech) -> None:
+async def record(
+    runtime: Runtime, out: RecordLaunch | RecordSpeech, *, latency_ms: int | None = None
+) -> None:
     """Write one history record (§5). For a remote or storage history, run it as a task: it
     is shielded (the robot usually closes right after the final frame, which must not lose
     the record) and bounded; no checkpoint comes before the shield.
 
     A speech record is also the owner's Voice history line (docs/portal.md), written in the
-    background by :func:`note_speech` (which returns at once and never raises)."""
+    background by :func:`note_speech` (which returns at once and never raises), with the
+    turn's ``latency_ms`` (:func:`turn_latency_ms`; the §5 record itself has no timings and
+    the history service gets it unchanged)."""
     body = to_json(out.record)
     if isinstance(out, RecordSpeech):
-        _note_voice_turn(runtime, body)
+        _note_voice_turn(runtime, body, latency_ms)
     history = runtime.history
     if history is None:
         return

@@ -27,7 +27,7 @@ import trio
 
 from jibo_cloud import metrics
 from jibo_cloud.errors import UpstreamError
-from jibo_cloud.hub.calls import call_skill, record, record_inline
+from jibo_cloud.hub.calls import call_skill, record, record_inline, turn_latency_ms
 from jibo_cloud.hub.driver import Event, TransactionDriver
 from jibo_cloud.hub.session import (
     CALL_TIMEOUT_SECONDS,
@@ -63,6 +63,10 @@ class ListenPerformer:
     txn: ListenTransaction
     http: httpx.AsyncClient | None
     asr: AsrSession | None = None
+    #: The turn went to the hub's recogniser (``StartAsr``), and when its speech ended (the
+    #: hub's ``EOS``, runtime clock): the Voice history's latency (:func:`turn_latency_ms`).
+    spoken: bool = False
+    eos_ms: int | None = None
 
     def audio(self, chunk: bytes) -> Event:
         txn = self.txn
@@ -74,15 +78,18 @@ class ListenPerformer:
         elif isinstance(out, CallSkill):
             driver.nursery.start_soon(self._call_skill, driver, out)
         elif isinstance(out, RecordLaunch | RecordSpeech):
+            latency = turn_latency_ms(out, self.txn.started_ms, self.eos_ms, spoken=self.spoken)
             if record_inline(self.runtime):
-                await record(self.runtime, out)
+                await record(self.runtime, out, latency_ms=latency)
             else:
-                driver.nursery.start_soon(record, self.runtime, out)
+                task = functools.partial(record, self.runtime, out, latency_ms=latency)
+                driver.nursery.start_soon(task)
         elif isinstance(out, FeedAsr):
             await self._feed_asr(driver, out.chunk)
         elif isinstance(out, StartAsr):
             await self._start_asr(driver, out)
         elif isinstance(out, FinishAsr):
+            self.eos_ms = self.runtime.now_ms()  # the EOS frame went out just before
             driver.nursery.start_soon(self._finish_asr, driver)
         elif isinstance(out, StopAsr):
             await self.aclose()
@@ -92,6 +99,7 @@ class ListenPerformer:
     # ----------------------------------------------------------------- recogniser
 
     async def _start_asr(self, driver: TransactionDriver, out: StartAsr) -> None:
+        self.spoken = True
         request = AsrRequest(
             encoding=out.encoding,
             sample_rate=out.sample_rate,

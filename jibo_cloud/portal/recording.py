@@ -9,8 +9,9 @@ Two ways in:
 
 - :func:`note_speech` takes the §5 speech record the hub already makes at the end of every
   listen transaction (what ``History.speech`` receives: ``robotID``, ``timestamp``,
-  ``asr.text``, ``nlu.intent``, ``match.skillID``, ``error.code``; a ``timings.total`` or
-  ``latencyMs`` member, when present, is the latency). It returns at once: a trio system task
+  ``asr.text``, ``nlu.intent``, ``match.skillID``, ``error.code``) and the latency the hub
+  measured beside it (the §5 record has none; a ``timings.total`` or ``latencyMs`` member,
+  when a record carries one, is used otherwise). It returns at once: a trio system task
   writes the turn (as :mod:`jibo_cloud.storage.diagnostics` writes its notes), at most
   :data:`MAX_IN_FLIGHT` at a time, more are dropped and counted in the log.
 - :func:`record_turn` awaits the write (and takes the audio, if any).
@@ -60,14 +61,17 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def turn_from_speech(record: Mapping[str, Any]) -> VoiceTurn | None:
-    """The voice turn in a §5 speech record; None when it names no robot or no time."""
+def turn_from_speech(record: Mapping[str, Any], latency_ms: int | None = None) -> VoiceTurn | None:
+    """The voice turn in a §5 speech record; None when it names no robot or no time.
+    ``latency_ms`` is the hub's measure of the turn (wins over one the record carries)."""
     robot, at = record.get("robotID"), record.get("timestamp")
     if not isinstance(robot, str) or not robot or not isinstance(at, int):
         return None
     asr, nlu, match = _obj(record, "asr"), _obj(record, "nlu"), _obj(record, "match")
     error, timings = _obj(record, "error"), _obj(record, "timings")
-    latency = timings.get("total", record.get("latencyMs"))
+    latency = (
+        latency_ms if latency_ms is not None else timings.get("total", record.get("latencyMs"))
+    )
     return VoiceTurn(
         robot_name=robot, at=at, heard=_text(asr.get("text")), intent=_text(nlu.get("intent")),
         skill=_text(match.get("skillID")) or _text(record.get("skill")),
@@ -76,10 +80,11 @@ def turn_from_speech(record: Mapping[str, Any]) -> VoiceTurn | None:
     )  # fmt: skip
 
 
-def note_speech(runtime: Any, record: Mapping[str, Any]) -> None:
+def note_speech(runtime: Any, record: Mapping[str, Any], *, latency_ms: int | None = None) -> None:
     """Record the turn of a §5 speech record in the background; returns at once, never
-    raises (outside trio, or past :data:`MAX_IN_FLIGHT`, the turn is not recorded)."""
-    turn = turn_from_speech(record)
+    raises (outside trio, or past :data:`MAX_IN_FLIGHT`, the turn is not recorded).
+    ``latency_ms``: the hub's latency of the turn (:func:`jibo_cloud.hub.calls.turn_latency_ms`)."""
+    turn = turn_from_speech(record, latency_ms)
     if turn is None:
         return
     flight = _in_flight(runtime)

@@ -1,17 +1,21 @@
 """The hub writes each listen turn to the owner's Voice history (docs/portal.md).
 
 A typed turn through the real server's hub ends in a voice-history line for the robot that
-spoke, with what was heard, the intent and the skill; a household that turned history off
-gets none.
+spoke, with what was heard, the intent, the skill and the latency; a spoken turn's latency
+runs from the hub's end of speech (EOS) to the final frame.
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import trio
 
+from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
 from tests.portal.support import portal_server
 from tests.rest.support import SPEC
 from tests.support import hub_client as hc
@@ -47,3 +51,73 @@ async def test_a_listen_turn_reaches_the_voice_history(
         assert turn.intent
         assert turn.skill
         assert turn.error == ""
+
+
+async def test_a_typed_turn_records_its_latency_and_the_page_shows_it(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    async with portal_server(nursery, tmp_path) as portal:
+        server = portal.server
+        token = hc.hub_token(server.config, account=SPEC.account_id, robot=SPEC.name)
+        began = time.monotonic()
+        await _turn(server.port, token, "what time is it")
+        waited_ms = (time.monotonic() - began) * 1000
+        (turn,) = await _turns_after(portal.storage, 10)
+        # From LISTEN to the final frame: within what the robot waited for the whole socket.
+        assert turn.latency_ms is not None
+        assert 0 <= turn.latency_ms <= waited_ms + 5
+        async with portal.owner() as http:
+            page = (await http.get("/portal/voice")).text
+        row = re.search(r'<tr class="turn">.*?</tr>', page, re.S)
+        assert row is not None, page
+        assert f"<td>{turn.latency_ms} ms</td>" in row[0]
+
+
+class _SlowSession:
+    """Hears speech start and end in the first two chunks, then takes ``delay`` seconds to
+    give its result (what a recogniser does after the end of speech)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def feed(self, chunk: bytes) -> Sequence[AsrEvent]:
+        return [AsrEvent("speech_start" if chunk[:1] == b"S" else "speech_end")]
+
+    async def finish(self) -> AsrResult:
+        await trio.sleep(self.delay)
+        return AsrResult(text="what time is it", confidence=0.9)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class _SlowRecognizer:
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def open_session(self, request: AsrRequest) -> _SlowSession:
+        return _SlowSession(self.delay)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_spoken_turn_s_latency_runs_from_the_end_of_speech(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    async with portal_server(nursery, tmp_path) as portal:
+        server = portal.server
+        # The one scripted piece: a recogniser that answers 0.4 s after the end of speech.
+        server.runtime.recognizer = _SlowRecognizer(0.4)
+        token = hc.hub_token(server.config, account=SPEC.account_id, robot=SPEC.name)
+        with trio.fail_after(30):
+            async with hc.open_hub(server.port, token=token) as robot:
+                began = time.monotonic()
+                await robot.send(hc.listen(""), hc.context(), b"S", b"E")
+                frames = await robot.receive_until_final()
+                waited_ms = (time.monotonic() - began) * 1000
+        assert "EOS" in [f["type"] for f in frames]
+        (turn,) = await _turns_after(portal.storage, 10)
+        assert turn.heard == "what time is it"
+        assert turn.latency_ms is not None
+        assert 400 <= turn.latency_ms <= waited_ms + 5
