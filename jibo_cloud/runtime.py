@@ -23,6 +23,7 @@ from jibo_cloud.services import History, NoRecognizer, Parser, Recognizer, Skill
 
 if TYPE_CHECKING:
     from jibo_cloud.notify import NotificationHub
+    from jibo_cloud.skills.household import HouseholdSettingsCache
     from jibo_cloud.storage import Storage
     from jibo_cloud.storage.blobs import Blobs
     from protocol.routing import SkillTable
@@ -67,6 +68,9 @@ class Runtime:
     skill_handlers: dict[str, SkillHandler] = attrs.field(factory=dict)
     #: Interaction history (in memory, in the storage, or remote).
     history: History | None = None
+    #: Each robot's household settings (the portal's Settings page) as the hub reads them per
+    #: turn (the household's preferCloudSkills for the parser); None: the server's settings.
+    households: HouseholdSettingsCache | None = None
     _skills: SkillTable | None = attrs.field(default=None, alias="skills")
     _storage: Storage | None = attrs.field(default=None, alias="storage")
     _blobs: Blobs | None = attrs.field(default=None, alias="blobs")
@@ -152,8 +156,11 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     asr_http = runtime.http.get(ASR) if config.asr_url else None
     chat_http = runtime.http.get(CHAT) if config.chat_url else None
     runtime.recognizer = open_recognizer(config, http=asr_http)
+    from jibo_cloud.skills.household import HouseholdSettingsCache
+
     if config.parser_url is None:
         runtime.parser = EmbeddedParser(prefer_cloud=config.prefer_cloud_skills)
+    runtime.households = HouseholdSettingsCache(runtime.storage)
     runtime.skill_handlers.update(
         builtin_handlers(
             now_ms=runtime.now_ms,

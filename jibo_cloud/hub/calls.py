@@ -84,6 +84,26 @@ async def call_skill(
     return lambda now_ms: machine.skill_replied(reply, now_ms=now_ms)
 
 
+async def parse(runtime: Runtime, request: Mapping[str, Any], robot: str) -> Mapping[str, Any]:
+    """Ask ``runtime.parser`` (which must be set) to understand one turn of ``robot``.
+
+    The embedded parser gets the robot's household choice of which shared words the
+    server's skills answer (``preferCloudSkills``, the portal's Settings page) for this call;
+    a household that never chose, an unknown robot, or unreadable settings leave the
+    server's ``JIBO_PREFER_CLOUD_SKILLS``. A remote parser gets the request as it is (the
+    §5 parse request names no robot)."""
+    from jibo_cloud.nlu.parser import EmbeddedParser  # loaded by open_runtime already
+
+    parser = runtime.parser
+    assert parser is not None
+    households = runtime.households
+    if households is not None and isinstance(parser, EmbeddedParser):
+        prefer = (await households.for_robot(robot)).prefer_cloud_skills
+        if prefer is not None:
+            return await parser.parse(request, prefer_cloud=prefer)
+    return await parser.parse(request)
+
+
 def record_inline(runtime: Runtime) -> bool:
     """True when a history record needs no task: no history, or the in-memory one (no I/O)."""
     history = runtime.history

@@ -27,7 +27,7 @@ import trio
 
 from jibo_cloud import metrics
 from jibo_cloud.errors import UpstreamError
-from jibo_cloud.hub.calls import call_skill, record, record_inline, turn_latency_ms
+from jibo_cloud.hub.calls import call_skill, parse, record, record_inline, turn_latency_ms
 from jibo_cloud.hub.driver import Event, TransactionDriver
 from jibo_cloud.hub.session import (
     CALL_TIMEOUT_SECONDS,
@@ -161,7 +161,8 @@ class ListenPerformer:
             return
         try:
             with metrics.timed_stage("parser"), trio.fail_after(CALL_TIMEOUT_SECONDS):
-                nlu = await parser.parse(to_json(out.request))
+                robot = txn.identity.robot(txn.context) or ""
+                nlu = await parse(self.runtime, to_json(out.request), robot)
         except UpstreamError as exc:
             failure = exc.detail
             driver.post(lambda now_ms: txn.parser_failed(failure, now_ms=now_ms))

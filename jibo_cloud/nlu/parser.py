@@ -22,7 +22,8 @@ rules: []}``, which the hub forwards and the robot's running skill handles as it
 
 Where the robot's skill and a built-in cloud skill claim the same words (the families of
 :data:`jibo_cloud.nlu.grammar.CLOUD_FORMS`), the parse names the robot's skill unless the
-family is in ``prefer_cloud`` (``JIBO_PREFER_CLOUD_SKILLS``).
+family is in ``prefer_cloud`` (``JIBO_PREFER_CLOUD_SKILLS``, or per call the robot's household
+choice from the portal's Settings, which the hub passes: :func:`jibo_cloud.hub.calls.parse`).
 
 Bad input never raises: text that normalizes to nothing, text longer than
 :data:`MAX_TEXT_CHARS`, words outside the grammar's alphabet and unknown rule names each give
@@ -211,13 +212,24 @@ class EmbeddedParser:
         self.semantic = semantic
         self._limiter: trio.CapacityLimiter | None = None
 
-    async def parse(self, request: Mapping[str, Any]) -> Mapping[str, Any]:
+    async def parse(
+        self, request: Mapping[str, Any], *, prefer_cloud: Iterable[str] | None = None
+    ) -> Mapping[str, Any]:
+        """Parse one request (§4.4, §5).
+
+        Args:
+            request: ``{text, rules, …}``.
+            prefer_cloud: this turn's families, instead of the server's :attr:`prefer_cloud`
+                (the hub passes the robot's household choice, set on the portal's Settings
+                page); None: the server's.
+        """
+        families = self.prefer_cloud if prefer_cloud is None else frozenset(prefer_cloud)
         text = request.get("text")
         rules = request.get("rules")
         if not isinstance(text, str):
             return dict(EMPTY)
         rule_list = [r for r in rules if isinstance(r, str)] if isinstance(rules, list) else []
-        result = parse_text(text, rule_list, prefer_cloud=self.prefer_cloud)
+        result = parse_text(text, rule_list, prefer_cloud=families)
         normalized = _semantic_text(text, result) if self.semantic is not None else None
         if normalized is None or self.semantic is None:
             return result
@@ -229,7 +241,7 @@ class EmbeddedParser:
         if better is None:
             return result
         log.info("nlu: semantic match %s (template said %s)", better["intent"], result["intent"])
-        return _prefer_cloud(better, self.prefer_cloud) if self.prefer_cloud else better
+        return _prefer_cloud(better, families) if families else better
 
 
 def grammar_accepts(text: str, rules: Sequence[str]) -> bool:

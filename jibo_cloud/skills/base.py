@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from jibo_cloud.skills.household import HouseholdSettingsCache, in_household_zone
 from protocol.plan import (
     ResponsePlan,
     TurnContext,
@@ -44,6 +45,10 @@ class PlanSkill:
     now_ms: Callable[[], int]
     default_time_zone: str = ""
     new_id: Callable[[], str] = new_msg_id
+    #: For a skill that speaks times or dates: each turn's ``time_zone`` is the robot's
+    #: household zone when it set one (:func:`in_household_zone`); None: CONTEXT's, else
+    #: ``default_time_zone``.
+    households: HouseholdSettingsCache | None = None
 
     async def __call__(self, request: Mapping[str, Any]) -> Mapping[str, Any]:
         kind = request.get("type")
@@ -55,6 +60,7 @@ class PlanSkill:
                 now_ms=self.now_ms(),
             )
         turn = turn_from_skill_request(request, default_time_zone=self.default_time_zone)
+        turn = await in_household_zone(self.households, turn)
         plan = await self.run(turn)
         log.debug("skill %s intent=%s status=%s", self.skill_id, turn.intent, plan.status.value)
         return plan_to_skill_reply(

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import weakref
+import zoneinfo
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import attrs
 
 from jibo_cloud.skills.providers.base import TtlCache
+from protocol.plan import TurnContext
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,19 @@ class Household:
         )
 
     @property
+    def zone(self) -> str:
+        """The household's IANA time zone when it names one this machine knows, else ""
+        (the portal checks it on save; a hand-kept or removed zone is not guessed at)."""
+        name = self.time_zone
+        if not name:
+            return ""
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return ""
+        return name
+
+    @property
     def place_name(self) -> str:
         """``"Lyon, Auvergne-Rhône-Alpes, France"``; "" when the owner set no city."""
         return (
@@ -146,3 +161,18 @@ def settings_changed() -> None:
     """Forget every household read by this process (the portal calls it after a save)."""
     for cache in list(_caches):
         cache.clear()
+
+
+async def in_household_zone(
+    households: HouseholdSettingsCache | None, turn: TurnContext
+) -> TurnContext:
+    """``turn`` with its ``time_zone`` set to the robot's household zone (the portal's
+    Settings) when the household set one; otherwise the turn keeps what it had (the robot's
+    CONTEXT offset, else ``JIBO_TIME_ZONE``, else UTC). ``households`` None: ``turn``.
+
+    The household's zone wins over the robot's offset: the owner chose it, and a named zone
+    knows its daylight-saving changes (a date weeks ahead, a calendar day's window)."""
+    if households is None:
+        return turn
+    zone = (await households.for_robot(turn.device_id)).zone
+    return attrs.evolve(turn, time_zone=zone) if zone else turn

@@ -65,7 +65,14 @@ def builtin_handlers(
         chat.SKILL_ID: chat_skill,
     }
     handlers: dict[str, SkillHandler] = {
-        skill_id: PlanSkill(skill_id, run, now_ms, default_time_zone=default_time_zone)
+        skill_id: PlanSkill(
+            skill_id,
+            run,
+            now_ms,
+            default_time_zone=default_time_zone,
+            # The clock speaks in the household's time zone when it set one.
+            households=household if skill_id == clock.SKILL_ID else None,
+        )
         for skill_id, run in skills.items()
     }
     handlers.update(
@@ -114,8 +121,9 @@ def _report_and_answers(
         chat=chat_skill if chat_skill.chat_url else None,
     )
     return {
+        # The report's calendar day and greeting, and "days until", in the household's zone.
         skill_id: report.SpeakerPlanSkill(
-            skill_id, run, now_ms, default_time_zone=default_time_zone
+            skill_id, run, now_ms, default_time_zone=default_time_zone, households=household
         )
         for skill_id, run in (
             (report.SKILL_ID, report_skill),

@@ -31,7 +31,12 @@ import trio
 
 from jibo_cloud.skills.base import REQUEST_TYPES, PlanSkill
 from jibo_cloud.skills.clock import parse_zone
-from jibo_cloud.skills.household import NO_HOUSEHOLD, Household, HouseholdSettingsCache
+from jibo_cloud.skills.household import (
+    NO_HOUSEHOLD,
+    Household,
+    HouseholdSettingsCache,
+    in_household_zone,
+)
 from jibo_cloud.skills.providers.base import ProviderError
 from jibo_cloud.skills.providers.calendar import Event, IcalCalendars
 from jibo_cloud.skills.providers.geocoding import OpenMeteoGeocoder
@@ -113,6 +118,7 @@ class SpeakerPlanSkill(PlanSkill):
         if request.get("type") not in REQUEST_TYPES:
             return await super().__call__(request)  # the ERROR reply for a bad type
         turn = turn_from_skill_request(request, default_time_zone=self.default_time_zone)
+        turn = await in_household_zone(self.households, turn)
         turn = attrs.evolve(turn, attributes={**turn.attributes, "speaker": speaker_of(request)})
         plan = await self.run(turn)
         return plan_to_skill_reply(
