@@ -31,6 +31,8 @@ Environment variables (documented in ``docs/configuration.md``):
 - ``JIBO_ASR_URL``, ``JIBO_CHAT_URL``: OpenAI-compatible endpoints (speech issue).
 - ``JIBO_ASR_PROCESSES``: decoder worker processes of the embedded recogniser (default: the
   number of CPUs; ``0`` decodes in the server's worker threads).
+- ``JIBO_ASR_WARM_UP``: ``serve`` starts those workers (and loads Whisper) at start-up, in the
+  background (default ``true``; ``false``: with the first spoken turn).
 - ``JIBO_WEATHER_URL``, ``JIBO_WEATHER_PLACE``, ``JIBO_WEATHER_UNITS``, ``JIBO_NEWS_FEEDS``,
   ``JIBO_CALENDARS``, ``JIBO_KNOWLEDGE_URL``, ``JIBO_WORDNET_DIR``: the report and answers
   skills' providers (docs/skills.md).
@@ -128,6 +130,11 @@ class Config:
     asr_processes: int = attrs.field(
         factory=lambda: os.cpu_count() or 1, validator=attrs.validators.ge(0)
     )
+    #: ``jibo-cloud serve`` starts the recogniser's workers and loads its models at start-up
+    #: (in the background: connections are accepted meanwhile) instead of with the first
+    #: spoken turn. Servers started in-process (:func:`jibo_cloud.server.serve`, the tests')
+    #: never do: they start the workers with the first spoken turn.
+    asr_warm_up: bool = True
     chat_url: str | None = None
     #: Default time zone for the clock skill (IANA name or ``±HH:MM``); "" means UTC.
     time_zone: str = ""
@@ -546,6 +553,7 @@ def load_config(
         "history_url": env.get("JIBO_HISTORY_URL") or None,
         "asr_url": env.get("JIBO_ASR_URL") or None,
         "asr_processes": _int_env(env, "JIBO_ASR_PROCESSES", os.cpu_count() or 1),
+        "asr_warm_up": _flag(env.get("JIBO_ASR_WARM_UP") or "true", "JIBO_ASR_WARM_UP"),
         "chat_url": env.get("JIBO_CHAT_URL") or None,
         "time_zone": _check_time_zone(env.get("JIBO_TIME_ZONE", "").strip()),
         "prefer_cloud_skills": _prefer_cloud(env.get("JIBO_PREFER_CLOUD_SKILLS", "")),

@@ -18,7 +18,9 @@ from jibo_cloud.config import (
     metrics_port_value,
     tls_port_value,
 )
+from jibo_cloud.errors import UpstreamError
 from jibo_cloud.logs import setup_logging
+from jibo_cloud.runtime import Runtime
 from jibo_cloud.server import listen, serve
 from jibo_cloud.tls.listen import tls_line
 from jibo_cloud.workers import Supervisor
@@ -58,6 +60,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PORT|off",
         help="operator port for /metrics, /healthz and /readyz (default off, or"
         " $JIBO_METRICS_PORT; with --workers, worker k uses PORT+k); docs/deployment.md",
+    )
+    p.add_argument(
+        "--warm-up",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start the speech decoder workers and load their models (Whisper) at start-up, in"
+        " the background (default on, or $JIBO_ASR_WARM_UP); --no-warm-up: with the first"
+        " spoken turn",
     )
     add_store_options(p)
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
@@ -119,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["tls_keyfile"] = Path(args.keyfile)
     if args.metrics_port is not None:
         overrides["metrics_port"] = metrics_port_value(args.metrics_port)
+    if args.warm_up is not None:
+        overrides["asr_warm_up"] = args.warm_up
     config = load_config(
         host=args.host,
         port=args.port,
@@ -134,15 +146,40 @@ def run(args: argparse.Namespace) -> int:
     if config.workers > 1:
         return run_workers(config, args.log_level)
     sockets = listen(config)
+    runtimes: list[Runtime] = []
 
     async def main() -> None:
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(functools.partial(serve, config, sockets=sockets))
+            binds = await nursery.start(
+                functools.partial(serve, config, sockets=sockets, runtime_hook=runtimes.append)
+            )
             for line in startup_lines(config, binds):
                 print(line, flush=True)
+            if config.asr_warm_up:
+                nursery.start_soon(warm_up_speech, runtimes[0].recognizer)
+            else:
+                log.info("speech: no warm-up; the recogniser starts with the first spoken turn")
 
     trio.run(main)
     return 0
+
+
+async def warm_up_speech(recognizer: object) -> None:
+    """Start the recogniser's decoder workers and load their models now, while the server
+    already accepts connections (``--warm-up``, the default): otherwise the first spoken turn
+    pays for it (seconds with Whisper). A turn that arrives meanwhile waits for its worker.
+    """
+    warm_up = getattr(recognizer, "warm_up", None)
+    if warm_up is None:  # remote or no recogniser: nothing to start
+        return
+    log.info("speech: warming up the recogniser in the background")
+    started = trio.current_time()
+    try:
+        await warm_up()
+    except UpstreamError as exc:  # shut down while starting
+        log.info("speech: warm-up stopped: %s", exc.detail)
+        return
+    log.info("speech: recogniser warmed up in %.1f s", trio.current_time() - started)
 
 
 def run_workers(config: Config, log_level: str) -> int:

@@ -118,6 +118,8 @@ class Worker:
     whisper: bool = False
     #: Turns whose Whisper decode was allowed and that the worker has not answered yet.
     whisper_sids: set[int] = attrs.field(factory=set)
+    #: When it was started (trio clock), for the "ready in" log line.
+    started: float = 0.0
 
     def post(self, message: ToWorker) -> None:
         """Queue one message for the worker (never blocks)."""
@@ -279,12 +281,29 @@ class ProcessRecognizer:
 
     async def warm_up(self) -> None:
         """Start the workers now and wait until each has built its decoders and loaded the
-        model (else the first turn after start-up pays for it: seconds with Whisper)."""
+        model (else the first turn after start-up pays for it: seconds with Whisper).
+
+        Turns may open meanwhile: they are pinned to a worker at once and wait (in its pipe)
+        until it is ready. Raises ``UpstreamError`` when the recogniser is shut down first.
+        """
         await self._start()
-        while not all(w is not None and (w.ready or not w.alive) for w in self._workers):
+        while not self._warm():
             if self._fallback is not None or self._closed:
                 return
             await trio.sleep(0.05)
+
+    def _warm(self) -> bool:
+        """Every worker slot holds a ready (or dead) worker, or a dead one that will not be
+        replaced (too many failed starts)."""
+        gave_up = self._failed_starts >= MAX_FAILED_STARTS
+        return all(
+            (w is None and gave_up) or (w is not None and (w.ready or not w.alive))
+            for w in self._workers
+        )
+
+    def workers_ready(self) -> int:
+        """Live workers that have built their decoders and loaded their models."""
+        return sum(1 for w in self._workers if w is not None and w.alive and w.ready)
 
     def queue_depth(self) -> int:
         """Whisper decodes waiting or running in the live workers (the operator port's
@@ -371,7 +390,9 @@ class ProcessRecognizer:
 
     async def _start_worker(self, nursery: trio.Nursery, index: int) -> None:
         target = self._target or self.target
+        started = trio.current_time()
         worker = await trio.to_thread.run_sync(spawn_worker, index, target)
+        worker.started = started
         # Until it says otherwise (ready), a worker told to load Whisper is counted on to have
         # it: it reads messages in order, so a turn's finish waits for the model to load.
         worker.whisper = self.whisper_info is not None
@@ -390,6 +411,12 @@ class ProcessRecognizer:
             if isinstance(message, Ready):
                 worker.ready, self._failed_starts = True, 0
                 self._whisper_loaded(worker, message)
+                log.info(
+                    "speech: decoder worker %d ready in %.1f s (%s)",
+                    worker.index,
+                    trio.current_time() - worker.started,
+                    "Whisper and pocketsphinx" if worker.whisper else "pocketsphinx",
+                )
                 continue
             worker.whisper_sids.discard(message.sid)
             session = worker.sessions.pop(message.sid, None)

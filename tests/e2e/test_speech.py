@@ -280,7 +280,13 @@ async def test_spoken_turns_are_decoded_in_worker_processes(
 ) -> None:
     """The default server decodes in worker processes (JIBO_ASR_PROCESSES, one per CPU):
     concurrent turns are answered, and the hub keys the robot's cepstral mean by its id (the
-    grammar's state: Whisper off here, so the grammar decides)."""
+    grammar's state: Whisper off here, so the grammar decides).
+
+    The workers are warmed up first, as ``jibo-cloud serve`` does: a server started in-process
+    starts them with its first spoken turn, and the hub's 10 s limit on ``finish()`` then also
+    covers two fresh interpreters building their decoders, which took over 10 s with other
+    test runs on this 2-core box (the flaky ``ERROR`` 10 s into the turn). A turn that arrives
+    during the warm-up is tested in tests/speech/test_processes.py, without the hub's limit."""
     from jibo_cloud.speech.processes import ProcessRecognizer
 
     monkeypatch.setenv("JIBO_WHISPER_MODEL", "off")
@@ -292,6 +298,9 @@ async def test_spoken_turns_are_decoded_in_worker_processes(
     server = await start_server(nursery, tmp_path / "data", asr_processes=2)
     recognizer = server.runtime.recognizer
     assert isinstance(recognizer, ProcessRecognizer)
+    with trio.fail_after(60):  # start-up on a busy box; not the turns' budget
+        await recognizer.warm_up()
+    assert recognizer.workers_ready() == 2
     intents: dict[str, str] = {}
 
     async def run(text: str) -> None:
@@ -304,3 +313,61 @@ async def test_spoken_turns_are_decoded_in_worker_processes(
     assert len(recognizer.worker_pids()) == 2
     assert hc.ROBOT in recognizer.speakers
     server.stop()
+
+
+def _worker_children(pid: int) -> list[int]:
+    """The multiprocessing (spawn) children of ``pid``, the decoder workers (Linux /proc; not
+    multiprocessing's resource tracker)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline:
+                children.append(int(child))
+    return children
+
+
+@pytest.mark.parametrize("warm_up", [True, False], ids=["warm-up", "no-warm-up"])
+def test_serve_warms_the_recogniser_up_at_start_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm_up: bool
+) -> None:
+    """``jibo-cloud serve`` starts the decoder workers in the background after it listens
+    (``--warm-up``, the default; Whisper off here to keep it light); ``--no-warm-up`` (or
+    ``JIBO_ASR_WARM_UP=false``) leaves them to the first spoken turn."""
+    import time
+
+    import httpx
+
+    from tests.support.server import serve_subprocess
+
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        missing("pocketsphinx is not installed")
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("needs Linux /proc to see the worker processes")
+    monkeypatch.setenv("JIBO_WHISPER_MODEL", "off")
+    monkeypatch.setenv("JIBO_ASR_PROCESSES", "2")
+    flag = "--warm-up" if warm_up else "--no-warm-up"
+    args = [flag, "--data-dir", str(tmp_path / "data"), "--tls-port", "off"]
+    with serve_subprocess(args) as (proc, port):
+        # Accepting connections at once, warm-up or not.
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code < 500
+        assert proc.stdout is not None
+        if warm_up:
+            lines = []
+            for line in proc.stdout:  # killed by serve_subprocess's exit if this hangs
+                lines.append(line)
+                if "recogniser warmed up" in line:
+                    break
+            assert sum("ready in" in line for line in lines) == 2, lines
+            assert len(_worker_children(proc.pid)) == 2
+        else:
+            for line in proc.stdout:
+                if "no warm-up" in line:
+                    break
+            time.sleep(2)  # a warm-up would have spawned the workers by now
+            assert _worker_children(proc.pid) == []

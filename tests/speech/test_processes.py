@@ -121,6 +121,40 @@ async def test_concurrent_turns_are_spread_over_the_workers(
     assert parse_text(results["time"].text, LAUNCH)["intent"] == "askForTime"
 
 
+def gated_start(conn: object, **kwargs: object) -> None:
+    """A worker main that waits for the file ``$JIBO_TEST_GATE`` before starting (a worker
+    that is slow to get ready, deterministically)."""
+    import time
+
+    from jibo_cloud.speech.worker import serve_worker
+
+    gate = Path(os.environ["JIBO_TEST_GATE"])
+    while not gate.exists():
+        time.sleep(0.02)
+    serve_worker(conn, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_turn_opened_during_the_warm_up_waits_for_its_worker_and_is_answered(
+    speak: Callable[..., list[bytes]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("JIBO_TEST_GATE", str(gate))  # spawned workers inherit it
+    recognizer = ProcessRecognizer(processes=2, target=gated_start)
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(recognizer.warm_up)
+            session = await open_turn(recognizer)
+            kinds = [e.kind for page in speak("tell me a joke") for e in await session.feed(page)]
+            assert kinds == ["speech_start", "speech_end"]
+            assert recognizer.workers_ready() == 0  # the turn's speech waits in the pipe
+            gate.touch()
+            _, result = await recognise(session, [])
+        assert parse_text(result.text, LAUNCH)["intent"] == "tellJoke"
+        assert recognizer.workers_ready() == 2  # warm_up returned once both were ready
+    finally:
+        await recognizer.aclose()
+
+
 async def test_a_killed_worker_is_replaced_and_its_turn_still_answered(
     recognizer: ProcessRecognizer, speak: Callable[..., list[bytes]]
 ) -> None:

@@ -91,7 +91,9 @@ def serve_subprocess(
     """``jibo-cloud serve --port 0`` in a subprocess (hub token secret ``secret``); yields it
     (output on its ``stdout``, read up to the ``listening on`` line) and its port. Killed on
     exit if still running. The benchmarks start their servers with it too."""
-    environ = {**os.environ, "JIBO_TOKEN_SECRET": secret, "PYTHONUNBUFFERED": "1"}
+    # No speech warm-up unless a test asks (--warm-up): it would start decoder processes.
+    environ = {"JIBO_ASR_WARM_UP": "false", **os.environ, "JIBO_TOKEN_SECRET": secret,
+               "PYTHONUNBUFFERED": "1"}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", *args],
         cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
