@@ -145,10 +145,13 @@ def url_principal(call: Call) -> str:
     return account_principal(call.caller.account_id)
 
 
-def signed_url(rt: Runtime, call: Call, method: str, path: str) -> str:
-    """An upload (``PUT``) or download (``GET``) URL for ``path``, signed for the caller."""
+def signed_url(
+    rt: Runtime, call: Call, method: str, path: str, *, principal: str | None = None
+) -> str:
+    """An upload (``PUT``) or download (``GET``) URL for ``path``, signed for the caller
+    (:func:`url_principal`) unless ``principal`` is given."""
     return sign_url(
-        rt.config, method, call.base_url, path, principal=url_principal(call),
+        rt.config, method, call.base_url, path, principal=principal or url_principal(call),
         now_s=call.now_ms / 1000,
     )  # fmt: skip
 

@@ -14,7 +14,8 @@ the original's S3 presigned URLs, so the URL itself is the credential: it is nev
 its query (see the access log).
 
 The principal is an opaque string chosen by the code that mints the URL (``account:<id>`` for a
-household's robot or owner, ``operator``); the route that serves the blob compares it with the
+household's robot or owner, ``robot:<name>`` for the update package a robot asked for,
+``operator``); the route that serves the blob compares it with the
 record's owner, so a leaked URL opens that one blob for its lifetime and nothing else.
 """
 
@@ -138,6 +139,12 @@ def parse_query(raw: str | bytes) -> dict[str, str]:
 def account_principal(account_id: str) -> str:
     """The principal of a household (its robot and its owner share the household's blobs)."""
     return f"account:{account_id}"
+
+
+def robot_principal(robot_name: str) -> str:
+    """The principal of one robot (update package URLs: every robot may fetch a package, and
+    the URL says which robot took it; it fits no household record)."""
+    return f"robot:{robot_name}"
 
 
 OPERATOR_PRINCIPAL = "operator"

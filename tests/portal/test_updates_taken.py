@@ -1,5 +1,6 @@
 """Updates, "who has taken it": a robot downloads a published package through its signed URL
-on the real server, and the operator's Updates page names it (SQLite and PostgreSQL)."""
+on the real server, and the operator's Updates page names it (SQLite and PostgreSQL), also
+when its household has two robots (each package URL is signed for the robot that asked)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from typing import Any
 import pytest
 import trio
 
-from jibo_cloud.storage.provisioning import publish_update
+from jibo_cloud.rest.signed_urls import account_principal, sign_url
+from jibo_cloud.storage.provisioning import RobotSpec, add_robot, publish_update
 from tests.portal.support import portal_server
 from tests.rest.support import ROBOT_NAME, SPEC, RestClient
 from tests.storage.backends import BACKENDS
 
 ASK = {"fromVersion": "1.0", "subsystem": "os"}
+#: A second robot of SPEC's owner (made-up name, ids and keys).
+SECOND = RobotSpec(
+    name="Second-Robot-Name-3", serial="BOJW-1000-0000-0000-0003", robot_id="e" * 24,
+    owner_email=SPEC.owner_email, access_key_id="AKSECONDROBOT003",
+    secret_access_key="second-secret-key-0123456789abcdefghij",
+)  # fmt: skip
 LOGGER = "jibo_cloud.portal.downloads"
 
 
@@ -80,8 +88,15 @@ async def test_a_failed_record_never_fails_the_download(
     async with portal_server(nursery, tmp_path) as portal:
         caplog.set_level(logging.WARNING, logger=LOGGER)
         rt = portal.server.runtime
-        await publish_update(rt.storage, rt.blobs, subsystem="os", from_version="1.0",
-                             to_version="2.0", data=b"pkg", now_ms=rt.now_ms())  # fmt: skip
+        await publish_update(
+            rt.storage,
+            rt.blobs,
+            subsystem="os",
+            from_version="1.0",
+            to_version="2.0",
+            data=b"pkg",
+            now_ms=rt.now_ms(),
+        )
 
         async def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError("database gone")
@@ -100,6 +115,54 @@ async def test_a_failed_record_never_fails_the_download(
             while not notes():  # noqa: ASYNC110
                 await trio.sleep(0.01)
         assert notes() == ["update download not recorded: RuntimeError"]
+
+
+async def test_each_robot_of_a_two_robot_household_is_named(
+    nursery: trio.Nursery, tmp_path: Path, backend: str
+) -> None:
+    async with portal_server(nursery, tmp_path, backend) as portal:
+        rt = portal.server.runtime
+        await add_robot(rt.storage, SECOND, now_ms=rt.now_ms())
+        assert len(await rt.storage.list_robots(SPEC.account_id)) == 2
+        package = await publish_update(
+            rt.storage,
+            rt.blobs,
+            subsystem="os",
+            from_version="1.0",
+            to_version="2.0",
+            data=b"pkg",
+            now_ms=rt.now_ms(),
+        )
+        account = await portal.storage.find_account_by_email(SPEC.owner_email)
+        await portal.storage.set_owner_role(account.id, "operator", now=0)
+        async with portal.owner() as http:
+            robot = RestClient(http)
+            urls = {}
+            for spec, times in ((SPEC, 1), (SECOND, 2)):
+                keys = {"key": spec.access_key_id, "secret": spec.secret_access_key}
+                offered = await robot.ok("Update_20160301.GetUpdateFrom", ASK, **keys)
+                urls[spec.name] = offered["url"]
+                for _ in range(times):
+                    assert (await robot.get(offered["url"])).content == b"pkg"
+            await settled(lambda: _count(portal.storage), 3)
+            page = (await http.get("/portal/updates")).text
+            # A URL signed for the household (as before robots had their own) still counts,
+            # for the household: with two robots it cannot say which.
+            household_url = sign_url(rt.config, "GET", "https://api.jibo.com", package.url,
+                                     principal=account_principal(account.id),
+                                     now_s=rt.now_ms() / 1000)  # fmt: skip
+            assert (await robot.get(household_url)).content == b"pkg"
+            await settled(lambda: _count(portal.storage), 4)
+            household_page = (await http.get("/portal/updates")).text
+        assert urls[SPEC.name] != urls[SECOND.name]  # each robot's own URL
+        assert "X-Jibo-Principal=robot%3ASecond-Robot-Name-3" in urls[SECOND.name]
+        rows = {r.robot_name: r.count for r in await portal.storage.list_update_downloads()}
+        assert rows == {SPEC.name: 1, SECOND.name: 2, "": 1}
+        taken = page.split('<tr class="update">')[1]
+        assert f'<span class="robot">{SPEC.name}</span>' in taken
+        assert f'<span class="robot">{SECOND.name}</span>' in taken
+        assert "a robot of" not in taken
+        assert f"a robot of {SPEC.owner_email}" in household_page
 
 
 @pytest.fixture(params=BACKENDS)

@@ -212,7 +212,8 @@ async def test_a_robot_stays_in_its_own_household(homes: Homes) -> None:
 
 async def test_service_urls_are_signed_for_the_household(homes: Homes) -> None:
     """Every upload/download URL a service hands out is signed (PUT for uploads, GET for
-    downloads) for the caller's household; Backup.List's ``expires`` is the URL's own."""
+    downloads) for the caller's household (an update package's for the robot itself);
+    Backup.List's ``expires`` is the URL's own."""
     c, config = homes.client, homes.server.config
     now = homes.server.runtime.now_ms() / 1000
     account = signed_urls.account_principal(ACCOUNT_ID)
@@ -247,7 +248,8 @@ async def test_service_urls_are_signed_for_the_household(homes: Homes) -> None:
     await publish_update(rt.storage, rt.blobs, subsystem="os", from_version="1.0",
                          to_version="2.0", data=b"pkg", now_ms=rt.now_ms())  # fmt: skip
     offered = await c.ok("Update_20160301.GetUpdateFrom", {"fromVersion": "1.0"})
-    assert grant(offered["url"], "GET").principal == account
+    # A package URL names the robot that asked (the Updates page says who took it).
+    assert grant(offered["url"], "GET").principal == signed_urls.robot_principal(ROBOT_NAME)
     listed_updates = await c.ok("Update_20160301.ListUpdates", {}, **homes.operator)
     assert grant(listed_updates[0]["url"], "GET").principal == signed_urls.OPERATOR_PRINCIPAL
 

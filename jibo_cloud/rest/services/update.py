@@ -8,7 +8,8 @@
   else ``404 UPDATE_NOT_FOUND``: the robot aborts its whole update check on any other error.
 - Publishing (``CreateUpdate``) and removal (``RemoveUpdate``) are the operator's alone
   (:mod:`jibo_cloud.rest.policy`, checked again here): a robot's key cannot push software to
-  every robot. A package's ``url`` is a ``GET`` URL signed for the caller.
+  every robot. A package's ``url`` is a ``GET`` URL signed for the caller (for a robot, for
+  that robot: ``robot:<name>``, so the Updates page can say which robot took it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from jibo_cloud.errors import ServiceError
 from jibo_cloud.rest.context import (
     OPERATOR,
+    ROBOT,
     Call,
     Handler,
     blobs,
@@ -30,6 +32,7 @@ from jibo_cloud.rest.context import (
     storage,
 )
 from jibo_cloud.rest.quota import require_room
+from jibo_cloud.rest.signed_urls import MAX_PRINCIPAL, robot_principal
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.storage.records import UpdateRecord
 
@@ -61,8 +64,23 @@ def applies(record: UpdateRecord, subsystem: str | None, filter_: str | None, fr
     return version_key(record.to_version) > version_key(from_v)
 
 
+def package_principal(call: Call) -> str | None:
+    """A robot's package URL is signed for that robot (``robot:<name>``), so the download
+    route can note which robot of a household took it (docs/portal.md "Updates"); anyone
+    else's, for the caller as usual (None)."""
+    name = call.caller.robot_name
+    if call.caller.kind != ROBOT or not name:
+        return None
+    principal = robot_principal(name)
+    return principal if len(principal) <= MAX_PRINCIPAL else None
+
+
 def update_view(rt: Runtime, call: Call, u: UpdateRecord) -> dict[str, Any]:
-    url = signed_url(rt, call, "GET", u.url) if u.url.startswith("/") else u.url
+    url = (
+        signed_url(rt, call, "GET", u.url, principal=package_principal(call))
+        if u.url.startswith("/")
+        else u.url
+    )
     return {
         "_id": u.id, "created": u.created, "accountId": u.account_id,
         "fromVersion": u.from_version, "toVersion": u.to_version, "changes": u.changes,
