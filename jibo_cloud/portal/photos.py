@@ -18,7 +18,7 @@ import attrs
 from quart import Blueprint, Response, abort, render_template, request
 
 from jibo_cloud.portal.context import Portal, Viewer, see_other
-from jibo_cloud.portal.thumbnails import thumb_key, thumbnail
+from jibo_cloud.portal.thumbnails import thumbnail, with_thumbnails
 from jibo_cloud.storage.records import Media
 
 SignedIn = Callable[[Portal], Awaitable[Viewer]]
@@ -127,5 +127,5 @@ def add_routes(bp: Blueprint, portal: Portal, signed_in: SignedIn) -> None:
         viewer = await signed_in(portal)
         photo = await owned_photo(portal, viewer, path)
         keys = await portal.storage.mark_media_deleted([photo.media.path])
-        await portal.runtime.blobs.delete_many([*keys, *(thumb_key(k) for k in keys if k)])
+        await portal.runtime.blobs.delete_many(with_thumbnails(keys))
         return see_other("/portal/photos?deleted=1")

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterable
 from fractions import Fraction
 
-import av
 import trio
 
 from jibo_cloud.storage.blobs import Blobs
@@ -52,6 +52,13 @@ def thumb_key(photo_key: str) -> str:
     return photo_key + THUMB_SUFFIX
 
 
+def with_thumbnails(photo_keys: Iterable[str | None]) -> list[str]:
+    """The blobs of deleted photos: each photo's and its thumbnail's (None skipped). Every
+    path that deletes a photo deletes both: the portal's Photos page and the REST Media
+    service (``Remove``, and ``Create`` over an existing path)."""
+    return [key for photo in photo_keys if photo for key in (photo, thumb_key(photo))]
+
+
 def fitted(width: int, height: int, side: int = THUMB_SIDE) -> tuple[int, int]:
     """``width`` x ``height`` scaled to fit ``side`` (never up), both even (MJPEG's 4:2:0)."""
     scale = min(1.0, side / max(width, height))
@@ -64,6 +71,8 @@ def make_thumbnail(data: bytes) -> bytes:
     Raises:
         NotAnImage: not decodable, no picture in it, or larger than the limits.
     """
+    import av  # here: the REST media service imports this module for thumb_key alone
+
     if len(data) > MAX_PHOTO_BYTES:
         raise NotAnImage(f"{len(data)} bytes is more than {MAX_PHOTO_BYTES}")
     try:
@@ -109,4 +118,10 @@ async def thumbnail(blobs: Blobs, photo_key: str, label: str) -> tuple[bytes, st
         log.warning("no thumbnail for photo %s: %s", label, type(exc).__name__)
         made = b""
     await blobs.write(key, made)  # b"": do not try again
+    # The photo may have been deleted while this one was being made: leave nothing behind.
+    still = await blobs.open_reader(photo_key)
+    if still is None:
+        await blobs.delete(key)
+    else:
+        await still.aclose()
     return (made, "image/jpeg") if made else (PLACEHOLDER, PLACEHOLDER_TYPE)

@@ -1,6 +1,7 @@
 """Gallery thumbnails on the real server: a JPEG and a PNG the robot uploaded (both made here
 with PyAV) get a scaled JPEG, made once and kept beside the photo in the blob store; a corrupt
-file gets the placeholder and one log line, never a 500; deleting the photo deletes both."""
+file gets the placeholder and one log line, never a 500; deleting the photo deletes both,
+on the portal or by the robot's REST Media service, in the data folder or an S3 bucket."""
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ import trio
 
 from jibo_cloud.portal import thumbnails
 from jibo_cloud.portal.thumbnails import THUMB_SIDE, thumb_key
+from jibo_cloud.storage.blobs import BlobStore, StoredBlob
+from tests.ops.s3server import S3Server, s3_server
 from tests.portal.support import portal_server
 from tests.rest.support import LOOP_ID, RestClient
+
+__all__ = ["s3_server"]  # the fixture
 
 
 def encoded(codec: str, pix_fmt: str, width: int, height: int) -> bytes:
@@ -81,3 +86,59 @@ async def test_thumbnails_are_made_once_kept_and_deleted_with_the_photo(
         assert deleted.status_code == 303
         assert await blobs.read(thumb_key(media.blob_key)) is None
         assert (await http.get("/portal/photos/a-png/thumb")).status_code == 404
+
+
+@pytest.mark.parametrize("store", ["folder", "s3"])
+async def test_a_robot_s_rest_delete_or_replace_takes_the_thumbnail_along(
+    nursery: trio.Nursery, tmp_path: Path, request: pytest.FixtureRequest, store: str
+) -> None:
+    """The robot deletes (``Media.Remove``) or re-creates (``Media.Create`` on the same path)
+    a photo the gallery made a thumbnail of: the thumbnail blob goes with the photo's, in the
+    data folder and in an S3 bucket (moto's server over HTTP) alike."""
+    settings = {}
+    if store == "s3":
+        s3: S3Server = request.getfixturevalue("s3_server")
+        settings = s3.settings()
+    jpeg = PHOTOS["a-jpeg"][0]
+    async with portal_server(nursery, tmp_path, **settings) as portal, portal.owner() as http:
+        robot = RestClient(http)
+        blobs = portal.server.runtime.blobs
+        assert blobs.kind == store
+
+        async def upload_and_view(path: str) -> str:
+            headers = {"x-loop-id": LOOP_ID, "x-path": path, "x-type": "image"}
+            await robot.ok("Media_20160725.Create", raw=jpeg, headers=headers)
+            answer = await http.get(f"/portal/photos/{path}/thumb")
+            assert answer.headers["content-type"] == "image/jpeg"
+            (media,) = await portal.storage.get_media([path])
+            assert await blobs.read(thumb_key(media.blob_key)) == answer.content
+            return str(media.blob_key)
+
+        removed = await upload_and_view("removed")
+        await robot.ok("Media_20160725.Remove", {"paths": ["removed"]})
+        assert await blobs.read(removed) is None
+        assert await blobs.read(thumb_key(removed)) is None
+
+        replaced = await upload_and_view("replaced")
+        await upload_and_view("replaced")  # the same path again: a new photo
+        assert await blobs.read(replaced) is None
+        assert await blobs.read(thumb_key(replaced)) is None
+        if store == "s3":
+            (media,) = await portal.storage.get_media(["replaced"])
+            key = f"jibo/{media.blob_key}"
+            assert sorted(s3.names()) == [key, key + ".thumb"]  # nothing else left behind
+
+
+async def test_a_thumbnail_made_while_its_photo_was_deleted_is_not_kept(tmp_path: Path) -> None:
+    """The gallery asked for a thumbnail, and the photo was deleted before it was stored."""
+    store = BlobStore(tmp_path)
+    photo = await store.write(store.new_key("media"), PHOTOS["tiny"][0])
+
+    class Racing(BlobStore):
+        async def write(self, key: str, data: bytes) -> StoredBlob:
+            await self.delete(photo.key)  # the photo's delete lands while the thumb is made
+            return await super().write(key, data)
+
+    _, kind = await thumbnails.thumbnail(Racing(tmp_path), photo.key, "racing")
+    assert kind == "image/jpeg"
+    assert await store.read(thumb_key(photo.key)) is None

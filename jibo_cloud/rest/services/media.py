@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from jibo_cloud.errors import ServiceError
+from jibo_cloud.portal.thumbnails import with_thumbnails
 from jibo_cloud.rest.context import (
     Call,
     Handler,
@@ -54,7 +55,8 @@ async def create(rt: Runtime, call: Call) -> dict[str, Any]:
         )  # fmt: skip
         replaced = await storage(rt).put_media(media)
     if replaced is not None:
-        await blobs(rt).delete(replaced)  # a replaced photo must not stay on disk
+        # A replaced photo must not stay on disk, nor its portal thumbnail.
+        await blobs(rt).delete_many(with_thumbnails([replaced]))
     return media_view(rt, call, media)
 
 
@@ -79,7 +81,8 @@ async def get(rt: Runtime, call: Call) -> list[dict[str, Any]]:
 
 async def remove(rt: Runtime, call: Call) -> list[dict[str, Any]]:
     owned = await _owned(rt, call)
-    await blobs(rt).delete_many(await storage(rt).mark_media_deleted([m.path for m in owned]))
+    deleted = await storage(rt).mark_media_deleted([m.path for m in owned])
+    await blobs(rt).delete_many(with_thumbnails(deleted))  # the portal's thumbnails too
     return [media_view(rt, call, m) | {"isDeleted": True} for m in owned]
 
 
