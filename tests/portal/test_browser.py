@@ -1,8 +1,9 @@
 """The portal in a real browser (headless Chromium through Playwright), against the real
 server and a simulated robot: invite → set password → sign in; the robot comes online; a
 household member renamed reaches ``ListLoops`` and the robot's notification socket; a photo
-the robot uploaded is viewed, downloaded and deleted; voice history deleted; an update
-published. Screenshots of each page go to the test's folder, and to ``docs/portal/`` when
+the robot uploaded is viewed, downloaded and deleted; a turn through the hub shows in the
+voice history with its latency, which is then deleted; an update published beside one the
+robot took. Screenshots of each page go to the test's folder, and to ``docs/portal/`` when
 ``JIBO_PORTAL_SCREENSHOTS=docs`` (how docs/portal.md's pictures are made)."""
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from trio_websocket import WebSocketConnection
 from jibo_cloud.portal import auth
 from jibo_cloud.portal.recording import record_turn
 from jibo_cloud.storage.portal import VoiceTurn
+from jibo_cloud.storage.provisioning import publish_update
 from tests.portal.browser import BrowserThread, require_browser
 from tests.portal.support import PASSWORD, PortalServer, portal_server
 from tests.rest.support import LOOP_ID, ROBOT_NAME, SPEC, RestClient
+from tests.support import hub_client as hc
 from tests.support.env import REPO
 from tests.support.robot import open_robot_socket
 
@@ -137,6 +140,9 @@ async def test_an_owner_s_first_evening(nursery: trio.Nursery, tmp_path: Path) -
 
         # The simulated robot boots: a robot token, then its notification socket.
         frames = await nursery.start(_robot_socket, portal, http)
+        with trio.fail_after(10):  # the server notes the open socket just after accepting it
+            while not await portal.storage.open_notification_robots([ROBOT_NAME]):  # noqa: ASYNC110
+                await trio.sleep(0.02)
 
         def robot_online(page: Any) -> str:
             page.reload()
@@ -192,19 +198,24 @@ async def test_an_owner_s_first_evening(nursery: trio.Nursery, tmp_path: Path) -
         assert downloaded == png()
         assert await portal.storage.list_media([LOOP_ID]) == []
 
-        # Two turns, recorded the way the hub records them.
+        # A turn through the real hub (the robot asks the time, typed), and one the parser
+        # failed, recorded the way the hub records them.
         now = portal.server.runtime.now_ms()
-        for heard, intent, skill, error in (
-            ("what time is it", "askForTime", "@be/clock", ""),
-            ("tell me a jock", "", "", "PARSER"),
-        ):
-            turn = VoiceTurn(ROBOT_NAME, now, heard=heard, intent=intent, skill=skill,
-                             latency_ms=640, error=error)  # fmt: skip
-            assert await record_turn(portal.server.runtime, turn, audio=b"RIFF....")
+        turn = VoiceTurn(ROBOT_NAME, now - 60_000, heard="tell me a jock", intent="", skill="",
+                         latency_ms=10_004, error="PARSER")  # fmt: skip
+        assert await record_turn(portal.server.runtime, turn, audio=b"RIFF....")
+        token = hc.hub_token(portal.server.config, account=SPEC.account_id, robot=ROBOT_NAME)
+        await hc.text_turn(portal.server.port, token, "what time is it")
+        with trio.fail_after(10):
+            while len(turns := await portal.storage.list_voice_turns([ROBOT_NAME])) < 2:  # noqa: ASYNC110
+                await trio.sleep(0.02)
+        (heard,) = [t for t in turns if t.heard == "what time is it"]
+        assert heard.latency_ms is not None
 
         def delete_history(page: Any) -> int:
             page.get_by_role("link", name="Voice history").click()
             page.get_by_role("cell", name="tell me a jock").wait_for()
+            page.get_by_role("cell", name=f"{heard.latency_ms} ms", exact=True).wait_for()
             shoot(page, shots, "6-voice")
             assert unlabelled(page) == []
             rows = page.locator("tr.turn").count()
@@ -220,8 +231,19 @@ async def test_an_owner_s_first_evening(nursery: trio.Nursery, tmp_path: Path) -
         await portal.storage.set_owner_role(account.id, "operator", now=now)
         package = tmp_path / "be-10.0.19.tgz"
         package.write_bytes(b"package bytes")
+        # The robot took the previous update (its signed URL names it).
+        await publish_update(portal.storage, portal.server.runtime.blobs, subsystem="@be/be",
+                             from_version="10.0.17", to_version="10.0.18", data=b"previous",
+                             now_ms=now - 86_400_000)  # fmt: skip
+        offered = await RestClient(http).ok(
+            "Update_20160301.GetUpdateFrom", {"fromVersion": "10.0.17", "subsystem": "@be/be"}
+        )
+        assert (await RestClient(http).get(offered["url"])).content == b"previous"
+        with trio.fail_after(10):
+            while not await portal.storage.list_update_downloads():  # noqa: ASYNC110
+                await trio.sleep(0.02)
 
-        def publish(page: Any) -> str:
+        def publish(page: Any) -> tuple[str, str]:
             page.goto(base + "/portal/")
             page.get_by_role("link", name="Updates").click()
             assert unlabelled(page) == []
@@ -232,12 +254,17 @@ async def test_an_owner_s_first_evening(nursery: trio.Nursery, tmp_path: Path) -
             page.get_by_role("button", name="Publish").click()
             page.get_by_text("Published.").wait_for()
             shoot(page, shots, "7-updates")
-            return str(page.locator("tr.update").first.inner_text())
+            rows = page.locator("tr.update")
+            return str(rows.first.inner_text()), str(rows.last.inner_text())
 
-        row = await browser.step("updates", publish)
+        taken, row = await browser.step("updates", publish)
+        assert ROBOT_NAME in taken
+        assert "10.0.18" in taken
         assert "@be/be" in row
         assert "10.0.19" in row
-        (published,) = await portal.storage.list_updates("@be/be")
+        assert "No robot yet" in row
+        (published,) = [u for u in await portal.storage.list_updates("@be/be")
+                        if u.to_version == "10.0.19"]  # fmt: skip
         assert published.length == len(b"package bytes")
 
         def keyboard_and_phone(page: Any) -> str:
