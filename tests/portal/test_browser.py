@@ -27,7 +27,7 @@ from jibo_cloud.storage.portal import VoiceTurn
 from jibo_cloud.storage.provisioning import publish_update
 from tests.portal.browser import BrowserThread, require_browser
 from tests.portal.support import PASSWORD, PortalServer, portal_server
-from tests.rest.support import LOOP_ID, ROBOT_NAME, SPEC, RestClient
+from tests.rest.support import ACCOUNT_ID, LOOP_ID, ROBOT_NAME, SPEC, RestClient
 from tests.support import hub_client as hc
 from tests.support.env import REPO
 from tests.support.robot import open_robot_socket
@@ -204,7 +204,7 @@ async def test_an_owner_s_first_evening(nursery: trio.Nursery, tmp_path: Path) -
         turn = VoiceTurn(ROBOT_NAME, now - 60_000, heard="tell me a jock", intent="", skill="",
                          latency_ms=10_004, error="PARSER")  # fmt: skip
         assert await record_turn(portal.server.runtime, turn, audio=b"RIFF....")
-        token = hc.hub_token(portal.server.config, account=SPEC.account_id, robot=ROBOT_NAME)
+        token = hc.hub_token(portal.server.config, account=ACCOUNT_ID, robot=ROBOT_NAME)
         await hc.text_turn(portal.server.port, token, "what time is it")
         with trio.fail_after(10):
             while len(turns := await portal.storage.list_voice_turns([ROBOT_NAME])) < 2:  # noqa: ASYNC110

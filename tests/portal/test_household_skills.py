@@ -40,14 +40,14 @@ CONTEXT_OFFSET = datetime.timezone(datetime.timedelta(hours=-4))
 
 async def _set(portal: PortalServer, robot: RobotSpec, **value: Any) -> None:
     await portal.storage.put_household_settings(
-        HouseholdSettings(loop_id=robot.loop_id, value=value)
+        HouseholdSettings(loop_id=robot.loop_id or "", value=value)
     )
     settings_changed()  # what a save on the Settings page does
 
 
 async def _turn(portal: PortalServer, robot: RobotSpec, text: str) -> list[dict[str, Any]]:
     server = portal.server
-    token = hc.hub_token(server.config, account=robot.account_id, robot=robot.name)
+    token = hc.hub_token(server.config, account=robot.account_id or "", robot=robot.name)
     return await hc.text_turn(server.port, token, text)
 
 
@@ -73,7 +73,7 @@ async def test_each_household_chooses_whose_clock_answers(
         cloud = await _turn(portal, SPEC, "what time is it")
         robot = await _turn(portal, OTHER, "what time is it")
         # A household that never saved its settings keeps the server's choice.
-        await portal.storage.put_household_settings(HouseholdSettings(loop_id=OTHER.loop_id))
+        await portal.storage.put_household_settings(HouseholdSettings(loop_id=OTHER.loop_id or ""))
         settings_changed()
         unset = await _turn(portal, OTHER, "what time is it")
     assert [f["type"] for f in cloud][-2:] == ["LISTEN", "SKILL_ACTION"]
@@ -105,20 +105,20 @@ async def test_clock_days_until_and_report_speak_in_the_household_zone(
         said["none", "what is the date"] = _said(await _turn(portal, OTHER, "what is the date"))
         after = datetime.datetime.now(datetime.UTC).timestamp()
 
-    for robot, zone in (
+    for name, zone in (
         (SPEC.name, zoneinfo.ZoneInfo(EAST)),
         (OTHER.name, zoneinfo.ZoneInfo(WEST)),
     ):
         days = _dates(zone, before, after)
-        assert said[robot, "what is the date"] in {
+        assert said[name, "what is the date"] in {
             spoken_date(datetime.datetime.combine(d, datetime.time())) for d in days
         }
-        counts = set()
+        counts: set[str] = set()
         for day in days:
             found = next_occurrence("christmas", day)
             assert found is not None
             counts.add(spoken_count(found[0], found[1], day))
-        assert said[robot, "how many days until christmas"] in counts
+        assert said[name, "how many days until christmas"] in counts
     assert said[SPEC.name, "what is the date"] != said[OTHER.name, "what is the date"]
     fallback = _dates(CONTEXT_OFFSET, before, after)
     assert said["none", "what is the date"] in {

@@ -17,7 +17,7 @@ import trio
 
 from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
 from tests.portal.support import portal_server
-from tests.rest.support import SPEC
+from tests.rest.support import ACCOUNT_ID, SPEC
 from tests.support import hub_client as hc
 
 
@@ -41,7 +41,7 @@ async def test_a_listen_turn_reaches_the_voice_history(
 ) -> None:
     async with portal_server(nursery, tmp_path) as portal:
         server = portal.server
-        token = hc.hub_token(server.config, account=SPEC.account_id, robot=SPEC.name)
+        token = hc.hub_token(server.config, account=ACCOUNT_ID, robot=SPEC.name)
         await _turn(server.port, token, "tell me a joke")
         turns = await _turns_after(portal.storage, 10)
         assert len(turns) == 1
@@ -58,7 +58,7 @@ async def test_a_typed_turn_records_its_latency_and_the_page_shows_it(
 ) -> None:
     async with portal_server(nursery, tmp_path) as portal:
         server = portal.server
-        token = hc.hub_token(server.config, account=SPEC.account_id, robot=SPEC.name)
+        token = hc.hub_token(server.config, account=ACCOUNT_ID, robot=SPEC.name)
         began = time.monotonic()
         await _turn(server.port, token, "what time is it")
         waited_ms = (time.monotonic() - began) * 1000
@@ -109,7 +109,7 @@ async def test_a_spoken_turn_s_latency_runs_from_the_end_of_speech(
         server = portal.server
         # The one scripted piece: a recogniser that answers 0.4 s after the end of speech.
         server.runtime.recognizer = _SlowRecognizer(0.4)
-        token = hc.hub_token(server.config, account=SPEC.account_id, robot=SPEC.name)
+        token = hc.hub_token(server.config, account=ACCOUNT_ID, robot=SPEC.name)
         with trio.fail_after(30):
             async with hc.open_hub(server.port, token=token) as robot:
                 began = time.monotonic()
