@@ -15,7 +15,10 @@ from typing import Any
 
 import trio
 
+from jibo_cloud.hub.calls import turn_latency_ms
 from jibo_cloud.services import AsrEvent, AsrRequest, AsrResult
+from protocol.services import SpeechRecord
+from protocol.transaction import RecordSpeech
 from tests.portal.support import portal_server
 from tests.rest.support import ACCOUNT_ID, SPEC
 from tests.support import hub_client as hc
@@ -121,3 +124,20 @@ async def test_a_spoken_turn_s_latency_runs_from_the_end_of_speech(
         assert turn.heard == "what time is it"
         assert turn.latency_ms is not None
         assert 400 <= turn.latency_ms <= waited_ms + 5
+
+
+def _speech_at(ms: int) -> RecordSpeech:
+    return RecordSpeech(
+        SpeechRecord(robot_id="r", account_id="a", trans_id="t", timestamp=ms,
+                     audio_file_url=None, asr=None, nlu=None, match=None, skill=None)
+    )  # fmt: skip
+
+
+def test_which_moment_a_turn_s_latency_runs_from() -> None:
+    final = _speech_at(5_000)
+    # Spoken: from the end of speech; typed: from LISTEN; spoken without an end: none.
+    assert turn_latency_ms(final, 1_000, 4_200, spoken=True) == 800
+    assert turn_latency_ms(final, 1_000, None, spoken=False) == 4_000
+    assert turn_latency_ms(final, 1_000, None, spoken=True) is None
+    assert turn_latency_ms(final, None, None, spoken=False) is None  # failed before LISTEN
+    assert turn_latency_ms(final, 1_000, 6_000, spoken=True) == 0  # never negative
