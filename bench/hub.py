@@ -2,9 +2,9 @@
 
 The server runs in a subprocess (``jibo-cloud serve`` on a free port, fresh data dir) so its
 CPU time can be read from ``/proc/<pid>/stat`` before and after each run. The robots run here,
-on trio + trio-websocket, as robots do: open ``/v1/listen`` with a hub token, send LISTEN,
-the client message and CONTEXT, wait for the final frame, close. Latency is LISTEN sent →
-final frame received.
+on raw sockets (:func:`run_robots`, the one load generator of the hub benches), as robots do:
+open ``/v1/listen`` with a hub token, send LISTEN, the client message and CONTEXT, wait for
+the final frame, close. Latency is LISTEN sent → final frame received.
 
 Reported per N (1, 10, 100): turns/s, p50 and p99 latency, and server CPU ms per turn. The
 client shares the machine, so on 2 cores the turns/s figure is a floor for the server alone.
@@ -35,10 +35,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import trio
-from trio_websocket import open_websocket
 
 from bench import server
 from jibo_cloud.tools.robot import client_nlu_data, envelope, listen_data
@@ -80,41 +80,116 @@ def _frames(mode: str, n: int) -> list[str]:
     ]
 
 
+# --------------------------------------------------------------------------- the robots
+# One raw-socket load generator for every hub bench (``hub``, ``hub --profile``): it must cost
+# far less than the servers it measures (a trio-websocket client saturates its core before a
+# bare trio-websocket server does).
+
+
+def _client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
+    """A masked client frame with the all-zero mask key (legal; the payload stays as is)."""
+    n = len(payload)
+    head = (
+        bytes([0x80 | opcode, 0x80 | n])
+        if n < 126
+        else bytes([0x80 | opcode, 0xFE, n >> 8, n & 255])
+    )
+    return head + b"\0\0\0\0" + payload
+
+
+_CLOSE = _client_frame((1000).to_bytes(2, "big"), opcode=0x8)
+
+
+def _server_frames(buf: bytearray) -> Iterator[tuple[int, bytes]]:
+    """Complete (opcode, payload) frames at the start of ``buf`` (consumed); unmasked."""
+    while len(buf) >= 2:
+        n, at = buf[1] & 0x7F, 2
+        if n == 126:
+            if len(buf) < 4:
+                return
+            n, at = int.from_bytes(buf[2:4], "big"), 4
+        elif n == 127:
+            if len(buf) < 10:
+                return
+            n, at = int.from_bytes(buf[2:10], "big"), 10
+        if len(buf) < at + n:
+            return
+        yield buf[0] & 0x0F, bytes(buf[at : at + n])
+        del buf[: at + n]
+
+
+def _is_final(payload: bytes) -> bool:
+    return b'"final":true' in payload or b'"final": true' in payload
+
+
 async def _robot(
-    port: int, token: str, mode: str, stop_at: float, latencies: list[float], errors: list[str]
+    port: int, token: str, mode: str, stop_at: float, lat: list[float], err: list[str]
 ) -> None:
+    """One robot, one socket per turn (as robots do): upgrade ``/v1/listen`` with the token,
+    send LISTEN, the client message and CONTEXT at once, read until the final frame, close.
+    Latency: LISTEN sent → final frame received."""
     n = 0
-    headers = [(b"Authorization", f"Bearer {token}".encode())]
+    upgrade = (
+        "GET /v1/listen HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {token}\r\n\r\n"
+    ).encode()
     while trio.current_time() < stop_at:
         n += 1
-        frames = _frames(mode, n)
+        frames = b"".join(_client_frame(f.encode()) for f in _frames(mode, n))
         try:
-            async with open_websocket(
-                "127.0.0.1", port, "/v1/listen", use_ssl=False, extra_headers=headers
-            ) as ws:
-                start = time.perf_counter()
-                for frame in frames:
-                    await ws.send_message(frame)
-                while True:
-                    reply = json.loads(await ws.get_message())
-                    if reply.get("final") is True:
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+        except OSError as exc:
+            err.append(f"connect: {exc}")
+            continue
+        try:
+            await stream.send_all(upgrade)
+            buf = bytearray()
+            while b"\r\n\r\n" not in buf:
+                chunk = await stream.receive_some(65536)
+                if not chunk:
+                    raise ConnectionError("closed during the upgrade")
+                buf += chunk
+            head, _, rest = bytes(buf).partition(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 101"):
+                raise ConnectionError(head.split(b"\r\n", 1)[0].decode())
+            buf = bytearray(rest)
+            start = time.perf_counter()
+            await stream.send_all(frames)
+            final: Any = None
+            while final is None:
+                for opcode, payload in _server_frames(buf):
+                    if opcode == 0x1 and _is_final(payload):
+                        final = json.loads(payload)
                         break
-                latencies.append(time.perf_counter() - start)
-                if reply["type"] == "ERROR":
-                    errors.append(reply["data"]["message"])
-        except Exception as exc:  # a failed turn is counted, not fatal to the benchmark
-            errors.append(f"{type(exc).__name__}: {exc}")
+                    if opcode == 0x8:
+                        raise ConnectionError("closed before the final frame")
+                if final is None:
+                    chunk = await stream.receive_some(65536)
+                    if not chunk:
+                        raise ConnectionError("closed before the final frame")
+                    buf += chunk
+            lat.append(time.perf_counter() - start)
+            if final.get("type") == "ERROR":
+                err.append(str(final.get("data")))
+            await stream.send_all(_CLOSE)
+        except (OSError, ConnectionError, trio.BrokenResourceError) as exc:
+            err.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            await stream.aclose()
 
 
-async def _run_robots(
-    port: int, token: str, robots: int, mode: str
+async def run_robots(
+    port: int, token: str, robots: int, mode: str, seconds: float = WINDOW_SECONDS
 ) -> tuple[list[float], list[str], float]:
+    """``robots`` robots doing ``mode`` turns for ``seconds``: (latencies in s, errors,
+    elapsed s)."""
     latencies: list[float] = []
     errors: list[str] = []
     start = trio.current_time()
     async with trio.open_nursery() as nursery:
         for _ in range(robots):
-            nursery.start_soon(_robot, port, token, mode, start + WINDOW_SECONDS, latencies, errors)
+            nursery.start_soon(_robot, port, token, mode, start + seconds, latencies, errors)
     return latencies, errors, trio.current_time() - start
 
 
@@ -162,10 +237,10 @@ def run(report: Any) -> None:
             trio.run(_wait_ready, port)
             token = server.hub_token(server.bench_config(tmp))
             for mode in ("CLIENT_NLU", "CLIENT_ASR"):
-                trio.run(_run_robots, port, token, 1, mode)  # warm-up
+                trio.run(run_robots, port, token, 1, mode, 1.0)  # warm-up
                 for robots in ROBOT_COUNTS:
                     cpu0 = server.cpu_seconds(proc.pid)
-                    latencies, errors, elapsed = trio.run(_run_robots, port, token, robots, mode)
+                    latencies, errors, elapsed = trio.run(run_robots, port, token, robots, mode)
                     cpu = server.cpu_seconds(proc.pid) - cpu0
                     turns = len(latencies)
                     tag = f"{mode} N={robots}"
@@ -425,10 +500,10 @@ def _run_one_baseline(report: Any, flag: str, name: str) -> None:
     )
     try:
         trio.run(_wait_ready, port)
-        trio.run(_run_robots, port, "x", 1, "CLIENT_NLU")
+        trio.run(run_robots, port, "x", 1, "CLIENT_NLU", 1.0)
         for robots in (1, 10):
             cpu0 = server.cpu_seconds(proc.pid)
-            latencies, errors, elapsed = trio.run(_run_robots, port, "x", robots, "CLIENT_NLU")
+            latencies, errors, elapsed = trio.run(run_robots, port, "x", robots, "CLIENT_NLU")
             cpu = server.cpu_seconds(proc.pid) - cpu0
             turns = len(latencies)
             tag = f"baseline {name} N={robots}"

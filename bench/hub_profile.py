@@ -6,7 +6,8 @@ Two servers answer the same robots in one run, alternately, each in its own subp
   transaction driver, the machine, the embedded parser and the in-process joke skill);
 - **bare**: :mod:`bench.bare_hub`, trio-websocket answering the same frames with canned replies.
 
-The robots do CLIENT_ASR turns ("tell me a joke", one socket per turn, as robots do). For each
+The robots do CLIENT_ASR turns ("tell me a joke", one socket per turn, as robots do), from the
+raw-socket load generator of :mod:`bench.hub` (:func:`bench.hub.run_robots`). For each
 server and round the bench makes two passes, each on a fresh server process:
 
 1. **CPU pass**, nothing instrumented: :data:`ROBOTS` robots for :data:`WINDOW_SECONDS`;
@@ -44,7 +45,7 @@ from typing import Any
 import trio
 
 from bench import server
-from bench.hub import _frames, _free_port, _pct, _wait_ready
+from bench.hub import _free_port, _pct, _wait_ready, run_robots
 
 ROBOTS = int(os.environ.get("JIBO_BENCH_ROBOTS", "100"))
 WINDOW_SECONDS = float(os.environ.get("JIBO_BENCH_SECONDS", "6"))
@@ -54,106 +55,10 @@ MODE = "CLIENT_ASR"
 COUNT_ENV = "JIBO_BENCH_COUNTS_FILE"
 
 
-# --------------------------------------------------------------------------- the robots
-
-
-def _client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """A masked client frame with the all-zero mask key (legal; the payload stays as is)."""
-    n = len(payload)
-    head = (
-        bytes([0x80 | opcode, 0x80 | n])
-        if n < 126
-        else bytes([0x80 | opcode, 0xFE, n >> 8, n & 255])
-    )
-    return head + b"\0\0\0\0" + payload
-
-
-_CLOSE = _client_frame((1000).to_bytes(2, "big"), opcode=0x8)
-
-
-def _server_frames(buf: bytearray) -> Iterator[tuple[int, bytes]]:
-    """Complete (opcode, payload) frames at the start of ``buf`` (consumed); unmasked."""
-    while len(buf) >= 2:
-        n, at = buf[1] & 0x7F, 2
-        if n == 126:
-            if len(buf) < 4:
-                return
-            n, at = int.from_bytes(buf[2:4], "big"), 4
-        elif n == 127:
-            if len(buf) < 10:
-                return
-            n, at = int.from_bytes(buf[2:10], "big"), 10
-        if len(buf) < at + n:
-            return
-        yield buf[0] & 0x0F, bytes(buf[at : at + n])
-        del buf[: at + n]
-
-
-async def _robot(port: int, token: str, stop_at: float, lat: list[float], err: list[str]) -> None:
-    """One robot, one socket per turn, on raw sockets: the load generator must cost far less
-    than the servers it measures (a trio-websocket client saturates its core before a bare
-    trio-websocket server does)."""
-    n = 0
-    upgrade = (
-        "GET /v1/listen HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {token}\r\n\r\n"
-    ).encode()
-    while trio.current_time() < stop_at:
-        n += 1
-        frames = b"".join(_client_frame(f.encode()) for f in _frames(MODE, n))
-        try:
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
-        except OSError as exc:
-            err.append(f"connect: {exc}")
-            continue
-        try:
-            await stream.send_all(upgrade)
-            buf = bytearray()
-            while b"\r\n\r\n" not in buf:
-                chunk = await stream.receive_some(65536)
-                if not chunk:
-                    raise ConnectionError("closed during the upgrade")
-                buf += chunk
-            head, _, rest = bytes(buf).partition(b"\r\n\r\n")
-            if not head.startswith(b"HTTP/1.1 101"):
-                raise ConnectionError(head.split(b"\r\n", 1)[0].decode())
-            buf = bytearray(rest)
-            start = time.perf_counter()
-            await stream.send_all(frames)
-            final: Any = None
-            while final is None:
-                for opcode, payload in _server_frames(buf):
-                    if opcode == 0x1 and b'"final":true' in payload:
-                        final = json.loads(payload)
-                        break
-                    if opcode == 0x8:
-                        raise ConnectionError("closed before the final frame")
-                if final is None:
-                    chunk = await stream.receive_some(65536)
-                    if not chunk:
-                        raise ConnectionError("closed before the final frame")
-                    buf += chunk
-            lat.append(time.perf_counter() - start)
-            if final.get("type") == "ERROR":
-                err.append(str(final.get("data")))
-            await stream.send_all(_CLOSE)
-        except (OSError, ConnectionError, trio.BrokenResourceError) as exc:
-            err.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            await stream.aclose()
-
-
 async def _load(
     port: int, token: str, robots: int, seconds: float
 ) -> tuple[list[float], list[str], float]:
-    lat: list[float] = []
-    err: list[str] = []
-    start = trio.current_time()
-    async with trio.open_nursery() as nursery:
-        for _ in range(robots):
-            nursery.start_soon(_robot, port, token, start + seconds, lat, err)
-    return lat, err, trio.current_time() - start
+    return await run_robots(port, token, robots, MODE, seconds)
 
 
 # --------------------------------------------------------------------------- the servers

@@ -62,6 +62,9 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIHandler = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: A websocket handler served by the edge: takes a socket with ``accept``/``receive``/
+#: ``send``/``close`` and ``path``/``host``/``headers``/``peer``.
+SocketHandler = Callable[[Any], Awaitable[None]]
 
 #: The method of a websocket upgrade in the table.
 WEBSOCKET = "WEBSOCKET"
@@ -79,6 +82,8 @@ PORTAL_SERVICE = "portal"
 PORTAL_PREFIX = "/portal"
 #: Paths a portal host serves besides ``/portal…`` (``/`` redirects there).
 _PORTAL_HOST_PATHS = frozenset({"/healthcheck"})
+#: The refusal of an upgrade to a path the edge serves, arriving on a used connection.
+REUSED_CONNECTION = "WebSocket upgrade must open its own connection"
 
 
 class HostKind(enum.Enum):
@@ -191,12 +196,16 @@ def scope_host(scope: Scope) -> str:
 
 @attrs.frozen
 class Route:
-    """One handler of the table."""
+    """One handler of the table: an ASGI app, or a websocket the edge serves itself."""
 
-    handler: ASGIHandler
-    #: For a websocket: run the router's keep-alive pings beside it (False: the handler
-    #: pings from its own task, or needs none).
+    handler: ASGIHandler | None = None
+    #: For a websocket: keep-alive pings (beside an ASGI handler, from the router's task; on
+    #: a native socket, from the task waiting in its ``receive``). False: the handler pings
+    #: from its own task, or needs none.
     keep_alive: bool = False
+    #: A websocket the edge serves itself (:mod:`jibo_cloud.edge.websocket`): the handler
+    #: takes the socket (``accept``/``receive``/``send``/``close``).
+    socket: SocketHandler | None = None
 
 
 @attrs.define(eq=False)
@@ -234,6 +243,17 @@ class Router:
         for kind in kinds:
             self._routes[kind, method, path] = entry
 
+    def socket(
+        self, kinds: Iterable[HostKind], path: str, handler: SocketHandler,
+        *, keep_alive: bool = False,
+    ) -> None:  # fmt: skip
+        """A websocket the edge serves itself on hosts of ``kinds`` (no ASGI, no Quart:
+        :mod:`jibo_cloud.edge.websocket`); ``handler`` gets the socket."""
+        self._by_kind_methods.add(WEBSOCKET)
+        entry = Route(keep_alive=keep_alive, socket=handler)
+        for kind in kinds:
+            self._routes[kind, WEBSOCKET, path] = entry
+
     def add_quart_socket(
         self, kinds: Iterable[HostKind], path: str, handler: Callable[[Any], Awaitable[None]]
     ) -> None:
@@ -260,6 +280,16 @@ class Router:
             found = routes.get((kind, method, TOKEN_PATH))
         return found
 
+    def native_socket(self, host: str, path: str) -> Route | None:
+        """The route of a websocket upgrade the edge serves itself, or None (the request
+        goes to the ASGI app: another socket, a 404, a portal host's refusal)."""
+        found = self.resolve(host, WEBSOCKET, path)
+        if found is None or found.socket is None:
+            return None
+        if self.hosts.has_portal and host_kind(self.hosts, host) is HostKind.PORTAL:
+            return None  # a portal host serves no robot socket: the gate answers 404
+        return found
+
     # -- serving ----------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -272,7 +302,7 @@ class Router:
             found = self._routes.get((None, method, path))
             if found is None and method in self._by_kind_methods:
                 found = self.resolve(scope_host(scope), method, path)
-            if found is not None:
+            if found is not None and found.handler is not None:
                 await found.handler(scope, receive, send)
             elif path in self._http_methods:
                 await _method_not_allowed(send, sorted(self._http_methods[path]))
@@ -281,15 +311,22 @@ class Router:
         elif kind == "websocket":
             path = scope["path"]
             found = self.resolve(scope_host(scope), WEBSOCKET, path)
+            handler = found.handler if found is not None else None
             if found is None:
                 await receive()  # websocket.connect
                 # The path is not logged: on the notification socket it is the robot's token.
                 log.info("socket refused: 404 no handler")
                 await refuse_upgrade(scope, send, HandshakeRejected(404, no_handler(path)))
+            elif handler is None:
+                # The edge serves this path when the upgrade opens its connection; here it
+                # came after HTTP requests on a kept-alive connection (no robot does that).
+                await receive()  # websocket.connect
+                log.info("socket refused: 400 upgrade on a used connection")
+                await refuse_upgrade(scope, send, HandshakeRejected(400, REUSED_CONNECTION))
             elif found.keep_alive and self.ping_interval > 0:
-                await _with_pings(found.handler, self.ping_interval, scope, receive, send)
+                await _with_pings(handler, self.ping_interval, scope, receive, send)
             else:
-                await found.handler(scope, receive, send)
+                await handler(scope, receive, send)
         else:  # lifespan
             await self._fall_back(scope, receive, send)
 

@@ -25,10 +25,12 @@ from pathlib import Path
 import hypercorn.config
 import trio
 
-from jibo_cloud import logs
-from jibo_cloud.app import create_app, host_map
+from jibo_cloud import access, logs
+from jibo_cloud.app import create_app, host_map, router_of
 from jibo_cloud.config import Config
+from jibo_cloud.edge.connection import NativeSockets
 from jibo_cloud.edge.serving import serve_app
+from jibo_cloud.edge.websocket import SocketAccess
 from jibo_cloud.errors import ConfigError
 from jibo_cloud.router import HOST_REFRESH_SECONDS
 from jibo_cloud.runtime import Runtime, open_runtime
@@ -239,9 +241,16 @@ async def serve(
                     host_map(app).serve_refresh, runtime.storage, interval=host_refresh_seconds
                 )
             )
-            await serve_app(
-                app, hc, sockets=sockets, shutdown_trigger=shutdown, task_status=task_status
+            # The hub's sockets are served by the edge itself (router.native_socket), with
+            # the access middleware's limits and log line.
+            middleware = app.extensions.get(access.EXTENSION)
+            native = NativeSockets(
+                router_of(app), SocketAccess(middleware) if middleware is not None else None
             )
+            await serve_app(
+                app, hc, sockets=sockets, shutdown_trigger=shutdown, native=native,
+                task_status=task_status,
+            )  # fmt: skip
             nursery.cancel_scope.cancel()
 
 

@@ -16,6 +16,10 @@
   ``fail_after(read_timeout or inf)``: a scope that can never fire, held by every idle socket
   for its whole life (~1 KiB each). Without a ``read_timeout`` (our configuration) reads are
   bare.
+- **Websockets of our own** (:mod:`.websocket`): when the connection's first request is a
+  websocket upgrade to a path the router serves natively (the hub's), the connection serves
+  it itself (wsproto, in this task) and hypercorn's protocol classes never see it. Everything
+  else (the request bytes read so far, then the rest) goes to hypercorn as before.
 - **Keep-alive pings** (:mod:`.pings`): hypercorn's own are off; the connection is the
   :class:`~.pings.Pinger` of its websocket scope. It knows the socket's state from what it
   writes itself: after the ``101`` head, each write is one websocket frame, and a Close frame
@@ -29,7 +33,9 @@ import enum
 import logging
 from math import inf
 from typing import Any
+from urllib.parse import unquote
 
+import h11
 import hypercorn.config
 import trio
 from hypercorn.events import Closed, Event, RawData, Updated
@@ -47,6 +53,14 @@ from hypercorn.utils import parse_socket_addr
 
 from jibo_cloud.edge.handshakes import HandshakeLog, handshake_failure_reason
 from jibo_cloud.edge.pings import PING_EXTENSION
+from jibo_cloud.edge.websocket import (
+    SocketAccess,
+    WebSocket,
+    is_valid_upgrade,
+    is_websocket_upgrade,
+    serve_native,
+)
+from jibo_cloud.router import Router
 
 log = logging.getLogger("jibo_cloud.edge")
 
@@ -69,6 +83,24 @@ class _Websocket(enum.Enum):
     CLOSING = enum.auto()
 
 
+class NativeSockets:
+    """What a connection needs to serve websockets itself: the router (which paths, which
+    handler) and the access middleware's websocket half. One per server."""
+
+    __slots__ = ("access", "router", "waiting")
+
+    def __init__(self, router: Router, socket_access: SocketAccess | None) -> None:
+        self.router = router
+        self.access = socket_access
+        #: The read scopes of connections waiting for their first request: cancelled when
+        #: the server shuts down (an idle connection closes at once, as hypercorn's do).
+        self.waiting: set[trio.CancelScope] = set()
+
+    def shut_down(self) -> None:
+        for scope in self.waiting:
+            scope.cancel()
+
+
 class Connection:
     """Serve one accepted stream until it closes (see the module docstring).
 
@@ -83,6 +115,7 @@ class Connection:
         "context",
         "handshakes",
         "idle_scope",
+        "native",
         "protocol",
         "send_lock",
         "state",
@@ -98,8 +131,10 @@ class Connection:
         state: ConnectionState,
         handshakes: HandshakeLog,
         stream: Stream,
+        native: NativeSockets | None = None,
     ) -> None:
         self.app = app
+        self.native = native
         self.config = config
         self.context = context
         self.state = state
@@ -138,6 +173,11 @@ class Connection:
         try:
             client = parse_socket_addr(sock.family, sock.getpeername())
             server = parse_socket_addr(sock.family, sock.getsockname())
+            first = b""
+            if self.native is not None:
+                first = await self._first_request(client)
+                if not first:  # served here, or gone
+                    return
             async with TaskGroup() as task_group:
                 self.task_group = task_group
                 self.protocol = ProtocolWrapper(
@@ -146,6 +186,10 @@ class Connection:
                 )  # fmt: skip
                 await self.protocol.initiate()
                 self._restart_idle_timer()
+                if first:
+                    data, first = first, b""  # not kept by an idle socket's frame
+                    await self.protocol.handle(RawData(data))
+                    del data
                 await self._read_data()
         except OSError:
             pass  # the peer is gone
@@ -154,6 +198,70 @@ class Connection:
             log.exception("a connection failed in the HTTP layer; closed that connection only")
         finally:
             await self._close()
+
+    async def _first_request(self, client: tuple[str, int] | None) -> bytes:
+        """Read until the first request shows what it is. Returns the bytes read, for
+        hypercorn, unless the request was a websocket this connection served itself or the
+        connection ended first (b"")."""
+        native = self.native
+        assert native is not None
+        receive_some = self.stream.receive_some
+        data = b""
+        scope = trio.CancelScope(deadline=trio.current_time() + (self.config.keep_alive_timeout
+                                                                  or inf))  # fmt: skip
+        native.waiting.add(scope)
+        try:
+            with scope:
+                while True:
+                    try:
+                        chunk = await receive_some(MAX_RECV)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError):
+                        return b""
+                    if not chunk:
+                        return b""
+                    data += chunk
+                    verdict = _upgrade_head(data, self.config.h11_max_incomplete_size)
+                    if verdict is not _MORE:
+                        break
+        finally:
+            native.waiting.discard(scope)
+        if scope.cancelled_caught:
+            return b""  # no complete request in time, or the server is shutting down
+        if verdict is _NOT_OURS:
+            return data
+        handshake = h11.Connection(
+            h11.SERVER, max_incomplete_event_size=self.config.h11_max_incomplete_size
+        )
+        try:
+            handshake.receive_data(data)
+            request = handshake.next_event()
+        except h11.RemoteProtocolError:
+            return data  # hypercorn answers it (400)
+        if not isinstance(request, h11.Request) or not is_websocket_upgrade(request):
+            return data
+        raw_path = request.target.partition(b"?")[0]
+        try:
+            path = unquote(raw_path.decode("ascii"))
+        except UnicodeDecodeError:
+            return data
+        host = ""
+        for name, value in request.headers:
+            if name == b"host":
+                host = value.decode("latin-1")
+        route = native.router.native_socket(host, path)
+        if route is None or route.socket is None:
+            return data
+        interval = native.router.ping_interval if route.keep_alive else 0.0
+        sock = WebSocket(
+            self.stream, handshake, request, path, str(client[0]) if client else None,
+            max_message=self.config.websocket_max_message_size, ping_interval=interval,
+            response_headers=self.config.response_headers("h11"),
+        )  # fmt: skip
+        if not is_valid_upgrade(request, sock.headers):
+            await sock.refuse(400, "", keep_quiet=True)
+        else:
+            await serve_native(route.socket, sock, native.access)
+        return b""
 
     async def _call_app(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable,
@@ -270,6 +378,23 @@ class Connection:
             with trio.CancelScope(shield=True):
                 await self.protocol.handle(Closed())
                 await self.stream.aclose()
+
+
+#: What :func:`_upgrade_head` says of the bytes read so far.
+_MORE = "more"  # a GET whose head is not complete yet
+_NOT_OURS = "hypercorn"  # anything but a websocket upgrade: hypercorn serves it
+_UPGRADE = "upgrade"  # a complete head naming websocket: parse it
+
+
+def _upgrade_head(data: bytes, limit: int) -> str:
+    """A cheap look at a connection's first bytes: only a ``GET`` whose head mentions
+    ``websocket`` is parsed here; everything else goes to hypercorn untouched."""
+    if not data.startswith(b"GET "):
+        return _MORE if len(data) < 4 and b"GET ".startswith(data) else _NOT_OURS
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return _MORE if len(data) <= limit else _NOT_OURS
+    return _UPGRADE if b"websocket" in data[:end].lower() else _NOT_OURS
 
 
 def _peer_address(sock: trio.socket.SocketType) -> str:

@@ -26,7 +26,7 @@ from hypercorn.trio.worker_context import WorkerContext
 from hypercorn.typing import ASGIFramework, ConnectionState, LifespanState
 from hypercorn.utils import repr_socket_addr
 
-from jibo_cloud.edge.connection import Connection, Stream
+from jibo_cloud.edge.connection import Connection, NativeSockets, Stream
 from jibo_cloud.edge.handshakes import HandshakeLog
 
 log = logging.getLogger("jibo_cloud.edge")
@@ -47,9 +47,10 @@ async def _serve_connection(
     context: WorkerContext,
     state: ConnectionState,
     handshakes: HandshakeLog,
+    native: NativeSockets | None,
     stream: Stream,
 ) -> None:
-    await Connection(app, config, context, state, handshakes, stream).run()
+    await Connection(app, config, context, state, handshakes, stream, native).run()
 
 
 async def serve_app(
@@ -58,6 +59,7 @@ async def serve_app(
     *,
     sockets: hypercorn.config.Sockets,
     shutdown_trigger: Callable[[], Awaitable[None]],
+    native: NativeSockets | None = None,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``app`` on ``sockets`` (already listening) until ``shutdown_trigger`` returns.
@@ -68,6 +70,8 @@ async def serve_app(
             ``create_ssl_context``).
         sockets: the listening sockets (``secure_sockets`` get TLS).
         shutdown_trigger: returns to start a graceful shutdown.
+        native: the websockets the connections serve themselves (the router's native
+            routes, :mod:`.websocket`); None: every request goes to ``app``.
         task_status: receives the bound addresses (``http://…``, ``https://…``) once
             connections are accepted.
     """
@@ -94,7 +98,7 @@ async def serve_app(
                 log.info("accepting connections on %s", bind)
             handler = functools.partial(
                 _serve_connection, app, config, context,
-                ConnectionState(lifespan_state.copy()), handshakes,
+                ConnectionState(lifespan_state.copy()), handshakes, native,
             )  # fmt: skip
             task_status.started(binds)
             try:
@@ -112,6 +116,8 @@ async def serve_app(
             finally:
                 # Idle keep-alive connections close now; the rest get the grace period.
                 await context.terminated.set()
+                if native is not None:
+                    native.shut_down()
                 server_nursery.cancel_scope.deadline = trio.current_time() + config.graceful_timeout
         await lifespan.wait_for_shutdown()
         lifespan_nursery.cancel_scope.cancel()

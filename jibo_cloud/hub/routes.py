@@ -1,8 +1,8 @@
 """Register the hub's sockets: ``/v1/listen``, ``/listen``, ``/v1/proactive``, ``/proactive``.
 
 Each handler checks the Bearer token *before* accepting the upgrade (§4.1): a failure raises
-:class:`HandshakeRejected` and the router in :mod:`jibo_cloud.app` answers 401 with the
-original plain-text reason. Then the trace headers are parsed into the logging context
+:class:`HandshakeRejected` and the edge (:mod:`jibo_cloud.edge.websocket`) answers 401 with
+the original plain-text reason. Then the trace headers are parsed into the logging context
 (:func:`jibo_cloud.logs.trace_scope`) for every line the socket's tasks log, the upgrade is
 accepted and :func:`jibo_cloud.hub.session.serve_socket` runs it.
 
@@ -15,8 +15,9 @@ with 429 (3,000 sockets were once opened on one token). Anonymous sockets
 
 HTTP requests get the same trace context from a ``before_request`` hook registered here.
 
-Each path is a bare ASGI websocket app below Quart (:mod:`jibo_cloud.hub.asgi`) in the
-server's router (:mod:`jibo_cloud.router`), from one shared state (:class:`HubRoutes`).
+Each path is a websocket the server's edge serves itself (:mod:`jibo_cloud.edge.websocket`:
+no ASGI, no Quart), routed by the server's router (:mod:`jibo_cloud.router`), from one
+shared state (:class:`HubRoutes`).
 
 One ``httpx.AsyncClient`` for cloud skills is opened when the app starts serving and closed
 when it stops, together with remote parser and history clients if the runtime has them.
@@ -39,22 +40,20 @@ from quart_trio import QuartTrio
 from jibo_cloud.access import note_principal
 from jibo_cloud.diagnostics import note_hub_admitted, note_hub_refusal
 from jibo_cloud.errors import HandshakeRejected
-from jibo_cloud.hub.asgi import ASGIApp, asgi_handler
 from jibo_cloud.hub.auth import TokenCache
 from jibo_cloud.hub.clients import RemoteHistory, RemoteParser, new_client
 from jibo_cloud.hub.listen import run_listen
 from jibo_cloud.hub.proactive import run_proactive
 from jibo_cloud.hub.session import HubSocket, serve_socket
 from jibo_cloud.logs import TraceContext, trace_scope
-from jibo_cloud.router import WEBSOCKET, HostKind, Router
+from jibo_cloud.router import HostKind, Router
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.tokens import HubIdentity
 from protocol.transaction import Identity
 
 LISTEN_PATHS = ("/v1/listen", "/listen")
 PROACTIVE_PATHS = ("/v1/proactive", "/proactive")
-#: Where :func:`register` leaves the ASGI handlers and the socket handlers (``app.extensions``).
-ASGI_EXTENSION = "jibo_cloud.hub.asgi_handlers"
+#: Where :func:`register` leaves the socket handlers (``app.extensions``).
 SOCKET_EXTENSION = "jibo_cloud.hub.socket_handlers"
 #: The host kinds the hub's paths answer on (PROTOCOL.md §1: ``neo-hub.*``, or unprefixed).
 HUB_HOSTS = (HostKind.HUB, HostKind.ANY)
@@ -205,9 +204,9 @@ async def _proactive(
 
 
 def register(app: QuartTrio, runtime: Runtime, router: Router) -> None:
-    """Route the hub's paths (hub and unprefixed hosts) to their ASGI handlers, below Quart,
-    and add the hub's lifecycle hooks to ``app``. The handlers are also kept in
-    ``app.extensions`` (:func:`hub_asgi_handlers`, :func:`hub_socket_handlers`)."""
+    """Route the hub's paths (hub and unprefixed hosts) to their socket handlers, which the
+    edge serves itself, and add the hub's lifecycle hooks to ``app``. The handlers are also kept in
+    ``app.extensions`` (:func:`hub_socket_handlers`)."""
     routes = HubRoutes(runtime)
 
     @app.before_serving
@@ -243,30 +242,23 @@ def register(app: QuartTrio, runtime: Runtime, router: Router) -> None:
             with suppress(ValueError):
                 stack.close()
 
-    asgi: dict[str, ASGIApp] = {}
     handlers: dict[str, Callable[[Any], Awaitable[None]]] = {}
     for paths, runner in ((LISTEN_PATHS, _listen), (PROACTIVE_PATHS, _proactive)):
         handle = routes.handler(runner)
         for path in paths:
             handlers[path] = handle
-            asgi[path] = asgi_handler(handle)
-            # Below Quart: a hub socket lives one turn, and Quart's per-socket work was a
-            # quarter of it (docs/hub.md "Performance"). Pinged as before through Quart.
-            router.route(HUB_HOSTS, WEBSOCKET, path, asgi[path], keep_alive=True)
-    app.extensions[ASGI_EXTENSION] = asgi
+            # Served by the edge itself (jibo_cloud/edge/websocket.py: no ASGI, no Quart):
+            # a hub socket lives one turn (docs/hub.md "Where a turn's CPU goes").
+            router.socket(HUB_HOSTS, path, handle, keep_alive=True)
     app.extensions[SOCKET_EXTENSION] = handlers
 
 
-def hub_asgi_handlers(app: QuartTrio) -> Mapping[str, ASGIApp]:
-    """The hub's paths as bare ASGI websocket apps (below Quart), after :func:`register`:
-    ``{"/v1/listen": app, "/listen": app, "/v1/proactive": app, "/proactive": app}``. Each
-    checks the token before accepting and refuses with the HTTP status and reason (§4.1)."""
-    handlers: Mapping[str, ASGIApp] = app.extensions[ASGI_EXTENSION]
-    return handlers
-
-
 def hub_socket_handlers(app: QuartTrio) -> Mapping[str, Callable[[Any], Awaitable[None]]]:
-    """The same, as handlers of an accept/receive/send/close socket (``QuartSocket``'s
-    surface): for in-process benches and tools that bring their own socket."""
+    """The hub's paths' socket handlers, after :func:`register`: ``{"/v1/listen": handle,
+    "/listen": …, "/v1/proactive": …, "/proactive": …}``, each taking an accept/receive/
+    send/close socket (:class:`jibo_cloud.edge.websocket.WebSocket`'s surface). Each checks
+    the token before accepting (a refusal raises ``HandshakeRejected``, §4.1). For the
+    edge (through the router) and for in-process benches and tools that bring their own
+    socket."""
     handlers: Mapping[str, Callable[[Any], Awaitable[None]]] = app.extensions[SOCKET_EXTENSION]
     return handlers
