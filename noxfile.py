@@ -69,8 +69,10 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def soak(session: nox.Session) -> None:
     """The bounded soak (docs/deployment.md): two servers on one database, idle notification
-    sockets, continuous turns and boots; errors, memory and p99 over time, CSV and PNG.
-    Arguments replace the defaults (``nox -s soak -- --minutes 2 --sockets 500``)."""
+    sockets, continuous turns and boots, notifications sent through the portal to robots on
+    both servers; errors, notifications lost, memory and p99 over time, CSV and PNG.
+    Arguments replace the defaults (``nox -s soak -- --minutes 2 --sockets 500``;
+    ``--trace-memory DIR`` for tracemalloc snapshots of the servers, bench/soak_trace.py)."""
     session.install("-e", ".[test]")
     args = session.posargs or ["--minutes", "10", "--sockets", "2000"]
     session.run("python", "-m", "bench.soak", "soak", *args)

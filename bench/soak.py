@@ -8,14 +8,23 @@
     this process, holds a robot's notification socket on one and sends through the other,
     timing until the robot has the frame. Sequential sends; medians and percentiles.
 
-``python -m bench.soak soak [--minutes M] [--sockets N] [--backend postgres|sqlite]``
+``python -m bench.soak soak [--minutes M] [--sockets N] [--backend postgres|sqlite]
+[--notify-robots R] [--notify-every S] [--trace-memory DIR]``
     Two ``jibo-cloud serve`` processes on one database, ``N`` idle notification sockets spread
     over both, and continuous typed turns and REST boots (``ListLoops``, ``GetRobot``,
-    ``NewRobotToken``) against both for ``M`` minutes. Every 10 s: each server's resident
-    memory and the window's turn/boot latency percentiles. Reports errors (goal: zero),
-    memory growth from the first minute to the end (goal: within 5 %), percentiles, the machine
-    and the date; writes ``bench-results/soak-*.csv`` (and a PNG plot when matplotlib is
-    installed). Bounded: it stops after ``M`` minutes whatever happens.
+    ``NewRobotToken``) against both for ``M`` minutes; and ``R`` more robots, each with its
+    owner signed in to the portal and its notification socket on one server (alternately),
+    whose owners edit a household member every ``S`` seconds through either server in turn
+    (the portal's POST, which notifies the robot: half the notifications cross to the other
+    instance); each notification is awaited on its robot's socket (lost after 10 s).
+    Every 10 s: each server's resident memory and the window's percentiles. Reports errors
+    (goal: zero), notifications delivered and lost (goal: none lost) with their latency, memory
+    growth from the first minute to the end (goal: within 5 %), percentiles, the machine and
+    the date; writes ``bench-results/soak-*.csv`` (and a PNG plot when matplotlib is
+    installed). Bounded: it stops after ``M`` minutes whatever happens. ``--trace-memory DIR``
+    runs the servers under :mod:`bench.soak_trace` (tracemalloc snapshots and object counts
+    every minute, heap figures every 10 s, into ``DIR``; slower, for hunting memory growth;
+    ``--trace-frames 0`` keeps only the counters, cheap enough for a reported run).
 
 ``run(report)`` (for ``python -m bench``) runs the ``queue`` latency mode, 200 sends.
 """
@@ -27,17 +36,20 @@ import contextlib
 import datetime
 import json
 import os
+import re
 import statistics
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import trio
 
-from bench.server import SECRET, add_robot, bench_env, robot_spec, store
+from bench.server import REPO, SECRET, add_robot, bench_env, cli, robot_spec, store
+from bench.soak_trace import DIR_ENV as TRACE_DIR_ENV
 
 ROBOT_NAME = "Bench-Robot-Name-1"
 
@@ -177,6 +189,7 @@ class Soak:
 
     def __init__(self) -> None:
         self.errors: dict[str, int] = {}
+        self.error_lines: list[str] = []
         #: Failures of the bench's own clients while closing their sockets after the end
         #: (trio-websocket answers a server ping after its close began: LocalProtocolError).
         self.teardown: dict[str, int] = {}
@@ -184,6 +197,14 @@ class Soak:
         self.boots: list[float] = []
         self.window_turns: list[float] = []
         self.window_boots: list[float] = []
+        #: Notifications: latency of each delivered (all, sent through the socket's own
+        #: server, sent through the other), never delivered, delivered after 10 s.
+        self.notified: list[float] = []
+        self.notified_local: list[float] = []
+        self.notified_cross: list[float] = []
+        self.window_notified: list[float] = []
+        self.lost = 0
+        self.late = 0
         self.rows: list[dict[str, float]] = []
 
     def error(self, what: str) -> None:
@@ -204,29 +225,96 @@ async def _loop(deadline: float, soak: Soak, what: str,
         (soak.window_turns if what == "turn" else soak.window_boots).append(ms)
 
 
-async def soak_run(minutes: float, sockets: int, backend: str) -> dict[str, Any]:
+@contextlib.contextmanager
+def _serve(args: list[str], env: dict[str, str],
+           trace: Path | None) -> Iterator[tuple[subprocess.Popen[str], int]]:  # fmt: skip
+    """``jibo-cloud serve --port 0 ARGS`` in a subprocess (under :mod:`bench.soak_trace`
+    when ``trace`` names a folder), as ``tests.support.server.serve_subprocess`` does."""
+    module = ["bench.soak_trace"] if trace else ["jibo_cloud"]
+    environ = {**env, "JIBO_TOKEN_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+    if trace:
+        environ[TRACE_DIR_ENV] = str(trace)
+        environ.setdefault("JIBO_SOAK_TRACE_FRAMES", "8")
+    proc = subprocess.Popen([sys.executable, "-m", *module, "serve", "--port", "0", *args],
+                            cwd=REPO, env=environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            match = re.search(r"listening on http://[\d.]+:(\d+)", line)
+            if match:
+                yield proc, int(match[1])
+                break
+        else:
+            raise AssertionError("the server exited before listening")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+
+
+def notify_spec(k: int) -> Any:
+    """The ``k``-th robot of the notification load (its own owner, household and keys)."""
+    from jibo_cloud.storage.provisioning import RobotSpec
+
+    return RobotSpec(name=f"Soak-Notify-Robot-{k}", serial=f"BOJW-2000-0000-0000-{k:04d}",
+                     robot_id=f"{0x5000 + k:024x}", owner_email=f"soak{k}@example.com",
+                     access_key_id=f"SOAKNOTIFYKEY{k:07d}", secret_access_key=f"soak-secret-{k}",
+                     loop_id=f"{0x6000 + k:024x}", account_id=f"{0x7000 + k:024x}")  # fmt: skip
+
+
+def _add_notify_robots(args: list[str], count: int) -> None:
+    for k in range(count):
+        r = notify_spec(k)
+        cli("robot", "add", "--name", r.name, "--serial", r.serial, "--robot-id", r.robot_id,
+            "--owner", r.owner_email, "--loop-id", r.loop_id, "--access-key-id",
+            r.access_key_id, "--secret-access-key", r.secret_access_key, "--account-id",
+            r.account_id, *args)  # fmt: skip
+
+
+async def _invites_and_members(args: list[str], count: int) -> list[tuple[str, str]]:
+    """For each notification robot: a fresh portal invite token for its owner and the id of
+    the owner's membership of its household (read from the store in this process)."""
+    from jibo_cloud.config import load_config
+    from jibo_cloud.portal.auth import new_invite
+    from jibo_cloud.storage import connect_storage
+
+    url = args[args.index("--database-url") + 1] if "--database-url" in args else None
+    config = load_config(data_dir=args[1], database_url=url, env={}, token_secret=SECRET)
+    storage = await connect_storage(config)
+    try:
+        found = []
+        for k in range(count):
+            spec = notify_spec(k)
+            token = await new_invite(storage, spec.account_id, now=_now())
+            members = await storage.members_of(spec.loop_id)
+            found.append((token, members[0].id))
+        return found
+    finally:
+        await storage.aclose()
+
+
+async def soak_run(minutes: float, sockets: int, backend: str, notify_robots: int = 0,
+                   notify_every: float = 1.0,
+                   trace: Path | None = None) -> dict[str, Any]:  # fmt: skip
     import httpx
 
     from tests.rest.support import RestClient
     from tests.support import hub_client as hc
     from tests.support.robot import open_robot_socket
-    from tests.support.server import serve_subprocess
 
     spec = robot_spec()
     with store(backend) as args, contextlib.ExitStack() as stack:
         add_robot(args)
-        old_env = dict(os.environ)
-        os.environ.update(bench_env(JIBO_ASR_PROCESSES="0"))
-        try:
-            servers = []
-            for name in ("a", "b"):
-                # PostgreSQL: a data folder each (as on two hosts); SQLite: the one file.
-                own = Path(args[1]) / name if backend == "postgres" else Path(args[1])
-                server_args = [*args[2:], "--data-dir", str(own)]
-                servers.append(stack.enter_context(serve_subprocess(server_args, SECRET)))
-        finally:
-            os.environ.clear()
-            os.environ.update(old_env)
+        _add_notify_robots(args, notify_robots)
+        invites = await _invites_and_members(args, notify_robots)
+        env = bench_env(JIBO_ASR_PROCESSES="0")
+        servers = []
+        for name in ("a", "b"):
+            # PostgreSQL: a data folder each (as on two hosts); SQLite: the one file.
+            own = Path(args[1]) / name if backend == "postgres" else Path(args[1])
+            server_args = [*args[2:], "--data-dir", str(own)]
+            servers.append(stack.enter_context(_serve(server_args, env, trace)))
         soak = Soak()
         for proc, _port in servers:  # keep reading: a full pipe would block the server's logs
             threading.Thread(target=_drain, args=(proc.stdout, soak), daemon=True).start()
@@ -270,10 +358,17 @@ async def soak_run(minutes: float, sockets: int, backend: str) -> dict[str, Any]
         async def sample(started: float) -> None:
             while time.monotonic() < deadline:
                 await trio.sleep(10)
+                if time.monotonic() > deadline:  # the sockets are closing: not the steady state
+                    break
                 row = {"t_s": time.monotonic() - started}
                 for name, pid in zip("ab", pids, strict=True):
                     row[f"rss_{name}_mb"] = rss_bytes(pid) / 2**20
-                for what, values in (("turn", soak.window_turns), ("boot", soak.window_boots)):
+                windows = (
+                    ("turn", soak.window_turns),
+                    ("boot", soak.window_boots),
+                    ("notify", soak.window_notified),
+                )
+                for what, values in windows:
                     stats = percentiles(values)
                     row[f"{what}_p99_ms"] = stats.get("p99", float("nan"))
                     row[f"{what}_n"] = stats.get("n", 0)
@@ -281,12 +376,20 @@ async def soak_run(minutes: float, sockets: int, backend: str) -> dict[str, Any]
                 soak.rows.append(row)
                 print(f"  t={row['t_s']:6.0f}s rss a={row['rss_a_mb']:.1f} b={row['rss_b_mb']:.1f}"
                       f" MB  turn p99={row['turn_p99_ms']:.1f} ms boot p99="
-                      f"{row['boot_p99_ms']:.1f} ms  errors={sum(soak.errors.values())}",
+                      f"{row['boot_p99_ms']:.1f} ms notify p99={row['notify_p99_ms']:.1f} ms "
+                      f"(n={row['notify_n']:.0f}, lost {soak.lost})  "
+                      f"errors={sum(soak.errors.values())}",
                       flush=True)  # fmt: skip
+
+        async def notifier(k: int, invite: str, member_id: str, nursery: trio.Nursery) -> None:
+            await nursery.start(_notify_robot, k, invite, member_id, ports, deadline,
+                                notify_every, soak)  # fmt: skip
 
         started = time.monotonic()
         async with trio.open_nursery() as nursery:
             await hold_sockets(nursery)
+            for k, (invite, member_id) in enumerate(invites):
+                await notifier(k, invite, member_id, nursery)
             nursery.start_soon(sample, started)
             for i in range(2):
                 nursery.start_soon(_loop, deadline, soak, "turn", lambda i=i: turn(i))
@@ -294,6 +397,104 @@ async def soak_run(minutes: float, sockets: int, backend: str) -> dict[str, Any]
         for client in clients:
             await client.aclose()
         return _soak_summary(soak, minutes, sockets, backend)
+
+
+async def _notify_robot(k: int, invite: str, member_id: str, ports: list[int], deadline: float,
+                        every: float, soak: Soak,
+                        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+                        ) -> None:  # fmt: skip
+    """One notification robot: its socket on server ``k % 2``, its owner signed in on both
+    servers, a member edit every ``every`` seconds through server ``n % 2`` (``n`` the send's
+    number), each awaited on the socket: delivered (latency) or lost (nothing in 10 s)."""
+    import httpx
+
+    from tests.portal.support import csrf_of
+    from tests.rest.support import RestClient
+    from tests.support.robot import open_robot_socket
+
+    spec = notify_spec(k)
+    password = "soak horse battery staple"  # noqa: S105 - a bench-only owner
+    http = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports]
+    try:
+        page = await http[0].get(f"/portal/invite?t={invite}")
+        done = await http[0].post(f"/portal/invite?t={invite}", data={
+            "csrf": csrf_of(page.text), "password": password, "again": password})  # fmt: skip
+        assert done.status_code == 303, (done.status_code, done.text[:200])
+        csrf = []
+        for client in http:
+            page = await client.get("/portal/signin")
+            signed = await client.post("/portal/signin", data={
+                "csrf": csrf_of(page.text), "email": spec.owner_email, "password": password,
+                "next": "/portal/"})  # fmt: skip
+            assert signed.status_code == 303, (signed.status_code, signed.text[:200])
+            csrf.append(csrf_of((await client.get("/portal/household")).text))
+        answer = await RestClient(http[k % 2]).ok(
+            "Notification_20150505.NewRobotToken", {"deviceId": spec.name},
+            key=spec.access_key_id, secret=spec.secret_access_key)  # fmt: skip
+        arrived: dict[str, float] = {}
+        lost: list[str] = []
+        got = trio.Event()
+        async with open_robot_socket(ports[k % 2], f"/{answer['token']}",
+                                     host="api-socket.jibo.com") as ws:  # fmt: skip
+            task_status.started()
+
+            async def receive() -> None:
+                nonlocal got
+                while True:
+                    frame = json.loads(await ws.get_message())
+                    for member in frame.get("members", []):
+                        if member.get("id") == member_id and "phoneticName" in member:
+                            arrived.setdefault(member["phoneticName"], time.perf_counter())
+                    got.set()
+                    got = trio.Event()
+
+            async with trio.open_nursery() as inner:
+                inner.start_soon(receive)
+                n = 0
+                while time.monotonic() < deadline - 12:
+                    mark = f"n{n}"
+                    via = n % 2
+                    sent = time.perf_counter()
+                    try:
+                        with trio.fail_after(30):
+                            posted = await http[via].post(
+                                f"/portal/household/{spec.loop_id}/members/{member_id}",
+                                data={"csrf": csrf[via], "phoneticName": mark,
+                                      "firstName": "Soak", "lastName": "Owner",
+                                      "birthday": ""})  # fmt: skip
+                        if posted.status_code != 303:
+                            raise RuntimeError(f"HTTP {posted.status_code}")
+                    except Exception as exc:  # counted and reported, never hidden
+                        soak.error(f"notify send: {type(exc).__name__} {str(exc)[:80]}")
+                        n += 1
+                        await trio.sleep(every)
+                        continue
+                    with trio.move_on_after(10):
+                        while mark not in arrived:
+                            await got.wait()
+                    if mark in arrived:
+                        ms = (arrived[mark] - sent) * 1000
+                        soak.notified.append(ms)
+                        (soak.notified_cross if via != k % 2 else soak.notified_local).append(ms)
+                        soak.window_notified.append(ms)
+                    else:
+                        lost.append(mark)
+                    n += 1
+                    await trio.sleep(every)
+                with trio.move_on_after(10):  # a lost one arriving late is counted apart
+                    while lost and not all(m in arrived for m in lost):
+                        await got.wait()
+                inner.cancel_scope.cancel()
+            soak.lost += sum(1 for m in lost if m not in arrived)
+            soak.late += sum(1 for m in lost if m in arrived)
+    except Exception as exc:
+        if time.monotonic() < deadline:
+            soak.error(f"notify robot {k}: {type(exc).__name__} {str(exc)[:80]}")
+        with contextlib.suppress(RuntimeError):
+            task_status.started()
+    finally:
+        for client in http:
+            await client.aclose()
 
 
 async def _idle_socket(
@@ -328,7 +529,10 @@ def _drain(stream: Any, soak: Soak) -> None:
             except ValueError:
                 continue
             if level in ("ERROR", "CRITICAL"):
-                soak.error("server log: " + json.loads(line).get("msg", "")[:60])
+                what = "server log: " + json.loads(line).get("msg", "")[:60]
+                if what not in soak.errors:  # the first of each kind, whole, for the report
+                    soak.error_lines.append(line.strip()[:4000])
+                soak.error(what)
 
 
 def _soak_summary(soak: Soak, minutes: float, sockets: int, backend: str) -> dict[str, Any]:
@@ -342,8 +546,13 @@ def _soak_summary(soak: Soak, minutes: float, sockets: int, backend: str) -> dic
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "minutes": minutes, "sockets": sockets, "backend": backend,
-        "errors": soak.errors, "teardown": soak.teardown, "turns": percentiles(soak.turns),
-        "boots": percentiles(soak.boots), "rss_growth_percent": growth, "samples": rows,
+        "errors": soak.errors, "error_lines": soak.error_lines, "teardown": soak.teardown,
+        "turns": percentiles(soak.turns),
+        "boots": percentiles(soak.boots), "notifications": {
+            "delivered": len(soak.notified), "lost": soak.lost, "late": soak.late,
+            "latency": percentiles(soak.notified), "same_server": percentiles(soak.notified_local),
+            "other_server": percentiles(soak.notified_cross)},
+        "rss_growth_percent": growth, "samples": rows,
     }  # fmt: skip
 
 
@@ -374,6 +583,8 @@ def _write_outputs(summary: dict[str, Any]) -> Path:
     mem.legend()
     lat.plot(t, [r["turn_p99_ms"] for r in rows], label="turn p99")
     lat.plot(t, [r["boot_p99_ms"] for r in rows], label="boot p99")
+    if any(r.get("notify_n") for r in rows):
+        lat.plot(t, [r["notify_p99_ms"] for r in rows], label="notification p99")
     lat.set_ylabel("ms")
     lat.set_xlabel("seconds")
     lat.legend()
@@ -393,7 +604,27 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_argument("--minutes", type=float, default=10.0)
     soak.add_argument("--sockets", type=int, default=2000)
     soak.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    soak.add_argument(
+        "--notify-robots", type=int, default=8, help="robots receiving notifications (0: none)"
+    )
+    soak.add_argument(
+        "--notify-every", type=float, default=1.0, help="seconds between one robot's notifications"
+    )
+    soak.add_argument(
+        "--trace-memory",
+        type=Path,
+        metavar="DIR",
+        help="tracemalloc snapshots of the servers into DIR (bench.soak_trace)",
+    )
+    soak.add_argument(
+        "--trace-frames",
+        type=int,
+        default=8,
+        help="with --trace-memory: frames per traceback; 0 = no tracemalloc, counters only",
+    )
     args = parser.parse_args(argv)
+    if args.mode == "soak" and args.trace_memory:
+        os.environ["JIBO_SOAK_TRACE_FRAMES"] = str(args.trace_frames)
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"jibo-cloud {args.mode} — {when}\nmachine: {machine()}\nload: {os.getloadavg()}")
     if args.mode == "notify-latency":
@@ -401,14 +632,32 @@ def main(argv: list[str] | None = None) -> int:
         stats = percentiles(trio.run(mode, args.count))
         print(f"  {'full' if args.full else 'queue'}: {_fmt(stats)}")
         return 0
-    summary = trio.run(soak_run, args.minutes, args.sockets, args.backend)
+    summary = trio.run(
+        soak_run,
+        args.minutes,
+        args.sockets,
+        args.backend,
+        args.notify_robots,
+        args.notify_every,
+        args.trace_memory,
+    )
     print(f"  errors: {summary['errors'] or 'none'}")
+    for line in summary["error_lines"]:
+        print(f"    first logged: {line}")
     print(f"  client teardown failures (after the end): {summary['teardown'] or 'none'}")
     print(f"  turns: {_fmt(summary['turns'])}")
     print(f"  boots: {_fmt(summary['boots'])}")
+    sent = summary["notifications"]
+    print(
+        f"  notifications: delivered {sent['delivered']}, lost {sent['lost']}, "
+        f"late (after 10 s) {sent['late']}"
+    )
+    print(f"    latency: {_fmt(sent['latency'])}")
+    print(f"    same server: {_fmt(sent['same_server'])}")
+    print(f"    other server: {_fmt(sent['other_server'])}")
     print(f"  memory growth first→last minute: {summary['rss_growth_percent']}")
     print(f"  written: {_write_outputs(summary)}")
-    return 0 if not summary["errors"] else 1
+    return 0 if not summary["errors"] and not sent["lost"] else 1
 
 
 if __name__ == "__main__":
