@@ -14,10 +14,14 @@ host kind                 method         path                   handler
 ========================  =============  =====================  ==============================
 every host                POST           ``/``                  REST, by X-Amz-Target
 every host                GET, HEAD      ``/``                  the probe: 204
-socket, any               WEBSOCKET      ``/{robotToken}``      the notification socket
-hub, any                  WEBSOCKET      the hub paths          the hub's ASGI handlers (or,
-                                                                unused today, through Quart)
+socket, any               WEBSOCKET      ``/{robotToken}``      the notification socket (*)
+hub, any                  WEBSOCKET      the hub paths          the hub's sockets (*)
 ========================  =============  =====================  ==============================
+
+(*) Websockets the edge serves itself (:meth:`Router.socket`, :meth:`Router.native_socket`,
+:mod:`jibo_cloud.edge.websocket`): the handler takes the socket, no ASGI. Such an upgrade
+arriving through ASGI (after HTTP requests on a kept-alive connection: no robot does that) is
+refused 400 :data:`REUSED_CONNECTION`.
 
 A host mapped to the **portal** (``jibo-cloud host add NAME --service portal``) serves only
 the owner's portal: ``GET /`` redirects to ``/portal/``, ``/portal…`` and ``/healthcheck`` go
@@ -32,12 +36,11 @@ HTTP request goes to the Quart app (``/healthcheck``, uploads and downloads, ``/
 and Quart's own JSON 404s); any other websocket is refused before the upgrade with 404
 ``WebSocket url '<path>' has no handler`` (§4.1), as is every websocket on an ``api`` host.
 
-A websocket handler served through Quart receives a :class:`~jibo_cloud.wsio.QuartSocket`
-(:meth:`Router.add_quart_socket`); the router hands Quart the handler it chose (Quart's
-catch-all websocket route only runs it). Handlers reject an upgrade by raising
-:class:`~jibo_cloud.errors.HandshakeRejected`, answered with its status and plain-text
-reason. Keep-alive: websockets whose handler does not ping from its own task get
-:func:`jibo_cloud.edge.pings.ping_every` beside them.
+Handlers reject an upgrade by raising :class:`~jibo_cloud.errors.HandshakeRejected`,
+answered with its status and plain-text reason. Keep-alive (a route's ``keep_alive``): the
+edge's websockets ping from the task waiting in their ``receive``; an ASGI websocket handler
+served through Quart (:meth:`Router.add_quart_socket`, which nothing uses today) gets
+:func:`jibo_cloud.edge.pings.ping_every` beside it.
 """
 
 from __future__ import annotations

@@ -351,13 +351,16 @@ class WebSocket:
         self._ping_at = math.inf
 
     async def send(self, frame: str | bytes) -> None:
-        """Send one message.
+        """Send one message. Once the peer has closed or the connection broke, messages are
+        dropped (as ASGI servers drop them): the reader learns of it from :meth:`receive`.
 
         Raises:
-            trio.ClosedResourceError: the socket is closing or closed.
-            trio.BrokenResourceError: the connection broke.
+            trio.ClosedResourceError: we closed the socket (or never accepted it).
         """
-        if self._state is not _State.OPEN:
+        state = self._state
+        if state is not _State.OPEN:
+            if state is _State.CLOSED and self.status == 101:
+                return
             raise trio.ClosedResourceError("the websocket is closed")
         ws = self._ws
         assert ws is not None
@@ -369,7 +372,6 @@ class WebSocket:
             self.bytes_out += len(frame)
         if not await self._write(data):
             self._gone(CloseReason.ABNORMAL_CLOSURE)
-            raise trio.BrokenResourceError("the connection broke")
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Send a Close frame (nothing when the socket is not open: refused, closing, or

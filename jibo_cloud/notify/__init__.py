@@ -17,7 +17,7 @@ The package, one job per module:
 - :mod:`.sessions`: group-committed session rows (open, close, ack).
 - :mod:`.delivery`: send now or queue; the poll across processes (the seam for other
   cross-process wake-ups).
-- :mod:`.transport`: the socket itself, a bare ASGI handler of the router (below Quart).
+- :mod:`.transport`: the socket itself, a websocket the edge serves (no ASGI, no Quart).
 - :mod:`.hub`: :class:`NotificationHub`, which ties them together; one per runtime
   (:attr:`jibo_cloud.runtime.Runtime.notifications`).
 """

@@ -64,8 +64,8 @@ class NotificationHub:
         )
     )
 
-    #: The transport, as a method (``hub.serve_asgi(scope, receive, send)``).
-    serve_asgi = transport.serve_asgi
+    #: The transport, as a method (``hub.serve_socket(sock)``: the edge's websocket).
+    serve_socket = transport.serve_socket
 
     # -- what the rest of the server asks ---------------------------------------------------
 

@@ -7,8 +7,8 @@
 - ``GET /`` and ``HEAD /`` (the robot's connectivity probe, every ~10 s per robot, PROTOCOL.md
   §1): always an empty 204, :func:`serve_probe`.
 - ``/{robotToken}`` on ``socket`` hosts (and hosts with no kind): the notification socket,
-  :meth:`jibo_cloud.notify.NotificationHub.serve_asgi` (one per robot, all day; memory per
-  idle socket: docs/rest.md).
+  :meth:`jibo_cloud.notify.NotificationHub.serve_socket`, a websocket the edge serves itself
+  (no ASGI; one per robot, all day; memory per idle socket: docs/rest.md).
 
 :func:`install` puts them in the router's table.
 """
@@ -35,7 +35,7 @@ from jibo_cloud.rest.dispatch import (
     max_body,
 )
 from jibo_cloud.rest.models import ModelTable
-from jibo_cloud.router import TOKEN_PATH, WEBSOCKET, HostKind, Router
+from jibo_cloud.router import TOKEN_PATH, HostKind, Router
 from jibo_cloud.runtime import Runtime
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -136,5 +136,7 @@ def install(
     router.route(None, "POST", "/", rest)
     router.route(None, "GET", "/", serve_probe)
     router.route(None, "HEAD", "/", serve_probe)
-    # The notification socket pings from its own task (no keep-alive task per socket).
-    router.route((HostKind.SOCKET, HostKind.ANY), WEBSOCKET, TOKEN_PATH, hub.serve_asgi)
+    # The edge serves it (jibo_cloud/edge/websocket.py); its Pings go out from the socket's
+    # own task while it waits in receive (no keep-alive task per socket).
+    socket_kinds = (HostKind.SOCKET, HostKind.ANY)
+    router.socket(socket_kinds, TOKEN_PATH, hub.serve_socket, keep_alive=True)

@@ -1,10 +1,10 @@
 """What an idle notification socket keeps in the server (memory per socket).
 
 These check the structure behind ``python -m bench sockets`` (which measures the bytes):
-each test fails if the matching choice of our connection (:mod:`jibo_cloud.edge.connection`)
-or of :mod:`jibo_cloud.notify.transport` is undone. Keep-alive behaviour itself is checked
-in ``test_keepalive.py``; here the server runs in the test's process, so its tasks and
-objects can be counted.
+each test fails if the matching choice of our connection (:mod:`jibo_cloud.edge.connection`,
+:mod:`jibo_cloud.edge.websocket`) or of :mod:`jibo_cloud.notify.transport` is undone.
+Keep-alive behaviour itself is checked in ``test_keepalive.py``; here the server runs in the
+test's process, so its tasks and objects can be counted.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import trio.testing
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Ping, Request
 
-from jibo_cloud.edge.connection import Connection
+from jibo_cloud.edge.websocket import WebSocket
 from jibo_cloud.notify import hub_for
 from tests.rest.support import ROBOT_NAME, RestClient, register_robot
 from tests.support.server import RunningServer, start_server
@@ -94,28 +94,26 @@ async def test_idle_notification_sockets_keep_one_task_no_timer_and_no_lock(
             await hub.wait_connected(ROBOT_NAME)
             await trio.testing.wait_all_tasks_blocked(0.05)
             gc.collect()  # earlier tests' closed connections are not counted below
-            # Each connection's nursery holds the app's task only: no ping task (hypercorn's
-            # are off; the socket pings from its own task) and no idle timer.
-            apps = [task for task in all_tasks() if task.name.endswith("task_group._handle")]
-            assert len(apps) == SOCKETS
-            for app in apps:
-                assert app.parent_nursery is not None
-                assert app.parent_nursery.child_tasks == {app}
+            # The edge serves the notification socket itself: one task per connection
+            # (the connection's own, holding no nursery: no app task, no ping task, no
+            # idle timer). An HTTP connection still open has its idle timer's nursery.
+            conns = [task for task in all_tasks() if task.name.endswith("listeners._run_handler")]
+            assert len([task for task in conns if not task.child_nurseries]) == SOCKETS
             assert not any(task.name.endswith("_send_pings") for task in all_tasks())
-            # The read loop holds no fail_after(inf) scope when read_timeout is unset.
+            # No read timer: the socket's reader holds no fail_after(inf) scope.
             assert fail_after_generators() == timers_before
-            # No send lock while nobody writes, no idle timer's scope once upgraded.
-            held = [o for o in gc.get_objects() if isinstance(o, Connection) and o.upgraded]
-            assert len(held) == SOCKETS
-            assert all(c.send_lock is None and c.idle_scope is None for c in held)
+            # No send lock while nobody writes; the upgrade's parser is dropped once answered.
+            sockets = [o for o in gc.get_objects() if isinstance(o, WebSocket)]
+            assert len(sockets) == SOCKETS
+            assert all(sock._lock is None and sock._h11 is None for sock in sockets)
         server.stop()
 
 
 async def test_notification_sockets_are_pinged_on_every_host(
     nursery: trio.Nursery, tmp_path: Path
 ) -> None:
-    # api-socket.* and a bare IP both reach the notification socket below Quart; it pings
-    # from its own task through the connection's Pinger.
+    # api-socket.* and a bare IP both reach the notification socket the edge serves; it
+    # pings from its own task while it waits in receive.
     server = await start_server(nursery, tmp_path / "data", ping_interval=0.05)
     await register_robot(server)
     token = await robot_token(server)

@@ -1,6 +1,6 @@
 """Two server processes on one storage, in one test process: two Runtimes (own instance ids,
 own storage connections) and two NotificationHubs, each holding its robots' sockets, driven
-through the hub's real ASGI entry point (``serve_asgi``) over memory channels. SQLite and
+through the hub's real socket entry point (``serve_socket``) over memory channels. SQLite and
 PostgreSQL.
 
 Time: the poll is timed on a virtual clock that only jumps when nothing, not even a database
@@ -23,6 +23,7 @@ from trio.testing import MockClock
 
 from jibo_cloud.errors import StorageUnavailable, UpstreamError
 from jibo_cloud.hub.history import StorageHistory
+from jibo_cloud.hub.session import RobotClosed
 from jibo_cloud.notify import MAX_QUEUED, NOTIFY_POLL_SECONDS, NotificationHub, hash_token
 from jibo_cloud.rest.context import Call, Caller
 from jibo_cloud.rest.models import load_models
@@ -64,21 +65,47 @@ class Process:
         return await handlers(self.hub)["Notification_20150505.GetStatus"](self.runtime, call)
 
 
+class _ServerSocket:
+    """The server's end of one notification socket over memory channels (the surface of the
+    edge's websocket that :func:`jibo_cloud.notify.transport.serve_socket` uses)."""
+
+    def __init__(self) -> None:
+        self.path = f"/{TOKEN}"
+        self.to_server, self.inbox = trio.open_memory_channel[str | None](10)
+        self.outbox, self.from_server = trio.open_memory_channel[str | int](1000)
+        self.accepted = trio.Event()
+
+    async def accept(self) -> None:
+        self.accepted.set()
+
+    async def receive(self) -> str | bytes:
+        frame = await self.inbox.receive()
+        if frame is None:
+            raise RobotClosed("robot closed first")
+        return frame
+
+    async def send(self, frame: str | bytes) -> None:
+        assert isinstance(frame, str)
+        await self.outbox.send(frame)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        await self.outbox.send(code)
+
+
 @attrs.define
 class RobotSocket:
-    """The robot's end of one notification socket (the ASGI messages a server would carry)."""
+    """The robot's end of one notification socket (the frames a server would carry)."""
 
-    to_app: trio.MemorySendChannel[dict[str, Any]]
-    from_app: trio.MemoryReceiveChannel[dict[str, Any]]
+    sock: _ServerSocket
 
     async def notification(self) -> Any:
-        message = await self.from_app.receive()
-        assert message["type"] == "websocket.send", message
-        return json.loads(message["text"])
+        message = await self.sock.from_server.receive()
+        assert isinstance(message, str), message
+        return json.loads(message)
 
     def nothing_more(self) -> bool:
         try:
-            message = self.from_app.receive_nowait()
+            message = self.sock.from_server.receive_nowait()
         except trio.WouldBlock:
             return True
         raise AssertionError(f"unexpected {message}")
@@ -87,16 +114,13 @@ class RobotSocket:
 @asynccontextmanager
 async def robot_socket(process: Process) -> AsyncIterator[RobotSocket]:
     """Open the robot's socket on ``process``; closed (robot disconnects) on exit."""
-    to_app, app_receive = trio.open_memory_channel[dict[str, Any]](10)
-    app_send, from_app = trio.open_memory_channel[dict[str, Any]](1000)
-    scope = {"type": "websocket", "path": f"/{TOKEN}", "headers": [], "extensions": {}}
-    await to_app.send({"type": "websocket.connect"})
+    sock = _ServerSocket()
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(process.hub.serve_asgi, scope, app_receive.receive, app_send.send)
-        assert (await from_app.receive())["type"] == "websocket.accept"
+        nursery.start_soon(process.hub.serve_socket, sock)
+        await sock.accepted.wait()
         await process.hub.wait_connected(ROBOT.name)
-        yield RobotSocket(to_app, from_app)
-        await to_app.send({"type": "websocket.disconnect", "code": 1000})
+        yield RobotSocket(sock)
+        await sock.to_server.send(None)
     # The handler returned: the session is recorded closed and the hub forgot the socket.
     assert not process.hub.is_connected(ROBOT.name)
 
