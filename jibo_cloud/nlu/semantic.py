@@ -10,9 +10,10 @@ with two labelled sets shipped in ``data/semantic.npz``:
   At cosine similarity ≥ :data:`LAUNCH_MIN` to a command's example, that phrase launches,
   its slots filled from the utterance (:mod:`jibo_cloud.nlu.slots`); a nearest ``none``
   remark, or anything less similar, launches nothing.
-- **personality**: a linear classifier (multinomial logistic regression over the embedding)
-  over the original chitchat skill's 427 intents, trained on its test list; only weights
-  are shipped. At probability ≥ :data:`CHITCHAT_MIN` for an intent the personality skill
+- **personality**: a linear classifier (multinomial logistic regression over the embedding
+  and the mean-pooled outputs of two middle layers, :meth:`Embedder.features`) over the
+  original chitchat skill's 427 intents, trained on its test list; only weights are
+  shipped. At probability ≥ :data:`CHITCHAT_MIN` for an intent the personality skill
   answers (not one of :data:`KNOWLEDGE_INTENTS`) and a sentence about Jibo or the owner (it
   says you/your/I/my …), the parse becomes that intent with ``domain=chitchat``: "who is
   ada lovelace" stays a question, "why is the sky blue" stays chat.
@@ -20,6 +21,7 @@ with two labelled sets shipped in ``data/semantic.npz``:
 Anything else keeps the template parser's answer (chat, or the question): the explicit
 low-confidence outcome is the chat/fallback path, never a guessed command.
 
+The last :data:`CACHE_SIZE` sentences' guesses are remembered (owners repeat themselves).
 The model is loaded once per process, on first need, in a worker thread; its weights are
 checked against a recorded SHA-256. A missing or corrupt model logs one error line and turns
 the recogniser off for the process: the template parser keeps working.
@@ -27,6 +29,7 @@ the recogniser off for the process: the template parser keeps working.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import logging
@@ -51,6 +54,8 @@ INDEX_FILE = DATA_DIR / "semantic.npz"
 LAUNCH_MIN = 0.80
 #: Classifier probability at which a personality intent answers (docs/skills.md).
 CHITCHAT_MIN = 0.50
+#: Guesses remembered per process, by normalized text (owners repeat themselves).
+CACHE_SIZE = 1024
 #: Template outcomes the recogniser may replace: the fallback and the catch-all questions.
 CATCH_ALL = frozenset(
     {
@@ -166,21 +171,32 @@ class Guess:
 
 
 class SemanticModel:
-    """The embedder and the index, ready to answer (built in a worker thread)."""
+    """The embedder and the index, ready to answer (built in a worker thread).
+
+    Thread-safe: :meth:`understand` remembers the last :data:`CACHE_SIZE` sentences' guesses.
+    """
 
     def __init__(self, embedder: Embedder, index: Index) -> None:
         self.embedder = embedder
         self.index = index
         self._phrases = phrase_keys()
+        self._cache: collections.OrderedDict[str, Guess] = collections.OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> Vectors:
         return self.embedder.encode(texts)
 
-    def guess(self, vector: Vectors) -> Guess:
-        sims = self.index.launch_vectors @ vector
+    def features(self, texts: list[str]) -> Vectors:
+        """The classifier's input per text (:meth:`Embedder.features`: the embedding first)."""
+        return self.embedder.features(texts)
+
+    def guess(self, features: Vectors) -> Guess:
+        """Both sides' best answer for one sentence's :meth:`features`."""
+        sims = self.index.launch_vectors @ features[: self.embedder.dimensions]
+        logits = self.index.chitchat_coef @ features
         best = int(sims.argmax())
-        logits = self.index.chitchat_coef @ vector + self.index.chitchat_bias
-        logits = logits - logits.max()
+        logits += self.index.chitchat_bias
+        logits -= logits.max()
         probs = np.exp(logits)
         probs /= probs.sum()
         top = int(probs.argmax())
@@ -191,12 +207,29 @@ class SemanticModel:
             chitchat_probability=float(probs[top]),
         )
 
+    def compute(self, normalized: str) -> Guess:
+        """The guess for one sentence, computed (never from the cache): what the bench times."""
+        return self.guess(self.features([normalized])[0])
+
+    def understand(self, normalized: str) -> Guess:
+        """The guess for one sentence, from the cache when it was seen lately."""
+        with self._cache_lock:
+            known = self._cache.get(normalized)
+            if known is not None:
+                self._cache.move_to_end(normalized)
+                return known
+        guess = self.compute(normalized)
+        with self._cache_lock:
+            self._cache[normalized] = guess
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return guess
+
     def refine(self, result: Mapping[str, Any], normalized: str) -> dict[str, Any] | None:
         """A better parse than the template parser's ``result``, or None to keep it."""
         if result.get("intent") not in CATCH_ALL or "launch" not in result.get("rules", ()):
             return None
-        guess = self.guess(self.embed([normalized])[0])
-        return decide(result, normalized, guess, self._phrases)
+        return decide(result, normalized, self.understand(normalized), self._phrases)
 
 
 def decide(
@@ -235,6 +268,11 @@ def load_model(model_dir: Path | None = None, index_path: Path = INDEX_FILE) -> 
         digest = index_digest(index_path)
     except (OSError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"cannot read the semantic index {index_path}: {exc}") from None
+    if index.chitchat_coef.shape[1] != embedder.feature_dimensions:
+        raise ModelUnavailable(
+            f"the semantic index {index_path} was built for other features: "
+            "rebuild it with python -m bench.nlu --build-index"
+        )
     examples = launch_examples()
     if digest != examples_digest(examples):
         log.warning("nlu: the semantic index is older than the launch examples; re-embedding")

@@ -71,6 +71,60 @@ def test_embeddings_are_the_models_own() -> None:
     assert np.abs(ours - reference).max() < 1e-4
 
 
+def test_padding_in_a_batch_changes_nothing(model: semantic.SemanticModel) -> None:
+    """Sentences of very different lengths in one batch equal each one alone."""
+    texts = ["hi", "what's the weather going to be like this weekend in the mountains", "ok"]
+    together = model.embedder.encode(texts, batch=8)
+    alone = np.vstack([model.embedder.encode([t]) for t in texts])
+    assert np.abs(together - alone).max() < 1e-5
+
+
+def test_features_are_the_embedding_then_unit_middle_layers(
+    model: semantic.SemanticModel,
+) -> None:
+    texts = ["are you smart", "you're smart", "set a timer"]
+    features = model.features(texts)
+    assert features.shape == (3, model.embedder.feature_dimensions)
+    assert np.abs(features[:, :384] - model.embed(texts)).max() < 1e-6
+    blocks = features.reshape(3, -1, 384)
+    assert np.allclose(np.linalg.norm(blocks, axis=2), 1.0, atol=1e-5)
+    assert not np.allclose(blocks[:, 0], blocks[:, 1], atol=1e-2)
+
+
+def test_an_index_built_for_other_features_is_refused(tmp_path: Path) -> None:
+    with np.load(semantic.INDEX_FILE, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["chitchat_coef"] = arrays["chitchat_coef"][:, :384]
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(ModelUnavailable, match="other features"):
+        semantic.load_model(index_path=tmp_path / "old.npz")
+
+
+def test_loading_the_model_holds_blas_to_one_thread(model: semantic.SemanticModel) -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = [
+        i
+        for i in threadpoolctl.threadpool_info()
+        if i["user_api"] == "blas" and "numpy" in i["filepath"]  # not torch's, say
+    ]
+    if not blas:
+        pytest.skip("numpy's BLAS is not one threadpoolctl can see")
+    assert {i["num_threads"] for i in blas} == {1}
+
+
+def test_repeated_sentences_come_from_a_bounded_cache(
+    model: semantic.SemanticModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(semantic, "CACHE_SIZE", 2)
+    first = model.understand("do you like pizza")
+    assert model.understand("do you like pizza") is first
+    assert model.compute("do you like pizza") == first
+    assert model.compute("do you like pizza") is not first
+    model.understand("how old are you")
+    model.understand("are you a robot")
+    assert model.understand("do you like pizza") is not first, "the oldest was dropped"
+
+
 def test_the_shipped_index_is_built_from_the_current_examples() -> None:
     """Rebuild with ``python -m bench.nlu --build-index`` after editing examples or grammar."""
     assert semantic.index_digest() == semantic.examples_digest(launch_examples())
