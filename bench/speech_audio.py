@@ -13,6 +13,7 @@ sentence to start); the room is applied on every run (deterministic: fixed noise
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -67,7 +68,9 @@ def speech_pcm(family: str, voice: str, text: str) -> bytes:
         wav = Path(tmp) / "speech.wav"
         _synth_wav(family, voice, text, wav)
         pcm = wav_to_pcm(wav.read_bytes())
-    path.write_bytes(pcm)
+    part = path.with_suffix(f".{os.getpid()}.tmp")  # whole files only: runs share the cache
+    part.write_bytes(pcm)
+    os.replace(part, path)
     return pcm
 
 

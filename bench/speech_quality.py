@@ -96,6 +96,18 @@ class Options:
     #: Also score pocketsphinx alone and "grammar first" (a second grammar decode per
     #: utterance: slow, the general model and re-passes run on every open sentence).
     compare: bool = False
+    #: DecodePolicy fields to change for this run (tuning): ``name:value`` pairs.
+    policy: dict[str, str] = attrs.field(factory=dict)
+
+    def decode_policy(self) -> Any:
+        """The shipped DecodePolicy with :attr:`policy`'s changes (values typed by field)."""
+        from jibo_cloud.speech.policy import DEFAULT_POLICY
+
+        changes: dict[str, Any] = {}
+        for name, raw in self.policy.items():
+            kind = type(getattr(DEFAULT_POLICY, name))
+            changes[name] = raw if kind is str else kind(raw)
+        return attrs.evolve(DEFAULT_POLICY, **changes)
 
     @classmethod
     def from_env(cls, raw: str | None = None) -> Options:
@@ -110,6 +122,11 @@ class Options:
                 options.limit = int(value)
             elif key == "compare":
                 options.compare = value.strip() not in ("", "0", "no")
+            elif key == "policy":
+                for pair in value.split(","):
+                    name, _, setting = pair.partition(":")
+                    if name.strip():
+                        options.policy[name.strip()] = setting
             elif key in ("families", "conditions", "splits", "kinds", "parts"):
                 setattr(options, key, tuple(v.strip() for v in value.split(",") if v.strip()))
             else:
@@ -137,8 +154,9 @@ class Tally:
 class Harness:
     """The server's front end and decoders, in this process (see the module docs)."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: Any = None) -> None:
         from jibo_cloud.speech.engine import Engine
+        from jibo_cloud.speech.policy import DEFAULT_POLICY
         from jibo_cloud.speech.speakers import SpeakerStates
         from jibo_cloud.speech.whisper import WhisperEngine
         from jibo_cloud.speech.whisper_model import prepare_model
@@ -146,8 +164,9 @@ class Harness:
         info = prepare_model(Path("bench-results") / "data", os.environ)
         if info is None:
             raise SystemExit("bench speech: JIBO_WHISPER_MODEL is off; nothing to compare")
-        self.whisper = WhisperEngine(info.path, threads=1)
-        self.engine = Engine()
+        policy = policy or DEFAULT_POLICY
+        self.whisper = WhisperEngine(info.path, threads=1, policy=policy)
+        self.engine = Engine(policy=policy)
         self.engine.warm_up()
         self.shipped_means = SpeakerStates()
         self.grammar_means = SpeakerStates()
@@ -182,7 +201,7 @@ class Harness:
         self.whisper_audio += len(speech) / 32000
         used: list[bool] = []
 
-        def listen(_: bytes) -> Any:
+        def listen(_: bytes, __: Sequence[str] = ()) -> Any:
             used.append(True)
             return heard
 
@@ -225,7 +244,9 @@ def run_quality(report: Any, options: Options) -> dict[tuple[str, str, str], Tal
         for p in phrases:
             by_kind[p.kind].append(p)
         phrases = [p for kind in by_kind.values() for p in kind[: options.limit]]
-    harness = Harness()
+    harness = Harness(options.decode_policy())
+    if options.policy:
+        print(f"  policy changes: {options.policy}", flush=True)
     tallies: dict[tuple[str, str, str], Tally] = {}
     misses: list[str] = []
     started = time.monotonic()
@@ -334,10 +355,13 @@ def main() -> None:
     parser.add_argument("--kinds", default="command,open")
     parser.add_argument("--limit", type=int, default=0, help="phrases per kind (0: all)")
     parser.add_argument("--compare", action="store_true", help="also pocketsphinx alone")
+    parser.add_argument(
+        "--policy", default="", help="DecodePolicy changes, name:value,… (no commas in values)"
+    )
     args = parser.parse_args()
     options = Options.from_env(
         f"families={args.families};conditions={args.conditions};splits={args.splits};"
-        f"kinds={args.kinds};limit={args.limit};compare={int(args.compare)}"
+        f"kinds={args.kinds};limit={args.limit};compare={int(args.compare)};policy={args.policy}"
     )
 
     class Printer:

@@ -43,12 +43,14 @@ from jibo_cloud.speech.search import (
     build_jsgf,
     completions,
     effective_rules,
+    word_hints,
 )
 from jibo_cloud.speech.speakers import SpeakerState
 from jibo_cloud.speech.whisper import Heard
 
-#: Whisper over one utterance's speech PCM (see :meth:`Utterance.finish`).
-Listen = Callable[[bytes], Heard | None]
+#: Whisper over one utterance's speech PCM and the turn's plain-word hints (see
+#: :meth:`Utterance.finish`).
+Listen = Callable[[bytes, Sequence[str]], Heard | None]
 
 #: Confidence reported for an utterance the grammar accepts / the fallback model heard.
 GRAMMAR_CONFIDENCE = 0.9
@@ -272,6 +274,7 @@ class Utterance:
         self._engine = engine
         self._policy = engine.policy
         self._rules = effective_rules(rules, hints)
+        self._hints = word_hints(hints)
         self._stream = not whisper or self.constrained
         self._warp, mean = read_speaker_state(speaker, self._policy.warps)
         self._decoder: Decoder | None = engine.pool(self._warp).take(mean)
@@ -325,20 +328,28 @@ class Utterance:
         none of its rules is ``launch``."""
         return "launch" not in self._rules
 
-    def finish(self, listen: Listen | None = None) -> Decision:
+    def finish(self, listen: Listen | None = None, *, quick: bool = False) -> Decision:
         """End the utterance and decide (see the module docs and :func:`decide_open`).
 
         Args:
             listen: Whisper for this utterance (None: pocketsphinx alone, e.g. when the
                 Whisper queue is full or no model loaded). Called only when needed: a
-                constrained turn whose grammar pass is accepted never waits for it.
+                constrained turn whose grammar pass is accepted never waits for it. It gets
+                the turn's plain-word hints (its previous-text prompt).
+            quick: the worker is behind: with Whisper, no grammar pass after it (the second
+                opinion on catch-all words; when Whisper is unsure but heard speech, its words
+                instead of pocketsphinx's slow paths). A launch grammar pass costs more CPU
+                than Whisper's decode (docs/speech.md, "Load").
         """
         if not self._speech:
             return Decision(AsrResult(text="", confidence=0.0))
         first = self._streamed_pass() if self._stream else None
         if first is not None and first.acceptable and (listen is None or self.constrained):
             return self._accepted(first.text)
-        whisper = listen(bytes(self._speech)) if listen is not None else None
+        whisper = listen(bytes(self._speech), self._hints) if listen is not None else None
+        if quick and whisper is not None and whisper.speech:
+            confidence = WHISPER_CONFIDENCE if whisper.sure else FALLBACK_CONFIDENCE
+            return Decision(AsrResult(text=whisper.text, confidence=confidence))
         if whisper is not None and whisper.sure:
             if first is None and needs_grammar(whisper.text, self._rules):
                 first = self._buffered_pass()

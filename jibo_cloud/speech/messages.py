@@ -35,10 +35,13 @@ class Pcm:
 
 @attrs.frozen
 class Finish:
-    """Decide the turn and reply; ``whisper``: the turn may use Whisper."""
+    """Decide the turn and reply; ``whisper``: the turn may use Whisper; ``quick``: decide
+    with the least CPU (the worker is behind): no second grammar opinion on Whisper's words,
+    and Whisper's words rather than pocketsphinx's slow paths when Whisper is unsure."""
 
     sid: int
     whisper: bool
+    quick: bool = False
 
 
 @attrs.frozen

@@ -78,6 +78,7 @@ from jibo_cloud.speech.messages import (
     ToWorker,
 )
 from jibo_cloud.speech.policy import DEFAULT_POLICY, DecodePolicy
+from jibo_cloud.speech.search import effective_rules
 from jibo_cloud.speech.session import StreamingSession
 from jibo_cloud.speech.speakers import SpeakerState, SpeakerStates
 from jibo_cloud.speech.sphinx import PocketsphinxRecognizer, SphinxSession
@@ -120,6 +121,9 @@ class Worker:
     whisper_sids: set[int] = attrs.field(factory=set)
     #: When it was started (trio clock), for the "ready in" log line.
     started: float = 0.0
+    #: Turns told to finish that the worker has not answered yet (its decision queue; it
+    #: serves messages in order, one at a time).
+    finishing: set[int] = attrs.field(factory=set)
 
     def post(self, message: ToWorker) -> None:
         """Queue one message for the worker (never blocks)."""
@@ -419,6 +423,7 @@ class ProcessRecognizer:
                 )
                 continue
             worker.whisper_sids.discard(message.sid)
+            worker.finishing.discard(message.sid)
             session = worker.sessions.pop(message.sid, None)
             if session is not None:
                 session.worker_replied(message)
@@ -458,24 +463,52 @@ class ProcessRecognizer:
             self._whisper_error_logged = True
             log.error("speech: the Whisper model did not load, pocketsphinx alone: %s", error)
 
-    def allow_whisper(self, worker: Worker) -> bool:
-        """Whether a turn of ``worker`` may use Whisper now; False (logged, counted) when full.
+    def finish_place(self, session: ProcessSession) -> Worker:
+        """The worker a finishing turn should decide on: its own, or a less busy one.
 
-        The caller adds its sid to ``worker.whisper_sids``; the reader removes it on the reply.
+        Turns are pinned when they open, but their cost comes after EOS (Whisper, the second
+        grammar opinion), and a burst of turns that opened together lands unevenly (a worker
+        with all the open sentences). An open turn (not streamed through a grammar: nothing
+        is lost by moving it) whose worker has more decisions waiting than another live
+        Whisper worker moves there with its speech, when the server kept all of it.
+        """
+        worker = session.worker
+        if not (worker.whisper and session.movable):
+            return worker
+        others = [
+            w
+            for w in self._workers
+            if w is not None and w.alive and w.ready and w.whisper and w is not worker
+        ]
+        if not others:
+            return worker
+        best = min(others, key=lambda w: len(w.finishing))
+        return best if len(best.finishing) < len(worker.finishing) else worker
+
+    def allow_whisper(self, worker: Worker, session: ProcessSession) -> tuple[bool, bool]:
+        """(may use Whisper, decide quickly) for a turn finishing on ``worker``.
+
+        Past :attr:`~jibo_cloud.speech.policy.DecodePolicy.whisper_queue` Whisper decodes
+        waiting, the turn is decided by the cheapest path (logged, counted): a turn streamed
+        through its grammar (yes/no, menus) by that grammar's answer; an open turn by
+        Whisper's words without the grammar's second opinion, since a launch-grammar pass
+        costs more CPU than Whisper. The caller adds its sid to ``worker.whisper_sids``; the
+        reader removes it on the reply.
         """
         if not worker.whisper:
-            return False
+            return False, False
         if len(worker.whisper_sids) >= self.policy.whisper_queue:
             self.whisper_overflows += 1
             log.warning(
-                "speech: Whisper queue of worker %d full (%d waiting); the grammar decides "
-                "this turn (%d so far)",
+                "speech: Whisper queue of worker %d full (%d waiting); %s decides this turn "
+                "(%d so far)",
                 worker.index,
                 len(worker.whisper_sids),
+                "Whisper alone" if session.movable else "the grammar",
                 self.whisper_overflows,
             )
-            return False
-        return True
+            return session.movable, True
+        return True, False
 
     async def _replace(self, nursery: trio.Nursery, worker: Worker) -> None:
         """Start a replacement for a dead worker (unless shutting down or a broken install)."""
@@ -523,16 +556,31 @@ class ProcessSession(StreamingSession):
         self._error: str | None = None
         #: Whether the answer came through Whisper (for tests and the bench).
         self.whispered = False
+        #: Times the turn moved to a less busy worker to be decided (for tests).
+        self.moves = 0
         #: Speech sent so far (at most REHOME_SECONDS), to move the turn if its worker dies.
         self._speech = bytearray()
         #: finish() was sent to the worker (a moved turn is finished on its new worker too).
         self._finish_sent = False
         #: Serialises the front-end thread's posts with a move to another worker.
         self._lock = threading.Lock()
+        #: Speech sent in all (the server keeps at most REHOME_SECONDS of it).
+        self._speech_bytes = 0
+        self._constrained = "launch" not in effective_rules(request.rules, request.hints)
 
     @property
     def robot_id(self) -> str:
         return self._request.robot_id
+
+    @property
+    def worker(self) -> Worker:
+        return self._worker
+
+    @property
+    def movable(self) -> bool:
+        """An open turn (``launch``: not streamed through a grammar in a Whisper worker) whose
+        whole speech the server kept: it can decide on any worker."""
+        return not self._constrained and self._speech_bytes <= len(self._speech)
 
     @property
     def worker_pid(self) -> int | None:
@@ -551,6 +599,7 @@ class ProcessSession(StreamingSession):
             if self._speech:
                 worker.post(Pcm(self.sid, bytes(self._speech)))
             if self._finish_sent:
+                worker.finishing.add(self.sid)
                 worker.post(Finish(self.sid, whisper=False))
 
     def worker_replied(self, message: Result | Error) -> None:
@@ -577,6 +626,7 @@ class ProcessSession(StreamingSession):
     def _post_pcm(self, pcm: bytes) -> None:
         with self._lock:
             room = int(REHOME_SECONDS * 32000) - len(self._speech)
+            self._speech_bytes += len(pcm)
             if room > 0:
                 self._speech += pcm[:room]
             self._worker.post(Pcm(self.sid, pcm))
@@ -622,19 +672,37 @@ class ProcessSession(StreamingSession):
         if not heard:
             return AsrResult(text="", confidence=0.0)
         if self._error is None:
+            self._move_if_busy()
             with self._lock:
                 worker = self._worker
-                whisper = worker.alive and self._engine.allow_whisper(worker)
+                whisper, quick = (
+                    self._engine.allow_whisper(worker, self) if worker.alive else (False, False)
+                )
                 if whisper:
                     worker.whisper_sids.add(self.sid)
+                worker.finishing.add(self.sid)
                 self._finish_sent = True
-                worker.post(Finish(self.sid, whisper))
+                worker.post(Finish(self.sid, whisper, quick))
             await self._replied.wait()
         self._raise_if_failed()
         assert self._result is not None
         if self._speaker is not None:
             self._engine.speakers.accepted(self._request.robot_id, self._speaker)
         return self._result
+
+    def _move_if_busy(self) -> None:
+        """Decide on a less busy worker (:meth:`ProcessRecognizer.finish_place`)."""
+        old = self._worker
+        if not old.alive:
+            return
+        new = self._engine.finish_place(self)
+        if new is old:
+            return
+        old.sessions.pop(self.sid, None)
+        old.post(Close(self.sid))
+        new.sessions[self.sid] = self
+        self.move_to(new, self._engine.speakers.start(self.robot_id))
+        self.moves += 1
 
     async def aclose(self) -> None:
         """Tell the worker to drop the turn if it still holds it; idempotent."""

@@ -129,7 +129,10 @@ class WhisperEngine:
         )
         tok = self._tokenizer
         prompt: list[int] = []
-        words = " ".join(h.strip() for h in hints if h.strip() and not h.startswith("$"))
+        words = " ".join(
+            [policy.whisper_prompt.strip()]
+            + [h.strip() for h in hints if h.strip() and not h.startswith("$")]
+        ).strip()
         if words:
             prompt = [tok.sot_prev, *tok.encode(" " + words)[: policy.whisper_max_tokens // 2]]
         prompt += [*tok.sot_sequence, tok.no_timestamps]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def load_whisper(
         model.transcribe(b"\x00\x00" * 16000)  # the first decode's one-time costs, now
     except Exception as exc:
         return None, f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
-    return model.transcribe, None
+    return model.transcribe, None  # (pcm, hints) -> Heard
 
 
 def serve_worker(
@@ -125,16 +126,18 @@ def _handle(
             allowed = listen if message.whisper else None
             whispered: list[bool] = []
 
-            def heard(pcm: bytes) -> Heard | None:
+            def heard(pcm: bytes, hints: Sequence[str]) -> Heard | None:
                 whispered.append(True)
                 try:
-                    return allowed(pcm) if allowed is not None else None
+                    return allowed(pcm, hints) if allowed is not None else None
                 except Exception as exc:
                     log.warning("speech worker: whisper failed on turn %s: %s", sid, exc)
                     return None
 
             try:
-                decision = utterance.finish(heard if allowed is not None else None)
+                decision = utterance.finish(
+                    heard if allowed is not None else None, quick=message.quick
+                )
             finally:
                 utterance.release()
             result = decision.result

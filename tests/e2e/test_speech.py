@@ -167,7 +167,9 @@ async def test_spoken_open_questions_and_flite_commands_are_heard_by_whisper(
     if not flite_available():
         missing("flite is not installed (apt-get install flite)")
     monkeypatch.setenv("JIBO_WHISPER_MODEL", str(whisper_model))
-    question = say("what is the speed of light")
+    # ("what is the speed of light" was heard as "the steam on light" on 2026-12-06's Xeon box,
+    # with every encoder window and prompt tried, though it passed where it was written.)
+    question = say("what is the tallest mountain in the world")
     joke = ogg_opus_pages(silence(0.4) + flite_pcm("tell me a joke", voice="kal16") + silence(1))
     server = await start_server(
         nursery, tmp_path / "data", knowledge_url="http://127.0.0.1:9", asr_processes=1
@@ -178,7 +180,7 @@ async def test_spoken_open_questions_and_flite_commands_are_heard_by_whisper(
     data = final_listen(frames)
     assert data["asr"]["confidence"] == WHISPER_CONFIDENCE, data
     assert data["nlu"]["intent"] == "generalWhatQuestions", data
-    assert data["nlu"]["entities"]["query"] == "the speed of light", data
+    assert data["nlu"]["entities"]["query"] == "the tallest mountain in the world", data
     assert data["match"]["skillID"] == "answer-skill"
     assert types(frames)[-1] == "SKILL_ACTION"
     assert "ERROR" not in types(frames)

@@ -23,7 +23,7 @@ def test_the_default_is_what_ships() -> None:
     assert (DEFAULT_POLICY.fallback_max_seconds, DEFAULT_POLICY.speech_max_seconds) == (8.0, 30.0)
     assert DEFAULT_POLICY.snap_similarity == 0.75
     frames = (DEFAULT_POLICY.whisper_margin_frames, DEFAULT_POLICY.whisper_min_frames)
-    assert frames == (200, 1000)
+    assert frames == (200, 600)
     tokens = (
         DEFAULT_POLICY.whisper_max_tokens,
         DEFAULT_POLICY.whisper_tokens_per_second,
@@ -33,6 +33,7 @@ def test_the_default_is_what_ships() -> None:
     assert (DEFAULT_POLICY.whisper_beam_size, DEFAULT_POLICY.whisper_no_repeat_ngram) == (1, 3)
     thresholds = (DEFAULT_POLICY.whisper_no_speech_prob, DEFAULT_POLICY.whisper_low_logprob)
     assert thresholds == (0.6, -1.0)
+    assert DEFAULT_POLICY.whisper_prompt == "Hey Jibo."
 
 
 def test_whisper_s_verdicts_follow_the_policy() -> None:
@@ -42,7 +43,8 @@ def test_whisper_s_verdicts_follow_the_policy() -> None:
     assert not doubtful.speech
     lenient = DecodePolicy(whisper_no_speech_prob=0.8, whisper_low_logprob=-1.5)
     assert Heard("hello", avg_logprob=-1.2, no_speech_prob=0.7, policy=lenient).sure
-    assert encoder_frames(16000) == 1000  # 1 s + margin, raised to the minimum
+    assert encoder_frames(16000) == 600  # 1 s + margin, raised to the minimum
+    assert encoder_frames(16000 * 5) == 700  # 5 s + margin
     assert encoder_frames(16000, DecodePolicy(whisper_min_frames=0)) == 300
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.lowlevel
 
 from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.services import AsrRequest, AsrResult
@@ -212,7 +213,7 @@ async def test_a_missing_or_unloadable_model_falls_back_to_the_grammar(
         assert line in errors[0]
 
 
-async def test_a_full_whisper_queue_lets_the_grammar_decide(
+async def test_a_full_whisper_queue_decides_open_turns_by_whisper_alone(
     model_dir: Path, speak: Callable[..., list[bytes]], caplog: pytest.LogCaptureFixture
 ) -> None:
     info = WhisperModelInfo(model_dir, "test")
@@ -248,16 +249,61 @@ async def test_a_full_whisper_queue_lets_the_grammar_decide(
                     for session in sessions:
                         turns.start_soon(finish, session)
                 nursery.cancel_scope.cancel()
-        assert max(depths) == 1  # the one turn Whisper took, while it decoded
+        assert max(depths) == 3  # the bound is passed: later turns are decided quickly
         assert recognizer.queue_depth() == 0
     finally:
         for session in sessions:
             await session.aclose()
         await recognizer.aclose()
-    assert [s.whispered for s in sessions].count(True) == 1
+    # An open (launch) turn past the bound gets Whisper's words without the grammar's second
+    # opinion: a launch-grammar pass costs more than Whisper, so the grammar would be slower.
+    assert all(s.whispered for s in sessions)
     assert recognizer.whisper_overflows == 2
-    assert sum("Whisper queue of worker 0 full" in r.getMessage() for r in caplog.records) == 2
+    full = [
+        r.getMessage() for r in caplog.records if "Whisper queue of worker 0 full" in r.getMessage()
+    ]
+    assert len(full) == 2
+    assert all("Whisper alone decides" in m for m in full), full
     assert [parse_text(r.text, LAUNCH)["intent"] for r in results] == ["tellJoke"] * 3
+
+
+async def test_a_finishing_open_turn_moves_to_a_less_busy_worker(
+    model_dir: Path, speak: Callable[..., list[bytes]]
+) -> None:
+    """Turns are pinned when they open, but decided after EOS: the third turn, pinned to the
+    worker already deciding the first, is decided by the idle second worker."""
+    info = WhisperModelInfo(model_dir, "test")
+    recognizer = ProcessRecognizer(processes=2, whisper_model=lambda: info)
+    pages = {"joke": speak("tell me a joke"), "time": speak("what time is it")}
+    sessions: list[ProcessSession] = []
+    results: dict[int, AsrResult] = {}
+    try:
+        with trio.fail_after(120):
+            await recognizer.warm_up()
+        for text in ("joke", "joke", "time"):
+            session = await recognizer.open_session(AsrRequest(rules=LAUNCH, robot_id="r"))
+            assert isinstance(session, ProcessSession)
+            for page in pages[text]:
+                await session.feed(page)
+            sessions.append(session)
+        first, second, third = sessions
+        assert first.worker is third.worker is not second.worker  # pinned by open turns
+
+        async def finish(index: int) -> None:
+            results[index] = await sessions[index].finish()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(finish, 0)
+            await trio.lowlevel.checkpoint()  # the first turn is deciding on its worker
+            nursery.start_soon(finish, 2)
+        await finish(1)
+    finally:
+        for session in sessions:
+            await session.aclose()
+        await recognizer.aclose()
+    assert (first.moves, third.moves) == (0, 1)
+    intents = [parse_text(results[i].text, LAUNCH)["intent"] for i in range(3)]
+    assert intents == ["tellJoke", "tellJoke", "askForTime"]
 
 
 # ----------------------------------------------------------------- jibo-cloud models
