@@ -275,7 +275,8 @@ MEMORY_TURNS = int(os.environ.get("JIBO_BENCH_MEMORY_TURNS", "2000"))
 
 
 class _MemorySocket:
-    """The hub side of a socket over memory channels (the surface of ``QuartSocket``)."""
+    """The hub side of a socket over memory channels (the surface of the edge's
+    ``jibo_cloud.edge.websocket.WebSocket``)."""
 
     def __init__(self, headers: dict[str, str]) -> None:
         self.headers = headers

@@ -36,17 +36,16 @@ HTTP request goes to the Quart app (``/healthcheck``, uploads and downloads, ``/
 and Quart's own JSON 404s); any other websocket is refused before the upgrade with 404
 ``WebSocket url '<path>' has no handler`` (§4.1), as is every websocket on an ``api`` host.
 
-Handlers reject an upgrade by raising :class:`~jibo_cloud.errors.HandshakeRejected`,
+Websocket handlers reject an upgrade by raising :class:`~jibo_cloud.errors.HandshakeRejected`,
 answered with its status and plain-text reason. Keep-alive (a route's ``keep_alive``): the
-edge's websockets ping from the task waiting in their ``receive``; an ASGI websocket handler
-served through Quart (:meth:`Router.add_quart_socket`, which nothing uses today) gets
-:func:`jibo_cloud.edge.pings.ping_every` beside it.
+socket pings from the task waiting in its ``receive``. Every websocket is the edge's: the
+router answers none through ASGI but with a refusal (404, the portal's 404, or 400 for an
+upgrade on a used connection), and Quart's websocket route never runs.
 """
 
 from __future__ import annotations
 
 import enum
-import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
@@ -55,7 +54,6 @@ from typing import Any, Protocol
 import attrs
 import trio
 
-from jibo_cloud.edge.pings import ping_every, pinger_of
 from jibo_cloud.errors import HandshakeRejected, StorageUnavailable
 from jibo_cloud.storage.hosts import HostMapping
 
@@ -78,7 +76,9 @@ NOTIFICATION_HOST_PREFIX = "api-socket."
 #: How often each server process reloads the host mappings: a mapping added or removed with
 #: ``jibo-cloud host`` takes effect within this long, in every worker.
 HOST_REFRESH_SECONDS = 30.0
-#: Where the router leaves the handler it chose for Quart's websocket route (in the scope).
+#: Read by the Quart app's catch-all websocket route (jibo_cloud/app.py), which no websocket
+#: reaches any more (the router refuses every websocket it sees through ASGI); the route's
+#: rule still shapes werkzeug's answers to unknown HTTP paths (404, and 405 for non-GET).
 QUART_SOCKET_HANDLER = "jibo_cloud.socket_handler"
 _AWS_JSON = b"application/x-amz-json-1.1"
 PORTAL_SERVICE = "portal"
@@ -202,9 +202,8 @@ class Route:
     """One handler of the table: an ASGI app, or a websocket the edge serves itself."""
 
     handler: ASGIHandler | None = None
-    #: For a websocket: keep-alive pings (beside an ASGI handler, from the router's task; on
-    #: a native socket, from the task waiting in its ``receive``). False: the handler pings
-    #: from its own task, or needs none.
+    #: For a websocket: keep-alive Pings, sent by the task waiting in the socket's
+    #: ``receive`` (False: none).
     keep_alive: bool = False
     #: A websocket the edge serves itself (:mod:`jibo_cloud.edge.websocket`): the handler
     #: takes the socket (``accept``/``receive``/``send``/``close``).
@@ -232,11 +231,11 @@ class Router:
     # -- filling the table ------------------------------------------------------------------
 
     def route(
-        self, kinds: Iterable[HostKind] | None, method: str, path: str, handler: ASGIHandler,
-        *, keep_alive: bool = False,
-    ) -> None:  # fmt: skip
-        """Serve ``method path`` on hosts of ``kinds`` (None: every host) with ``handler``."""
-        entry = Route(handler, keep_alive)
+        self, kinds: Iterable[HostKind] | None, method: str, path: str, handler: ASGIHandler
+    ) -> None:
+        """Serve the HTTP ``method path`` on hosts of ``kinds`` (None: every host) with the
+        ASGI ``handler`` (websockets: :meth:`socket`)."""
+        entry = Route(handler)
         if kinds is None:
             self._routes[None, method, path] = entry
             if method != WEBSOCKET:
@@ -256,18 +255,6 @@ class Router:
         entry = Route(keep_alive=keep_alive, socket=handler)
         for kind in kinds:
             self._routes[kind, WEBSOCKET, path] = entry
-
-    def add_quart_socket(
-        self, kinds: Iterable[HostKind], path: str, handler: Callable[[Any], Awaitable[None]]
-    ) -> None:
-        """A websocket served through Quart's websocket route: ``handler`` gets a
-        :class:`~jibo_cloud.wsio.QuartSocket`; the router pings it."""
-        through = functools.partial(self._through_quart, handler)
-        self.route(kinds, WEBSOCKET, path, through, keep_alive=True)
-
-    def add(self, path: str, handler: Callable[[Any], Awaitable[None]]) -> None:
-        """A hub socket path (hub and unprefixed hosts) served through Quart."""
-        self.add_quart_socket((HostKind.HUB, HostKind.ANY), path, handler)
 
     # -- looking up -------------------------------------------------------------------------
 
@@ -314,22 +301,17 @@ class Router:
         elif kind == "websocket":
             path = scope["path"]
             found = self.resolve(scope_host(scope), WEBSOCKET, path)
-            handler = found.handler if found is not None else None
             if found is None:
                 await receive()  # websocket.connect
                 # The path is not logged: on the notification socket it is the robot's token.
                 log.info("socket refused: 404 no handler")
                 await refuse_upgrade(scope, send, HandshakeRejected(404, no_handler(path)))
-            elif handler is None:
+            else:
                 # The edge serves this path when the upgrade opens its connection; here it
                 # came after HTTP requests on a kept-alive connection (no robot does that).
                 await receive()  # websocket.connect
                 log.info("socket refused: 400 upgrade on a used connection")
                 await refuse_upgrade(scope, send, HandshakeRejected(400, REUSED_CONNECTION))
-            elif found.keep_alive and self.ping_interval > 0:
-                await _with_pings(handler, self.ping_interval, scope, receive, send)
-            else:
-                await handler(scope, receive, send)
         else:  # lifespan
             await self._fall_back(scope, receive, send)
 
@@ -368,30 +350,10 @@ class Router:
             raise RuntimeError("the router has no fallback app (create_app sets Quart's)")
         await self.fallback(scope, receive, send)
 
-    async def _through_quart(
-        self, handler: Callable[[Any], Awaitable[None]], scope: Scope, receive: Receive,
-        send: Send,
-    ) -> None:  # fmt: skip
-        scope[QUART_SOCKET_HANDLER] = handler
-        await self._fall_back(scope, receive, send)
-
 
 def no_handler(path: str) -> str:
     """PROTOCOL.md §4.1's refusal text for a websocket path nobody serves."""
     return f"WebSocket url '{path}' has no handler"
-
-
-async def _with_pings(
-    handler: ASGIHandler, interval: float, scope: Scope, receive: Receive, send: Send
-) -> None:
-    pinger = pinger_of(scope)
-    if pinger is None:
-        await handler(scope, receive, send)
-        return
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(ping_every, pinger, interval)
-        await handler(scope, receive, send)
-        nursery.cancel_scope.cancel()  # the socket's pings end with its handler
 
 
 async def refuse_upgrade(scope: Mapping[str, Any], send: Send, rejected: HandshakeRejected) -> None:

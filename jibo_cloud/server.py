@@ -127,8 +127,8 @@ def hypercorn_config(config: Config) -> hypercorn.config.Config:
     # The hub enforces its own, smaller, per-kind caps (text vs binary) and closes 1009.
     hc.websocket_max_message_size = max(config.max_text_frame, config.max_binary_frame) + 1
     hc.max_app_queue_size = 64
-    # No ping task per websocket: the router and the notification socket ping through our
-    # connection's Pinger (jibo_cloud/edge/pings.py), every config.ping_interval seconds.
+    # hypercorn accepts no websocket here (the edge serves them, pinging from each socket's
+    # reader every config.ping_interval seconds); no ping task in any case.
     hc.websocket_ping_interval = None
     return hc
 
@@ -241,8 +241,8 @@ async def serve(
                     host_map(app).serve_refresh, runtime.storage, interval=host_refresh_seconds
                 )
             )
-            # The hub's sockets are served by the edge itself (router.native_socket), with
-            # the access middleware's limits and log line.
+            # The robots' websockets are served by the edge itself (router.native_socket),
+            # with the access middleware's limits and log line.
             middleware = app.extensions.get(access.EXTENSION)
             native = NativeSockets(
                 router_of(app), SocketAccess(middleware) if middleware is not None else None

@@ -17,19 +17,17 @@
   for its whole life (~1 KiB each). Without a ``read_timeout`` (our configuration) reads are
   bare.
 - **Websockets of our own** (:mod:`.websocket`): when the connection's first request is a
-  websocket upgrade to a path the router serves natively (the hub's), the connection serves
-  it itself (wsproto, in this task) and hypercorn's protocol classes never see it. Everything
-  else (the request bytes read so far, then the rest) goes to hypercorn as before.
-- **Keep-alive pings** (:mod:`.pings`): hypercorn's own are off; the connection is the
-  :class:`~.pings.Pinger` of its websocket scope. It knows the socket's state from what it
-  writes itself: after the ``101`` head, each write is one websocket frame, and a Close frame
-  (opcode 8) ends the pings.
+  websocket upgrade to a path the router serves natively (the hub's and the notification
+  socket), the connection serves it itself (wsproto, in this task, keep-alive Pings
+  included) and hypercorn's protocol classes never see it. Everything else (the request
+  bytes read so far, then the rest) goes to hypercorn as before; the router accepts no
+  websocket through ASGI (it refuses them), so hypercorn never switches a connection to
+  websocket.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import logging
 from math import inf
 from typing import Any
@@ -52,7 +50,6 @@ from hypercorn.typing import (
 from hypercorn.utils import parse_socket_addr
 
 from jibo_cloud.edge.handshakes import HandshakeLog, handshake_failure_reason
-from jibo_cloud.edge.pings import PING_EXTENSION
 from jibo_cloud.edge.websocket import (
     SocketAccess,
     WebSocket,
@@ -66,21 +63,8 @@ log = logging.getLogger("jibo_cloud.edge")
 
 #: The most one read takes from the socket (hypercorn's value).
 MAX_RECV = 2**16
-#: RFC 6455 §5.5.2: a Ping frame from the server: FIN, opcode 9, unmasked, no payload.
-PING_FRAME = b"\x89\x00"
-#: RFC 6455 §5.2: the opcode of a Close frame (the low four bits of a frame's first byte).
-CLOSE_OPCODE = 0x8
 
 Stream = trio.SocketStream | trio.SSLStream[trio.SocketStream]
-
-
-class _Websocket(enum.Enum):
-    #: No websocket on this connection (yet): plain HTTP/1.1.
-    NONE = enum.auto()
-    #: The 101 went out: every write is one websocket frame; pings may go out.
-    OPEN = enum.auto()
-    #: A Close frame went out: nothing more but what hypercorn itself sends.
-    CLOSING = enum.auto()
 
 
 class NativeSockets:
@@ -109,7 +93,6 @@ class Connection:
 
     __slots__ = (
         "_held",
-        "_websocket",
         "app",
         "config",
         "context",
@@ -147,7 +130,6 @@ class Connection:
         #: The running idle timer's scope (None: busy, e.g. an open websocket).
         self.idle_scope: trio.CancelScope | None = None
         self._held = b""
-        self._websocket = _Websocket.NONE
 
     async def run(self) -> None:
         """Handshake (TLS), then feed what arrives to hypercorn's protocol until the
@@ -267,10 +249,7 @@ class Connection:
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable,
         sync_spawn: Any, call_soon: Any,
     ) -> None:  # fmt: skip
-        """hypercorn's app call: a websocket scope gets this connection as its Pinger."""
-        if scope["type"] == "websocket":
-            extensions: dict[str, Any] = scope["extensions"]
-            extensions[PING_EXTENSION] = self
+        """hypercorn's app call (its ``AppWrapper`` shape) of our ASGI app."""
         await self.app(scope, receive, send)
 
     async def protocol_send(self, event: Event) -> None:
@@ -288,36 +267,17 @@ class Connection:
                 self.idle_scope = None
 
     async def _write(self, data: bytes) -> None:
-        if self._websocket is _Websocket.NONE:
-            if data.startswith(b"HTTP/1.1 "):
-                if data[9:10] != b"1":  # a final answer's head: goes out with what follows
-                    self._held = data
-                    return
-                if data[9:12] == b"101" and b"\r\nupgrade: websocket\r\n" in data.lower():
-                    self._websocket = _Websocket.OPEN
-        elif data and data[0] & 0x0F == CLOSE_OPCODE:
-            self._websocket = _Websocket.CLOSING
+        if not self._held and data.startswith(b"HTTP/1.1 ") and data[9:10] != b"1":
+            self._held = data  # a final answer's head: goes out with what follows
+            return
         if self._held:
             data, self._held = self._held + data, b""
         if data and not await self._send(data):
             await self.protocol.handle(Closed())
 
-    @property
-    def upgraded(self) -> bool:
-        """Did this connection switch to websocket (its 101 went out)?"""
-        return self._websocket is not _Websocket.NONE
-
-    async def ping(self) -> bool:
-        """The :class:`~jibo_cloud.edge.pings.Pinger` of this connection's websocket."""
-        if self._websocket is not _Websocket.OPEN:
-            return False
-        # False when the connection broke: the read loop sees it end.
-        return await self._send(PING_FRAME, only_if_open=True)
-
-    async def _send(self, data: bytes, *, only_if_open: bool = False) -> bool:
-        """Write ``data`` whole (shielded: a cancel never cuts a frame in half), after any
-        write on its way; False if the stream is broken or closed (or, ``only_if_open``, the
-        websocket is no longer open by our turn).
+    async def _send(self, data: bytes) -> bool:
+        """Write ``data`` whole (shielded: a cancel never cuts it in half), after any write on
+        its way; False if the stream is broken or closed.
 
         The lock exists only while a write is on its way or waited for: 10,000 idle sockets
         keep none (a ``trio.Lock`` is ~0.3 KiB)."""
@@ -326,8 +286,6 @@ class Connection:
             lock = self.send_lock = trio.Lock()
         try:
             async with lock:
-                if only_if_open and self._websocket is not _Websocket.OPEN:
-                    return False
                 with trio.CancelScope(shield=True):
                     await self.stream.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
