@@ -79,7 +79,12 @@ def _server(
         extra = {COUNT_ENV: counts_file} if counts_file else {}
         if kind == "hub":
             server.add_robot(["--data-dir", tmp])
-            env = server.bench_env(JIBO_TOKEN_SECRET=server.SECRET, JIBO_DATA_DIR=tmp, **extra)
+            # No recogniser warm-up: these turns never decode audio, and loading the speech
+            # models in the background would land in the measured window.
+            env = server.bench_env(
+                JIBO_TOKEN_SECRET=server.SECRET, JIBO_DATA_DIR=tmp, JIBO_ASR_WARM_UP="false",
+                **extra,
+            )  # fmt: skip
             token = server.hub_token(server.bench_config(tmp))
         else:
             env, token = {**os.environ, **extra}, "x"
