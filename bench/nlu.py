@@ -64,7 +64,7 @@ CHITCHAT_LIST = (
 PERSONALITY_MANIFEST = MANIFEST_DIR / "personality_manifest.json"
 CACHE_DIR = Path(platformdirs.user_cache_dir("jibo-cloud")) / "bench-nlu"
 #: The personality classifier: multinomial logistic regression, this inverse regularisation.
-CHITCHAT_C = 20.0
+CHITCHAT_C = 50.0
 FOLDS = 5
 LAUNCH_RULES = ("launch", "globals/global_commands_launch")
 #: Outcomes that are not commands: conversation, knowledge questions, small talk.
