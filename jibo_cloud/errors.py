@@ -42,6 +42,15 @@ class HandshakeRejected(JiboCloudError):
         self.reason = reason
 
 
+class SocketClosed(Exception):
+    """The transport broke while writing; the socket is finished."""
+
+
+class RobotClosed(SocketClosed):
+    """The robot closed the socket (or the connection dropped): seen by the task reading it,
+    which stops; nothing more is sent."""
+
+
 class UpstreamError(JiboCloudError):
     """A service the hub calls (parser, skill, history, recogniser) failed.
 

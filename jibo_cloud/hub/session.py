@@ -44,6 +44,7 @@ import trio
 
 from jibo_cloud import metrics
 from jibo_cloud.config import Config
+from jibo_cloud.errors import RobotClosed, SocketClosed
 from protocol.codec import to_json
 from protocol.errors import ErrorCode
 from protocol.transaction import CALL_TIMEOUT_MS, INTERNAL_ERROR_TEXT, error_reply
@@ -68,23 +69,14 @@ CLOSE_INTERNAL_ERROR = 1011
 
 
 class RobotSocket(Protocol):
-    """An accepted websocket as the hub uses it: ``QuartSocket`` (through Quart) or
-    :class:`jibo_cloud.hub.asgi.AsgiSocket` (below it)."""
+    """An accepted websocket as the hub uses it: the edge's own
+    :class:`jibo_cloud.edge.websocket.WebSocket` (tests use an in-memory one)."""
 
     async def receive(self) -> str | bytes: ...
 
     async def send(self, frame: str | bytes) -> None: ...
 
     async def close(self, code: int, reason: str = "") -> None: ...
-
-
-class SocketClosed(Exception):
-    """The transport broke while writing; the socket is finished."""
-
-
-class RobotClosed(SocketClosed):
-    """The robot closed the socket (seen by a reader below Quart; through Quart, quart-trio
-    cancels the handler instead)."""
 
 
 class FrameTooLarge(Exception):

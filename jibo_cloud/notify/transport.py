@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from jibo_cloud import metrics
 from jibo_cloud.access import note_principal
-from jibo_cloud.errors import HandshakeRejected
-from jibo_cloud.hub.session import RobotClosed
+from jibo_cloud.errors import HandshakeRejected, RobotClosed
 from jibo_cloud.logs import trace_fields
 
 if TYPE_CHECKING:

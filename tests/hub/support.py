@@ -1,6 +1,6 @@
 """A hub socket over memory channels, so the runner's timers can run on trio's virtual clock.
 
-:class:`MemorySocket` has the same surface as :class:`jibo_cloud.wsio.QuartSocket`
+:class:`MemorySocket` has the same surface as :class:`jibo_cloud.edge.websocket.WebSocket`
 (``accept``, ``receive``, ``send``, ``close``); the test plays the robot on the other end.
 Real-I/O tests cannot use ``autojump_clock`` safely (the clock may jump while a packet is in
 flight), so everything timed is tested here, and the e2e tests check the same paths over TCP

@@ -21,9 +21,8 @@ import pytest
 import trio
 from trio.testing import MockClock
 
-from jibo_cloud.errors import StorageUnavailable, UpstreamError
+from jibo_cloud.errors import RobotClosed, StorageUnavailable, UpstreamError
 from jibo_cloud.hub.history import StorageHistory
-from jibo_cloud.hub.session import RobotClosed
 from jibo_cloud.notify import MAX_QUEUED, NOTIFY_POLL_SECONDS, NotificationHub, hash_token
 from jibo_cloud.rest.context import Call, Caller
 from jibo_cloud.rest.models import load_models
