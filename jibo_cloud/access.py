@@ -238,6 +238,26 @@ def _retry_after(wait: float) -> bytes:
     return str(max(1, math.ceil(wait))).encode()
 
 
+def throttled_answer(
+    limits: Limits, client: str, now: float, wait: float
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The 429 ``ThrottlingException`` answer (headers, body) for ``client``, refused for
+    ``wait`` more seconds: what the middleware answers, for the edge's own sockets."""
+    body = _throttle_body(_throttle_message(limits, client, now))
+    return _throttle_headers(body, wait), body
+
+
+def serving(record: RequestRecord) -> contextvars.Token[RequestRecord | None]:
+    """Make ``record`` the current request's (:func:`current_request`) until
+    :func:`served` with the returned token: for sockets the edge serves itself."""
+    return _current.set(record)
+
+
+def served(token: contextvars.Token[RequestRecord | None]) -> None:
+    """Undo :func:`serving`."""
+    _current.reset(token)
+
+
 def _throttle_message(limits: Limits, client: str, now: float) -> str:
     if limits.failures.blocked(client, now):
         return "too many failed authentications from this address; retry later"
@@ -265,7 +285,7 @@ class AccessMiddleware:
         else:  # lifespan
             await self.app(scope, receive, send)
 
-    def _entry(self, scope: Scope, record: RequestRecord, ms: int) -> dict[str, Any]:
+    def entry(self, scope: Scope, record: RequestRecord, ms: int) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "time": _timestamp(ms),
             "client": record.client,
@@ -290,7 +310,7 @@ class AccessMiddleware:
             return _text(path)
         return "/[token]"  # PROTOCOL.md §3: the notification socket's path is its token
 
-    def _finish(
+    def finish(
         self, entry: dict[str, Any], record: RequestRecord, status: int, started: float
     ) -> None:
         now = trio.current_time()
@@ -312,20 +332,14 @@ class AccessMiddleware:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = trio.current_time()
         record = RequestRecord(scope_client_address(scope, self.forwarding), self.limits)
-        entry = self._entry(scope, record, self.now_ms())
+        entry = self.entry(scope, record, self.now_ms())
         wait = self.limits.admit_request(record.client, started)
         if wait:
-            body = _throttle_body(_throttle_message(self.limits, record.client, started))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 429,
-                    "headers": _throttle_headers(body, wait),
-                }
-            )
+            headers, body = throttled_answer(self.limits, record.client, started, wait)
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             entry.update({"in": 0, "out": len(body)})
-            self._finish(entry, record, 429, started)
+            self.finish(entry, record, 429, started)
             return
         counts = {"in": 0, "out": 0}
         status = 0
@@ -359,18 +373,18 @@ class AccessMiddleware:
             entry.update(counts)
             # No answer started: the client left (499, nginx's "client closed request"), or
             # the app raised or returned without answering (hypercorn answers 500).
-            self._finish(entry, record, status or (CLIENT_LEFT if left else 500), started)
+            self.finish(entry, record, status or (CLIENT_LEFT if left else 500), started)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = trio.current_time()
         record = RequestRecord(scope_client_address(scope, self.forwarding), self.limits)
-        entry = self._entry(scope, record, self.now_ms())
+        entry = self.entry(scope, record, self.now_ms())
         wait = self.limits.admit_handshake(record.client, started)
         if wait:
             await receive()  # websocket.connect (ASGI: the first event of the scope)
             status = await _refuse_socket(scope, send, wait, self.limits, record.client)
             entry.update({"in": 0, "out": 0})
-            self._finish(entry, record, status, started)
+            self.finish(entry, record, status, started)
             return
         counts = {"in": 0, "out": 0}
         status = 0
@@ -410,7 +424,7 @@ class AccessMiddleware:
             entry.update(counts)
             if close_code is not None:
                 entry["close"] = close_code
-            self._finish(entry, record, status or 500, started)
+            self.finish(entry, record, status or 500, started)
 
 
 def _frame_size(message: Message) -> int:
@@ -435,14 +449,8 @@ async def _refuse_socket(scope: Scope, send: Send, wait: float, limits: Limits, 
     if "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close", "code": 1008})
         return 403
-    body = _throttle_body(_throttle_message(limits, client, trio.current_time()))
-    await send(
-        {
-            "type": "websocket.http.response.start",
-            "status": 429,
-            "headers": _throttle_headers(body, wait),
-        }
-    )
+    headers, body = throttled_answer(limits, client, trio.current_time(), wait)
+    await send({"type": "websocket.http.response.start", "status": 429, "headers": headers})
     await send({"type": "websocket.http.response.body", "body": body})
     return 429
 

@@ -46,8 +46,7 @@ from wsproto.utilities import LocalProtocolError, generate_accept_token, split_c
 
 from jibo_cloud import access
 from jibo_cloud.clientaddr import choose_client, joined_forwarded_for
-from jibo_cloud.errors import HandshakeRejected
-from jibo_cloud.hub.session import RobotClosed
+from jibo_cloud.errors import HandshakeRejected, RobotClosed
 
 log = logging.getLogger("jibo_cloud.edge")
 
@@ -464,17 +463,16 @@ async def serve_native(
         record = access.RequestRecord(socket_access.client(sock), middleware.limits)
         # The middleware's own entry and verdict, so the line is the one it writes for
         # every other socket and request.
-        entry = middleware._entry({"type": "websocket", "path": sock.path}, record,
-                                  middleware.now_ms())  # fmt: skip
+        scope = {"type": "websocket", "path": sock.path}
+        entry = middleware.entry(scope, record, middleware.now_ms())
         wait = middleware.limits.admit_handshake(record.client, started)
         if wait:
-            message = access._throttle_message(middleware.limits, record.client, started)
-            body = access._throttle_body(message)
-            await sock.refuse_with(429, access._throttle_headers(body, wait), body)
+            headers, body = access.throttled_answer(middleware.limits, record.client, started, wait)
+            await sock.refuse_with(429, headers, body)
             entry.update({"in": 0, "out": 0})
-            middleware._finish(entry, record, 429, started)
+            middleware.finish(entry, record, 429, started)
             return
-    token = access._current.set(record) if record is not None else None
+    token = access.serving(record) if record is not None else None
     try:
         await _run_handler(handler, sock)
     except Exception:
@@ -485,12 +483,12 @@ async def serve_native(
             await sock.close(CloseReason.INTERNAL_ERROR)
     finally:
         if token is not None:
-            access._current.reset(token)
+            access.served(token)
         if middleware is not None and record is not None and entry is not None:
             entry.update({"in": sock.bytes_in, "out": sock.bytes_out})
             if sock.close_code is not None:
                 entry["close"] = sock.close_code
-            middleware._finish(entry, record, sock.status or 500, started)
+            middleware.finish(entry, record, sock.status or 500, started)
 
 
 async def _run_handler(handler: SocketHandler, sock: WebSocket) -> None:
