@@ -294,7 +294,10 @@ async def test_a_finishing_open_turn_moves_to_a_less_busy_worker(
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(finish, 0)
-            await trio.lowlevel.checkpoint()  # the first turn is deciding on its worker
+            pinned = first.worker
+            with trio.fail_after(30):
+                while not pinned.finishing:  # noqa: ASYNC110 - until the first's Finish is posted
+                    await trio.sleep(0.001)
             nursery.start_soon(finish, 2)
         await finish(1)
     finally:
