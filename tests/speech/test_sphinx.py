@@ -357,9 +357,11 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
 ) -> None:
     """A deep male voice (espeak-ng's m1 at 170 words a minute), a robot never heard: the
     grammar refuses "hello jibo" under the model's own spectrum (and after two re-passes) and
-    the general model hears "don't you go"; squeezed by the warp 1.1 the grammar accepts it,
-    and the robot's state keeps that warp for its next turns. With no other warp (the
-    control) the turn goes to the general model.
+    the general model hears "don't you go"; under another warp the grammar accepts it, and the
+    robot's state keeps that warp for its next turns. With no other warp (the control) the
+    turn goes to the general model. Which other warp wins is the machine's floating point:
+    1.1 on the AMD EPYC of 2026-12-05, 0.9 on an Intel Xeon (AVX-512) of 2026-12-06, the same
+    audio and code.
     """
     from jibo_cloud.speech import engine
 
@@ -372,7 +374,7 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
         assert decision.result.text == "hello jibo"
         assert decision.result.confidence == engine.GRAMMAR_CONFIDENCE
         warp, mean = engine.read_speaker_state(decision.speaker)
-        assert warp == "1.1"
+        assert warp in warps and warp != "1.0"
         assert mean
         again = _decide(eng, pages, decision.speaker)
         assert isinstance(again, engine.Decision)
