@@ -31,7 +31,7 @@ from jibo_cloud.config import Config
 from jibo_cloud.edge.connection import NativeSockets
 from jibo_cloud.edge.serving import serve_app
 from jibo_cloud.edge.websocket import SocketAccess
-from jibo_cloud.errors import ConfigError
+from jibo_cloud.errors import ConfigError, UpstreamError
 from jibo_cloud.router import HOST_REFRESH_SECONDS
 from jibo_cloud.runtime import Runtime, open_runtime
 from jibo_cloud.storage import Storage
@@ -264,3 +264,21 @@ def tls_port(binds: list[str]) -> int | None:
     """The port of the TLS address (``https://…``), or None when TLS is off."""
     secure = [b for b in binds if b.startswith("https://")]
     return int(secure[0].rsplit(":", 1)[1]) if secure else None
+
+
+async def warm_up_speech(recognizer: object) -> None:
+    """Start the recogniser's decoder workers and load their models now, while the server
+    already accepts connections (``--warm-up``, the default): otherwise the first spoken turn
+    pays for it (seconds with Whisper). A turn that arrives meanwhile waits for its worker.
+    """
+    warm_up = getattr(recognizer, "warm_up", None)
+    if warm_up is None:  # remote or no recogniser: nothing to start
+        return
+    log.info("speech: warming up the recogniser in the background")
+    started = trio.current_time()
+    try:
+        await warm_up()
+    except UpstreamError as exc:  # shut down while starting
+        log.info("speech: warm-up stopped: %s", exc.detail)
+        return
+    log.info("speech: recogniser warmed up in %.1f s", trio.current_time() - started)

@@ -106,7 +106,8 @@ def _worker_main(
 ) -> None:
     """A worker process: serve on the inherited sockets until the supervisor says stop."""
     from jibo_cloud.logs import setup_logging
-    from jibo_cloud.server import serve, wait_for_signal
+    from jibo_cloud.runtime import Runtime
+    from jibo_cloud.server import serve, wait_for_signal, warm_up_speech
 
     setup_logging(log_level, worker=True)
 
@@ -134,10 +135,15 @@ def _worker_main(
             sockets=sockets,
             instance_id=instance_id,
             supervised=True,
+            runtime_hook=runtimes.append,
         )
         async with trio.open_nursery() as nursery:
             await nursery.start(run)
             control.send("ready")
+            if config.asr_warm_up:  # each worker process has its own recogniser
+                nursery.start_soon(warm_up_speech, runtimes[0].recognizer)
+
+    runtimes: list[Runtime] = []
 
     trio.run(main)
 

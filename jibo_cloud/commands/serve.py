@@ -18,10 +18,9 @@ from jibo_cloud.config import (
     metrics_port_value,
     tls_port_value,
 )
-from jibo_cloud.errors import UpstreamError
 from jibo_cloud.logs import setup_logging
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.server import listen, serve
+from jibo_cloud.server import listen, serve, warm_up_speech
 from jibo_cloud.tls.listen import tls_line
 from jibo_cloud.workers import Supervisor
 
@@ -162,24 +161,6 @@ def run(args: argparse.Namespace) -> int:
 
     trio.run(main)
     return 0
-
-
-async def warm_up_speech(recognizer: object) -> None:
-    """Start the recogniser's decoder workers and load their models now, while the server
-    already accepts connections (``--warm-up``, the default): otherwise the first spoken turn
-    pays for it (seconds with Whisper). A turn that arrives meanwhile waits for its worker.
-    """
-    warm_up = getattr(recognizer, "warm_up", None)
-    if warm_up is None:  # remote or no recogniser: nothing to start
-        return
-    log.info("speech: warming up the recogniser in the background")
-    started = trio.current_time()
-    try:
-        await warm_up()
-    except UpstreamError as exc:  # shut down while starting
-        log.info("speech: warm-up stopped: %s", exc.detail)
-        return
-    log.info("speech: recogniser warmed up in %.1f s", trio.current_time() - started)
 
 
 def run_workers(config: Config, log_level: str) -> int:

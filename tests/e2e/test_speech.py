@@ -373,3 +373,36 @@ def test_serve_warms_the_recogniser_up_at_start_unless_told_not_to(
                     break
             time.sleep(2)  # a warm-up would have spawned the workers by now
             assert _worker_children(proc.pid) == []
+
+
+def test_each_worker_process_warms_its_own_recogniser_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --workers 2``: each server process has its own recogniser, and each warms it up
+    at start (otherwise the first spoken turn of every worker pays for it)."""
+    import queue
+    import threading
+    import time
+
+    from tests.support.server import serve_subprocess
+
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        missing("pocketsphinx is not installed")
+    monkeypatch.setenv("JIBO_WHISPER_MODEL", "off")
+    monkeypatch.setenv("JIBO_ASR_PROCESSES", "1")
+    args = ["--warm-up", "--workers", "2", "--data-dir", str(tmp_path / "data"),
+            "--tls-port", "off"]  # fmt: skip
+    with serve_subprocess(args) as (proc, _port):
+        assert proc.stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+        warmed = 0
+        deadline = time.monotonic() + 120
+        while warmed < 2:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"{warmed} of 2 worker processes warmed up within 120 s")
+            warmed += "recogniser warmed up" in line
