@@ -13,7 +13,10 @@ import pytest
 import trio
 
 from jibo_cloud.rest.signed_urls import account_principal, sign_url
+from jibo_cloud.runtime import Runtime
+from jibo_cloud.storage import Storage
 from jibo_cloud.storage.provisioning import RobotSpec, add_robot, publish_update
+from jibo_cloud.storage.records import UpdateRecord
 from tests.portal.support import portal_server
 from tests.rest.support import ROBOT_NAME, SPEC, RestClient
 from tests.storage.backends import BACKENDS
@@ -39,31 +42,28 @@ async def settled(read: Callable[[], Awaitable[int]], want: int) -> None:
             await trio.sleep(0.01)
 
 
+async def _publish(rt: Runtime, from_version: str, to_version: str, data: bytes) -> UpdateRecord:
+    """An OS package from ``from_version`` to ``to_version``, published now."""
+    return await publish_update(rt.storage, rt.blobs, subsystem="os", from_version=from_version,
+                                to_version=to_version, data=data, now_ms=rt.now_ms())  # fmt: skip
+
+
+async def _make_operator(storage: Storage) -> str:
+    """The test household's owner sees the Updates page; returns the owner's account id."""
+    account = await storage.find_account_by_email(SPEC.owner_email)
+    assert account is not None
+    await storage.set_owner_role(account.id, "operator", now=0)
+    return account.id
+
+
 async def test_the_updates_page_lists_who_took_each_package(
     nursery: trio.Nursery, tmp_path: Path, backend: str
 ) -> None:
     async with portal_server(nursery, tmp_path, backend) as portal:
         rt = portal.server.runtime
-        taken = await publish_update(
-            rt.storage,
-            rt.blobs,
-            subsystem="os",
-            from_version="1.0",
-            to_version="2.0",
-            data=b"pkg" * 100,
-            now_ms=rt.now_ms(),
-        )
-        untaken = await publish_update(
-            rt.storage,
-            rt.blobs,
-            subsystem="os",
-            from_version="2.0",
-            to_version="3.0",
-            data=b"new",
-            now_ms=rt.now_ms(),
-        )
-        account = await portal.storage.find_account_by_email(SPEC.owner_email)
-        await portal.storage.set_owner_role(account.id, "operator", now=0)
+        taken = await _publish(rt, "1.0", "2.0", b"pkg" * 100)
+        untaken = await _publish(rt, "2.0", "3.0", b"new")
+        await _make_operator(portal.storage)
         async with portal.owner() as http:
             robot = RestClient(http)
             offered = await robot.ok("Update_20160301.GetUpdateFrom", ASK)
@@ -88,15 +88,7 @@ async def test_a_failed_record_never_fails_the_download(
     async with portal_server(nursery, tmp_path) as portal:
         caplog.set_level(logging.WARNING, logger=LOGGER)
         rt = portal.server.runtime
-        await publish_update(
-            rt.storage,
-            rt.blobs,
-            subsystem="os",
-            from_version="1.0",
-            to_version="2.0",
-            data=b"pkg",
-            now_ms=rt.now_ms(),
-        )
+        await _publish(rt, "1.0", "2.0", b"pkg")
 
         async def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError("database gone")
@@ -124,17 +116,8 @@ async def test_each_robot_of_a_two_robot_household_is_named(
         rt = portal.server.runtime
         await add_robot(rt.storage, SECOND, now_ms=rt.now_ms())
         assert len(await rt.storage.list_robots(SPEC.account_id)) == 2
-        package = await publish_update(
-            rt.storage,
-            rt.blobs,
-            subsystem="os",
-            from_version="1.0",
-            to_version="2.0",
-            data=b"pkg",
-            now_ms=rt.now_ms(),
-        )
-        account = await portal.storage.find_account_by_email(SPEC.owner_email)
-        await portal.storage.set_owner_role(account.id, "operator", now=0)
+        package = await _publish(rt, "1.0", "2.0", b"pkg")
+        account_id = await _make_operator(portal.storage)
         async with portal.owner() as http:
             robot = RestClient(http)
             urls = {}
@@ -149,7 +132,7 @@ async def test_each_robot_of_a_two_robot_household_is_named(
             # A URL signed for the household (as before robots had their own) still counts,
             # for the household: with two robots it cannot say which.
             household_url = sign_url(rt.config, "GET", "https://api.jibo.com", package.url,
-                                     principal=account_principal(account.id),
+                                     principal=account_principal(account_id),
                                      now_s=rt.now_ms() / 1000)  # fmt: skip
             assert (await robot.get(household_url)).content == b"pkg"
             await settled(lambda: _count(portal.storage), 4)
