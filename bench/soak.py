@@ -36,7 +36,6 @@ import contextlib
 import datetime
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from typing import Any
 
 import trio
 
-from bench.server import REPO, SECRET, add_robot, bench_env, cli, robot_spec, store
+from bench.server import SECRET, add_robot, bench_env, cli, robot_spec, store
 from bench.soak_trace import DIR_ENV as TRACE_DIR_ENV
 
 ROBOT_NAME = "Bench-Robot-Name-1"
@@ -229,28 +228,16 @@ async def _loop(deadline: float, soak: Soak, what: str,
 def _serve(args: list[str], env: dict[str, str],
            trace: Path | None) -> Iterator[tuple[subprocess.Popen[str], int]]:  # fmt: skip
     """``jibo-cloud serve --port 0 ARGS`` in a subprocess (under :mod:`bench.soak_trace`
-    when ``trace`` names a folder), as ``tests.support.server.serve_subprocess`` does."""
-    module = ["bench.soak_trace"] if trace else ["jibo_cloud"]
-    environ = {**env, "JIBO_TOKEN_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+    when ``trace`` names a folder), with the speech warm-up of a real ``serve``."""
+    from tests.support.server import serve_subprocess
+
+    environ = {"JIBO_ASR_WARM_UP": "true", **env}
     if trace:
         environ[TRACE_DIR_ENV] = str(trace)
         environ.setdefault("JIBO_SOAK_TRACE_FRAMES", "8")
-    proc = subprocess.Popen([sys.executable, "-m", *module, "serve", "--port", "0", *args],
-                            cwd=REPO, env=environ, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            match = re.search(r"listening on http://[\d.]+:(\d+)", line)
-            if match:
-                yield proc, int(match[1])
-                break
-        else:
-            raise AssertionError("the server exited before listening")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
+    module = "bench.soak_trace" if trace else "jibo_cloud"
+    with serve_subprocess(args, SECRET, env=environ, module=module) as served:
+        yield served
 
 
 def notify_spec(k: int) -> Any:

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -86,16 +86,23 @@ REPO = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def serve_subprocess(
-    args: list[str], secret: str = TEST_SECRET
+    args: list[str],
+    secret: str = TEST_SECRET,
+    *,
+    env: Mapping[str, str] | None = None,
+    module: str = "jibo_cloud",
 ) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """``jibo-cloud serve --port 0`` in a subprocess (hub token secret ``secret``); yields it
     (output on its ``stdout``, read up to the ``listening on`` line) and its port. Killed on
-    exit if still running. The benchmarks start their servers with it too."""
+    exit if still running. The benchmarks start their servers with it too: ``env`` replaces
+    this process's environment, ``module`` runs another entry point (``python -m MODULE
+    serve``, e.g. the soak's memory tracer)."""
     # No speech warm-up unless a test asks (--warm-up): it would start decoder processes.
-    environ = {"JIBO_ASR_WARM_UP": "false", **os.environ, "JIBO_TOKEN_SECRET": secret,
+    base = os.environ if env is None else env
+    environ = {"JIBO_ASR_WARM_UP": "false", **base, "JIBO_TOKEN_SECRET": secret,
                "PYTHONUNBUFFERED": "1"}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jibo_cloud", "serve", "--port", "0", *args],
+        [sys.executable, "-m", module, "serve", "--port", "0", *args],
         cwd=REPO, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
