@@ -13,30 +13,25 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
 
-from quart import Response, websocket
+from quart import Response
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import WebsocketMismatch
 
-from jibo_cloud.errors import HandshakeRejected
 from jibo_cloud.router import (
     HOST_REFRESH_SECONDS,
     HUB_HOST_PREFIX,
     NOTIFICATION_HOST_PREFIX,
-    QUART_SOCKET_HANDLER,
     ASGIHandler,
     HostMap,
     Router,
     no_handler,
 )
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.wsio import QuartSocket
 
 log = logging.getLogger(__name__)
 
-SocketHandler = Callable[[QuartSocket], Awaitable[None]]
 #: The content type of AWS JSON errors (the same as ``rest.dispatch.CONTENT_TYPE``; app.py
 #: cannot import the REST package, which imports this module).
 AWS_JSON = "application/x-amz-json-1.1"
@@ -91,22 +86,13 @@ def create_app(runtime: Runtime) -> QuartTrio:
     async def healthcheck() -> Response:
         return Response("ok", status=200, content_type="text/plain")
 
+    # No websocket reaches Quart: the edge serves the robots' sockets and the router refuses
+    # every other upgrade before the app. This rule stays for what werkzeug answers plain HTTP:
+    # a path with a rule but another method is 405, not 404 (tests/rest/test_limits.py).
     @app.websocket("/", defaults={"path": ""})
     @app.websocket("/<path:path>")
-    async def any_socket(path: str) -> Response | None:
-        # Quart's websocket global is a proxy: unwrap it once, here in the route (STYLE.md).
-        current = websocket._get_current_object()  # type: ignore[attr-defined]
-        sock = QuartSocket.wrap(current, "/" + path)
-        handler: SocketHandler | None = current.scope.get(QUART_SOCKET_HANDLER)
-        try:
-            if handler is None:  # only the router sends websockets here, with a handler
-                raise HandshakeRejected(404, no_handler(sock.path))
-            await handler(sock)
-        except HandshakeRejected as rejected:
-            # The path is not logged: on the notification socket it is the robot's token.
-            log.info("socket refused: %s %s", rejected.status, rejected.reason)
-            return Response(rejected.reason, status=rejected.status, content_type="text/plain")
-        return None
+    async def no_socket(path: str) -> Response:
+        return Response(no_handler("/" + path), status=404, content_type="text/plain")
 
     install_json_errors(app)
     for name in ROUTE_MODULES:

@@ -76,10 +76,6 @@ NOTIFICATION_HOST_PREFIX = "api-socket."
 #: How often each server process reloads the host mappings: a mapping added or removed with
 #: ``jibo-cloud host`` takes effect within this long, in every worker.
 HOST_REFRESH_SECONDS = 30.0
-#: Read by the Quart app's catch-all websocket route (jibo_cloud/app.py), which no websocket
-#: reaches any more (the router refuses every websocket it sees through ASGI); the route's
-#: rule still shapes werkzeug's answers to unknown HTTP paths (404, and 405 for non-GET).
-QUART_SOCKET_HANDLER = "jibo_cloud.socket_handler"
 _AWS_JSON = b"application/x-amz-json-1.1"
 PORTAL_SERVICE = "portal"
 PORTAL_PREFIX = "/portal"
