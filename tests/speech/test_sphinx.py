@@ -374,7 +374,8 @@ async def test_a_voice_the_model_fits_badly_is_heard_under_another_warp(
         assert decision.result.text == "hello jibo"
         assert decision.result.confidence == engine.GRAMMAR_CONFIDENCE
         warp, mean = engine.read_speaker_state(decision.speaker)
-        assert warp in warps and warp != "1.0"
+        assert warp in warps
+        assert warp != "1.0"
         assert mean
         again = _decide(eng, pages, decision.speaker)
         assert isinstance(again, engine.Decision)
