@@ -149,6 +149,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
         raise
     # The embedded parser (unless a remote one is configured) and the built-in skills.
     from jibo_cloud.nlu.parser import EmbeddedParser
+    from jibo_cloud.skills.household import HouseholdSettingsCache
     from jibo_cloud.skills.registry import builtin_handlers
     from jibo_cloud.speech import open_recognizer
 
@@ -156,8 +157,6 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
     asr_http = runtime.http.get(ASR) if config.asr_url else None
     chat_http = runtime.http.get(CHAT) if config.chat_url else None
     runtime.recognizer = open_recognizer(config, http=asr_http)
-    from jibo_cloud.skills.household import HouseholdSettingsCache
-
     if config.parser_url is None:
         runtime.parser = EmbeddedParser(prefer_cloud=config.prefer_cloud_skills)
     runtime.households = HouseholdSettingsCache(runtime.storage)
@@ -169,7 +168,7 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
             chat_http=chat_http,
             config=config,  # the report and answers providers' settings and clients
             http=runtime.http,
-            storage=runtime.storage,  # each robot's household settings (the portal's)
+            households=runtime.households,  # each robot's household settings (the portal's)
         )
     )
     # Skill manifests, interaction history and the remote parser (PROTOCOL.md §5).

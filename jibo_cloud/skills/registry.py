@@ -18,7 +18,7 @@ from jibo_cloud.http_clients import CALENDAR, KNOWLEDGE, NEWS, WEATHER, ServiceC
 from jibo_cloud.services import SkillHandler
 from jibo_cloud.skills import answers, chat, clock, jokes, personality, report, smalltalk
 from jibo_cloud.skills.base import PlanSkill, SkillFunction
-from jibo_cloud.skills.household import HouseholdSettingsCache, SettingsStorage
+from jibo_cloud.skills.household import HouseholdSettingsCache
 from jibo_cloud.skills.providers.calendar import IcalCalendars, parse_calendars
 from jibo_cloud.skills.providers.geocoding import GEOCODING, OpenMeteoGeocoder
 from jibo_cloud.skills.providers.knowledge import WikipediaSummaries
@@ -38,7 +38,7 @@ def builtin_handlers(
     chat_http: httpx.AsyncClient | None = None,
     config: Config | None = None,
     http: ServiceClients | None = None,
-    storage: SettingsStorage | None = None,
+    households: HouseholdSettingsCache | None = None,
 ) -> dict[str, SkillHandler]:
     """Every built-in skill as a SkillHandler, keyed by skill id.
 
@@ -51,12 +51,12 @@ def builtin_handlers(
         config: the report and answers providers' settings (defaults when None).
         http: the runtime's per-service clients (the providers take theirs from it; without
             it, tests and tools, a registry of their own is built: one client per service).
-        storage: the server's storage, for each robot's household settings (the portal's
-            Settings page), which win over ``config``; None: ``config`` only.
+        households: each robot's household settings (the portal's Settings page), which win
+            over ``config``: the runtime's one cache, which the hub's parse calls read too;
+            None: ``config`` only.
     """
     rng = rng or random.Random()
-    household = HouseholdSettingsCache(storage) if storage is not None else None
-    chat_skill = chat.ChatSkill(chat_url, http=chat_http, household=household)
+    chat_skill = chat.ChatSkill(chat_url, http=chat_http, household=households)
     skills: dict[str, SkillFunction] = {
         clock.SKILL_ID: clock.ClockSkill(now_ms),
         jokes.SKILL_ID: jokes.JokeSkill(rng),
@@ -71,7 +71,7 @@ def builtin_handlers(
             now_ms,
             default_time_zone=default_time_zone,
             # The clock speaks in the household's time zone when it set one.
-            households=household if skill_id == clock.SKILL_ID else None,
+            households=households if skill_id == clock.SKILL_ID else None,
         )
         for skill_id, run in skills.items()
     }
@@ -82,7 +82,7 @@ def builtin_handlers(
             now_ms,
             chat_skill,
             default_time_zone,
-            household,
+            households,
         )
     )
     return handlers

@@ -17,7 +17,12 @@ import trio
 
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.http_clients import ServiceClients
-from jibo_cloud.skills.household import CACHE_SECONDS, Household, settings_changed
+from jibo_cloud.skills.household import (
+    CACHE_SECONDS,
+    Household,
+    HouseholdSettingsCache,
+    settings_changed,
+)
 from jibo_cloud.skills.providers.geocoding import TIMEOUT_SECONDS as GEOCODING_TIMEOUT
 from jibo_cloud.storage import Storage
 from jibo_cloud.storage.records import Account, Loop, Robot
@@ -67,7 +72,12 @@ def robot_request(intent: str, robot: str = ROBOT_ID, **extra: Any) -> dict:
 
 def skills(fake: FakeServices, clients: ServiceClients, storage: Storage, **cfg: Any) -> dict:
     server_config = config(fake, news_feeds=(f"{fake.url}/news/rss.xml",), **cfg)
-    return handlers(config=server_config, http=clients, storage=storage, chat_url=None)
+    return handlers(
+        config=server_config,
+        http=clients,
+        households=HouseholdSettingsCache(storage),
+        chat_url=None,
+    )
 
 
 async def test_the_household_s_news_feeds_win_over_the_server_s(
