@@ -7,6 +7,7 @@ explicit value: no module globals (STYLE.md).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +18,7 @@ import attrs
 import trio
 
 from jibo_cloud.config import Config
+from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.http_clients import ASR, CHAT, ServiceClients
 from jibo_cloud.reservations import Reservations
 from jibo_cloud.services import History, NoRecognizer, Parser, Recognizer, SkillHandler
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from jibo_cloud.storage import Storage
     from jibo_cloud.storage.blobs import Blobs
     from protocol.routing import SkillTable
+
+log = logging.getLogger(__name__)
 
 
 def wall_clock_ms() -> int:
@@ -190,5 +194,10 @@ async def open_runtime(config: Config, instance_id: str | None = None) -> AsyncI
             await runtime.http.aclose()
         with trio.move_on_after(5, shield=True):  # the blob store (an S3 client's pool)
             await runtime.blobs.aclose()
+        with trio.move_on_after(5, shield=True):  # voice turns still waiting to be written
+            try:
+                await runtime.storage.flush_voice_turns()
+            except StorageUnavailable as exc:
+                log.warning("voice turns not recorded at shutdown: storage unavailable: %s", exc)
         with trio.move_on_after(5, shield=True):  # the storage
             await runtime.storage.aclose()

@@ -1,7 +1,7 @@
 """Recording a voice turn for the owner's Voice history page (the hub calls this).
 
-Kept apart from the pages: no Quart, one storage transaction per turn, and never in the
-robot's way — a failure to record is logged and forgotten, never raised into the turn.
+Kept apart from the pages: no Quart, and never in the robot's way — a failure to record is
+logged and forgotten, never raised into the turn.
 Audio is written to the blob store only when the robot's household turned "keep audio" on
 (off by default); otherwise the bytes are never stored.
 
@@ -11,9 +11,11 @@ Two ways in:
   listen transaction (what ``History.speech`` receives: ``robotID``, ``timestamp``,
   ``asr.text``, ``nlu.intent``, ``match.skillID``, ``error.code``) and the latency the hub
   measured beside it (the §5 record has none; a ``timings.total`` or ``latencyMs`` member,
-  when a record carries one, is used otherwise). It returns at once: a trio system task
-  writes the turn (as :mod:`jibo_cloud.storage.diagnostics` writes its notes), at most
-  :data:`MAX_IN_FLIGHT` at a time, more are dropped and counted in the log.
+  when a record carries one, is used otherwise). It returns at once: the storage's batch
+  writer (:mod:`jibo_cloud.storage.batch`) stores the pending turns in one transaction
+  every :data:`jibo_cloud.storage.portal.VOICE_BATCH_SECONDS`; past
+  :data:`~jibo_cloud.storage.portal.MAX_PENDING_VOICE_TURNS` waiting, more are dropped and
+  counted in the log.
 - :func:`record_turn` awaits the write (and takes the audio, if any).
 """
 
@@ -24,32 +26,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import trio
 
 from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.storage.portal import VoiceTurn
 
 log = logging.getLogger(__name__)
-
-#: Voice turns being written at once by :func:`note_speech` (per process); beyond it they
-#: are dropped (a storage that slow has bigger problems than a missing history line).
-MAX_IN_FLIGHT = 64
-
-
-@attrs.define
-class _InFlight:
-    count: int = 0
-    dropped: int = 0
-
-
-def _in_flight(runtime: Any) -> _InFlight:
-    """The count of one server's storage (kept on it, like the diagnostics batch: servers in
-    one process never share a count)."""
-    storage = runtime.storage
-    found = storage.voice_in_flight
-    if found is None:
-        found = storage.voice_in_flight = _InFlight()
-    return found  # type: ignore[no-any-return]
 
 
 def _obj(record: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -82,33 +63,11 @@ def turn_from_speech(record: Mapping[str, Any], latency_ms: int | None = None) -
 
 def note_speech(runtime: Any, record: Mapping[str, Any], *, latency_ms: int | None = None) -> None:
     """Record the turn of a §5 speech record in the background; returns at once, never
-    raises (outside trio, or past :data:`MAX_IN_FLIGHT`, the turn is not recorded).
+    raises (the storage's batch writer stores it, :meth:`PortalQueries.note_voice_turn`).
     ``latency_ms``: the hub's latency of the turn (:func:`jibo_cloud.hub.calls.turn_latency_ms`)."""
     turn = turn_from_speech(record, latency_ms)
-    if turn is None:
-        return
-    flight = _in_flight(runtime)
-    if flight.count >= MAX_IN_FLIGHT:
-        flight.dropped += 1
-        return
-    try:
-        trio.lowlevel.spawn_system_task(_write, runtime, turn, flight, name="voice turn")
-    except RuntimeError:  # not inside trio.run
-        return
-    flight.count += 1
-
-
-async def _write(runtime: Any, turn: VoiceTurn, flight: _InFlight) -> None:
-    """A system task: an error escaping it would end the process, so none does."""
-    try:
-        await record_turn(runtime, turn)
-    except Exception:
-        log.exception("voice turn not recorded")
-    finally:
-        flight.count -= 1
-        if flight.dropped:
-            log.warning("%d voice turns not recorded (too many at once)", flight.dropped)
-            flight.dropped = 0
+    if turn is not None:
+        runtime.storage.note_voice_turn(turn)
 
 
 async def record_turn(runtime: Any, turn: VoiceTurn, audio: bytes | None = None) -> bool:

@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from jibo_cloud.storage.batch import Batch
 from jibo_cloud.storage.db import QueryBase, Row, Tx
 
 OWNER = "owner"
@@ -38,6 +39,12 @@ ROLES = (OWNER, OPERATOR)
 DEFAULT_RETENTION_DAYS = 30
 #: The longest retention a household may choose.
 MAX_RETENTION_DAYS = 365
+#: Voice turns waiting to be written, per process; beyond it new turns are dropped (and the
+#: drop is logged): a storage that far behind has bigger problems than a missing history line.
+MAX_PENDING_VOICE_TURNS = 2_000
+#: The background writer stores what is pending once per this many seconds: one transaction
+#: (on SQLite one sync to disk) per interval instead of one per turn.
+VOICE_BATCH_SECONDS = 0.2
 #: Longest text kept in a voice turn's fields (what was heard is a sentence, not a speech).
 MAX_TURN_TEXT = 500
 DAY_MS = 86_400_000
@@ -162,9 +169,9 @@ def _robot_settings(tx: Tx, robot_name: str) -> HouseholdSettings | None:
 class PortalQueries(QueryBase):
     """Mixed into :class:`jibo_cloud.storage.Storage`: the portal's tables (migrations 7, 9)."""
 
-    #: Voice turns being written in the background (:mod:`jibo_cloud.portal.recording`),
-    #: per storage object: created on first use.
-    voice_in_flight: Any = None
+    #: Voice turns waiting for the background writer (:meth:`note_voice_turn`), per storage
+    #: object: created on first use.
+    _voice_batch: Batch[VoiceTurn] | None = None
 
     # ---------------------------------------------------------------- credentials
 
@@ -371,6 +378,66 @@ class PortalQueries(QueryBase):
             return True
 
         return bool(await self._write(fn))
+
+    async def record_voice_turns(self, turns: Sequence[VoiceTurn]) -> int:
+        """Keep ``turns`` in one transaction; returns how many were kept.
+
+        Unlike :meth:`record_voice_turn`, a turn's ``robot_name`` may be any of the robot's
+        ids (friendly name, 24-hex id or serial, whatever the hub knew): it is looked up here,
+        once per distinct id; a turn of an unregistered robot, or of a household with voice
+        history off, is skipped. Audio is never kept on this path.
+        """
+        batch = list(turns)
+
+        def fn(tx: Tx) -> int:
+            names: dict[str, str | None] = {}
+            settings: dict[str, HouseholdSettings | None] = {}
+            kept = 0
+            for t in batch:
+                if t.robot_name not in names:
+                    rows = tx.execute(
+                        "SELECT name FROM robots WHERE name = ? OR robot_id = ? OR serial = ?"
+                        " ORDER BY created LIMIT 1",
+                        (t.robot_name, t.robot_name, t.robot_name),
+                    )
+                    names[t.robot_name] = str(rows[0][0]) if rows else None
+                name = names[t.robot_name]
+                if name is None:
+                    continue
+                if name not in settings:
+                    settings[name] = _robot_settings(tx, name)
+                found = settings[name]
+                if found is not None and not found.voice_history:
+                    continue
+                tx.execute(
+                    "INSERT INTO voice_turns (robot_name, at, heard, intent, skill, latency_ms,"
+                    " error, audio_key, audio_length) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                    (name, t.at, _clip(t.heard), _clip(t.intent), _clip(t.skill),
+                     t.latency_ms, _clip(t.error)),
+                )  # fmt: skip
+                kept += 1
+            return kept
+
+        return int(await self._write(fn)) if batch else 0
+
+    def note_voice_turn(self, turn: VoiceTurn) -> bool:
+        """Keep ``turn`` (without audio) for the background writer, which stores pending turns
+        with :meth:`record_voice_turns` every :data:`VOICE_BATCH_SECONDS`; returns at once,
+        never raises. False when it was dropped (:data:`MAX_PENDING_VOICE_TURNS` wait)."""
+        if self._voice_batch is None:
+            self._voice_batch = Batch(
+                "voice turns", self.record_voice_turns, MAX_PENDING_VOICE_TURNS,
+                delay=VOICE_BATCH_SECONDS,
+            )  # fmt: skip
+        return self._voice_batch.add(turn)
+
+    async def flush_voice_turns(self) -> int:
+        """Write the turns :meth:`note_voice_turn` holds now (shutdown, tests); how many.
+
+        Raises:
+            StorageUnavailable: the storage cannot be reached (those turns are dropped).
+        """
+        return await self._voice_batch.flush() if self._voice_batch is not None else 0
 
     async def voice_settings_for_robot(self, robot_name: str) -> HouseholdSettings:
         """The settings of the robot's household (defaults when it has none yet)."""
