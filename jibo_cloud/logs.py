@@ -93,8 +93,9 @@ class TraceContext:
 
 def _clip(value: str, limit: int = 128) -> str:
     """Keep header values printable and short: they go into every log line."""
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in value)
-    return cleaned[:limit]
+    if not value.isprintable():
+        value = "".join(ch if ch.isprintable() else "?" for ch in value)
+    return value[:limit]
 
 
 _NO_TRACE = TraceContext()
@@ -129,11 +130,45 @@ def set_instance(instance_id: str) -> None:
 @contextmanager
 def trace_scope(trace: TraceContext) -> Iterator[TraceContext]:
     """Make ``trace`` the current context for this task and the tasks it starts."""
+    verbose = bool(trace.levels)
+    if verbose:
+        _open_levels(1)
     token = _current.set(trace)
     try:
         yield trace
     finally:
+        if verbose:
+            _open_levels(-1)
         _current.reset(token)
+
+
+@attrs.define
+class _RootGate:
+    """The root logger's level, kept at the handler's base level so a record below it is
+    never built (``log.debug`` on a hot path then costs a level check, not a LogRecord),
+    and opened to DEBUG while any request with ``x-jibo-logging-config`` levels is being
+    served (:class:`TraceFilter` then lets through only what that request asked for)."""
+
+    base: int | None = None  # None: setup_logging was not called; the root is left alone
+    open_scopes: int = 0
+    #: The root's level when the first verbose request opened it, put back after the last.
+    closed_level: int = logging.INFO
+
+
+_gate = _RootGate()
+
+
+def _open_levels(change: int) -> None:
+    if _gate.base is None:
+        return
+    was = _gate.open_scopes
+    _gate.open_scopes = max(0, was + change)
+    root = logging.getLogger()
+    if was == 0 and _gate.open_scopes > 0:
+        _gate.closed_level = root.level
+        root.setLevel(logging.DEBUG)
+    elif was > 0 and _gate.open_scopes == 0:
+        root.setLevel(_gate.closed_level)
 
 
 _LEVELS = {
@@ -315,8 +350,12 @@ def setup_logging(level: str = "INFO", *, worker: bool = False, fmt: str | None 
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    # Loggers pass everything to the handler; its TraceFilter applies the base level, or the
-    # level a request asked for in x-jibo-logging-config.
-    root.setLevel(logging.DEBUG)
+    # The root stops records under the base level before they are built; while a request
+    # with x-jibo-logging-config levels is served it opens to DEBUG (_RootGate) and the
+    # handler's TraceFilter applies the base level, or the level that request asked for.
+    base = logging.getLevelName(level.upper())
+    _gate.base = base if isinstance(base, int) else logging.INFO
+    _gate.closed_level = _gate.base
+    root.setLevel(logging.DEBUG if _gate.open_scopes else _gate.base)
     for noisy in ("hypercorn.access", "quart.serving", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

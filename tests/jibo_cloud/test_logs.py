@@ -156,3 +156,39 @@ def test_formatter_redacts_for_a_handler_without_the_filter() -> None:
     )
     record.msg = f"secret={SIGV4_SECRET}"
     assert SIGV4_SECRET not in RedactingFormatter("%(message)s").format(record)
+
+
+def test_records_under_the_base_level_are_not_built_unless_a_request_asks() -> None:
+    """The root logger stops a debug record before it is built (a hot path's ``log.debug``
+    costs a level check), and opens to DEBUG only while a request with
+    ``x-jibo-logging-config`` levels is served; that request gets its namespace's debug
+    lines, and nothing else gets below the base level meanwhile."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    hub, other = logging.getLogger("hub.driver"), logging.getLogger("jibo_cloud.other")
+    try:
+        setup_logging("INFO", fmt="text")
+        (handler,) = root.handlers
+        assert isinstance(handler, logging.StreamHandler)
+        out = io.StringIO()
+        handler.setStream(out)
+        assert root.level == logging.INFO
+        assert not hub.isEnabledFor(logging.DEBUG)
+        with trace_scope(TraceContext(levels={"hub": "debug"})):
+            with trace_scope(TraceContext(trans_id="nested", levels={"hub": "debug"})):
+                assert hub.isEnabledFor(logging.DEBUG)
+            assert root.level == logging.DEBUG  # the outer request is still served
+            hub.debug("asked for")
+            other.debug("not asked for")
+        assert root.level == logging.INFO
+        assert not hub.isEnabledFor(logging.DEBUG)
+        with trace_scope(TraceContext(trans_id="plain")):  # no levels: the root stays shut
+            assert root.level == logging.INFO
+        hub.debug("after the request")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    text = out.getvalue()
+    assert "asked for" in text
+    assert "not asked for" not in text
+    assert "after the request" not in text
