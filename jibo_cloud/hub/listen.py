@@ -29,12 +29,8 @@ from jibo_cloud import metrics
 from jibo_cloud.errors import UpstreamError
 from jibo_cloud.hub.calls import call_skill, parse, record, record_inline, turn_latency_ms
 from jibo_cloud.hub.driver import Event, TransactionDriver
-from jibo_cloud.hub.session import (
-    CALL_TIMEOUT_SECONDS,
-    CLOSE_CLEANUP_SECONDS,
-    HubSocket,
-    new_id,
-)
+from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS, CLOSE_CLEANUP_SECONDS, HubSocket
+from jibo_cloud.ids import new_id
 from jibo_cloud.runtime import Runtime
 from jibo_cloud.services import AsrEvent, AsrRequest, AsrSession
 from protocol.codec import to_json

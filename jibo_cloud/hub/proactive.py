@@ -29,7 +29,8 @@ from jibo_cloud import metrics
 from jibo_cloud.errors import StorageUnavailable, UpstreamError
 from jibo_cloud.hub.calls import call_skill, record, record_inline
 from jibo_cloud.hub.driver import TransactionDriver
-from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS, HubSocket, new_id
+from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS, HubSocket
+from jibo_cloud.ids import new_id
 from jibo_cloud.runtime import Runtime
 from protocol.proactive import LoadHistory, ProactiveTransaction
 from protocol.routing import SkillTable

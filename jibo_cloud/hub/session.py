@@ -31,11 +31,9 @@ The transaction's reader and call tasks live in the same nursery
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -45,6 +43,7 @@ import trio
 from jibo_cloud import metrics
 from jibo_cloud.config import Config
 from jibo_cloud.errors import RobotClosed, SocketClosed
+from jibo_cloud.ids import new_id
 from protocol.codec import to_json
 from protocol.errors import ErrorCode
 from protocol.transaction import CALL_TIMEOUT_MS, INTERNAL_ERROR_TEXT, error_reply
@@ -186,17 +185,6 @@ class HubSocket:
         elif len(frame) > self.config.max_binary_frame:
             raise FrameTooLarge(f"binary frame of {len(frame)} bytes")
         return frame
-
-
-#: ``msgID`` values: uuid-shaped, a random per-process prefix and a counter (a uuid4 per
-#: frame cost 5 % of a turn; uniqueness within and across processes is all a msgID needs).
-_ID_PREFIX = str(uuid.uuid4())[:24]
-_ID_COUNTER = itertools.count(1)
-
-
-def new_id() -> str:
-    """A fresh ``msgID`` (the I/O layer makes ids; protocol code gets this factory)."""
-    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFF:012x}"
 
 
 def _error_code(frame: Mapping[str, Any]) -> str:

@@ -10,12 +10,12 @@ the wire format.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import attrs
 
+from jibo_cloud.ids import new_id
 from jibo_cloud.skills.household import HouseholdSettingsCache, in_household_zone
 from protocol.plan import (
     ResponsePlan,
@@ -32,8 +32,8 @@ REQUEST_TYPES = ("LISTEN_LAUNCH", "LISTEN_UPDATE", "PROACTIVE_LAUNCH")
 
 
 def new_msg_id() -> str:
-    """A ``mid-<uuid>`` id like the robot's own (PROTOCOL.md §4.2)."""
-    return f"mid-{uuid.uuid4()}"
+    """A ``mid-<uuid-shaped>`` id like the robot's own (PROTOCOL.md §4.2; :mod:`jibo_cloud.ids`)."""
+    return f"mid-{new_id()}"
 
 
 @attrs.define
