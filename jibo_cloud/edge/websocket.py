@@ -103,7 +103,6 @@ class WebSocket:
 
     __slots__ = (
         "_h11",
-        "_lock",
         "_max_message",
         "_parts",
         "_pending",
@@ -113,6 +112,8 @@ class WebSocket:
         "_size",
         "_state",
         "_stream",
+        "_waiters",
+        "_writing",
         "_ws",
         "bytes_in",
         "bytes_out",
@@ -142,7 +143,9 @@ class WebSocket:
         self._h11: h11.Connection | None = handshake
         self._ws: wsproto.connection.Connection | None = None
         self._state = _State.HANDSHAKE
-        self._lock: trio.Lock | None = None
+        #: A write is on its way; later writers park in ``_waiters`` (made only then).
+        self._writing = False
+        self._waiters: trio.lowlevel.ParkingLot | None = None
         self._pending: collections.deque[Event] = collections.deque()
         self._parts: list[Any] | None = None
         self._size = 0
@@ -399,25 +402,43 @@ class WebSocket:
         return await self._write(data)
 
     async def _write(self, data: bytes) -> bool:
-        """Write ``data`` whole (shielded: a cancel never cuts a frame in half), after any
-        write on its way; False if the connection is broken or closed. The lock exists only
-        while a write is on its way or waited for (idle sockets keep none)."""
-        lock = self._lock
-        if lock is None:
-            lock = self._lock = trio.Lock()
+        """Write ``data`` whole, after any write on its way; False if the connection is
+        broken or closed. Writers take turns in arrival order; the parking lot exists only
+        while one waits (idle sockets keep none, and an uncontended write takes no lock)."""
+        if self._writing:
+            lot = self._waiters
+            if lot is None:
+                lot = self._waiters = trio.lowlevel.ParkingLot()
+            await lot.park()  # the writer before us hands its turn over: _writing stays set
+        else:
+            self._writing = True
         try:
-            lock.acquire_nowait()
-        except trio.WouldBlock:
-            await lock.acquire()
-        try:
-            with trio.CancelScope(shield=True):
-                await self._stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return False
+            return await self._send_whole(data)
         finally:
-            lock.release()
-            if self._lock is lock and not lock.statistics().tasks_waiting:
-                self._lock = None
+            lot = self._waiters
+            if lot:  # someone waits: the turn passes to the first
+                lot.unpark()
+            else:
+                self._waiters = None
+                self._writing = False
+
+    async def _send_whole(self, data: bytes) -> bool:
+        """Send ``data``; a cancel never cuts a frame in half. On a TCP stream the first
+        ``send`` is tried directly: it is cancellable only before any byte left, and a frame
+        that fits the kernel's buffer (nearly every one) needs nothing more, so the usual
+        write enters no cancel scope (docs/hub.md). What is left, and any write on another
+        stream (TLS), is sent shielded."""
+        stream = self._stream
+        try:
+            if isinstance(stream, trio.SocketStream):
+                sent = await stream.socket.send(data)
+                if sent == len(data):
+                    return True
+                data = data[sent:]
+            with trio.CancelScope(shield=True):
+                await stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            return False
         return True
 
 

@@ -102,10 +102,13 @@ async def test_idle_notification_sockets_keep_one_task_no_timer_and_no_lock(
             assert not any(task.name.endswith("_send_pings") for task in all_tasks())
             # No read timer: the socket's reader holds no fail_after(inf) scope.
             assert fail_after_generators() == timers_before
-            # No send lock while nobody writes; the upgrade's parser is dropped once answered.
+            # No parking lot while nobody writes; the upgrade's parser is dropped once answered.
             sockets = [o for o in gc.get_objects() if isinstance(o, WebSocket)]
             assert len(sockets) == SOCKETS
-            assert all(sock._lock is None and sock._h11 is None for sock in sockets)
+            assert all(
+                sock._waiters is None and not sock._writing and sock._h11 is None
+                for sock in sockets
+            )
         server.stop()
 
 

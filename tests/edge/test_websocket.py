@@ -246,3 +246,54 @@ def test_only_hub_and_any_hosts_get_the_hub_paths() -> None:
     router.socket((HostKind.HUB,), "/v1/listen", handler)
     assert router.native_socket("neo-hub.jibo.com", "/v1/listen") is not None
     assert router.native_socket("127.0.0.1", "/v1/listen") is None
+
+
+async def test_writers_take_turns_and_a_cancel_never_cuts_a_frame() -> None:
+    """Over a real socket pair (the direct-send path): frames far bigger than the kernel's buffers,
+    written by several tasks at once, arrive whole and in the order the writers came; a
+    writer cancelled while parked sends nothing, and one cancelled halfway through its frame
+    still finishes it (the rest goes out shielded)."""
+    a, b = trio.socket.socketpair()
+    server_end, robot_end = trio.SocketStream(a), trio.SocketStream(b)
+    client = WSConnection(ConnectionType.CLIENT)
+    handshake = h11.Connection(h11.SERVER)
+    handshake.receive_data(client.send(Request(host="neo-hub.jibo.com", target="/v1/listen")))
+    request = handshake.next_event()
+    assert isinstance(request, h11.Request)
+    sock = WebSocket(
+        server_end, handshake, request, "/v1/listen", "127.0.0.1",
+        max_message=100_000_000, ping_interval=0.0, response_headers=[],
+    )  # fmt: skip
+    robot = Robot(robot_end, client)  # type: ignore[arg-type]
+    big = {name: name * 2_000_000 for name in "abcd"}
+    async with trio.open_nursery() as nursery:
+        await sock.accept()
+        assert isinstance(await robot.next(), AcceptConnection)
+        halfway = trio.CancelScope()
+        nursery.start_soon(_send_in, halfway, sock, big["a"])  # fills the buffers, waits
+        await trio.sleep(0.05)
+        assert sock._writing
+        parked = trio.CancelScope()
+        nursery.start_soon(_send_in, parked, sock, "never")
+        await trio.sleep(0.05)
+        for name in "bcd":
+            nursery.start_soon(sock.send, big[name])
+            await trio.sleep(0.05)
+        parked.cancel()
+        halfway.cancel()  # too late for "a": its first bytes are out
+        got, part = [], ""
+        while len(got) < 4:
+            event = await robot.next()
+            assert isinstance(event, TextMessage)
+            part += event.data
+            if event.message_finished:
+                got.append(part)
+                part = ""
+    assert got == [big["a"], big["b"], big["c"], big["d"]]
+    assert sock._waiters is None
+    assert not sock._writing
+
+
+async def _send_in(scope: trio.CancelScope, sock: WebSocket, text: str) -> None:
+    with scope:
+        await sock.send(text)
