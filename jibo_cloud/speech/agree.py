@@ -8,7 +8,12 @@ phrase the grammar accepts whose words are close to Whisper's (character similar
 spoken forms, digits written as words, at least
 :attr:`~jibo_cloud.speech.policy.DecodePolicy.snap_similarity`) is the request;
 far from them ("what is the capital of france" against "what is the traffic like today") it
-is the grammar forcing an open sentence, and Whisper's words stand.
+is the grammar forcing an open sentence, and Whisper's words stand. Sound alone does not
+overrule Whisper when it is very sure of its words
+(:attr:`~jibo_cloud.speech.policy.DecodePolicy.whisper_keep_logprob`: "what day of the week
+was i born" is not "what day of the week is it jibo"); the same meaning does, and so does one
+of Whisper's other beam hypotheses meaning the grammar's phrase ("Can so my alarm?" with
+"Cancel my alarm." further down the beam).
 """
 
 from __future__ import annotations
@@ -90,9 +95,16 @@ def grammar_wins(
     whisper_text: str,
     rules: Sequence[str],
     snap_similarity: float = DEFAULT_POLICY.snap_similarity,
+    *,
+    alternatives: Sequence[str] = (),
+    very_sure: bool = False,
 ) -> bool:
-    """The grammar's accepted phrase is what was asked: the same meaning as Whisper's words,
-    or close to them in sound, at least ``snap_similarity`` (see the module docs)."""
+    """The grammar's accepted phrase is what was asked: the same meaning as Whisper's words or
+    as one of Whisper's other beam hypotheses (``alternatives``), or, unless Whisper is
+    ``very_sure`` of its words, close to them in sound, at least ``snap_similarity`` (see the
+    module docs)."""
     if same_meaning(grammar_text, whisper_text, rules):
         return True
-    return similarity(grammar_text, whisper_text) >= snap_similarity
+    if not very_sure and similarity(grammar_text, whisper_text) >= snap_similarity:
+        return True
+    return any(same_meaning(grammar_text, other, rules) for other in alternatives)

@@ -357,7 +357,12 @@ class Utterance:
                 first is not None
                 and first.acceptable
                 and grammar_wins(
-                    first.text, whisper.text, self._rules, self._policy.snap_similarity
+                    first.text,
+                    whisper.text,
+                    self._rules,
+                    self._policy.snap_similarity,
+                    alternatives=whisper.alternatives,
+                    very_sure=whisper.very_sure,
                 )
             ):
                 return self._accepted(first.text)  # the grammar's exact words

@@ -64,10 +64,16 @@ class DecodePolicy:
     #: ~1.5 s at most.
     whisper_queue: int = attrs.field(default=3, validator=attrs.validators.ge(0))
     #: Least similarity (difflib ratio, 0-1, of the spoken forms) for the grammar's phrase to
-    #: replace Whisper's words (:func:`jibo_cloud.speech.agree.grammar_wins`; chosen on the
-    #: bench's tuning phrases: near-misses 0.79-0.97, open sentences against the phrase the
-    #: grammar forced them onto 0.32-0.68).
-    snap_similarity: float = 0.75
+    #: replace Whisper's words (:func:`jibo_cloud.speech.agree.grammar_wins`) when Whisper is
+    #: not very sure of them (below :attr:`whisper_keep_logprob`). 0.75 until 2026-12-06 05:00;
+    #: 0.7 with the keep rule below and the beam's alternatives won more commands on the tuning
+    #: phrases and forced fewer open sentences (docs/speech.md, round of 2026-12-06 05:00).
+    snap_similarity: float = 0.7
+    #: Whisper's words with at least this mean log-probability are not replaced by a grammar
+    #: phrase that only sounds like them (the same meaning, or one of Whisper's other beam
+    #: hypotheses meaning the grammar's phrase, still wins): clear open sentences close in
+    #: sound to a command ("what day of the week was i born" / "… is it jibo") stay open.
+    whisper_keep_logprob: float = -0.2
     #: Whisper: silence after the speech the encoder sees (mel frames of 10 ms), and the
     #: fewest frames it gets: less context than this and the base model starts to mishear
     #: ("capital of France" → "capital and friends" at 3 s). 6 s (was 10 s) costs a third less
@@ -80,8 +86,14 @@ class DecodePolicy:
     whisper_max_tokens: int = 96
     whisper_tokens_per_second: int = 6
     whisper_min_tokens: int = 12
-    #: Whisper: beam width of the decoder (1: greedy, what faster-whisper's servers use).
-    whisper_beam_size: int = 1
+    #: Whisper: beam width of the decoder. 5 (was 1, greedy, until 2026-12-06 05:00) heard
+    #: +4 points of commands on the tuning phrases alone, for ~10-20 % more CPU at the 6 s
+    #: window (the encoder dominates).
+    whisper_beam_size: int = 5
+    #: Whisper: other hypotheses of the beam kept beside the best (:attr:`Heard.alternatives`):
+    #: one that means the grammar's phrase confirms it
+    #: (:func:`jibo_cloud.speech.agree.grammar_wins`). At most ``whisper_beam_size - 1``.
+    whisper_alternatives: int = 4
     #: Whisper: no three tokens twice (owners do not repeat themselves within one command, and
     #: the base model loops on short clips).
     whisper_no_repeat_ngram: int = 3

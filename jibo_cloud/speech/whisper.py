@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,16 @@ import attrs
 import numpy as np
 
 from jibo_cloud.speech.policy import DEFAULT_POLICY, DecodePolicy
+from protocol.plan import normalize_transcript
 
 #: Mel frames per second (10 ms hop); Whisper's encoder takes at most 3000 (30 s).
 FRAMES_PER_SECOND = 100
 MAX_FRAMES = 3000
 #: How the base model writes the robot's name when it hears "jibo".
 NAME_SPELLINGS = re.compile(r"\b(gibo|jibbo|jebo|jiebo|gebo|jeebo|zibo|jivo|gibbo|jibu)\b", re.I)
+#: A later sentence at least this alike (difflib ratio of the words) to the first is Whisper
+#: saying it again (:func:`drop_repeats`).
+REPEAT_SIMILARITY = 0.6
 
 
 @attrs.frozen
@@ -42,6 +47,8 @@ class Heard:
     no_speech_prob: float
     #: The thresholds :attr:`speech` and :attr:`sure` judge by (the engine's).
     policy: DecodePolicy = attrs.field(default=DEFAULT_POLICY, eq=False, repr=False)
+    #: The beam's other hypotheses, best first (cleaned like ``text``; none when greedy).
+    alternatives: tuple[str, ...] = ()
 
     @property
     def speech(self) -> bool:
@@ -59,6 +66,12 @@ class Heard:
         """Words, and likely enough to be the right ones to act on."""
         return self.speech and self.avg_logprob >= self.policy.whisper_low_logprob
 
+    @property
+    def very_sure(self) -> bool:
+        """So sure that a grammar phrase only sounding like the words does not replace them
+        (:attr:`~jibo_cloud.speech.policy.DecodePolicy.whisper_keep_logprob`)."""
+        return self.speech and self.avg_logprob >= self.policy.whisper_keep_logprob
+
 
 def encoder_frames(samples: int, policy: DecodePolicy = DEFAULT_POLICY) -> int:
     """Mel frames the encoder sees for ``samples`` of 16 kHz speech (rounded up to 1 s)."""
@@ -67,9 +80,56 @@ def encoder_frames(samples: int, policy: DecodePolicy = DEFAULT_POLICY) -> int:
     return max(policy.whisper_min_frames, min(MAX_FRAMES, frames))
 
 
+#: A sentence of Whisper's text (up to and with its closing punctuation).
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+#: "for five minutes" as Whisper base writes it ("4-5 minutes").
+_FOR_NUMBER = re.compile(r"\b4\s*-\s*(\d+)(?=\s*(?:minutes?|seconds?|hours?)\b)", re.I)
+_GOOD_BYE = re.compile(r"\bgood[- ]bye\b", re.I)
+
+
+def _words(text: str) -> list[str]:
+    return normalize_transcript(text).split()
+
+
+def drop_repeats(text: str) -> str:
+    """Whisper's loops undone: a later sentence that says the first again, or part of it
+    ("Good morning Jibo. Good morning, Jibo! Good morning. Jibo"), is dropped, and a text that
+    is one phrase said several times ("Hey buddy Hey buddy") is kept once. Owners do not
+    repeat themselves within one turn; the base model does, on short clips."""
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    if not sentences:
+        return text
+    first = _words(sentences[0])
+    kept = [sentences[0]]
+    for sentence in sentences[1:]:
+        words = _words(sentence)
+        if not words:
+            continue
+        said, before = " ".join(words), " ".join(first)
+        if (
+            set(words) <= set(first)
+            or before.startswith(said)
+            or SequenceMatcher(None, said, before).ratio() >= REPEAT_SIMILARITY
+        ):
+            continue
+        kept.append(sentence)
+    out = " ".join(kept).split()
+    for n in range(1, len(out) // 2 + 1):
+        phrase = _words(" ".join(out[:n]))
+        if len(out) % n == 0 and all(
+            _words(" ".join(out[i : i + n])) == phrase for i in range(n, len(out), n)
+        ):
+            return " ".join(out[:n])
+    return " ".join(out)
+
+
 def clean_text(text: str) -> str:
-    """Whisper's text as the parser wants it: one line, the robot's name spelled its way."""
-    return NAME_SPELLINGS.sub("Jibo", " ".join(text.split()))
+    """Whisper's text as the parser wants it: one line, its loops undone
+    (:func:`drop_repeats`), "4-5 minutes" read as "for 5 minutes", "good bye" as one word,
+    and the robot's name spelled its way."""
+    text = drop_repeats(" ".join(text.split()))
+    text = _GOOD_BYE.sub("goodbye", _FOR_NUMBER.sub(r"for \1", text))
+    return NAME_SPELLINGS.sub("Jibo", text)
 
 
 class WhisperEngine:
@@ -136,10 +196,12 @@ class WhisperEngine:
         if words:
             prompt = [tok.sot_prev, *tok.encode(" " + words)[: policy.whisper_max_tokens // 2]]
         prompt += [*tok.sot_sequence, tok.no_timestamps]
+        beam = max(1, policy.whisper_beam_size)
         result = self._model.generate(
             features,
             [prompt],
-            beam_size=policy.whisper_beam_size,
+            beam_size=beam,
+            num_hypotheses=min(beam, 1 + max(0, policy.whisper_alternatives)),
             max_length=len(prompt) + max_tokens,
             return_scores=True,
             return_no_speech_prob=True,
@@ -147,12 +209,14 @@ class WhisperEngine:
             suppress_tokens=[-1],
             no_repeat_ngram_size=policy.whisper_no_repeat_ngram,
         )[0]
-        ids = [t for t in result.sequences_ids[0] if t < tok.eot]
-        text = clean_text(tok.decode(ids))
+        texts = [
+            clean_text(tok.decode([t for t in ids if t < tok.eot])) for ids in result.sequences_ids
+        ]
         logprob = float(result.scores[0]) if result.scores else -math.inf
         return Heard(
-            text=text,
+            text=texts[0],
             avg_logprob=logprob,
             no_speech_prob=float(result.no_speech_prob),
             policy=policy,
+            alternatives=tuple(t for t in texts[1:] if t),
         )

@@ -21,7 +21,7 @@ def test_the_default_is_what_ships() -> None:
     assert limits == (0.5, 0.3, 0.8)
     assert (DEFAULT_POLICY.completion_limit, DEFAULT_POLICY.completion_max_words) == (64, 2)
     assert (DEFAULT_POLICY.fallback_max_seconds, DEFAULT_POLICY.speech_max_seconds) == (8.0, 30.0)
-    assert DEFAULT_POLICY.snap_similarity == 0.75
+    assert (DEFAULT_POLICY.snap_similarity, DEFAULT_POLICY.whisper_keep_logprob) == (0.7, -0.2)
     frames = (DEFAULT_POLICY.whisper_margin_frames, DEFAULT_POLICY.whisper_min_frames)
     assert frames == (200, 600)
     tokens = (
@@ -30,7 +30,8 @@ def test_the_default_is_what_ships() -> None:
         DEFAULT_POLICY.whisper_min_tokens,
     )
     assert tokens == (96, 6, 12)
-    assert (DEFAULT_POLICY.whisper_beam_size, DEFAULT_POLICY.whisper_no_repeat_ngram) == (1, 3)
+    assert (DEFAULT_POLICY.whisper_beam_size, DEFAULT_POLICY.whisper_no_repeat_ngram) == (5, 3)
+    assert DEFAULT_POLICY.whisper_alternatives == 4
     thresholds = (DEFAULT_POLICY.whisper_no_speech_prob, DEFAULT_POLICY.whisper_low_logprob)
     assert thresholds == (0.6, -1.0)
     assert DEFAULT_POLICY.whisper_prompt == "Hey Jibo."
@@ -43,6 +44,8 @@ def test_whisper_s_verdicts_follow_the_policy() -> None:
     assert not doubtful.speech
     lenient = DecodePolicy(whisper_no_speech_prob=0.8, whisper_low_logprob=-1.5)
     assert Heard("hello", avg_logprob=-1.2, no_speech_prob=0.7, policy=lenient).sure
+    assert Heard("hello", avg_logprob=-0.1, no_speech_prob=0.0).very_sure
+    assert not Heard("hello", avg_logprob=-0.5, no_speech_prob=0.0).very_sure
     assert encoder_frames(16000) == 600  # 1 s + margin, raised to the minimum
     assert encoder_frames(16000 * 5) == 700  # 5 s + margin
     assert encoder_frames(16000, DecodePolicy(whisper_min_frames=0)) == 300
