@@ -104,6 +104,43 @@ async def parse(runtime: Runtime, request: Mapping[str, Any], robot: str) -> Map
     return await parser.parse(request)
 
 
+def parse_now(runtime: Runtime, request: Mapping[str, Any], robot: str) -> Mapping[str, Any] | None:
+    """:func:`parse` without waiting, when nothing needs awaiting: the embedded parser's
+    templates decide the turn and the robot's household choice is cached; None otherwise
+    (a remote parser, the semantic pass, a household not read yet)."""
+    from jibo_cloud.nlu.parser import EmbeddedParser  # loaded by open_runtime already
+
+    parser = runtime.parser
+    if not isinstance(parser, EmbeddedParser):
+        return None
+    households = runtime.households
+    if households is None:
+        return parser.parse_now(request)
+    household = households.cached(robot)
+    if household is None:
+        return None
+    return parser.parse_now(request, prefer_cloud=household.prefer_cloud_skills)
+
+
+def skill_now(
+    runtime: Runtime, call: CallSkill, machine: SkillCaller
+) -> Callable[[int], Sequence[Any]] | None:
+    """:func:`call_skill` without waiting, for an in-process skill that answers at once (its
+    handler's ``answer_now``, :class:`jibo_cloud.skills.base.PlanSkill`); None otherwise."""
+    if call.kind is not SkillKind.INPROC:
+        return None
+    answer_now = getattr(runtime.skill_handlers.get(call.skill_id), "answer_now", None)
+    if answer_now is None:
+        return None
+    reply = answer_now(to_json(call.request))
+    if reply is None:
+        return None
+    if not isinstance(reply, Mapping) or not isinstance(reply.get("type"), str):
+        detail = "reply is not a message with a type"
+        return lambda now_ms: machine.skill_failed(ErrorCode.TIMEOUT_SKILL, detail, now_ms=now_ms)
+    return lambda now_ms: machine.skill_replied(reply, now_ms=now_ms)
+
+
 def record_inline(runtime: Runtime) -> bool:
     """True when a history record needs no task: no history, or the in-memory one (no I/O)."""
     history = runtime.history

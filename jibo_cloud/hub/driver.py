@@ -103,6 +103,8 @@ class TransactionDriver:
     #: Holds the log context with the transaction's ``transID`` once the machine knows it
     #: (the tasks started after that log it); closed when :meth:`run` ends.
     _trace: contextlib.ExitStack = attrs.field(factory=contextlib.ExitStack, init=False)
+    #: Events on the channel not taken yet (only :meth:`post` sends, only :meth:`_run` takes).
+    _queued: int = attrs.field(default=0, init=False)
     _send: trio.MemorySendChannel[Event] = attrs.field(init=False)
     _events: trio.MemoryReceiveChannel[Event] = attrs.field(init=False)
 
@@ -112,8 +114,9 @@ class TransactionDriver:
         self._send, self._events = trio.open_memory_channel(math.inf)
 
     def post(self, event: Event) -> None:
-        """Put an event on the channel (from a reader or call task)."""
+        """Put an event on the channel (from a reader or call task, or an inline answer)."""
         self._send.send_nowait(event)
+        self._queued += 1
 
     async def run(self) -> None:
         """Drive the transaction until the socket's deadline (or the robot) ends it."""
@@ -126,11 +129,19 @@ class TransactionDriver:
         while True:
             deadline = min(self.deadlines.values()) if self.deadlines else math.inf
             event: Event | None = None
-            if deadline == math.inf:
+            if deadline <= trio.current_time():
+                pass  # a due timer goes before any waiting event, as a cancelled wait would
+            elif self._queued:
+                # Waiting events (robot frames read together, an answer made inline) are taken
+                # without a wait: no scheduler round trip, no cancel scope (docs/hub.md).
+                event = events.receive_nowait()
+            elif deadline == math.inf:
                 event = await events.receive()
             else:
                 with trio.CancelScope(deadline=deadline):
                     event = await events.receive()
+            if event is not None:
+                self._queued -= 1
             if self.failed:
                 continue
             if event is None:
@@ -144,7 +155,9 @@ class TransactionDriver:
             outputs = event(self.now_ms())
         except Exception:
             # The machine is failed for good (STOP); the robot gets the protocol's ERROR.
+            # Its timers go with it (none may fire into a failed machine).
             self.failed = True
+            self.deadlines.clear()
             log.exception("transaction machine failed")
             await report_crash(self.sock, self.machine.trans_id)
             return

@@ -27,7 +27,15 @@ import trio
 
 from jibo_cloud import metrics
 from jibo_cloud.errors import UpstreamError
-from jibo_cloud.hub.calls import call_skill, parse, record, record_inline, turn_latency_ms
+from jibo_cloud.hub.calls import (
+    call_skill,
+    parse,
+    parse_now,
+    record,
+    record_inline,
+    skill_now,
+    turn_latency_ms,
+)
 from jibo_cloud.hub.driver import Event, TransactionDriver
 from jibo_cloud.hub.session import CALL_TIMEOUT_SECONDS, CLOSE_CLEANUP_SECONDS, HubSocket
 from jibo_cloud.ids import new_id
@@ -70,9 +78,11 @@ class ListenPerformer:
 
     async def perform(self, driver: TransactionDriver, out: Any) -> None:
         if isinstance(out, CallParser):
-            driver.nursery.start_soon(self._call_parser, driver, out)
+            if not self._parse_now(driver, out):
+                driver.nursery.start_soon(self._call_parser, driver, out)
         elif isinstance(out, CallSkill):
-            driver.nursery.start_soon(self._call_skill, driver, out)
+            if not self._skill_now(driver, out):
+                driver.nursery.start_soon(self._call_skill, driver, out)
         elif isinstance(out, RecordLaunch | RecordSpeech):
             latency = turn_latency_ms(out, self.txn.started_ms, self.eos_ms, spoken=self.spoken)
             if record_inline(self.runtime):
@@ -148,6 +158,28 @@ class ListenPerformer:
                 await session.aclose()
 
     # ----------------------------------------------------------------- parser and skills
+
+    def _parse_now(self, driver: TransactionDriver, out: CallParser) -> bool:
+        """Answer the parse inline when nothing needs awaiting (:func:`parse_now`): no task,
+        no timer; the answer goes on the driver's channel like a task's. False: it can't."""
+        txn = self.txn
+        started = trio.current_time()
+        nlu = parse_now(self.runtime, to_json(out.request), txn.identity.robot(txn.context) or "")
+        if nlu is None:
+            return False
+        metrics.observe_stage("parser", trio.current_time() - started)
+        driver.post(lambda now_ms: txn.parser_replied(nlu, now_ms=now_ms))
+        return True
+
+    def _skill_now(self, driver: TransactionDriver, call: CallSkill) -> bool:
+        """Answer an in-process skill inline when it answers at once (:func:`skill_now`)."""
+        started = trio.current_time()
+        event = skill_now(self.runtime, call, self.txn)
+        if event is None:
+            return False
+        metrics.observe_stage("skill", trio.current_time() - started)
+        driver.post(event)
+        return True
 
     async def _call_parser(self, driver: TransactionDriver, out: CallParser) -> None:
         txn, parser = self.txn, self.runtime.parser

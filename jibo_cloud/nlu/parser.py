@@ -212,6 +212,29 @@ class EmbeddedParser:
         self.semantic = semantic
         self._limiter: trio.CapacityLimiter | None = None
 
+    def parse_now(
+        self, request: Mapping[str, Any], *, prefer_cloud: Iterable[str] | None = None
+    ) -> Mapping[str, Any] | None:
+        """:meth:`parse` when the templates decide it (no semantic pass, which runs in a
+        thread); None: await :meth:`parse`. The hub calls this inline (docs/hub.md)."""
+        _families, result, normalized = self._templates(request, prefer_cloud)
+        return result if normalized is None or self.semantic is None else None
+
+    def _templates(
+        self, request: Mapping[str, Any], prefer_cloud: Iterable[str] | None
+    ) -> tuple[frozenset[str], Mapping[str, Any], str | None]:
+        """(the turn's families, the template parse, the text for the semantic pass or None
+        when that pass has nothing to add)."""
+        families = self.prefer_cloud if prefer_cloud is None else frozenset(prefer_cloud)
+        text = request.get("text")
+        rules = request.get("rules")
+        if not isinstance(text, str):
+            return families, dict(EMPTY), None
+        rule_list = [r for r in rules if isinstance(r, str)] if isinstance(rules, list) else []
+        result = parse_text(text, rule_list, prefer_cloud=families)
+        normalized = _semantic_text(text, result) if self.semantic is not None else None
+        return families, result, normalized
+
     async def parse(
         self, request: Mapping[str, Any], *, prefer_cloud: Iterable[str] | None = None
     ) -> Mapping[str, Any]:
@@ -223,14 +246,7 @@ class EmbeddedParser:
                 (the hub passes the robot's household choice, set on the portal's Settings
                 page); None: the server's.
         """
-        families = self.prefer_cloud if prefer_cloud is None else frozenset(prefer_cloud)
-        text = request.get("text")
-        rules = request.get("rules")
-        if not isinstance(text, str):
-            return dict(EMPTY)
-        rule_list = [r for r in rules if isinstance(r, str)] if isinstance(rules, list) else []
-        result = parse_text(text, rule_list, prefer_cloud=families)
-        normalized = _semantic_text(text, result) if self.semantic is not None else None
+        families, result, normalized = self._templates(request, prefer_cloud)
         if normalized is None or self.semantic is None:
             return result
         if self._limiter is None:

@@ -57,6 +57,10 @@ class ClockSkill:
         return utc.astimezone(parse_zone(turn.time_zone))
 
     async def __call__(self, turn: TurnContext) -> ResponsePlan:
+        return self.plan_now(turn)
+
+    def plan_now(self, turn: TurnContext) -> ResponsePlan:
+        """The answer, without waiting for anything (:class:`PlanSkill` calls it inline)."""
         now = self.local_now(turn)
         if turn.intent == "askForDate":
             return say(spoken_date(now), intent=turn.intent, topic="clock")

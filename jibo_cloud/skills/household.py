@@ -133,11 +133,17 @@ class HouseholdSettingsCache:
     def __attrs_post_init__(self) -> None:
         _caches.add(self)
 
-    async def for_robot(self, robot: str) -> Household:
-        """The household of ``robot`` (any of its ids); :data:`NO_HOUSEHOLD` when unknown."""
+    def cached(self, robot: str) -> Household | None:
+        """The household of ``robot`` if this process read it within :data:`CACHE_SECONDS`
+        (:data:`NO_HOUSEHOLD` for no robot), None when only :meth:`for_robot` can tell: for
+        callers that answer at once when nothing needs reading (the hub's in-process calls)."""
         if not robot:
             return NO_HOUSEHOLD
-        cached = self.cache.get(robot)
+        return self.cache.get(robot)
+
+    async def for_robot(self, robot: str) -> Household:
+        """The household of ``robot`` (any of its ids); :data:`NO_HOUSEHOLD` when unknown."""
+        cached = self.cached(robot)
         if cached is not None:
             return cached
         try:
@@ -174,5 +180,19 @@ async def in_household_zone(
     knows its daylight-saving changes (a date weeks ahead, a calendar day's window)."""
     if households is None:
         return turn
-    zone = (await households.for_robot(turn.device_id)).zone
+    return _with_zone(turn, await households.for_robot(turn.device_id))
+
+
+def in_household_zone_now(
+    households: HouseholdSettingsCache | None, turn: TurnContext
+) -> TurnContext | None:
+    """:func:`in_household_zone` when the household is cached; None when it must be read."""
+    if households is None:
+        return turn
+    household = households.cached(turn.device_id)
+    return None if household is None else _with_zone(turn, household)
+
+
+def _with_zone(turn: TurnContext, household: Household) -> TurnContext:
+    zone = household.zone
     return attrs.evolve(turn, time_zone=zone) if zone else turn

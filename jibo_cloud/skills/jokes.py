@@ -48,6 +48,10 @@ class JokeSkill:
     last: int = -1
 
     async def __call__(self, turn: TurnContext) -> ResponsePlan:
+        return self.plan_now(turn)
+
+    def plan_now(self, turn: TurnContext) -> ResponsePlan:
+        """The answer, without waiting for anything (:class:`PlanSkill` calls it inline)."""
         choices = [i for i in range(len(JOKES)) if i != self.last]
         self.last = self.rng.choice(choices)
         setup, punch = JOKES[self.last]

@@ -232,6 +232,10 @@ class PersonalitySkill:
         return category, self.rng.choice(options)
 
     async def __call__(self, turn: TurnContext) -> ResponsePlan:
+        return self.plan_now(turn)
+
+    def plan_now(self, turn: TurnContext) -> ResponsePlan:
+        """The answer, without waiting for anything (:class:`PlanSkill` calls it inline)."""
         intent = turn.intent or ""
         utterance = str(turn.entities.get("utterance") or turn.normalized_transcript or "")
         category, text = self.answer(intent, utterance.lower())

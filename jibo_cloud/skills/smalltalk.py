@@ -55,6 +55,10 @@ class SmallTalkSkill:
     rng: random.Random = attrs.field(factory=random.Random)
 
     async def __call__(self, turn: TurnContext) -> ResponsePlan:
+        return self.plan_now(turn)
+
+    def plan_now(self, turn: TurnContext) -> ResponsePlan:
+        """The answer, without waiting for anything (:class:`PlanSkill` calls it inline)."""
         intent = turn.intent or ""
         greeting = str(turn.entities.get("greeting") or "")
         if intent == "hello" and greeting in GREETING_TIME:
