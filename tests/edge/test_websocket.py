@@ -297,3 +297,34 @@ async def test_writers_take_turns_and_a_cancel_never_cuts_a_frame() -> None:
 async def _send_in(scope: trio.CancelScope, sock: WebSocket, text: str) -> None:
     with scope:
         await sock.send(text)
+
+
+async def test_keep_alive_over_a_real_socket_only_when_it_can_matter() -> None:
+    """On a socket pair (the path that skips the Ping's cancel scope when it cannot matter):
+    a reader waiting with nothing to read still sends the Ping when due; a read under an
+    earlier deadline of its own ends at that deadline with no Ping; waiting bytes are read
+    at once."""
+    a, b = trio.socket.socketpair()
+    client = WSConnection(ConnectionType.CLIENT)
+    handshake = h11.Connection(h11.SERVER)
+    handshake.receive_data(client.send(Request(host="neo-hub.jibo.com", target="/v1/listen")))
+    request = handshake.next_event()
+    assert isinstance(request, h11.Request)
+    sock = WebSocket(
+        trio.SocketStream(a), handshake, request, "/v1/listen", "127.0.0.1",
+        max_message=1000, ping_interval=0.3, response_headers=[],
+    )  # fmt: skip
+    robot = Robot(trio.SocketStream(b), client)  # type: ignore[arg-type]
+    with trio.fail_after(5):
+        await sock.accept()
+        assert isinstance(await robot.next(), AcceptConnection)
+        with trio.move_on_after(0.1):  # before the Ping is due: no Ping, the wait just ends
+            await sock.receive()
+        await robot.text({"type": "LISTEN"})
+        await trio.sleep(0.05)
+        assert json.loads(await sock.receive()) == {"type": "LISTEN"}  # waiting: read at once
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(sock.receive)  # waits past the Ping's time
+            assert isinstance(await robot.next(), Ping)
+            nursery.cancel_scope.cancel()
+    assert robot.events == []
