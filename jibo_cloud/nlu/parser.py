@@ -43,10 +43,16 @@ import trio
 
 from jibo_cloud.nlu import semantic as semantic_nlu
 from jibo_cloud.nlu.grammar import CLOUD_FORMS, FALLBACK_INTENT, FAMILY_SKILLS, RULES, Phrase
-from jibo_cloud.nlu.template import group_values, template_regex
+from jibo_cloud.nlu.template import first_words, group_values, template_regex
 from protocol.plan import normalize_transcript
 
-_PREFIX = r"(?:(?:hey jibo|okay jibo|jibo|please|um|uh|so|can you|could you|would you|will you) )*"
+#: Words an owner may say before a command ("hey jibo, can you …"), skipped by every template.
+PREFIX_WORDS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in ("hey jibo", "okay jibo", "jibo", "please", "um", "uh", "so", "can you",
+              "could you", "would you", "will you")
+)  # fmt: skip
+_PREFIX = "(?:(?:" + "|".join(" ".join(p) for p in PREFIX_WORDS) + ") )*"
 _SUFFIX = r"(?:(?:please|jibo|for me) )*"
 
 EMPTY: Mapping[str, Any] = {"intent": None, "entities": None, "rules": []}
@@ -89,13 +95,61 @@ def _result(phrase: Phrase, match: re.Match[str], rule: str) -> dict[str, Any]:
     return {"intent": phrase.intent, "entities": _entities(phrase, match), "rules": [rule]}
 
 
+@functools.cache
+def _rule_index(
+    rule: str,
+) -> tuple[tuple[tuple[Phrase, re.Pattern[str]], ...], dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """``rule``'s templates in order as (phrase, full pattern), the positions of those that
+    can begin with each word, and the positions of those that can begin with any word.
+
+    An utterance is tried only against the templates its words allow (after any of the
+    polite or wake words :data:`_PREFIX` skips), still in the rule's order, so the first
+    full match is the one the loop over every template finds; a hub turn's parse tried
+    157 templates before this index (docs/hub.md).
+    """
+    order: list[tuple[Phrase, re.Pattern[str]]] = []
+    by_word: dict[str, list[int]] = {}
+    anywhere: list[int] = []
+    for phrase in RULES[rule]:
+        for template, (full, _) in zip(phrase.templates, _compiled(phrase), strict=True):
+            words = first_words(template)
+            if words is None:
+                anywhere.append(len(order))
+            else:
+                for word in words:
+                    by_word.setdefault(word, []).append(len(order))
+            order.append((phrase, full))
+    return tuple(order), {w: tuple(i) for w, i in by_word.items()}, tuple(anywhere)
+
+
+def _start_words(padded: str) -> set[str]:
+    """The words an utterance's command can begin with: its first, and each one right after
+    a run of :data:`PREFIX_WORDS` ("hey jibo can you set a timer": hey, can, set)."""
+    words = padded.split()
+    starts, reachable, pos = set(), {0}, 0
+    while pos < len(words):
+        if pos in reachable:
+            starts.add(words[pos])
+            for segment in PREFIX_WORDS:
+                size = len(segment)
+                if tuple(words[pos : pos + size]) == segment:
+                    reachable.add(pos + size)
+        pos += 1
+    return starts
+
+
 def _match(padded: str, known: Sequence[str]) -> dict[str, Any] | None:
+    starts = _start_words(padded)
     for rule in known:
-        for phrase in RULES[rule]:
-            for full, _ in _compiled(phrase):
-                match = full.fullmatch(padded)
-                if match:
-                    return _result(phrase, match, rule)
+        order, by_word, anywhere = _rule_index(rule)
+        picks = set(anywhere)
+        for word in starts:
+            picks.update(by_word.get(word, ()))
+        for i in sorted(picks):
+            phrase, full = order[i]
+            match = full.fullmatch(padded)
+            if match:
+                return _result(phrase, match, rule)
     for rule in known:
         for phrase in RULES[rule]:
             if _has_free_slot(phrase) or not phrase.inside:

@@ -219,6 +219,42 @@ def _regex(node: Seq | Alt | Word | Slot) -> str:
     return body + "?" if node.optional else body
 
 
+def first_words(template: str) -> frozenset[str] | None:
+    """The words a match of ``template`` can begin with; None when it can begin with any
+    word (a free slot first) or match nothing at all. The parser's index: a template whose
+    first words the utterance cannot begin with is not tried."""
+    found = _firsts(parse_template(template))
+    return None if found is None or "" in found else frozenset(found)
+
+
+def _firsts(node: Seq | Alt | Word | Slot) -> set[str] | None:
+    """First words of ``node``'s matches, "" among them when it can match nothing; None:
+    any word."""
+    if isinstance(node, Word):
+        return {node.text}
+    if isinstance(node, Slot):
+        if node.kind == "free":
+            return None
+        return {w.split()[0] for w in SLOT_KINDS[node.kind]}
+    if isinstance(node, Alt):
+        out: set[str] = {""} if node.optional else set()
+        for option in node.options:
+            inner = _firsts(option)
+            if inner is None:
+                return None
+            out |= inner
+        return out
+    result: set[str] = set()
+    for item in node.items:
+        inner = _firsts(item)
+        if inner is None:
+            return None
+        result |= inner - {""}
+        if "" not in inner:
+            return result
+    return result | {""}
+
+
 def template_regex(template: str, *, prefix: str = "", suffix: str = "") -> re.Pattern[str]:
     """Compile a template; matched text must be normalized and end with one space."""
     return re.compile(prefix + _regex(parse_template(template)) + suffix)
