@@ -3,22 +3,24 @@
 Shape (STYLE.md "Several tasks driving one state machine", trio-websocket's ``_reader_task``)::
 
     reader task ──robot frames──┐
-    service call tasks ─replies─┼──► one event channel ──► the driver task ──► machine
-                                │                              │
-    timers: deadlines ──────────┘ (a cancel scope's deadline    └─► outputs, in order:
-                                   around the channel receive)      frames, calls, records
+    service call tasks ─replies─┼──► one event queue ──► the driver task ──► machine
+    inline answers ─────────────┤                            │
+    timers: deadlines ──────────┘ (a cancel scope's deadline  └─► outputs, in order:
+                                   around the driver's wait)      frames, calls, records
 
-- The driver is the only caller of the machine. Every event on the channel is a small
+- The driver is the only caller of the machine. Every event on the queue is a small
   function of ``now_ms`` that feeds the machine and returns its outputs; the driver performs
   them in the order produced before it takes the next event, so two machine calls' outputs
   never interleave.
 - Timers are deadlines, not tasks: ``StartTimer`` records a deadline, and the driver waits for
   the next event under a cancel scope whose deadline is the earliest one; when it passes, the
-  due timers fire in deadline order (the machine ignores stale ones).
+  due timers fire in deadline order (the machine ignores stale ones). A due timer goes
+  before events already queued; queued events are taken without waiting.
 - Service calls (parser, skill, recogniser result, history I/O) run as tasks in the socket's
-  nursery, each under its own ``trio.fail_after`` (:data:`CALL_TIMEOUT_SECONDS`), and put
-  their answer on the channel. In-process work with no I/O (the memory history, feeding the
-  recogniser) is done inline, in order.
+  nursery, each under its own ``trio.fail_after`` (:data:`CALL_TIMEOUT_SECONDS`), and queue
+  their answer. In-process work with no I/O (the memory history, feeding the recogniser,
+  the embedded parser's template parse, a built-in skill's ``answer_now``) is done inline;
+  an inline answer is queued like a task's.
 - A machine that raises is failed for good (``STOP``, :func:`protocol.transaction.guarded`):
   the driver logs the traceback, answers ``ERROR {code: GENERAL}`` with the transaction's
   ``transID`` (:func:`jibo_cloud.hub.session.report_crash`) and drops every later event.
@@ -30,6 +32,7 @@ a :class:`Performer`: :class:`jibo_cloud.hub.listen.ListenPerformer` and
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import logging
@@ -83,7 +86,7 @@ class Performer(Protocol):
 
 @attrs.define
 class TransactionDriver:
-    """One socket's transaction: the reader task, the event channel, the deadlines.
+    """One socket's transaction: the reader task, the event queue, the deadlines.
 
     Args:
         sock: the socket (its single writer and reader).
@@ -103,20 +106,17 @@ class TransactionDriver:
     #: Holds the log context with the transaction's ``transID`` once the machine knows it
     #: (the tasks started after that log it); closed when :meth:`run` ends.
     _trace: contextlib.ExitStack = attrs.field(factory=contextlib.ExitStack, init=False)
-    #: Events on the channel not taken yet (only :meth:`post` sends, only :meth:`_run` takes).
-    _queued: int = attrs.field(default=0, init=False)
-    _send: trio.MemorySendChannel[Event] = attrs.field(init=False)
-    _events: trio.MemoryReceiveChannel[Event] = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        # Unbounded: a service task's answer never waits for the driver (it is one event).
-        # Not ``open_memory_channel[Event](…)``: subscripting builds a typing alias per call.
-        self._send, self._events = trio.open_memory_channel(math.inf)
+    #: Events not taken yet, in arrival order: unbounded, so a task's answer never waits
+    #: for the driver (it is one event). A deque and a parking lot rather than a memory
+    #: channel: trio builds a typing alias each time it opens a channel, once per turn here.
+    _queue: collections.deque[Event] = attrs.field(factory=collections.deque, init=False)
+    _wakeup: trio.lowlevel.ParkingLot = attrs.field(factory=trio.lowlevel.ParkingLot, init=False)
 
     def post(self, event: Event) -> None:
-        """Put an event on the channel (from a reader or call task, or an inline answer)."""
-        self._send.send_nowait(event)
-        self._queued += 1
+        """Queue an event (from a reader or call task, or an inline answer)."""
+        self._queue.append(event)
+        if self._wakeup:
+            self._wakeup.unpark()
 
     async def run(self) -> None:
         """Drive the transaction until the socket's deadline (or the robot) ends it."""
@@ -125,29 +125,24 @@ class TransactionDriver:
 
     async def _run(self) -> None:
         self.nursery.start_soon(self._read_robot)
-        events = self._events
+        queue = self._queue
         while True:
             deadline = min(self.deadlines.values()) if self.deadlines else math.inf
-            event: Event | None = None
             if deadline <= trio.current_time():
-                pass  # a due timer goes before any waiting event, as a cancelled wait would
-            elif self._queued:
+                # A due timer goes before any waiting event.
+                if not self.failed:
+                    await self._fire_due_timers()
+            elif queue:
                 # Waiting events (robot frames read together, an answer made inline) are taken
                 # without a wait: no scheduler round trip, no cancel scope (docs/hub.md).
-                event = events.receive_nowait()
+                event = queue.popleft()
+                if not self.failed:
+                    await self.feed(event)
             elif deadline == math.inf:
-                event = await events.receive()
+                await self._wakeup.park()
             else:
                 with trio.CancelScope(deadline=deadline):
-                    event = await events.receive()
-            if event is not None:
-                self._queued -= 1
-            if self.failed:
-                continue
-            if event is None:
-                await self._fire_due_timers()
-            else:
-                await self.feed(event)
+                    await self._wakeup.park()
 
     async def feed(self, event: Event) -> None:
         """Feed one event to the machine and perform its outputs (driver task only)."""
@@ -196,7 +191,7 @@ class TransactionDriver:
             await self.feed(functools.partial(_fire, machine, name))
 
     async def _read_robot(self) -> None:
-        """The reader task: robot frames onto the channel, in arrival order."""
+        """The reader task: robot frames onto the queue, in arrival order."""
         sock, machine, post = self.sock, self.machine, self.post
         while True:
             frame = await sock.receive()

@@ -161,7 +161,7 @@ class ListenPerformer:
 
     def _parse_now(self, driver: TransactionDriver, out: CallParser) -> bool:
         """Answer the parse inline when nothing needs awaiting (:func:`parse_now`): no task,
-        no timer; the answer goes on the driver's channel like a task's. False: it can't."""
+        no timer; the answer is queued for the driver like a task's. False: it can't."""
         txn = self.txn
         started = trio.current_time()
         nlu = parse_now(self.runtime, to_json(out.request), txn.identity.robot(txn.context) or "")

@@ -4,7 +4,7 @@ driver (:class:`jibo_cloud.hub.driver.TransactionDriver`, shared with the listen
 The I/O here (:class:`ProactivePerformer`): load the robot's launch history from
 ``runtime.history`` (§4.6 history rules) and call the chosen cloud skill with
 ``PROACTIVE_LAUNCH`` under the 10 s limit, each in a task whose answer goes back on the
-driver's channel; launches are recorded as on the listen socket. The skill settings the
+driver's queue; launches are recorded as on the listen socket. The skill settings the
 settings rules read are the ones ``Settings_20171219.UpdateSettings`` stored for the loop
 CONTEXT names (:func:`loop_settings`); a loop with none, or a storage outage, leaves every
 settings rule failing, so a skill that asks "only if the owner enabled it" is not offered.
