@@ -10,13 +10,15 @@ with two labelled sets shipped in ``data/semantic.npz``:
   At cosine similarity ≥ :data:`LAUNCH_MIN` to a command's example, that phrase launches,
   its slots filled from the utterance (:mod:`jibo_cloud.nlu.slots`); a nearest ``none``
   remark, or anything less similar, launches nothing.
-- **personality**: a linear classifier (multinomial logistic regression over the embedding
-  and the mean-pooled outputs of two middle layers, :meth:`Embedder.features`) over the
-  original chitchat skill's 427 intents, trained on its test list; only weights are
-  shipped. At probability ≥ :data:`CHITCHAT_MIN` for an intent the personality skill
-  answers (not one of :data:`KNOWLEDGE_INTENTS`) and a sentence about Jibo or the owner (it
-  says you/your/I/my …), the parse becomes that intent with ``domain=chitchat``: "who is
-  ada lovelace" stays a question, "why is the sky blue" stays chat.
+- **personality**: a linear classifier (multinomial logistic regression over the embedding,
+  the mean-pooled outputs of two middle layers, :meth:`Embedder.features`, and hashed word
+  1- and 2-grams, :func:`ngram_features`) over the original chitchat skill's 427 intents,
+  trained on its test list and on sentences made from the skill's manifest (its intent
+  names and response ids); only weights are shipped. At probability ≥ :data:`CHITCHAT_MIN`
+  for an intent the personality skill answers (not one of :data:`KNOWLEDGE_INTENTS`) and a
+  sentence about Jibo or the owner (it says you/your/I/my …), the parse becomes that intent
+  with ``domain=chitchat``: "who is ada lovelace" stays a question, "why is the sky blue"
+  stays chat.
 
 Anything else keeps the template parser's answer (chat, or the question): the explicit
 low-confidence outcome is the chat/fallback path, never a guessed command.
@@ -31,10 +33,12 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import itertools
 import json
 import logging
 import re
 import threading
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,10 +105,35 @@ KNOWLEDGE_INTENTS = frozenset(
 )
 #: Words that make a question personal (about Jibo or the owner).
 _PERSONAL = re.compile(r"\b(you|your|yours|yourself|you're|jibo|i|i'm|i've|me|my|mine|we|us|our)\b")
+#: Hashed n-gram features of the personality classifier: word 1- and 2-grams into this many
+#: bits' buckets (CRC-32), the vector unit-length times :data:`NGRAM_SCALE` (docs/skills.md).
+NGRAM_BITS = 12
+NGRAM_SCALE = 0.5
+_WORD = re.compile(r"[a-z0-9']+")
 #: The entity every personality parse carries (the chitchat manifest's rule).
 CHITCHAT_ENTITIES: Mapping[str, str] = {"domain": "chitchat"}
 
 Vectors = npt.NDArray[np.float32]
+
+
+def ngram_features(text: str) -> tuple[npt.NDArray[np.intp], Vectors]:
+    """The sentence's hashed word 1- and 2-grams: (bucket, weight) pairs of a vector of
+    length :data:`NGRAM_SCALE` (bucket = CRC-32 of the n-gram, low :data:`NGRAM_BITS` bits).
+
+    No vocabulary ships: the buckets are a hash, so the weights carry no text.
+    """
+    words = _WORD.findall(text.lower())
+    grams = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    mask = (1 << NGRAM_BITS) - 1
+    counts: dict[int, float] = {}
+    for gram in grams:
+        bucket = zlib.crc32(gram.encode()) & mask
+        counts[bucket] = counts.get(bucket, 0.0) + 1.0
+    buckets = np.fromiter(counts, dtype=np.intp, count=len(counts))
+    weights = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    if len(weights):
+        weights *= np.float32(NGRAM_SCALE) / np.float32(np.sqrt(weights @ weights))
+    return buckets, weights
 
 
 def examples_digest(examples: Sequence[tuple[str, str]]) -> str:
@@ -119,6 +148,8 @@ class Index:
     launch_vectors: Vectors
     launch_keys: tuple[str, ...]
     chitchat_coef: Vectors
+    #: Per :func:`ngram_features` bucket, its weight for each intent: (buckets, intents).
+    chitchat_ngram_coef: Vectors
     chitchat_bias: Vectors
     chitchat_intents: tuple[str, ...]
 
@@ -129,6 +160,7 @@ class Index:
                 launch_vectors=data["launch_vectors"].astype(np.float32),
                 launch_keys=tuple(str(k) for k in data["launch_keys"]),
                 chitchat_coef=data["chitchat_coef"].astype(np.float32),
+                chitchat_ngram_coef=data["chitchat_ngram_coef"].astype(np.float32),
                 chitchat_bias=data["chitchat_bias"].astype(np.float32),
                 chitchat_intents=tuple(str(i) for i in data["chitchat_intents"]),
             )
@@ -141,6 +173,7 @@ def save_index(
     launch_keys: Sequence[str],
     digest: str,
     chitchat_coef: Vectors,
+    chitchat_ngram_coef: Vectors,
     chitchat_bias: Vectors,
     chitchat_intents: Sequence[str],
 ) -> None:
@@ -150,6 +183,7 @@ def save_index(
         launch_keys=np.array(launch_keys),
         examples_digest=np.array(digest),
         chitchat_coef=chitchat_coef.astype(np.float16),
+        chitchat_ngram_coef=chitchat_ngram_coef.astype(np.float16),
         chitchat_bias=chitchat_bias.astype(np.float32),
         chitchat_intents=np.array(chitchat_intents),
     )
@@ -190,10 +224,12 @@ class SemanticModel:
         """The classifier's input per text (:meth:`Embedder.features`: the embedding first)."""
         return self.embedder.features(texts)
 
-    def guess(self, features: Vectors) -> Guess:
-        """Both sides' best answer for one sentence's :meth:`features`."""
+    def guess(self, features: Vectors, normalized: str) -> Guess:
+        """Both sides' best answer for one sentence: its :meth:`features` and its text."""
         sims = self.index.launch_vectors @ features[: self.embedder.dimensions]
         logits = self.index.chitchat_coef @ features
+        buckets, weights = ngram_features(normalized)
+        logits += weights @ self.index.chitchat_ngram_coef[buckets]
         best = int(sims.argmax())
         logits += self.index.chitchat_bias
         logits -= logits.max()
@@ -209,7 +245,7 @@ class SemanticModel:
 
     def compute(self, normalized: str) -> Guess:
         """The guess for one sentence, computed (never from the cache): what the bench times."""
-        return self.guess(self.features([normalized])[0])
+        return self.guess(self.features([normalized])[0], normalized)
 
     def understand(self, normalized: str) -> Guess:
         """The guess for one sentence, from the cache when it was seen lately."""
@@ -266,9 +302,11 @@ def load_model(model_dir: Path | None = None, index_path: Path = INDEX_FILE) -> 
     try:
         index = Index.load(index_path)
         digest = index_digest(index_path)
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError) as exc:  # KeyError: an index from before n-grams
         raise ModelUnavailable(f"cannot read the semantic index {index_path}: {exc}") from None
-    if index.chitchat_coef.shape[1] != embedder.feature_dimensions:
+    dense_width = index.chitchat_coef.shape[1]
+    buckets = index.chitchat_ngram_coef.shape[0]
+    if dense_width != embedder.feature_dimensions or buckets != 1 << NGRAM_BITS:
         raise ModelUnavailable(
             f"the semantic index {index_path} was built for other features: "
             "rebuild it with python -m bench.nlu --build-index"

@@ -100,6 +100,25 @@ def test_an_index_built_for_other_features_is_refused(tmp_path: Path) -> None:
         semantic.load_model(index_path=tmp_path / "old.npz")
 
 
+def test_ngram_features_are_hashed_word_grams_of_fixed_length() -> None:
+    buckets, weights = semantic.ngram_features("are you smart")
+    assert len(buckets) == 5, "three words and two pairs"
+    assert ((buckets >= 0) & (buckets < 1 << semantic.NGRAM_BITS)).all()
+    assert abs(float(np.linalg.norm(weights)) - semantic.NGRAM_SCALE) < 1e-6
+    again, _ = semantic.ngram_features("Are you smart")
+    assert sorted(again.tolist()) == sorted(buckets.tolist()), "deterministic, any case"
+    assert len(semantic.ngram_features("")[0]) == 0
+    assert len(semantic.ngram_features("🙂")[1]) == 0
+
+
+def test_an_index_without_ngram_weights_is_refused(tmp_path: Path) -> None:
+    with np.load(semantic.INDEX_FILE, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != "chitchat_ngram_coef"}
+    np.savez(tmp_path / "old.npz", **arrays)
+    with pytest.raises(ModelUnavailable, match="cannot read the semantic index"):
+        semantic.load_model(index_path=tmp_path / "old.npz")
+
+
 def test_loading_the_model_holds_blas_to_one_thread(model: semantic.SemanticModel) -> None:
     threadpoolctl = pytest.importorskip("threadpoolctl")
     blas = [
