@@ -2,9 +2,9 @@
 
 Shape (STYLE.md "The connection runner")::
 
+    shutting_down.call_on_set(shut_down)                                # grace, then 1001
     with trio.CancelScope(deadline=now + MAX_SOCKET_SECONDS):         # §4.5: 3-minute cap
         async with trio.open_nursery() as nursery:                      # one nursery per socket
-            nursery.start_soon(watch_shutdown)                          # grace, then 1001
             await run_transaction(conn, nursery)                        # the driver task
     close with the recorded code (bounded, shielded)
 
@@ -23,14 +23,16 @@ The transaction's reader and call tasks live in the same nursery
 - Graceful shutdown (``runtime.shutting_down``): a socket with a transaction in flight gets
   until ``0.8 * config.grace_seconds`` to finish (hypercorn cancels everything at
   ``grace_seconds``, so ours must come first), a socket without one is closed at once; both
-  close with 1001. Each socket's nursery holds its own watcher task: a shared watcher would
-  save a spawn per turn (~0.1 ms, inside the benchmark's noise) at the price of state shared
-  across sockets and a task that outlives them (STYLE.md: no app-wide tasks).
+  close with 1001. The socket holds a callback on the server's
+  :class:`jibo_cloud.shutdown.Shutdown` while it is open (it moves the socket's deadline),
+  not a watcher task: a task per socket was measured at about 1.5 % of a turn's CPU, and
+  the callback outlives nothing (it is forgotten as the socket ends).
 - The robot closing first: quart-trio cancels the handler; nothing is left running.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -44,6 +46,7 @@ from jibo_cloud import metrics
 from jibo_cloud.config import Config
 from jibo_cloud.errors import RobotClosed, SocketClosed
 from jibo_cloud.ids import new_id
+from jibo_cloud.shutdown import Shutdown
 from protocol.codec import to_json
 from protocol.errors import ErrorCode
 from protocol.transaction import CALL_TIMEOUT_MS, INTERNAL_ERROR_TEXT, error_reply
@@ -200,7 +203,7 @@ TransactionRunner = Callable[[HubSocket, trio.Nursery], Awaitable[None]]
 async def serve_socket(
     sock: RobotSocket,
     config: Config,
-    shutting_down: trio.Event,
+    shutting_down: Shutdown,
     run_transaction: TransactionRunner,
     *,
     now_ms: Callable[[], int],
@@ -221,13 +224,14 @@ async def serve_socket(
     conn = HubSocket(sock=sock, config=config, scope=scope, now_ms=now_ms, kind=kind)
     ended_here = False
     metrics.socket_opened("hub")
+    # Shutdown reaches the socket through a callback held while it is open (no watcher task:
+    # docs/hub.md); it only moves the socket's deadline.
+    on_shutdown = functools.partial(_shut_down, conn)
+    shutting_down.call_on_set(on_shutdown)
     try:
         with scope:
             try:
                 async with trio.open_nursery() as nursery:
-                    # The socket's own watcher: shutdown reaches each socket through its
-                    # nursery, so nothing outlives the socket and no registry is shared.
-                    nursery.start_soon(_watch_shutdown, conn, shutting_down)
                     await run_transaction(conn, nursery)
                     # A runner that returns early waits here for the deadline.
                     await trio.sleep_forever()
@@ -250,6 +254,7 @@ async def serve_socket(
         if scope.cancelled_caught and not conn.end_reason:
             conn.end_reason = "3-minute socket cap" if math.isfinite(scope.deadline) else "ended"
     finally:
+        shutting_down.forget(on_shutdown)
         metrics.socket_closed("hub")
         if conn.in_flight and not conn.final_sent:
             metrics.transaction_done(kind, "cancelled")
@@ -292,13 +297,9 @@ async def _close(conn: HubSocket) -> None:
         log.debug("close after end failed: %r", exc)
 
 
-async def _watch_shutdown(conn: HubSocket, shutting_down: trio.Event) -> None:
-    """Close ``hub`` for a graceful shutdown when ``shutting_down`` fires (now, if it has)."""
-    await shutting_down.wait()
-    _shut_down(conn)
-
-
 def _shut_down(conn: HubSocket) -> None:
+    """A graceful shutdown started: 1001, now for an idle socket, after the grace share for
+    one with a transaction in flight; nothing for one past its final frame."""
     if conn.final_sent:
         return
     conn.close_code = CLOSE_GOING_AWAY
