@@ -332,17 +332,12 @@ class WebSocket:
 
     async def _read(self) -> bytes:
         """The next bytes; sends our keep-alive Ping when it is due while we wait. The wait is
-        put under the Ping's deadline only when it can matter (a cancel scope per read cost a
-        hub turn about 2 %): not when the socket's own deadline comes first (a hub socket after
-        its final frame), nor when bytes are already waiting on a TCP stream."""
+        put under the Ping's deadline only when it can matter: not when the socket's own
+        deadline comes first (a hub socket after its final frame)."""
         receive_some = self._stream.receive_some
         while True:
             ping_at = self._ping_at
-            if (
-                ping_at == math.inf
-                or ping_at >= trio.current_effective_deadline()
-                or self._readable()
-            ):
+            if ping_at == math.inf or ping_at >= trio.current_effective_deadline():
                 try:
                     return bytes(await receive_some(MAX_RECV))
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -354,10 +349,6 @@ class WebSocket:
                     return b""
             self._ping_at = trio.current_time() + self._ping_interval
             await self.ping()
-
-    def _readable(self) -> bool:
-        stream = self._stream
-        return isinstance(stream, trio.SocketStream) and stream.socket.is_readable()
 
     def _gone(self, code: int) -> None:
         if self.close_code is None:
