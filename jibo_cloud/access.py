@@ -157,6 +157,10 @@ def _text(value: str, limit: int = _MAX_FIELD) -> str:
     return cleaned[:limit]
 
 
+#: One encoder for every line: ``json.dumps`` with options builds a new one per call.
+_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 class AccessLog:
     """Where access lines go: a line-buffered text stream of its own, or nowhere.
 
@@ -200,7 +204,7 @@ class AccessLog:
 
     def write(self, entry: Mapping[str, Any]) -> None:
         if self._stream is not None:
-            line = redact(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
+            line = redact(_LINE_ENCODER.encode(entry))
             self._stream.write(line + "\n")
 
     def close(self) -> None:
