@@ -192,8 +192,9 @@ class Harness:
         """Every policy's transcript for one utterance, and the shipped decision's CPU."""
         from jibo_cloud.speech.engine import GRAMMAR_CONFIDENCE, Utterance
 
-        if not speech:
-            return {"texts": dict.fromkeys(POLICIES, ""), "cpu": 0.0, "whispered": False}
+        if not speech:  # the policies this run scores, all silent
+            scored = POLICIES if compare else ("shipped", "whisper")
+            return {"texts": dict.fromkeys(scored, ""), "cpu": 0.0, "whispered": False}
         cpu = time.process_time()
         heard = self.whisper.transcribe(speech)
         whisper_cpu = time.process_time() - cpu
