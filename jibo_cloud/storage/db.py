@@ -27,6 +27,11 @@ class Tx(Protocol):
         """Run one statement; returns its rows (``[]`` for statements without rows)."""
         ...
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters (the driver's ``executemany``: one
+        call for a batch, no rows returned)."""
+        ...
+
     def rowcount(self) -> int:
         """Rows changed by the last statement."""
         ...

@@ -392,15 +392,15 @@ class PortalQueries(QueryBase):
         def fn(tx: Tx) -> int:
             names: dict[str, str | None] = {}
             settings: dict[str, HouseholdSettings | None] = {}
-            kept = 0
+            rows: list[tuple[Any, ...]] = []
             for t in batch:
                 if t.robot_name not in names:
-                    rows = tx.execute(
+                    found_robot = tx.execute(
                         "SELECT name FROM robots WHERE name = ? OR robot_id = ? OR serial = ?"
                         " ORDER BY created LIMIT 1",
                         (t.robot_name, t.robot_name, t.robot_name),
                     )
-                    names[t.robot_name] = str(rows[0][0]) if rows else None
+                    names[t.robot_name] = str(found_robot[0][0]) if found_robot else None
                 name = names[t.robot_name]
                 if name is None:
                     continue
@@ -409,14 +409,15 @@ class PortalQueries(QueryBase):
                 found = settings[name]
                 if found is not None and not found.voice_history:
                     continue
-                tx.execute(
+                rows.append((name, t.at, _clip(t.heard), _clip(t.intent), _clip(t.skill),
+                             t.latency_ms, _clip(t.error)))  # fmt: skip
+            if rows:
+                tx.execute_many(
                     "INSERT INTO voice_turns (robot_name, at, heard, intent, skill, latency_ms,"
                     " error, audio_key, audio_length) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                    (name, t.at, _clip(t.heard), _clip(t.intent), _clip(t.skill),
-                     t.latency_ms, _clip(t.error)),
-                )  # fmt: skip
-                kept += 1
-            return kept
+                    rows,
+                )
+            return len(rows)
 
         return int(await self._write(fn)) if batch else 0
 

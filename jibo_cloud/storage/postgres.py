@@ -61,6 +61,9 @@ class _PgTx:
             return []
         return self._cur.fetchall()
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(_pg_sql(sql), rows)
+
     def rowcount(self) -> int:
         return self._cur.rowcount
 

@@ -38,6 +38,9 @@ class _SqliteTx:
         self._cur.execute(sql, tuple(params))
         return self._cur.fetchall()
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cur.executemany(sql, rows)
+
     def rowcount(self) -> int:
         return self._cur.rowcount
 
