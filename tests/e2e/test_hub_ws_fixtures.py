@@ -96,7 +96,11 @@ async def ws_server(nursery: trio.Nursery, tmp_path: Path) -> RunningServer:
     def hook(runtime: Any) -> None:
         runtime.recognizer = MarkedRecognizer()
 
-    return await start_server(nursery, tmp_path / "data", runtime_hook=hook)
+    # 86 captured turns replay from one address faster than the default handshake limit
+    # (20 a second, a burst of 80) refills: limits are tested in tests/rest/test_rate_limits.py.
+    return await start_server(
+        nursery, tmp_path / "data", runtime_hook=hook, handshakes_per_address=1000.0
+    )
 
 
 @pytest.mark.parametrize(
