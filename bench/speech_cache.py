@@ -19,8 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 OUT = Path(os.environ.get("SPEECH_CACHE", "bench-results/speech-cache"))
 SPEECH = OUT / "speech"
 
@@ -102,29 +100,13 @@ def decode(engine, pcm: bytes, beam: int, nhyp: int, vad: bool, temps=()):
     """Candidates [(text, score)], no_speech_prob, cpu."""
     import ctranslate2
 
-    from jibo_cloud.speech.whisper import clean_text, encoder_frames
+    from jibo_cloud.speech.whisper import clean_text
 
     if vad:
         pcm = trim(pcm)
     policy = engine.policy
-    audio = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float32) / 32768.0
-    frames = encoder_frames(len(audio), policy)
-    padded = np.zeros(frames * 160 + 160, dtype=np.float32)
-    audio = audio[: frames * 160]
-    padded[: len(audio)] = audio
-    mel = engine._features(padded, padding=0)[:, :frames]
-    features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
-    seconds = len(audio) / 16000
-    max_tokens = min(
-        policy.whisper_max_tokens,
-        policy.whisper_min_tokens + int(policy.whisper_tokens_per_second * seconds),
-    )
-    tok = engine._tokenizer
-    prompt = []
-    words = policy.whisper_prompt.strip()
-    if words:
-        prompt = [tok.sot_prev, *tok.encode(" " + words)]
-    prompt += [*tok.sot_sequence, tok.no_timestamps]
+    features, prompt, max_tokens = engine.prepare(pcm)
+    tok = engine.tokenizer
     kw = {
         "max_length": len(prompt) + max_tokens,
         "return_scores": True,
@@ -134,8 +116,8 @@ def decode(engine, pcm: bytes, beam: int, nhyp: int, vad: bool, temps=()):
         "no_repeat_ngram_size": policy.whisper_no_repeat_ngram,
     }
     cpu = time.process_time()
-    enc = engine._model.encode(features)
-    r = engine._model.generate(enc, [prompt], beam_size=beam, num_hypotheses=nhyp, **kw)[0]
+    enc = engine.model.encode(features)
+    r = engine.model.generate(enc, [prompt], beam_size=beam, num_hypotheses=nhyp, **kw)[0]
     cands = []
     for ids, score in zip(r.sequences_ids, r.scores, strict=False):
         ids = [t for t in ids if t < tok.eot]
@@ -143,7 +125,7 @@ def decode(engine, pcm: bytes, beam: int, nhyp: int, vad: bool, temps=()):
     extra = []
     for temp in temps:  # temperature fallback candidates (seeded)
         ctranslate2.set_random_seed(1234)
-        rt = engine._model.generate(
+        rt = engine.model.generate(
             enc,
             [prompt],
             beam_size=1,

@@ -163,14 +163,12 @@ class WhisperEngine:
             hf, multilingual, task="transcribe", language="en" if multilingual else None
         )
 
-    def transcribe(self, pcm: bytes, hints: Sequence[str] = ()) -> Heard:
-        """Words in 16 kHz s16le ``pcm`` (at most 30 s are heard).
-
-        Args:
-            hints: words this turn is likely to hold (the LISTEN's plain-word hints): given to
-                the decoder as the previous text (Whisper's ``initial_prompt``), which biases
-                it toward their spelling.
-        """
+    def prepare(self, pcm: bytes, hints: Sequence[str] = ()) -> tuple[Any, list[int], int]:
+        """What the decoder is given for ``pcm`` (16 kHz s16le): the log-mel features of the
+        encoder window (the speech, padded to :func:`encoder_frames`), the prompt tokens
+        (the policy's prompt and plain-word ``hints`` as the previous text) and the most
+        tokens to generate for this much speech. For :meth:`transcribe` and the bench's
+        decode cache (``bench/speech_cache.py``), so both decode the same input."""
         import ctranslate2
 
         audio = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16).astype(np.float32)
@@ -196,6 +194,28 @@ class WhisperEngine:
         if words:
             prompt = [tok.sot_prev, *tok.encode(" " + words)[: policy.whisper_max_tokens // 2]]
         prompt += [*tok.sot_sequence, tok.no_timestamps]
+        return features, prompt, max_tokens
+
+    @property
+    def model(self) -> Any:
+        """The loaded CTranslate2 Whisper model (for the bench's decode cache)."""
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        """faster-whisper's tokenizer for the model (for the bench's decode cache)."""
+        return self._tokenizer
+
+    def transcribe(self, pcm: bytes, hints: Sequence[str] = ()) -> Heard:
+        """Words in 16 kHz s16le ``pcm`` (at most 30 s are heard).
+
+        Args:
+            hints: words this turn is likely to hold (the LISTEN's plain-word hints): given to
+                the decoder as the previous text (Whisper's ``initial_prompt``), which biases
+                it toward their spelling.
+        """
+        features, prompt, max_tokens = self.prepare(pcm, hints)
+        policy, tok = self.policy, self._tokenizer
         beam = max(1, policy.whisper_beam_size)
         result = self._model.generate(
             features,
