@@ -253,18 +253,7 @@ async def test_writers_take_turns_and_a_cancel_never_cuts_a_frame() -> None:
     written by several tasks at once, arrive whole and in the order the writers came; a
     writer cancelled while parked sends nothing, and one cancelled halfway through its frame
     still finishes it (the rest goes out shielded)."""
-    a, b = trio.socket.socketpair()
-    server_end, robot_end = trio.SocketStream(a), trio.SocketStream(b)
-    client = WSConnection(ConnectionType.CLIENT)
-    handshake = h11.Connection(h11.SERVER)
-    handshake.receive_data(client.send(Request(host="neo-hub.jibo.com", target="/v1/listen")))
-    request = handshake.next_event()
-    assert isinstance(request, h11.Request)
-    sock = WebSocket(
-        server_end, handshake, request, "/v1/listen", "127.0.0.1",
-        max_message=100_000_000, ping_interval=0.0, response_headers=[],
-    )  # fmt: skip
-    robot = Robot(robot_end, client)  # type: ignore[arg-type]
+    sock, robot = _over_a_socket_pair(max_message=100_000_000, ping_interval=0.0)
     big = {name: name * 2_000_000 for name in "abcd"}
     async with trio.open_nursery() as nursery:
         await sock.accept()
@@ -294,6 +283,22 @@ async def test_writers_take_turns_and_a_cancel_never_cuts_a_frame() -> None:
     assert not sock._writing
 
 
+def _over_a_socket_pair(*, max_message: int, ping_interval: float) -> tuple[WebSocket, Robot]:
+    """A :class:`WebSocket` on one end of a real socket pair (so on a ``trio.SocketStream``,
+    the direct-send path), the upgrade already read; the robot on the other end."""
+    a, b = trio.socket.socketpair()
+    client = WSConnection(ConnectionType.CLIENT)
+    handshake = h11.Connection(h11.SERVER)
+    handshake.receive_data(client.send(Request(host="neo-hub.jibo.com", target="/v1/listen")))
+    request = handshake.next_event()
+    assert isinstance(request, h11.Request)
+    sock = WebSocket(
+        trio.SocketStream(a), handshake, request, "/v1/listen", "127.0.0.1",
+        max_message=max_message, ping_interval=ping_interval, response_headers=[],
+    )  # fmt: skip
+    return sock, Robot(trio.SocketStream(b), client)  # type: ignore[arg-type]
+
+
 async def _send_in(scope: trio.CancelScope, sock: WebSocket, text: str) -> None:
     with scope:
         await sock.send(text)
@@ -304,17 +309,7 @@ async def test_keep_alive_over_a_real_socket_only_when_it_can_matter() -> None:
     a reader waiting with nothing to read still sends the Ping when due; a read under an
     earlier deadline of its own ends at that deadline with no Ping; waiting bytes are read
     at once."""
-    a, b = trio.socket.socketpair()
-    client = WSConnection(ConnectionType.CLIENT)
-    handshake = h11.Connection(h11.SERVER)
-    handshake.receive_data(client.send(Request(host="neo-hub.jibo.com", target="/v1/listen")))
-    request = handshake.next_event()
-    assert isinstance(request, h11.Request)
-    sock = WebSocket(
-        trio.SocketStream(a), handshake, request, "/v1/listen", "127.0.0.1",
-        max_message=1000, ping_interval=0.3, response_headers=[],
-    )  # fmt: skip
-    robot = Robot(trio.SocketStream(b), client)  # type: ignore[arg-type]
+    sock, robot = _over_a_socket_pair(max_message=1000, ping_interval=0.3)
     with trio.fail_after(5):
         await sock.accept()
         assert isinstance(await robot.next(), AcceptConnection)

@@ -13,16 +13,10 @@ from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.storage import Storage
 from jibo_cloud.storage.batch import Batch
 from jibo_cloud.storage.portal import HouseholdSettings, VoiceTurn
-from jibo_cloud.storage.provisioning import RobotSpec, add_robot
+from jibo_cloud.storage.provisioning import add_robot
+from tests.portal.test_storage import OTHER as QUIET
+from tests.portal.test_storage import ROBOT
 
-ROBOT = RobotSpec(
-    name="Batch-Robot-Name", serial="BOJW-1000-0000-0000-0011", robot_id="c" * 24,
-    owner_email="batch@example.com", access_key_id="AKROBOT0011", secret_access_key="s3cret",
-)  # fmt: skip
-QUIET = RobotSpec(
-    name="Quiet-Robot-Name", serial="BOJW-1000-0000-0000-0012", robot_id="d" * 24,
-    owner_email="quiet@example.com", access_key_id="AKROBOT0012", secret_access_key="s3cret2",
-)  # fmt: skip
 NOW = 1_800_000_000_000
 
 
