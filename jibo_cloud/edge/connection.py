@@ -92,6 +92,7 @@ class Connection:
     """
 
     __slots__ = (
+        "_half_close",
         "_held",
         "app",
         "config",
@@ -130,6 +131,11 @@ class Connection:
         #: The running idle timer's scope (None: busy, e.g. an open websocket).
         self.idle_scope: trio.CancelScope | None = None
         self._held = b""
+        #: Send our FIN before closing, so the peer reads all of an HTTP answer (a close
+        #: with unread input would reset the connection); not after a websocket's closing
+        #: handshake, where nothing is left to read (the shutdown call failed on every hub
+        #: turn whose robot had already gone: an exception and a scope per turn).
+        self._half_close = True
 
     async def run(self) -> None:
         """Handshake (TLS), then feed what arrives to hypercorn's protocol until the
@@ -243,6 +249,8 @@ class Connection:
             await sock.refuse(400, "", keep_quiet=True)
         else:
             await serve_native(route.socket, sock, native.access)
+            if sock.close_code is not None:  # Close frames exchanged, or the peer dropped
+                self._half_close = False
         return b""
 
     async def _call_app(
@@ -313,7 +321,7 @@ class Connection:
         await self.protocol.handle(Closed())
 
     async def _close(self) -> None:
-        if isinstance(self.stream, trio.SocketStream):
+        if self._half_close and isinstance(self.stream, trio.SocketStream):
             gone = (trio.BrokenResourceError, trio.BusyResourceError, trio.ClosedResourceError)
             with contextlib.suppress(*gone):
                 await self.stream.send_eof()
