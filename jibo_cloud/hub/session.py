@@ -81,6 +81,10 @@ class RobotSocket(Protocol):
     async def close(self, code: int, reason: str = "") -> None: ...
 
 
+#: Why a socket ended when the robot's Close (or a dropped connection) came first.
+ROBOT_CLOSED_FIRST = "robot closed first"
+
+
 class FrameTooLarge(Exception):
     """The robot sent a frame over the configured cap (close 1009)."""
 
@@ -240,7 +244,7 @@ async def serve_socket(
                 conn.end_reason = f"frame over the cap: {group.exceptions[0]}"
                 scope.cancel()
             except* RobotClosed:
-                conn.end_reason = "robot closed first"
+                conn.end_reason = ROBOT_CLOSED_FIRST
                 scope.cancel()
             except* SocketClosed:
                 conn.end_reason = "transport closed while writing"
@@ -265,8 +269,9 @@ async def serve_socket(
             conn.frames_sent,
             conn.dropped_after_final,
         )
-        with trio.move_on_after(CLOSE_CLEANUP_SECONDS, shield=True):
-            await _close(conn)
+        if conn.end_reason != ROBOT_CLOSED_FIRST:  # its Close was answered already
+            with trio.move_on_after(CLOSE_CLEANUP_SECONDS, shield=True):
+                await _close(conn)
     return conn
 
 
