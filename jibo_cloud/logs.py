@@ -142,6 +142,25 @@ def trace_scope(trace: TraceContext) -> Iterator[TraceContext]:
         _current.reset(token)
 
 
+def push_trace(**changes: Any) -> tuple[contextvars.Token[TraceContext | None], bool]:
+    """:func:`trace_fields` for a hot path, without a context manager: make the current
+    context with ``changes`` current until :func:`pop_trace` of the returned value, in the
+    same task (the hub's driver, once per turn, when the transaction's ``transID`` is known)."""
+    trace = attrs.evolve(current_trace(), **changes)
+    verbose = bool(trace.levels)
+    if verbose:
+        _open_levels(1)
+    return _current.set(trace), verbose
+
+
+def pop_trace(pushed: tuple[contextvars.Token[TraceContext | None], bool]) -> None:
+    """Undo one :func:`push_trace` (the last one first)."""
+    token, verbose = pushed
+    if verbose:
+        _open_levels(-1)
+    _current.reset(token)
+
+
 @attrs.define
 class _RootGate:
     """The root logger's level, kept at the handler's base level so a record below it is

@@ -33,7 +33,6 @@ a :class:`Performer`: :class:`jibo_cloud.hub.listen.ListenPerformer` and
 from __future__ import annotations
 
 import collections
-import contextlib
 import functools
 import logging
 import math
@@ -44,7 +43,7 @@ import attrs
 import trio
 
 from jibo_cloud.hub.session import HubSocket, report_crash
-from jibo_cloud.logs import trace_fields
+from jibo_cloud.logs import pop_trace, push_trace
 from protocol.codec import decode_frame, to_json
 from protocol.envelope import RobotMessage
 from protocol.errors import DecodeError, RemoteProtocolError
@@ -103,9 +102,9 @@ class TransactionDriver:
     now_ms: Callable[[], int]
     deadlines: dict[str, float] = attrs.field(factory=dict)
     failed: bool = False
-    #: Holds the log context with the transaction's ``transID`` once the machine knows it
-    #: (the tasks started after that log it); closed when :meth:`run` ends.
-    _trace: contextlib.ExitStack = attrs.field(factory=contextlib.ExitStack, init=False)
+    #: The log contexts with the transaction's ``transID`` once the machine knows it (the
+    #: tasks started after that log it); undone when :meth:`run` ends.
+    _traces: list[Any] = attrs.field(factory=list, init=False)
     #: Events not taken yet, in arrival order: unbounded, so a task's answer never waits
     #: for the driver (it is one event). A deque and a parking lot rather than a memory
     #: channel: trio builds a typing alias each time it opens a channel, once per turn here.
@@ -120,8 +119,11 @@ class TransactionDriver:
 
     async def run(self) -> None:
         """Drive the transaction until the socket's deadline (or the robot) ends it."""
-        with self._trace:
+        try:
             await self._run()
+        finally:
+            while self._traces:
+                pop_trace(self._traces.pop())
 
     async def _run(self) -> None:
         self.nursery.start_soon(self._read_robot)
@@ -160,7 +162,7 @@ class TransactionDriver:
         if trans_id != self.sock.trans_id:
             self.sock.trans_id = trans_id
             if trans_id:
-                self._trace.enter_context(trace_fields(trans_id=trans_id))
+                self._traces.append(push_trace(trans_id=trans_id))
         if outputs:
             await self.apply(outputs)
         if self.machine.finished and self.deadlines:

@@ -192,3 +192,26 @@ def test_records_under_the_base_level_are_not_built_unless_a_request_asks() -> N
     assert "asked for" in text
     assert "not asked for" not in text
     assert "after the request" not in text
+
+
+def test_push_and_pop_trace_nest_like_trace_fields() -> None:
+    """The hot path's form of :func:`trace_fields` (the hub's driver): the changes hold until
+    popped, pops undo in order, and a pushed context with levels opens the root gate."""
+    from jibo_cloud.logs import current_trace, pop_trace, push_trace
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging("INFO", fmt="text")
+        with trace_scope(TraceContext(trans_id="outer", levels={"hub": "debug"})):
+            first = push_trace(trans_id="t1")
+            second = push_trace(robot_id="r1")
+            assert (current_trace().trans_id, current_trace().robot_id) == ("t1", "r1")
+            assert root.level == logging.DEBUG
+            pop_trace(second)
+            pop_trace(first)
+            assert current_trace().trans_id == "outer"
+        assert root.level == logging.INFO  # every open was closed
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
