@@ -15,9 +15,11 @@ last succeeded, kept in the storage so every server process contributes and the 
 
 Writing never slows or breaks the request that noticed it: the request calls a synchronous
 ``note_*`` method that only puts the fact in a small in-memory batch (bounded:
-:data:`MAX_PENDING`; a success is noted at most once per :data:`ACTIVITY_EVERY_MS` per robot
-and kind), and one trio *system task* per process writes the batch in one transaction, then
-ends. A failed write is logged and dropped: diagnostics are best effort by design.
+:data:`MAX_PENDING` failures and as many successes; a success is noted at most once per
+:data:`ACTIVITY_EVERY_MS` per robot and kind), and a short-lived trio *system task* per batch
+writes it in one transaction, then ends (:class:`jibo_cloud.storage.batch.Batch`, which the
+Voice history's turns use too). A failed write is logged and dropped: diagnostics are best
+effort by design.
 """
 
 # S608: the f-strings below only splice in this module's constant column list.
@@ -30,10 +32,9 @@ import re
 from collections.abc import Sequence
 
 import attrs
-import trio
 
-from jibo_cloud.errors import StorageUnavailable
 from jibo_cloud.logs import redact
+from jibo_cloud.storage.batch import Batch
 from jibo_cloud.storage.db import QueryBase, Row, Tx
 
 log = logging.getLogger(__name__)
@@ -105,13 +106,11 @@ def _failure(r: Row) -> RobotFailure:
 class _Pending:
     """One process's unwritten facts (see the module doc)."""
 
-    failures: list[FailureNote] = attrs.field(factory=list)
-    #: (robot, kind) -> (at, detail): only the newest of each is written.
-    activity: dict[tuple[str, str], tuple[int, str]] = attrs.field(factory=dict)
+    failures: Batch[FailureNote]
+    #: (robot, kind, at, detail) rows: the newest of a robot's kind wins as they are written.
+    activity: Batch[tuple[str, str, int, str]]
     #: (robot, kind) -> when this process last queued it (the throttle).
     noted: dict[tuple[str, str], int] = attrs.field(factory=dict)
-    writing: bool = False
-    dropped: int = 0
 
 
 class DiagnosticsQueries(QueryBase):
@@ -177,12 +176,7 @@ class DiagnosticsQueries(QueryBase):
 
     def note_robot_failure(self, note: FailureNote) -> None:
         """Keep ``note`` for the background writer; returns at once, never raises."""
-        pending = self._pending_diagnostics()
-        if len(pending.failures) >= MAX_PENDING:
-            pending.dropped += 1
-            return
-        pending.failures.append(note)
-        self._start_diagnostics_writer(pending)
+        self._pending_diagnostics().failures.add(note)
 
     def note_robot_activity(self, robot_name: str, kind: str, at: int, detail: str = "") -> None:
         """Keep a robot's success (throttled per robot and kind); returns at once."""
@@ -192,25 +186,25 @@ class DiagnosticsQueries(QueryBase):
             return
         if len(pending.noted) >= MAX_THROTTLED:
             pending.noted.clear()  # a few extra writes, never unbounded memory
-        if key not in pending.activity and len(pending.activity) >= MAX_PENDING:
-            pending.dropped += 1
-            return
-        pending.noted[key] = at
-        pending.activity[key] = (at, detail)
-        self._start_diagnostics_writer(pending)
+        if pending.activity.add((robot_name, kind, at, detail)):
+            pending.noted[key] = at
 
     async def flush_diagnostics(self) -> None:
-        """Write what is pending now (the writer task calls this; tests and doctor may too).
+        """Write what is pending now (tests and doctor may; the writer tasks do).
 
         Raises:
             StorageUnavailable: the storage cannot be reached (the batch is dropped).
         """
         pending = self._pending_diagnostics()
-        notes, pending.failures = pending.failures, []
-        activity, pending.activity = pending.activity, {}
+        await pending.failures.flush()
+        await pending.activity.flush()
+
+    async def _write_failures(self, notes: list[FailureNote]) -> None:
         failures = [f for note in notes if (f := await self._resolve(note)) is not None]
-        rows = [(name, kind, at, detail) for (name, kind), (at, detail) in activity.items()]
-        await self.record_diagnostics(failures, rows)
+        await self.record_diagnostics(failures)
+
+    async def _write_activity(self, rows: list[tuple[str, str, int, str]]) -> None:
+        await self.record_diagnostics((), rows)
 
     async def _resolve(self, note: FailureNote) -> RobotFailure | None:
         """The failure with its registered robot, or None if no registered robot is meant."""
@@ -230,34 +224,8 @@ class DiagnosticsQueries(QueryBase):
 
     def _pending_diagnostics(self) -> _Pending:
         if self._diagnostics is None:
-            self._diagnostics = _Pending()
-        return self._diagnostics
-
-    def _start_diagnostics_writer(self, pending: _Pending) -> None:
-        if pending.writing:
-            return
-        try:
-            trio.lowlevel.spawn_system_task(
-                self._write_diagnostics, pending, name="jibo-cloud diagnostics writer"
+            self._diagnostics = _Pending(
+                failures=Batch("robot diagnostics", self._write_failures, MAX_PENDING),
+                activity=Batch("robot diagnostics", self._write_activity, MAX_PENDING),
             )
-        except RuntimeError:  # not inside trio.run (a synchronous caller): keep them pending
-            return
-        pending.writing = True
-
-    async def _write_diagnostics(self, pending: _Pending) -> None:
-        """The writer: batches until nothing is pending, then ends. A system task, so an
-        error escaping it would end the whole process: storage errors are logged, and so is
-        anything else (it is a bug here, never worth a crashed server)."""
-        try:
-            while pending.failures or pending.activity:
-                try:
-                    await self.flush_diagnostics()
-                except StorageUnavailable as exc:
-                    log.warning("robot diagnostics not recorded: storage unavailable: %s", exc)
-                except Exception:
-                    log.exception("robot diagnostics not recorded")
-                if pending.dropped:
-                    log.warning("%d robot diagnostics dropped (too many at once)", pending.dropped)
-                    pending.dropped = 0
-        finally:
-            pending.writing = False
+        return self._diagnostics
