@@ -130,23 +130,22 @@ def set_instance(instance_id: str) -> None:
 @contextmanager
 def trace_scope(trace: TraceContext) -> Iterator[TraceContext]:
     """Make ``trace`` the current context for this task and the tasks it starts."""
-    verbose = bool(trace.levels)
-    if verbose:
-        _open_levels(1)
-    token = _current.set(trace)
+    pushed = _enter(trace)
     try:
         yield trace
     finally:
-        if verbose:
-            _open_levels(-1)
-        _current.reset(token)
+        pop_trace(pushed)
 
 
 def push_trace(**changes: Any) -> tuple[contextvars.Token[TraceContext | None], bool]:
     """:func:`trace_fields` for a hot path, without a context manager: make the current
     context with ``changes`` current until :func:`pop_trace` of the returned value, in the
     same task (the hub's driver, once per turn, when the transaction's ``transID`` is known)."""
-    trace = attrs.evolve(current_trace(), **changes)
+    return _enter(attrs.evolve(current_trace(), **changes))
+
+
+def _enter(trace: TraceContext) -> tuple[contextvars.Token[TraceContext | None], bool]:
+    """Make ``trace`` current (opening the root gate if it asks for levels)."""
     verbose = bool(trace.levels)
     if verbose:
         _open_levels(1)
@@ -154,7 +153,7 @@ def push_trace(**changes: Any) -> tuple[contextvars.Token[TraceContext | None], 
 
 
 def pop_trace(pushed: tuple[contextvars.Token[TraceContext | None], bool]) -> None:
-    """Undo one :func:`push_trace` (the last one first)."""
+    """Undo one :func:`push_trace` (the last one first; :func:`trace_scope` undoes its own)."""
     token, verbose = pushed
     if verbose:
         _open_levels(-1)
