@@ -243,6 +243,7 @@ CLOCK_LAUNCH = (
             "(what's | what is) [the] (date | today's date | date today) [please]",
             "what (day | date) is (it | today) [today]",
             "what day of the week is it [today]",
+            "(what's | what is) [the] day today [please]",
             "which day is (it | today) [today]",
             "(tell me | do you know) (the date | what day it is | today's date)",
             "what month is it",
@@ -377,6 +378,7 @@ PHOTOS = (
             "(show me | show | open | let's see | let me see | look at | i want to see) "
             "[my | the | your | our] (photos | pictures | gallery | photo gallery) "
             "[you took]",
+            "(show me | show | open | let me see | i want to see) (my | our) (photo | picture)",
             "gallery",
         ),
     ),
@@ -517,7 +519,7 @@ TIPS = (
         "@be/friendly-tips",
         "frustrated",
         (
-            "you're not listening [to me]",
+            "(you're | you are) not listening [to me]",
             "you (don't | never) understand me",
             "i'm (frustrated | annoyed) with you",
             "why don't you understand [me]",

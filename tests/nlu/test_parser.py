@@ -58,6 +58,24 @@ def test_a_command_inside_a_longer_sentence_is_found() -> None:
     assert parse_text("could you please tell me a joke about cats", LAUNCH)["intent"] == "tellJoke"
 
 
+# Wordings the speech bench found landing on chat though Whisper heard them right.
+WHISPER_WORDINGS = [
+    ("You are not listening to me", "frustrated", {"skill": "@be/friendly-tips"}),
+    ("Show me my photo.", "galleryOpen", {"skill": "@be/gallery"}),
+    ("What is the day today?", "askForDate", CLOCK),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "entities"), WHISPER_WORDINGS, ids=[s[0] for s in WHISPER_WORDINGS]
+)
+def test_wordings_whisper_writes_reach_their_launch(
+    text: str, intent: str, entities: dict[str, Any]
+) -> None:
+    result = parse_text(text, LAUNCH)
+    assert (result["intent"], result["entities"]) == (intent, entities)
+
+
 def test_anything_else_at_launch_goes_to_chat() -> None:
     result = parse_text("I had a long day at work, Jibo.", LAUNCH)
     assert result == {
