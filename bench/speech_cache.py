@@ -8,7 +8,9 @@ Files go to ``$SPEECH_CACHE`` (default ``bench-results/speech-cache``).
 - ``speech``: the front end's speech per utterance, and ``items.json``;
 - ``whisper NAME beam=5 nhyp=5 [vad=1] [POLICY_FIELD=value]``: ``whisper-NAME.jsonl``;
 - ``grammar [FAMILY]``: the grammar's first pass, ``grammar-FAMILY.jsonl``;
-- ``rest KEYS_FILE``: pocketsphinx's decision for the listed keys, ``rest.jsonl``.
+- ``rest KEYS_FILE``: pocketsphinx's decision for the listed keys, ``rest.jsonl``;
+- ``open NAME WHISPER_FILE [POLICY_FIELD=value]``: the whole decision of every open-rule
+  utterance (the real ``Utterance.finish`` fed the cached Whisper result), ``open-NAME.jsonl``.
 """
 
 from __future__ import annotations
@@ -303,6 +305,75 @@ def cmd_rest(args: list[str]) -> None:
                 print("rest", n, len(keys), flush=True)
 
 
+def cmd_open(name: str, args: list[str]) -> None:
+    """The whole decision (``Utterance.finish``) of every open-rule (``launch``) utterance,
+    from a Whisper file's best hypothesis and alternatives, with the given policy changes:
+    ``open NAME WHISPER_FILE [POLICY_FIELD=value …]`` → ``open-NAME.jsonl`` (text, confidence,
+    annotation, CPU of the decision after Whisper). Robots' speaker states follow this run's
+    own acceptances (constrained turns are not decoded: the change under test leaves them
+    alone)."""
+    import attrs
+
+    from jibo_cloud.speech.engine import Engine, Utterance
+    from jibo_cloud.speech.policy import DEFAULT_POLICY
+    from jibo_cloud.speech.speakers import SpeakerStates
+    from jibo_cloud.speech.whisper import Heard, clean_text
+
+    wfile, opts = args[0], dict(a.split("=", 1) for a in args[1:])
+    only = opts.pop("only", "")
+    changes = {}
+    for k, v in opts.items():
+        kind = type(getattr(DEFAULT_POLICY, k))
+        changes[k] = (v == "1") if kind is bool else (v if kind is str else kind(v))
+    policy = attrs.evolve(DEFAULT_POLICY, **changes)
+    engine = Engine(policy=policy)
+    engine.warm_up(lean=True)
+    means = SpeakerStates()
+    whisper = {}
+    for line in (OUT / wfile).read_text().splitlines():
+        r = json.loads(line)
+        whisper[r["key"]] = r
+    its = [it for it in json.loads((OUT / "items.json").read_text()) if "launch" in it["rules"]]
+    if only:
+        its = [it for it in its if it["family"] in only.split(",")]
+    path = OUT / f"open-{name}.jsonl"
+    t = time.monotonic()
+    with path.open("w") as f:
+        for n, it in enumerate(its):
+            pcm = speech_path(it["key"]).read_bytes()
+            w = whisper[it["key"]]
+            texts = [clean_text(c[0]) for c in w["cands"]]
+            heard = Heard(
+                text=texts[0] if texts else "",
+                avg_logprob=w["cands"][0][1] if w["cands"] else -99.0,
+                no_speech_prob=w["nsp"],
+                policy=policy,
+                alternatives=tuple(x for x in texts[1:] if x),
+            )
+            speaker = f"{it['family']}/{it['voice']}/{it['condition']}"
+            u = Utterance(engine, it["rules"], (), means.start(speaker), whisper=True)
+            try:
+                u.process(pcm)
+                cpu = time.process_time()
+                dec = u.finish(lambda _pcm, _hints, h=heard: h)
+                cpu = time.process_time() - cpu
+            finally:
+                u.release()
+            if dec.speaker is not None:
+                means.accepted(speaker, dec.speaker)
+            rec = {
+                "key": it["key"],
+                "text": dec.result.text,
+                "conf": dec.result.confidence,
+                "annotation": dec.result.annotation,
+                "cpu": cpu,
+            }
+            f.write(json.dumps(rec) + "\n")
+            f.flush()
+            if n % 100 == 0:
+                print("open", name, n, len(its), f"{time.monotonic() - t:.0f}s", flush=True)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
@@ -315,3 +386,5 @@ if __name__ == "__main__":
         cmd_grammar(sys.argv[2:])
     elif cmd == "rest":
         cmd_rest(sys.argv[2:])
+    elif cmd == "open":
+        cmd_open(sys.argv[2], sys.argv[3:])

@@ -167,7 +167,7 @@ class Harness:
         policy = policy or DEFAULT_POLICY
         self.whisper = WhisperEngine(info.path, threads=1, policy=policy)
         self.engine = Engine(policy=policy)
-        self.engine.warm_up()
+        self.engine.warm_up(lean=True)
         self.shipped_means = SpeakerStates()
         self.grammar_means = SpeakerStates()
         self.whisper_seconds: list[float] = []

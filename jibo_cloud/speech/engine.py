@@ -59,6 +59,8 @@ FALLBACK_CONFIDENCE = 0.5
 WHISPER_CONFIDENCE = 0.8
 #: Idle decoders kept per kind.
 POOL_SIZE = 24
+#: Turn grammars (JSGF texts) an :class:`Engine` keeps built.
+JSGF_CACHE = 64
 #: pocketsphinx's frame shift (its default ``-frate`` of 100 per second).
 FRAME_SECONDS = 0.01
 
@@ -132,7 +134,7 @@ def _quiet_config(**kwargs: Any) -> Decoder:
     return decoder
 
 
-def grammar_decoder(warp: str = NO_WARP) -> Decoder:
+def grammar_decoder(warp: str = NO_WARP, *, lattice: bool = True) -> Decoder:
     """A decoder without the general model (cheap); grammars are added per turn.
 
     Beams narrower than the defaults: ~20 % less CPU with no loss on the bench set (a grammar
@@ -141,9 +143,21 @@ def grammar_decoder(warp: str = NO_WARP) -> Decoder:
     Args:
         warp: the frequency warp of its front end (one of :attr:`DecodePolicy.warps`);
             pocketsphinx sets it when the decoder is made, so each warp has its own decoders.
+        lattice: end each pass with pocketsphinx's lattice best-path search (its ``bestpath``
+            option; set when the decoder is made). On the launch grammar that search costs
+            more than the pass itself (see :attr:`DecodePolicy.open_lattice`); without it the
+            answer is the Viterbi search's own best path.
     """
     warping = {} if warp == NO_WARP else {"warp_type": "inverse_linear", "warp_params": warp}
-    return _quiet_config(lm=None, beam=1e-40, pbeam=1e-40, wbeam=1e-25, maxhmmpf=2000, **warping)
+    return _quiet_config(
+        lm=None,
+        beam=1e-40,
+        pbeam=1e-40,
+        wbeam=1e-25,
+        maxhmmpf=2000,
+        bestpath=lattice,
+        **warping,
+    )
 
 
 def general_decoder() -> Decoder:
@@ -194,19 +208,67 @@ class Engine:
             takes_self=True,
         )
     )
+    #: Grammar decoders without the lattice best-path search, per warp (open turns decided
+    #: with Whisper, unless :attr:`DecodePolicy.open_lattice`), made when first needed.
+    lean: dict[str, DecoderPool] = attrs.field(
+        default=attrs.Factory(
+            lambda self: {
+                w: DecoderPool(functools.partial(grammar_decoder, w, lattice=False))
+                for w in self.policy.warps
+            },
+            takes_self=True,
+        )
+    )
 
-    def pool(self, warp: str) -> DecoderPool:
-        """The grammar decoders of ``warp``."""
+    #: Each turn's JSGF text by (rules, hints), built once (:meth:`jsgf`).
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _grammars: dict[tuple[tuple[str, ...], tuple[str, ...]], str | None] = attrs.field(
+        factory=dict, init=False, repr=False
+    )
+
+    def jsgf(self, rules: Sequence[str], hints: Sequence[str], decoder: Decoder) -> str | None:
+        """The turn's grammar (:func:`build_jsgf`), built once per distinct (rules, hints).
+
+        Building the launch grammar's text from the parser's templates costs ~25 ms, on every
+        open turn and command; every grammar decoder has the same dictionary (the model's and
+        :data:`EXTRA_WORDS`), so ``decoder`` only says which words are known. At most
+        :data:`JSGF_CACHE` grammars are kept (hints make turns' grammars differ: word-of-the-day
+        guesses); past that the oldest is dropped.
+        """
+        key = (tuple(rules), tuple(hints))
+        try:
+            return self._grammars[key]
+        except KeyError:
+            pass
+        jsgf = build_jsgf(rules, hints, lambda w: decoder.lookup_word(w) is not None)
+        with self._lock:
+            if len(self._grammars) >= JSGF_CACHE:
+                self._grammars.pop(next(iter(self._grammars)))
+            self._grammars[key] = jsgf
+        return jsgf
+
+    def pool(self, warp: str, *, lattice: bool = True) -> DecoderPool:
+        """The grammar decoders of ``warp``, with or without the lattice search."""
+        if not lattice:
+            return self.lean[warp]
         return self.grammars if warp == NO_WARP else self.warped[warp]
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, lean: bool = False) -> None:
         """Build one decoder of each kind now, with the launch grammar compiled, so the first
-        turn does not pay for it (the launch grammar takes ~0.3-0.7 s to compile)."""
-        decoder = self.grammars.take()
-        jsgf = build_jsgf(DEFAULT_RULES, (), lambda w: decoder.lookup_word(w) is not None)
-        if jsgf is not None:
-            _activate(decoder, jsgf)
-        self.grammars.give(decoder)
+        turn does not pay for it (the launch grammar takes ~0.3-0.7 s to compile).
+
+        Args:
+            lean: also one lattice-free grammar decoder (what open turns decided with Whisper
+                use; a worker with Whisper asks for it).
+        """
+        kinds = [True, False] if lean and not self.policy.open_lattice else [True]
+        for lattice in kinds:
+            pool = self.pool(NO_WARP, lattice=lattice)
+            decoder = pool.take()
+            jsgf = self.jsgf(DEFAULT_RULES, (), decoder)
+            if jsgf is not None:
+                _activate(decoder, jsgf)
+            pool.give(decoder)
         self.general.give(self.general.take())
 
 
@@ -276,8 +338,10 @@ class Utterance:
         self._rules = effective_rules(rules, hints)
         self._hints = word_hints(hints)
         self._stream = not whisper or self.constrained
+        #: Grammar passes end with the lattice search (see :attr:`DecodePolicy.open_lattice`).
+        self._lattice = self._stream or self._policy.open_lattice
         self._warp, mean = read_speaker_state(speaker, self._policy.warps)
-        self._decoder: Decoder | None = engine.pool(self._warp).take(mean)
+        self._decoder: Decoder | None = self._pool(self._warp).take(mean)
         self._speech = bytearray()
         self._in_utterance = False
         self._has_search = False
@@ -288,10 +352,13 @@ class Utterance:
             self.release()
             raise
 
+    def _pool(self, warp: str) -> DecoderPool:
+        return self._engine.pool(warp, lattice=self._lattice)
+
     def _select_search(self, rules: Sequence[str], hints: Sequence[str]) -> None:
         decoder = self._decoder
         assert decoder is not None
-        jsgf = build_jsgf(rules, hints, lambda w: decoder.lookup_word(w) is not None)
+        jsgf = self._engine.jsgf(rules, hints, decoder)
         if jsgf is None:
             return
         self._jsgf = jsgf
@@ -465,13 +532,13 @@ class Utterance:
         for warp in self._policy.warps:
             if warp == kept_warp:
                 continue
-            self._decoder, self._warp = self._engine.pool(warp).take(mean), warp
+            self._decoder, self._warp = self._pool(warp).take(mean), warp
             _activate(self._decoder, self._jsgf)
             attempt = self._pass()
             if attempt.acceptable:
-                self._engine.pool(kept_warp).give(kept)
+                self._pool(kept_warp).give(kept)
                 return attempt
-            self._engine.pool(warp).give(self._decoder)
+            self._pool(warp).give(self._decoder)
             self._decoder, self._warp = kept, kept_warp
         return result
 
@@ -543,4 +610,4 @@ class Utterance:
         if self._in_utterance:
             decoder.end_utt()
             self._in_utterance = False
-        self._engine.pool(self._warp).give(decoder)
+        self._pool(self._warp).give(decoder)

@@ -74,6 +74,14 @@ class DecodePolicy:
     #: hypotheses meaning the grammar's phrase, still wins): clear open sentences close in
     #: sound to a command ("what day of the week was i born" / "… is it jibo") stay open.
     whisper_keep_logprob: float = -0.2
+    #: Grammar passes of an open turn that Whisper decides (its second opinion and, when
+    #: Whisper is unsure, pocketsphinx's slow paths) end with pocketsphinx's lattice best-path
+    #: search when True. On the launch grammar that search cost 0.6-1.8 s of a core per pass
+    #: (more than the pass's own search, ~0.27 s per second of speech), and it was what a
+    #: worker's queue waited on; without it the pass's answer is the Viterbi search's own
+    #: path. False since 2026-12-06 16:00 (docs/speech.md, round of 2026-12-06 16:00); turns
+    #: decided by the grammar alone (constrained turns, workers without Whisper) keep it.
+    open_lattice: bool = False
     #: Whisper: silence after the speech the encoder sees (mel frames of 10 ms), and the
     #: fewest frames it gets: less context than this and the base model starts to mishear
     #: ("capital of France" → "capital and friends" at 3 s). 6 s (was 10 s) costs a third less

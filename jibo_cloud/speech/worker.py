@@ -78,7 +78,7 @@ def serve_worker(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     engine = Engine(policy=policy)
-    engine.warm_up()
+    engine.warm_up(lean=whisper is not None)
     listen, whisper_error = load_whisper(whisper, threads, policy)
     utterances: dict[int, Utterance] = {}
     try:

@@ -405,3 +405,43 @@ async def test_a_re_pass_must_explain_more_of_the_speech(
         assert (intent, decision.result.confidence) == ("chat", engine.FALLBACK_CONFIDENCE)
     else:
         assert intent == "askForTime", decision.result.text
+
+
+@pytest.mark.parametrize("lattice", [False, True], ids=["lean", "lattice"])
+def test_an_open_turn_s_second_opinion_runs_without_the_lattice_search(
+    speak: Callable[..., list[bytes]], lattice: bool
+) -> None:
+    """Whisper (a stand-in, sure of a near-miss that lands on chat) decides an open turn; the
+    grammar's second opinion snaps it onto the command either way, but by default on a
+    decoder without pocketsphinx's lattice best-path search (0.6-1.8 s of a core per launch
+    grammar pass, docs/speech.md round of 2026-12-06 16:00); ``open_lattice`` is the control.
+    A constrained turn keeps the lattice. The turn's grammar text is built once per engine."""
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.decode import open_decoder
+    from jibo_cloud.speech.front import SpeechFront
+    from jibo_cloud.speech.whisper import Heard
+
+    eng = engine.Engine(policy=DecodePolicy(open_lattice=lattice))
+    heard = Heard("Set in alarm for 7.30am.", avg_logprob=-0.5, no_speech_prob=0.0)
+    front = SpeechFront(open_decoder("OGG_OPUS", 16000))
+    utterance = engine.Utterance(eng, LAUNCH, (), None, whisper=True)
+    try:
+        for page in speak("set an alarm for seven thirty a m"):
+            utterance.process(front.feed(page)[1])
+        utterance.process(front.finish())
+        decision = utterance.finish(lambda _pcm, _hints: heard)
+    finally:
+        utterance.release()
+    said = parse_text("set an alarm for seven thirty a m", LAUNCH)
+    got = parse_text(decision.result.text, LAUNCH)
+    assert (got["intent"], got["entities"]) == (said["intent"], said["entities"])
+    assert decision.result.confidence == engine.GRAMMAR_CONFIDENCE  # the grammar's phrase
+    used = eng.pool(NO_WARP, lattice=lattice)
+    assert len(used._idle) == 1  # the decoder went back where it came from
+    assert len(eng.pool(NO_WARP, lattice=not lattice)._idle) == 0
+    assert used._idle[0].config["bestpath"] is lattice
+    jsgf = eng.jsgf(LAUNCH, (), used._idle[0])
+    assert eng.jsgf(LAUNCH, (), used._idle[0]) is jsgf  # built once
+    yes_no = engine.Utterance(eng, ("shared/yes_no",), (), None, whisper=True)
+    yes_no.release()
+    assert eng.grammars._idle[-1].config["bestpath"] is True
