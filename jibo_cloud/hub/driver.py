@@ -42,7 +42,8 @@ from typing import Any, Protocol
 import attrs
 import trio
 
-from jibo_cloud.hub.session import HubSocket, report_crash
+from jibo_cloud.errors import RobotClosed
+from jibo_cloud.hub.session import ROBOT_CLOSED_FIRST, HubSocket, report_crash
 from jibo_cloud.logs import pop_trace, push_trace
 from protocol.codec import decode_frame, to_json
 from protocol.envelope import RobotMessage
@@ -110,6 +111,10 @@ class TransactionDriver:
     #: channel: trio builds a typing alias each time it opens a channel, once per turn here.
     _queue: collections.deque[Event] = attrs.field(factory=collections.deque, init=False)
     _wakeup: trio.lowlevel.ParkingLot = attrs.field(factory=trio.lowlevel.ParkingLot, init=False)
+    #: The driver waits for an event (set just before the wait, cleared when it loops).
+    _parked: bool = attrs.field(default=False, init=False)
+    #: The robot closed once nothing was left to do: the driver returns (:meth:`_read_robot`).
+    _robot_gone: bool = attrs.field(default=False, init=False)
 
     def post(self, event: Event) -> None:
         """Queue an event (from a reader or call task, or an inline answer)."""
@@ -129,6 +134,9 @@ class TransactionDriver:
         self.nursery.start_soon(self._read_robot)
         queue = self._queue
         while True:
+            self._parked = False
+            if self._robot_gone:
+                return
             deadline = min(self.deadlines.values()) if self.deadlines else math.inf
             if deadline <= trio.current_time():
                 # A due timer goes before any waiting event.
@@ -141,8 +149,10 @@ class TransactionDriver:
                 if not self.failed:
                     await self.feed(event)
             elif deadline == math.inf:
+                self._parked = True
                 await self._wakeup.park()
             else:
+                self._parked = True
                 with trio.CancelScope(deadline=deadline):
                     await self._wakeup.park()
 
@@ -196,7 +206,18 @@ class TransactionDriver:
         """The reader task: robot frames onto the queue, in arrival order."""
         sock, machine, post = self.sock, self.machine, self.post
         while True:
-            frame = await sock.receive()
+            try:
+                frame = await sock.receive()
+            except RobotClosed:
+                if not self._idle():
+                    raise  # into the nursery: it cancels what is still running
+                # The usual end of a turn: the robot closed after the final frame. Nothing
+                # is left to cancel, so the socket ends without an exception through the
+                # nursery (no exception group to split; docs/hub.md).
+                sock.end_reason = ROBOT_CLOSED_FIRST
+                self._robot_gone = True
+                self._wakeup.unpark()
+                return
             sock.in_flight = True
             if isinstance(frame, bytes):
                 event = self.performer.audio(frame)
@@ -212,6 +233,16 @@ class TransactionDriver:
                     return machine.fail(exc, now_ms=now_ms)
 
             post(on_frame)
+
+    def _idle(self) -> bool:
+        """Nothing left to do but wait: the machine is done, the driver waits with nothing
+        queued, and no call task runs (the reader is the nursery's only child)."""
+        return (
+            self._parked
+            and not self._queue
+            and (self.machine.finished or self.failed)
+            and len(self.nursery.child_tasks) == 1
+        )
 
 
 def _fire(machine: Machine, name: str, now_ms: int) -> Sequence[Any]:

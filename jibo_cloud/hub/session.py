@@ -237,8 +237,10 @@ async def serve_socket(
             try:
                 async with trio.open_nursery() as nursery:
                     await run_transaction(conn, nursery)
-                    # A runner that returns early waits here for the deadline.
-                    await trio.sleep_forever()
+                    if conn.end_reason != ROBOT_CLOSED_FIRST:
+                        # A runner that returns early waits here for the deadline (a driver
+                        # returns only once the robot closed with nothing left to do).
+                        await trio.sleep_forever()
             except* FrameTooLarge as group:
                 conn.close_code = CLOSE_TOO_BIG
                 conn.end_reason = f"frame over the cap: {group.exceptions[0]}"
