@@ -426,27 +426,40 @@ def _class_unstructure(cls: type[Any]) -> _Fn:
 
     _UNSTRUCTURE[cls] = deferred
     hints = typing.get_type_hints(cls)
-    fields = []  # (name, key, fn, omit_none)
-    for name, key, f in _field_specs(cls):
+    # Generated like the structure functions (above): one straight-line function per class,
+    # no loop over field tuples and no call for a field that needs no conversion. Keys keep
+    # the class's order (the envelope's order for frames), so the JSON text is unchanged.
+    scope: dict[str, Any] = {}
+    lines = ["def unstructure(obj):"]
+    if _is_frame(cls) and cls is not env.Forwarded:
+        lines.append("    out = {'type': obj.type}")
+    else:
+        lines.append("    out = {}")
+    for i, (name, key, f) in enumerate(_field_specs(cls)):
+        fn = _unstructure_fn(hints[name])
         omit = f.default is None and not f.metadata.get(ALWAYS)
-        fields.append((name, key, _unstructure_fn(hints[name]), omit))
-    tagged = _is_frame(cls) and cls is not env.Forwarded
-
-    def unstructure(obj: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": obj.type} if tagged else {}
-        for name, key, fn, omit in fields:
-            value = getattr(obj, name)
-            if value is None:
-                if not omit:
-                    out[key] = None
-            else:
-                out[key] = fn(value)
-        if obj.extra:
-            for key, value in obj.extra.items():
-                if key not in out:
-                    out[key] = value
-        return out
-
+        scope[f"k{i}"] = key
+        value = "v" if fn is _identity else f"f{i}(v)"
+        if fn is not _identity:
+            scope[f"f{i}"] = fn
+        lines.append(f"    v = obj.{name}")
+        if omit:
+            lines.append("    if v is not None:")
+            lines.append(f"        out[k{i}] = {value}")
+        elif fn is _identity:
+            lines.append(f"    out[k{i}] = v")
+        else:
+            lines.append(f"    out[k{i}] = None if v is None else {value}")
+    lines += [
+        "    if obj.extra:",
+        "        for key, value in obj.extra.items():",
+        "            if key not in out:",
+        "                out[key] = value",
+        "    return out",
+    ]
+    source = "\n".join(lines)
+    exec(compile(source, f"<protocol.codec unstructure {cls.__name__}>", "exec"), scope)  # noqa: S102 - generated from our own class definitions
+    unstructure: _Fn = scope["unstructure"]
     _UNSTRUCTURE[cls] = unstructure
     return unstructure
 
@@ -574,7 +587,8 @@ def to_json(msg: Any) -> dict[str, Any]:
     fn = _UNSTRUCTURE.get(type(msg))
     if fn is None:
         raise LocalProtocolError(f"can't encode {type(msg).__name__}: not a protocol message")
-    result: dict[str, Any] = converter.unstructure(msg)
+    # The class's hook, called directly (cattrs' dispatch costs ~1 µs a message).
+    result: dict[str, Any] = fn(msg)
     return result
 
 
