@@ -62,11 +62,18 @@ class TraceContext:
         *,
         trust_forwarded: bool,
         trusted_proxies: tuple[str, ...] = (),
+        kind: str = "-",
+        target: str = "-",
+        robot_fallback: str | None = None,
     ) -> TraceContext:
         """Parse the trace headers; malformed values fall back to the spec's defaults.
 
         The client is :func:`jibo_cloud.clientaddr.choose_client` of ``peer`` and
         ``x-forwarded-for`` (``trust_forwarded``/``trusted_proxies``: the config's fields).
+        ``kind`` and ``target`` are the caller's; with ``robot_fallback`` (a hub socket's
+        token's robot) a missing robot header gives that robot, or ``-`` when it is empty.
+        The context is built once (an ``attrs.evolve`` afterwards costs a second build per
+        socket).
         """
         levels: dict[str, str] = {}
         raw = headers.get("x-jibo-logging-config")
@@ -83,10 +90,15 @@ class TraceContext:
             trust_forwarded=trust_forwarded,
             trusted_proxies=trusted_proxies,
         )
+        robot_id = _clip(headers.get("x-jibo-robotid") or "unknown")
+        if robot_fallback is not None and robot_id == "unknown":
+            robot_id = robot_fallback or "-"
         return cls(
             trans_id=_clip(headers.get("x-jibo-transid") or "unknown"),
-            robot_id=_clip(headers.get("x-jibo-robotid") or "unknown"),
+            robot_id=robot_id,
             client=_clip(client),
+            kind=kind,
+            target=target,
             levels=levels,
         )
 

@@ -148,9 +148,10 @@ class HubRoutes:
                 sock.peer,
                 trust_forwarded=config.trust_forwarded,
                 trusted_proxies=config.trusted_proxies,
+                kind="hub",
+                target=sock.path,
+                robot_fallback=token.robot_id or "",
             )
-            robot_id = trace.robot_id if trace.robot_id != "unknown" else token.robot_id
-            trace = attrs.evolve(trace, kind="hub", target=sock.path, robot_id=robot_id or "-")
             if token.authenticated:
                 note_principal(f"robot:{token.robot_id}")
                 note_hub_admitted(runtime, token.robot_id, sock.path)
