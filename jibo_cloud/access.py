@@ -42,8 +42,8 @@ import json
 import logging
 import math
 import os
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -213,9 +213,21 @@ class AccessLog:
             stream.close()
 
 
+#: The last second formatted (seconds since the epoch, its ISO text): every line within a
+#: second shares it, and only the milliseconds are formatted per line. One tuple, replaced
+#: whole, so a reader in another thread never pairs one second with another's text.
+_last_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(ms: int) -> str:
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-12-06T17:12:42.123Z``: exact integer milliseconds (no float rounding)."""
+    global _last_second
+    second, milli = divmod(ms, 1000)
+    cached = _last_second
+    if cached[0] != second:
+        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        _last_second = cached
+    return f"{cached[1]}.{milli:03d}Z"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
