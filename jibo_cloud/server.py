@@ -32,6 +32,7 @@ from jibo_cloud.edge.connection import NativeSockets
 from jibo_cloud.edge.serving import serve_app
 from jibo_cloud.edge.websocket import SocketAccess
 from jibo_cloud.errors import ConfigError, UpstreamError
+from jibo_cloud.heap import freeze_startup_heap
 from jibo_cloud.router import HOST_REFRESH_SECONDS
 from jibo_cloud.runtime import Runtime, open_runtime
 from jibo_cloud.storage import Storage
@@ -282,3 +283,10 @@ async def warm_up_speech(recognizer: object) -> None:
         log.info("speech: warm-up stopped: %s", exc.detail)
         return
     log.info("speech: recogniser warmed up in %.1f s", trio.current_time() - started)
+
+
+async def warm_up_then_freeze(recognizer: object) -> None:
+    """:func:`warm_up_speech`, then the heap it grew is frozen too (:mod:`jibo_cloud.heap`):
+    for ``jibo-cloud serve`` and its workers, which serve until they exit."""
+    await warm_up_speech(recognizer)
+    freeze_startup_heap("speech warmed up")

@@ -105,9 +105,10 @@ def _worker_main(
     log_level: str,
 ) -> None:
     """A worker process: serve on the inherited sockets until the supervisor says stop."""
+    from jibo_cloud.heap import freeze_startup_heap
     from jibo_cloud.logs import setup_logging
     from jibo_cloud.runtime import Runtime
-    from jibo_cloud.server import serve, wait_for_signal, warm_up_speech
+    from jibo_cloud.server import serve, wait_for_signal, warm_up_then_freeze
 
     setup_logging(log_level, worker=True)
 
@@ -140,8 +141,9 @@ def _worker_main(
         async with trio.open_nursery() as nursery:
             await nursery.start(run)
             control.send("ready")
+            freeze_startup_heap("started")
             if config.asr_warm_up:  # each worker process has its own recogniser
-                nursery.start_soon(warm_up_speech, runtimes[0].recognizer)
+                nursery.start_soon(warm_up_then_freeze, runtimes[0].recognizer)
 
     runtimes: list[Runtime] = []
 

@@ -18,9 +18,10 @@ from jibo_cloud.config import (
     metrics_port_value,
     tls_port_value,
 )
+from jibo_cloud.heap import freeze_startup_heap
 from jibo_cloud.logs import setup_logging
 from jibo_cloud.runtime import Runtime
-from jibo_cloud.server import listen, serve, warm_up_speech
+from jibo_cloud.server import listen, serve, warm_up_then_freeze
 from jibo_cloud.tls.listen import tls_line
 from jibo_cloud.workers import Supervisor
 
@@ -154,8 +155,9 @@ def run(args: argparse.Namespace) -> int:
             )
             for line in startup_lines(config, binds):
                 print(line, flush=True)
+            freeze_startup_heap("started")
             if config.asr_warm_up:
-                nursery.start_soon(warm_up_speech, runtimes[0].recognizer)
+                nursery.start_soon(warm_up_then_freeze, runtimes[0].recognizer)
             else:
                 log.info("speech: no warm-up; the recogniser starts with the first spoken turn")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from jibo_cloud.commands.serve import startup_lines, weak_secrets
 from jibo_cloud.config import load_config
+from tests.support.server import serve_subprocess
 
 
 def test_startup_lines_never_print_the_secret(tmp_path: Path) -> None:
@@ -71,3 +73,18 @@ def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path, workers: str)
     assert out.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_serve_freezes_its_start_up_heap(tmp_path: Path) -> None:
+    """A served process keeps its start-up objects out of full collections (jibo_cloud/heap.py):
+    the log line comes right after the listening line, with the frozen count."""
+    with serve_subprocess(["--data-dir", str(tmp_path)]) as (proc, _port):
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            match = re.search(r"memory: (\d+) start-up objects kept out of full collections", line)
+            if match:
+                break
+        else:
+            raise AssertionError("no freeze line")
+    assert int(match[1]) > 10_000  # the modules, tables and models loaded at start-up
+    assert "(started)" in line
