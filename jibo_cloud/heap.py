@@ -4,7 +4,7 @@ A server process loads its tables, models and code once (the parser's templates,
 table, the semantic index, the libraries' modules: about 110,000 tracked objects) and keeps
 them until it exits. CPython's full (generation 2) collection walks every tracked object, and
 under hub load it runs every 10-20 s: a 40-50 ms pause of the only thread that serves, which
-every turn in flight waits out; at 100 robots it was the hub's whole p99 (docs/hub.md).
+every turn in flight waits out (docs/hub.md).
 :func:`gc.freeze` moves the objects alive now into a permanent generation that collections
 skip, so a full pass walks only what the process made since.
 
