@@ -179,17 +179,37 @@ async def _robot(
             await stream.aclose()
 
 
+#: The robots' first turns are spread over this long (robot i starts at i/N of it). Started
+#: in the same millisecond, 100 robots made one burst of 100 handshakes and turns whose
+#: first turns waited ~30 ms for one another: ~80 turns of a 6 s window, the window's whole
+#: p99, a transient of the load generator rather than of the load (docs/hub.md, round of
+#: 2026-12-06 20:10). 0.2 s is about one turn cycle of 100 robots at 700 turns/s.
+RAMP_SECONDS = 0.2
+
+
 async def run_robots(
-    port: int, token: str, robots: int, mode: str, seconds: float = WINDOW_SECONDS
+    port: int,
+    token: str,
+    robots: int,
+    mode: str,
+    seconds: float = WINDOW_SECONDS,
+    *,
+    ramp: float = RAMP_SECONDS,
 ) -> tuple[list[float], list[str], float]:
-    """``robots`` robots doing ``mode`` turns for ``seconds``: (latencies in s, errors,
-    elapsed s)."""
+    """``robots`` robots doing ``mode`` turns for ``seconds``, their first turns spread over
+    ``ramp`` seconds (:data:`RAMP_SECONDS`): (latencies in s, errors, elapsed s). Every
+    turn counts, those of the ramp included."""
     latencies: list[float] = []
     errors: list[str] = []
     start = trio.current_time()
+
+    async def staggered(delay: float) -> None:
+        await trio.sleep(delay)
+        await _robot(port, token, mode, start + seconds, latencies, errors)
+
     async with trio.open_nursery() as nursery:
-        for _ in range(robots):
-            nursery.start_soon(_robot, port, token, mode, start + seconds, latencies, errors)
+        for i in range(robots):
+            nursery.start_soon(staggered, ramp * i / robots)
     return latencies, errors, trio.current_time() - start
 
 
