@@ -50,6 +50,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 import trio
 
+from jibo_cloud import jsontext
 from jibo_cloud.clientaddr import ForwardingConfig, scope_client_address
 from jibo_cloud.errors import ConfigError
 from jibo_cloud.logs import redact
@@ -157,10 +158,6 @@ def _text(value: str, limit: int = _MAX_FIELD) -> str:
     return cleaned[:limit]
 
 
-#: One encoder for every line: ``json.dumps`` with options builds a new one per call.
-_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
 class AccessLog:
     """Where access lines go: a line-buffered text stream of its own, or nowhere.
 
@@ -204,7 +201,7 @@ class AccessLog:
 
     def write(self, entry: Mapping[str, Any]) -> None:
         if self._stream is not None:
-            line = redact(_LINE_ENCODER.encode(entry))
+            line = redact(jsontext.dumps(entry))
             self._stream.write(line + "\n")
 
     def close(self) -> None:

@@ -33,7 +33,6 @@ The transaction's reader and call tasks live in the same nursery
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -42,7 +41,7 @@ from typing import Any, Protocol
 import attrs
 import trio
 
-from jibo_cloud import metrics
+from jibo_cloud import jsontext, metrics
 from jibo_cloud.config import Config
 from jibo_cloud.errors import RobotClosed, SocketClosed
 from jibo_cloud.ids import new_id
@@ -89,12 +88,8 @@ class FrameTooLarge(Exception):
     """The robot sent a frame over the configured cap (close 1009)."""
 
 
-#: One encoder for every frame: ``json.dumps`` with options builds a new one per call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
 def _dumps(obj: Mapping[str, Any]) -> str:
-    return _ENCODER.encode(obj)
+    return jsontext.dumps(obj)
 
 
 @attrs.define
