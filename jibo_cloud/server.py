@@ -267,26 +267,29 @@ def tls_port(binds: list[str]) -> int | None:
     return int(secure[0].rsplit(":", 1)[1]) if secure else None
 
 
-async def warm_up_speech(recognizer: object) -> None:
+async def warm_up_speech(recognizer: object) -> bool:
     """Start the recogniser's decoder workers and load their models now, while the server
     already accepts connections (``--warm-up``, the default): otherwise the first spoken turn
     pays for it (seconds with Whisper). A turn that arrives meanwhile waits for its worker.
+    True when the recogniser was warmed up (False: nothing to start, or stopped by shutdown).
     """
     warm_up = getattr(recognizer, "warm_up", None)
     if warm_up is None:  # remote or no recogniser: nothing to start
-        return
+        return False
     log.info("speech: warming up the recogniser in the background")
     started = trio.current_time()
     try:
         await warm_up()
     except UpstreamError as exc:  # shut down while starting
         log.info("speech: warm-up stopped: %s", exc.detail)
-        return
+        return False
     log.info("speech: recogniser warmed up in %.1f s", trio.current_time() - started)
+    return True
 
 
 async def warm_up_then_freeze(recognizer: object) -> None:
     """:func:`warm_up_speech`, then the heap it grew is frozen too (:mod:`jibo_cloud.heap`):
-    for ``jibo-cloud serve`` and its workers, which serve until they exit."""
-    await warm_up_speech(recognizer)
-    freeze_startup_heap("speech warmed up")
+    for ``jibo-cloud serve`` and its workers, which serve until they exit. Nothing warmed up,
+    nothing new to freeze: no second full collection."""
+    if await warm_up_speech(recognizer):
+        freeze_startup_heap("speech warmed up")

@@ -88,10 +88,6 @@ class FrameTooLarge(Exception):
     """The robot sent a frame over the configured cap (close 1009)."""
 
 
-def _dumps(obj: Mapping[str, Any]) -> str:
-    return jsontext.dumps(obj)
-
-
 @attrs.define
 class HubSocket:
     """One accepted hub socket: the single reader and the single writer."""
@@ -143,7 +139,7 @@ class HubSocket:
             self._count_final(frame)
         elif frame.get("type") == "ERROR":
             metrics.error(_error_code(frame))
-        text = _dumps(frame)
+        text = jsontext.dumps(frame)
         # Uncontended (the usual case) the lock is taken without the extra scheduler round
         # trip ``async with lock`` makes; the send below is the checkpoint. Still FIFO-fair:
         # acquire_nowait refuses while another writer waits.
