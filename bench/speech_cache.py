@@ -328,6 +328,7 @@ def cmd_open(name: str, args: list[str]) -> None:
     policy = attrs.evolve(DEFAULT_POLICY, **changes)
     engine = Engine(policy=policy)
     engine.warm_up(lean=True)
+    model = load_model(policy)  # for Whisper's forced score of the grammar's phrase
     means = SpeakerStates()
     whisper = {}
     for line in (OUT / wfile).read_text().splitlines():
@@ -343,12 +344,21 @@ def cmd_open(name: str, args: list[str]) -> None:
             pcm = speech_path(it["key"]).read_bytes()
             w = whisper[it["key"]]
             texts = [clean_text(c[0]) for c in w["cands"]]
+            others = [(x, c[1]) for x, c in zip(texts[1:], w["cands"][1:], strict=True) if x]
+
+            def score(candidates, pcm=pcm):
+                features, prompt, _ = model.prepare(pcm)
+                encoded = model.model.encode(features, to_cpu=True)
+                return model.forced_logprobs(encoded, prompt, candidates)
+
             heard = Heard(
                 text=texts[0] if texts else "",
                 avg_logprob=w["cands"][0][1] if w["cands"] else -99.0,
                 no_speech_prob=w["nsp"],
                 policy=policy,
-                alternatives=tuple(x for x in texts[1:] if x),
+                alternatives=tuple(x for x, _ in others),
+                alternative_logprobs=tuple(lp for _, lp in others),
+                score=score,
             )
             speaker = f"{it['family']}/{it['voice']}/{it['condition']}"
             u = Utterance(engine, it["rules"], (), means.start(speaker), whisper=True)

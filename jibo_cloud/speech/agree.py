@@ -3,24 +3,28 @@
 Whisper writes what it hears ("Set in alarm for 7.30am", "When it is Christmas") and the
 parser's templates are exact, so a near-miss falls to a catch-all intent (chat, or an answers
 question with a free-text slot). The grammar hears only its phrases ("set an alarm for seven
-thirty a m"), and forces open sentences onto them. Each is right where the other is weak: a
-phrase the grammar accepts whose words are close to Whisper's (character similarity of the
-spoken forms, digits written as words, at least
-:attr:`~jibo_cloud.speech.policy.DecodePolicy.snap_similarity`) is the request;
-far from them ("what is the capital of france" against "what is the traffic like today") it
-is the grammar forcing an open sentence, and Whisper's words stand. Sound alone does not
-overrule Whisper when it is very sure of its words
-(:attr:`~jibo_cloud.speech.policy.DecodePolicy.whisper_keep_logprob`: "what day of the week
-was i born" is not "what day of the week is it jibo"); the same meaning does, and so does one
-of Whisper's other beam hypotheses meaning the grammar's phrase ("Can so my alarm?" with
-"Cancel my alarm." further down the beam).
+thirty a m"), and forces open sentences onto them. Each is right where the other is weak, and
+Whisper itself is the judge: a phrase the grammar accepts is the request when it means what
+Whisper's words or one of its other beam hypotheses mean ("Cancel my alarm." further down the
+beam), or when Whisper, made to read the phrase against the same speech, finds it nearly as
+likely as its own words (:attr:`~jibo_cloud.speech.whisper.Heard.score`, within
+:attr:`~jibo_cloud.speech.policy.DecodePolicy.grammar_score_margin`). An open sentence the
+grammar forced ("what is the traffic like today" for "what is the capital of france") is
+far less likely to Whisper than what it heard, and Whisper's words stand. Without a score
+(a stand-in recogniser), closeness in sound decides as before 2026-12-06 23:00: character
+similarity of the spoken forms (:attr:`~jibo_cloud.speech.policy.DecodePolicy.snap_similarity`),
+unless Whisper is very sure of its words
+(:attr:`~jibo_cloud.speech.policy.DecodePolicy.whisper_keep_logprob`).
+
+Before any of that, when Whisper's best words land on a catch-all, one of its other beam
+hypotheses close behind that is a request is taken (:func:`command_alternative`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
 from jibo_cloud.nlu.grammar import RULES
@@ -84,10 +88,39 @@ def needs_grammar(whisper_text: str, rules: Sequence[str]) -> bool:
     return parse_text(whisper_text, rules)["intent"] in free_text_intents(tuple(rules))
 
 
+def command_alternative(
+    alternatives: Sequence[str],
+    logprobs: Sequence[float],
+    best_logprob: float,
+    rules: Sequence[str],
+    margin: float | None,
+) -> str | None:
+    """The first of Whisper's other beam hypotheses (best first) within ``margin`` of the
+    best's mean log-probability that the parser makes a request of (an intent that is not a
+    catch-all or free-text one), or None. Whisper base often puts the right words second
+    when its best guess is one sound off ("Restart the time." / "Restart the timer."); the
+    margin keeps a far-down guess from turning an open sentence into a command."""
+    if margin is None:
+        return None
+    free = free_text_intents(tuple(rules))
+    for text, logprob in zip(alternatives, logprobs, strict=False):
+        if logprob >= best_logprob - margin and parse_text(text, rules)["intent"] not in free:
+            return text
+    return None
+
+
 def same_meaning(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:
     """Whether the parser makes the same intent and entities of both transcripts."""
     a, b = parse_text(grammar_text, rules), parse_text(whisper_text, rules)
     return bool(a["intent"] == b["intent"] and a["entities"] == b["entities"])
+
+
+def as_said(text: str) -> str:
+    """A transcript written the way Whisper is asked to score it: its spoken form (lower
+    case, digits as words, no punctuation) with a capital first letter, so the grammar's
+    phrase and Whisper's own words are compared on the words, not on how they are written."""
+    said = spoken_form(text)
+    return said[:1].upper() + said[1:]
 
 
 def grammar_wins(
@@ -98,13 +131,21 @@ def grammar_wins(
     *,
     alternatives: Sequence[str] = (),
     very_sure: bool = False,
+    score: Callable[[Sequence[str]], list[float] | None] | None = None,
+    score_margin: float = DEFAULT_POLICY.grammar_score_margin,
 ) -> bool:
     """The grammar's accepted phrase is what was asked: the same meaning as Whisper's words or
-    as one of Whisper's other beam hypotheses (``alternatives``), or, unless Whisper is
-    ``very_sure`` of its words, close to them in sound, at least ``snap_similarity`` (see the
-    module docs)."""
+    as one of Whisper's other beam hypotheses (``alternatives``); else, with Whisper's forced
+    ``score`` at hand, a phrase Whisper finds at most ``score_margin`` less likely than its
+    own words (both :func:`as_said`); without one (or when it answers None), unless Whisper
+    is ``very_sure`` of its words, a phrase close to them in sound, at least
+    ``snap_similarity`` (see the module docs)."""
     if same_meaning(grammar_text, whisper_text, rules):
         return True
-    if not very_sure and similarity(grammar_text, whisper_text) >= snap_similarity:
+    if any(same_meaning(grammar_text, other, rules) for other in alternatives):
         return True
-    return any(same_meaning(grammar_text, other, rules) for other in alternatives)
+    scores = score([as_said(grammar_text), as_said(whisper_text)]) if score else None
+    if scores is not None:
+        phrase, words = scores
+        return phrase >= words - score_margin
+    return not very_sure and similarity(grammar_text, whisper_text) >= snap_similarity

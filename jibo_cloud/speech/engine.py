@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,7 +35,7 @@ from pocketsphinx import Decoder, Vad
 
 from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
-from jibo_cloud.speech.agree import grammar_wins, needs_grammar
+from jibo_cloud.speech.agree import command_alternative, grammar_wins, needs_grammar
 from jibo_cloud.speech.decode import PCM_RATE
 from jibo_cloud.speech.policy import DEFAULT_POLICY, NO_WARP, DecodePolicy
 from jibo_cloud.speech.search import (
@@ -51,6 +52,8 @@ from jibo_cloud.speech.whisper import Heard
 #: Whisper over one utterance's speech PCM and the turn's plain-word hints (see
 #: :meth:`Utterance.finish`).
 Listen = Callable[[bytes, Sequence[str]], Heard | None]
+
+log = logging.getLogger(__name__)
 
 #: Confidence reported for an utterance the grammar accepts / the fallback model heard.
 GRAMMAR_CONFIDENCE = 0.9
@@ -314,6 +317,24 @@ def _activate(decoder: Decoder, jsgf: str) -> None:
         decoder.activate_search(name)
 
 
+def _guarded(
+    score: Callable[[Sequence[str]], list[float]] | None,
+) -> Callable[[Sequence[str]], list[float] | None] | None:
+    """Whisper's forced score that answers None instead of raising (the similarity rule then
+    decides): a turn is never lost to the check of a second opinion."""
+    if score is None:
+        return None
+
+    def guarded(texts: Sequence[str]) -> list[float] | None:
+        try:
+            return score(texts)
+        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError
+            log.warning("speech: Whisper's score of the grammar's phrase failed: %s", exc)
+            return None
+
+    return guarded
+
+
 class Utterance:
     """One turn's decoding. Call :meth:`release` on every path (it returns the decoder)."""
 
@@ -415,10 +436,16 @@ class Utterance:
             return self._accepted(first.text)
         whisper = listen(bytes(self._speech), self._hints) if listen is not None else None
         if quick and whisper is not None and whisper.speech:
-            confidence = WHISPER_CONFIDENCE if whisper.sure else FALLBACK_CONFIDENCE
-            return Decision(AsrResult(text=whisper.text, confidence=confidence))
+            if whisper.sure:
+                return Decision(
+                    AsrResult(text=self._whisper_words(whisper), confidence=WHISPER_CONFIDENCE)
+                )
+            return Decision(AsrResult(text=whisper.text, confidence=FALLBACK_CONFIDENCE))
         if whisper is not None and whisper.sure:
             if first is None and needs_grammar(whisper.text, self._rules):
+                other = self._command_alternative(whisper)
+                if other is not None:  # the beam's next guess is a request: no grammar pass
+                    return Decision(AsrResult(text=other, confidence=WHISPER_CONFIDENCE))
                 first = self._buffered_pass()
             if (
                 first is not None
@@ -430,6 +457,8 @@ class Utterance:
                     self._policy.snap_similarity,
                     alternatives=whisper.alternatives,
                     very_sure=whisper.very_sure,
+                    score=_guarded(whisper.score),
+                    score_margin=self._policy.grammar_score_margin,
                 )
             ):
                 return self._accepted(first.text)  # the grammar's exact words
@@ -444,6 +473,24 @@ class Utterance:
             # Whisper unsure still hears open speech better than the general model.
             return Decision(AsrResult(text=whisper.text, confidence=FALLBACK_CONFIDENCE))
         return decision
+
+    def _command_alternative(self, whisper: Heard) -> str | None:
+        """One of Whisper's other beam hypotheses that is a request, when its best words
+        land on a catch-all (:func:`~jibo_cloud.speech.agree.command_alternative`)."""
+        return command_alternative(
+            whisper.alternatives,
+            whisper.alternative_logprobs,
+            whisper.avg_logprob,
+            self._rules,
+            self._policy.whisper_alternative_margin,
+        )
+
+    def _whisper_words(self, whisper: Heard) -> str:
+        """Whisper's words for a turn decided without the grammar: its best, or the beam's
+        next guess that is a request when the best lands on a catch-all."""
+        if self.constrained or not needs_grammar(whisper.text, self._rules):
+            return whisper.text
+        return self._command_alternative(whisper) or whisper.text
 
     def _sphinx_rest(self, first: GrammarPass) -> Decision:
         """pocketsphinx's decision after a rejected first pass (general model, re-passes)."""

@@ -69,6 +69,16 @@ class DecodePolicy:
     #: 0.7 with the keep rule below and the beam's alternatives won more commands on the tuning
     #: phrases and forced fewer open sentences (docs/speech.md, round of 2026-12-06 05:00).
     snap_similarity: float = 0.7
+    #: How much less likely (natural log, summed over the words and the end) Whisper may find
+    #: the grammar's phrase than its own words, both written as said (lower case, digits as
+    #: words), for the phrase to replace them (:func:`jibo_cloud.speech.agree.grammar_wins`;
+    #: Whisper's forced score, :attr:`Heard.score`). Since 2026-12-06 23:00 this replaces
+    #: :attr:`snap_similarity` and :attr:`whisper_keep_logprob`, which now decide only when
+    #: no score is at hand. On the tuning phrases 4 / 6 / 8 / 10 / 15 won +6 / +22 / +34 /
+    #: +38 / +44 commands of 1,328 over the similarity rule and forced 5 / 6 / 6 / 8 / 13 of
+    #: 400 open sentences (6 before); accepting every grammar phrase forced 164
+    #: (docs/speech.md, round of 2026-12-06 23:00).
+    grammar_score_margin: float = 8.0
     #: Whisper's words with at least this mean log-probability are not replaced by a grammar
     #: phrase that only sounds like them (the same meaning, or one of Whisper's other beam
     #: hypotheses meaning the grammar's phrase, still wins): clear open sentences close in
@@ -102,6 +112,15 @@ class DecodePolicy:
     #: one that means the grammar's phrase confirms it
     #: (:func:`jibo_cloud.speech.agree.grammar_wins`). At most ``whisper_beam_size - 1``.
     whisper_alternatives: int = 4
+    #: Whisper: when its best words land on a catch-all intent (chat, a free-text question),
+    #: the first of the beam's other hypotheses (:attr:`Heard.alternatives`, best first)
+    #: whose mean log-probability is at most this much below the best's and that the parser
+    #: makes a request of is the turn's words ("Restart the time." → "Restart the timer.",
+    #: "When in Christmas." → "When is Christmas?"), with no grammar pass
+    #: (:func:`jibo_cloud.speech.agree.command_alternative`). None: never. On the tuning
+    #: phrases 0.1 / 0.3 / 0.4-∞ won +9 / +18 / +21 commands of 1,328 and forced no more open
+    #: sentences; 0.5 since 2026-12-06 23:00 (docs/speech.md, round of 2026-12-06 23:00).
+    whisper_alternative_margin: float | None = 0.5
     #: Whisper: no three tokens twice (owners do not repeat themselves within one command, and
     #: the base model loops on short clips).
     whisper_no_repeat_ngram: int = 3

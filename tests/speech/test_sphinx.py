@@ -445,3 +445,103 @@ def test_an_open_turn_s_second_opinion_runs_without_the_lattice_search(
     yes_no = engine.Utterance(eng, ("shared/yes_no",), (), None, whisper=True)
     yes_no.release()
     assert eng.grammars._idle[-1].config["bestpath"] is True
+
+
+@pytest.mark.parametrize("quick", [False, True], ids=["decided", "queue-full"])
+def test_the_beam_s_next_guess_decides_an_open_turn_without_a_grammar_pass(
+    speak: Callable[..., list[bytes]], quick: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whisper (a stand-in) is sure of words one sound off a command ("Restart the time.",
+    chat) and has the command second in its beam, within
+    :attr:`DecodePolicy.whisper_alternative_margin`: the turn is that command at Whisper's
+    confidence, and no grammar decoder was taken (the launch grammar pass is skipped), also
+    when the worker is behind (``quick``). Past the margin, or with the setting off, the
+    grammar's second opinion runs as before."""
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.decode import open_decoder
+    from jibo_cloud.speech.front import SpeechFront
+    from jibo_cloud.speech.whisper import Heard
+
+    pages = speak("restart the timer")
+    passes: list[object] = []
+    real_pass = engine.Utterance._buffered_pass
+
+    def counted_pass(self: engine.Utterance) -> object:
+        passes.append(self)
+        return real_pass(self)
+
+    monkeypatch.setattr(engine.Utterance, "_buffered_pass", counted_pass)
+
+    def decide(eng: engine.Engine, second: float) -> engine.Decision:
+        heard = Heard(
+            "Restart the time.",
+            avg_logprob=-0.24,
+            no_speech_prob=0.0,
+            alternatives=("Restart the time?", "Restart the timer."),
+            alternative_logprobs=(-0.3, second),
+        )
+        front = SpeechFront(open_decoder("OGG_OPUS", 16000))
+        utterance = engine.Utterance(eng, LAUNCH, (), None, whisper=True)
+        try:
+            for page in pages:
+                utterance.process(front.feed(page)[1])
+            utterance.process(front.finish())
+            return utterance.finish(lambda _pcm, _hints: heard, quick=quick)
+        finally:
+            utterance.release()
+
+    eng = engine.Engine()
+    decision = decide(eng, -0.45)
+    assert decision.result.text == "Restart the timer."
+    assert decision.result.confidence == engine.WHISPER_CONFIDENCE
+    assert passes == []  # no grammar pass ran
+    far = decide(eng, -0.9)
+    off = decide(engine.Engine(policy=DecodePolicy(whisper_alternative_margin=None)), -0.45)
+    for other in (far, off):
+        if quick:  # Whisper alone: its best words
+            assert other.result.text == "Restart the time."
+        else:  # the grammar's second opinion ran (its phrase, or Whisper's words)
+            assert other.result.text != "Restart the timer."
+    assert len(passes) == (0 if quick else 2)
+
+
+def test_a_failing_whisper_score_leaves_the_second_opinion_to_the_sound_rule(
+    speak: Callable[..., list[bytes]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The grammar's phrase is checked with Whisper's score when there is one: far less
+    likely than Whisper's words, Whisper's words stand; when the score raises, one warning
+    line and the similarity rule decides (the near-miss snaps to the alarm), the turn is
+    not lost."""
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.decode import open_decoder
+    from jibo_cloud.speech.front import SpeechFront
+    from jibo_cloud.speech.whisper import Heard
+
+    pages = speak("set an alarm for seven thirty a m")
+
+    def decide(score: Callable[[Sequence[str]], list[float]]) -> engine.Decision:
+        heard = Heard("Set in alarm for 7.30am.", avg_logprob=-0.5, no_speech_prob=0.0, score=score)
+        front = SpeechFront(open_decoder("OGG_OPUS", 16000))
+        utterance = engine.Utterance(eng, LAUNCH, (), None, whisper=True)
+        try:
+            for page in pages:
+                utterance.process(front.feed(page)[1])
+            utterance.process(front.finish())
+            return utterance.finish(lambda _pcm, _hints: heard)
+        finally:
+            utterance.release()
+
+    def broken(_texts: Sequence[str]) -> list[float]:
+        raise RuntimeError("no decoder")
+
+    eng = engine.Engine()
+    unlikely = decide(lambda _texts: [-40.0, -10.0])
+    assert unlikely.result.text == "Set in alarm for 7.30am."
+    assert unlikely.result.confidence == engine.WHISPER_CONFIDENCE
+    with caplog.at_level("WARNING", logger="jibo_cloud.speech.engine"):
+        snapped = decide(broken)
+    assert snapped.result.confidence == engine.GRAMMAR_CONFIDENCE
+    assert parse_text(snapped.result.text, LAUNCH)["intent"] == "set"
+    assert [r.getMessage() for r in caplog.records] == [
+        "speech: Whisper's score of the grammar's phrase failed: no decoder"
+    ]

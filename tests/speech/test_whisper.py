@@ -142,6 +142,68 @@ def test_whisper_hears_an_open_question_and_not_silence_or_noise(whisper: object
     assert not transcribe(noise(1.0)).sure  # type: ignore[attr-defined]
 
 
+def test_the_tokenizer_s_lost_first_merge_is_put_back(model_dir: Path, tmp_path: Path) -> None:
+    """The shipped tokenizer.json lacks Whisper's first merge ("Ġ t"); loaded through
+    :func:`load_tokenizer`, " time" is one token (565, what the model writes), as it is
+    decoded; a tokenizer that already has the merge is not changed."""
+    import json
+
+    from jibo_cloud.speech.whisper import load_tokenizer
+
+    data = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    assert "Ġ t" not in data["model"]["merges"]  # the damage this repairs
+    tokenizer = load_tokenizer(model_dir)
+    ids = tokenizer.encode(" What time is it? Tell them", add_special_tokens=False).ids
+    assert ids[:2] == [708, 565]
+    assert tokenizer.decode(ids) == " What time is it? Tell them"
+    assert all(tokenizer.id_to_token(i) != "Ġ" for i in ids)
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    data["model"]["merges"].insert(0, "Ġ t")
+    (whole / "tokenizer.json").write_text(json.dumps(data), encoding="utf-8")
+    repaired = json.loads(load_tokenizer(whole).to_str())
+    assert repaired["model"]["merges"][:2] == [["Ġ", "t"], ["Ġ", "a"]]
+
+
+def test_whisper_scores_other_words_for_the_same_speech(whisper: object) -> None:
+    """The forced score: the words that were said score far above a command that was not
+    said, a phrase that stops short pays for the end it leaves out, and a text scores the
+    same alone as in a batch."""
+    from jibo_cloud.speech.synth import speak_pcm
+
+    heard = whisper.transcribe(speak_pcm("set a timer for five minutes", voice="en-us+f2"))  # type: ignore[attr-defined]
+    assert heard.score is not None
+    said, other, short = heard.score(
+        ["Set a timer for five minutes", "Tell me a joke", "Set a timer"]
+    )
+    assert said > other + 10
+    assert said > short + 3
+    assert heard.score(["Tell me a joke"])[0] == pytest.approx(other, abs=1e-3)
+    assert heard.score([]) == []
+
+
+def test_whisper_s_score_lets_a_command_in_and_keeps_an_open_question_out(whisper: object) -> None:
+    """Real speech, Whisper's real score, the rule of :func:`grammar_wins`: a grammar phrase
+    for what was said wins over a mishearing that only a room makes ("Playing the raid to
+    you.", seen in the bench's living room; the old similarity rule refused it: 0.55), and a
+    command the grammar forced onto an open question does not win over Whisper's words
+    unless the margin is made absurdly wide."""
+    from jibo_cloud.speech.agree import grammar_wins, similarity
+    from jibo_cloud.speech.synth import speak_pcm
+
+    transcribe: Callable[[bytes], object] = whisper.transcribe  # type: ignore[attr-defined]
+    radio = transcribe(speak_pcm("play the radio", voice="en-us+m3"))
+    misheard = "Playing the raid to you."
+    assert similarity("play radio", misheard) < DecodePolicy().snap_similarity
+    assert not grammar_wins("play radio", misheard, LAUNCH)  # no score: the old rule
+    assert grammar_wins("play radio", misheard, LAUNCH, score=radio.score)  # type: ignore[attr-defined]
+    question = transcribe(speak_pcm("what is the capital of france", voice="en-us+f2"))
+    forced = "what is the traffic like today"
+    words: str = question.text  # type: ignore[attr-defined]
+    assert not grammar_wins(forced, words, LAUNCH, score=question.score)  # type: ignore[attr-defined]
+    assert grammar_wins(forced, words, LAUNCH, score=question.score, score_margin=60.0)  # type: ignore[attr-defined]
+
+
 # ----------------------------------------------------------------- worker processes
 
 
