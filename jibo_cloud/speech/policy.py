@@ -77,7 +77,7 @@ class DecodePolicy:
     #: no score is at hand. On the tuning phrases 4 / 6 / 8 / 10 / 15 won +6 / +22 / +34 /
     #: +38 / +44 commands of 1,328 over the similarity rule and forced 5 / 6 / 6 / 8 / 13 of
     #: 400 open sentences (6 before); accepting every grammar phrase forced 164
-    #: (docs/speech.md, round of 2026-12-06 23:00).
+    #: (docs/speech.md, round of 2026-12-06 22:50).
     grammar_score_margin: float = 8.0
     #: Whisper's words with at least this mean log-probability are not replaced by a grammar
     #: phrase that only sounds like them (the same meaning, or one of Whisper's other beam
@@ -119,7 +119,7 @@ class DecodePolicy:
     #: "When in Christmas." → "When is Christmas?"), with no grammar pass
     #: (:func:`jibo_cloud.speech.agree.command_alternative`). None: never. On the tuning
     #: phrases 0.1 / 0.3 / 0.4-∞ won +9 / +18 / +21 commands of 1,328 and forced no more open
-    #: sentences; 0.5 since 2026-12-06 23:00 (docs/speech.md, round of 2026-12-06 23:00).
+    #: sentences; 0.5 since 2026-12-06 23:00 (docs/speech.md, round of 2026-12-06 22:50).
     whisper_alternative_margin: float | None = 0.5
     #: Whisper: no three tokens twice (owners do not repeat themselves within one command, and
     #: the base model loops on short clips).
