@@ -9,6 +9,9 @@ Files go to ``$SPEECH_CACHE`` (default ``bench-results/speech-cache``).
 - ``whisper NAME beam=5 nhyp=5 [vad=1] [POLICY_FIELD=value]``: ``whisper-NAME.jsonl``;
 - ``grammar [FAMILY]``: the grammar's first pass, ``grammar-FAMILY.jsonl``;
 - ``rest KEYS_FILE``: pocketsphinx's decision for the listed keys, ``rest.jsonl``;
+- ``scores WHISPER_FILE``: Whisper's forced score of the grammar's first-pass phrase and of
+  its own best words (both as said) for every open-rule utterance whose second opinion asks
+  the grammar, ``scores-b5.jsonl`` (for ``bench.speech_rules``' ``margin``);
 - ``open NAME WHISPER_FILE [POLICY_FIELD=value]``: the whole decision of every open-rule
   utterance (the real ``Utterance.finish`` fed the cached Whisper result), ``open-NAME.jsonl``.
 """
@@ -384,6 +387,39 @@ def cmd_open(name: str, args: list[str]) -> None:
                 print("open", name, n, len(its), f"{time.monotonic() - t:.0f}s", flush=True)
 
 
+def cmd_scores(args: list[str]) -> None:
+    """Forced scores for the second opinion's rule (see the module docs)."""
+    from bench.speech_rules import grammar_all, load
+    from jibo_cloud.nlu.parser import parse_text
+    from jibo_cloud.speech import agree
+    from jibo_cloud.speech.policy import DEFAULT_POLICY
+
+    wfile = args[0] if args else "whisper-b5.jsonl"
+    model = load_model(DEFAULT_POLICY)
+    whisper, grammar = load(wfile), grammar_all()
+    path = OUT / "scores-b5.jsonl"
+    done = set(load(path.name)) if path.exists() else set()
+    with path.open("a") as f:
+        for it in json.loads((OUT / "items.json").read_text()):
+            key, rules = it["key"], tuple(it["rules"])
+            w, g = whisper.get(key), grammar.get(key)
+            if key in done or "launch" not in rules or not w or not w["cands"] or not g:
+                continue
+            text, logprob = w["cands"][0]
+            asks = parse_text(text, rules)["intent"] in agree.free_text_intents(rules)
+            if not (g.get("acceptable") and logprob >= DEFAULT_POLICY.whisper_low_logprob):
+                continue
+            if not asks or agree.same_meaning(g["first"], text, rules):
+                continue
+            features, prompt, _ = model.prepare(speech_path(key).read_bytes())
+            encoded = model.model.encode(features, to_cpu=True)
+            said = [agree.as_said(g["first"]), agree.as_said(text)]
+            rec = {"key": key, "said": said}
+            rec["scores"] = model.forced_logprobs(encoded, prompt, said)
+            f.write(json.dumps(rec) + "\n")
+            f.flush()
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
@@ -396,5 +432,7 @@ if __name__ == "__main__":
         cmd_grammar(sys.argv[2:])
     elif cmd == "rest":
         cmd_rest(sys.argv[2:])
+    elif cmd == "scores":
+        cmd_scores(sys.argv[2:])
     elif cmd == "open":
         cmd_open(sys.argv[2], sys.argv[3:])

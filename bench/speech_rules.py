@@ -6,8 +6,10 @@ Import it and call :func:`run` with a Whisper setting's file and the rule's knob
     from bench import speech_rules as r
     from jibo_cloud.speech.whisper import clean_text
     r.run("whisper-b5.jsonl", norm=clean_text, nbest=True, snap=0.7, keep=-0.2)
+    r.load_scores("scores-b5.jsonl")  # after ``python -m bench.speech_cache scores``
+    r.run("whisper-b5.jsonl", nbest=True, snap=0.7, keep=-0.2, alt=0.5, margin=8.0)
 
-docs/speech.md, round of 2026-12-06 05:15, has the figures this gave.
+docs/speech.md, rounds of 2026-12-06 05:15 and 22:50, has the figures these gave.
 """
 
 from __future__ import annotations
@@ -61,8 +63,16 @@ def decide(
     keep=None,
     nbest=False,
     skip=False,
+    alt=None,
+    margin=None,
 ):
-    """Replicates Utterance.finish over cached results; returns (text, whispered_grammar)."""
+    """Replicates Utterance.finish over cached results; returns the turn's text.
+
+    ``alt``: the beam's next guess that is a request, within this many of the best's mean
+    log-prob, before the grammar (``DecodePolicy.whisper_alternative_margin``); ``margin``:
+    the grammar's phrase wins when Whisper's forced score of it (``scores-*.jsonl``, loaded
+    into :data:`SCORES`) is within this many nats of its words' (``grammar_score_margin``),
+    instead of the similarity rule (which still decides where no score was cached)."""
     rules = tuple(it["rules"])
     constrained = "launch" not in rules
     if "first" not in g:  # no speech
@@ -98,15 +108,25 @@ def decide(
                 ask = False
             if ask:
                 ASKED.append(it["key"])
+            if ask and alt is not None:
+                others = [c for c in w["cands"][1:] if c[0]]
+                pick = agree.command_alternative(
+                    [c[0] for c in others], [c[1] for c in others], lp, rules, alt
+                )
+                if pick:
+                    return pick
             if ask and ok2:
                 if agree.same_meaning(g["first"], text, rules):
-                    return g["first"]
-                if (keep is None or lp < keep) and agree.similarity(g["first"], text) >= snap:
                     return g["first"]
                 if nbest and any(
                     agree.same_meaning(g["first"], (norm or (lambda x: x))(c[0]), rules)
                     for c in w["cands"][1:]
                 ):
+                    return g["first"]
+                scored = SCORES.get(it["key"]) if margin is not None else None
+                if scored is not None:
+                    return g["first"] if scored[0] >= scored[1] - margin else text
+                if (keep is None or lp < keep) and agree.similarity(g["first"], text) >= snap:
                     return g["first"]
             return text
         if first_ok:
@@ -168,11 +188,18 @@ def score(results: dict, label: str, show=False, split_by=("family", "condition"
 ASKED: list = []
 REST: dict = {}
 MISSING: set = set()
+#: key → (Whisper's forced score of the grammar's phrase, of its own words), both as said
+#: (``python -m bench.speech_cache scores``); :func:`load_scores` fills it.
+SCORES: dict = {}
+
+
+def load_scores(name: str = "scores-b5.jsonl") -> None:
+    SCORES.update({k: tuple(v["scores"]) for k, v in load(name).items()})
 
 
 def grammar_all() -> dict:
     g = {}
-    for p in OUT.glob("grammar-*.jsonl"):
+    for p in OUT.glob("grammar*.jsonl"):
         g.update(load(p.name))
     if (OUT / "rest.jsonl").exists():
         REST.update(load("rest.jsonl"))
