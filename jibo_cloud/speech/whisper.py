@@ -290,9 +290,10 @@ class WhisperEngine:
         the words of the encoded speech, the end of the text included, so a phrase that stops
         short of what was said pays for what it leaves out. Each text is forced through the
         decoder as a prefix, all in one batch; the decoder's cross-attention is computed per
-        text, so each costs about a short greedy decode (~20-30 ms of a core for the base
-        model, ~60 ms for the batch's fixed part on a 2-core EPYC). Compare texts written
-        alike: the probabilities also judge capitals, punctuation and digits.
+        text (the batch repeats the encoder's output), so on the 2-core EPYC of
+        docs/speech.md's round of 2026-12-06 22:50 one text cost ~60 ms of a core, two ~80 ms,
+        four ~125 ms, about what one short greedy decode costs. Compare texts written alike:
+        the probabilities also judge capitals, punctuation and digits.
 
         Args:
             encoded: the encoder's output for the speech (:meth:`transcribe` keeps it).
