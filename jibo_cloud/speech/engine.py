@@ -35,7 +35,12 @@ from pocketsphinx import Decoder, Vad
 
 from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
-from jibo_cloud.speech.agree import command_alternative, grammar_wins, needs_grammar
+from jibo_cloud.speech.agree import (
+    command_alternative,
+    free_text_intents,
+    grammar_wins,
+    needs_grammar,
+)
 from jibo_cloud.speech.decode import PCM_RATE
 from jibo_cloud.speech.policy import DEFAULT_POLICY, NO_WARP, DecodePolicy
 from jibo_cloud.speech.search import (
@@ -48,6 +53,7 @@ from jibo_cloud.speech.search import (
 )
 from jibo_cloud.speech.speakers import SpeakerState
 from jibo_cloud.speech.whisper import Heard
+from jibo_cloud.speech.wording import WordModel
 
 #: Whisper over one utterance's speech PCM and the turn's plain-word hints (see
 #: :meth:`Utterance.finish`).
@@ -228,6 +234,23 @@ class Engine:
     _grammars: dict[tuple[tuple[str, ...], tuple[str, ...]], str | None] = attrs.field(
         factory=dict, init=False, repr=False
     )
+
+    #: The language model that rewords open sentences (:meth:`word_model`), and whether it
+    #: failed to load (then it is not tried again).
+    _words: WordModel | None = attrs.field(default=None, init=False, repr=False)
+    _words_failed: bool = attrs.field(default=False, init=False, repr=False)
+
+    def word_model(self) -> WordModel | None:
+        """pocketsphinx's general English 3-gram model (:mod:`jibo_cloud.speech.wording`),
+        loaded on first use; None (one warning line, then silence) when it does not load."""
+        with self._lock:
+            if self._words is None and not self._words_failed:
+                try:
+                    self._words = WordModel(floor=self.policy.whisper_lm_floor)
+                except (ValueError, OSError) as exc:
+                    log.warning("speech: no language model, Whisper's words as heard: %s", exc)
+                    self._words_failed = True
+            return self._words
 
     def jsgf(self, rules: Sequence[str], hints: Sequence[str], decoder: Decoder) -> str | None:
         """The turn's grammar (:func:`build_jsgf`), built once per distinct (rules, hints).
@@ -440,7 +463,7 @@ class Utterance:
                 return Decision(
                     AsrResult(text=self._whisper_words(whisper), confidence=WHISPER_CONFIDENCE)
                 )
-            return Decision(AsrResult(text=whisper.text, confidence=FALLBACK_CONFIDENCE))
+            return Decision(AsrResult(text=self._reworded(whisper), confidence=FALLBACK_CONFIDENCE))
         if whisper is not None and whisper.sure:
             if first is None and needs_grammar(whisper.text, self._rules):
                 other = self._command_alternative(whisper)
@@ -462,7 +485,7 @@ class Utterance:
                 )
             ):
                 return self._accepted(first.text)  # the grammar's exact words
-            return Decision(AsrResult(text=whisper.text, confidence=WHISPER_CONFIDENCE))
+            return Decision(AsrResult(text=self._reworded(whisper), confidence=WHISPER_CONFIDENCE))
         if first is None:  # not streamed: the grammar's first pass now, over the speech
             first = self._buffered_pass()
         if first.acceptable:
@@ -471,7 +494,7 @@ class Utterance:
         general = decision.result.annotation is None and decision.speaker is None
         if whisper is not None and whisper.speech and general:
             # Whisper unsure still hears open speech better than the general model.
-            return Decision(AsrResult(text=whisper.text, confidence=FALLBACK_CONFIDENCE))
+            return Decision(AsrResult(text=self._reworded(whisper), confidence=FALLBACK_CONFIDENCE))
         return decision
 
     def _command_alternative(self, whisper: Heard) -> str | None:
@@ -490,7 +513,33 @@ class Utterance:
         next guess that is a request when the best lands on a catch-all."""
         if self.constrained or not needs_grammar(whisper.text, self._rules):
             return whisper.text
-        return self._command_alternative(whisper) or whisper.text
+        return self._command_alternative(whisper) or self._reworded(whisper)
+
+    def _reworded(self, whisper: Heard) -> str:
+        """Whisper's words for an open sentence: of its beam's hypotheses, the one whose
+        mean log-probability plus :attr:`DecodePolicy.whisper_lm_weight` times the language
+        model's mean log-probability per word is highest (:mod:`jibo_cloud.speech.wording`),
+        when it means the same kind of thing (the parser gives it the same intent) as
+        Whisper's best. Only for words that land on a catch-all or free-text intent: a
+        command's words are never changed here, and no open sentence becomes a command."""
+        weight = self._policy.whisper_lm_weight
+        others = whisper.alternatives
+        if weight is None or self.constrained or not others:
+            return whisper.text
+        if len(whisper.alternative_logprobs) != len(others):
+            return whisper.text
+        intent = parse_text(whisper.text, self._rules)["intent"]
+        if intent not in free_text_intents(tuple(self._rules)):
+            return whisper.text
+        model = self._engine.word_model()
+        if model is None:
+            return whisper.text
+        best, _ = model.best(
+            [whisper.text, *others], [whisper.avg_logprob, *whisper.alternative_logprobs], weight
+        )
+        if best != whisper.text and parse_text(best, self._rules)["intent"] == intent:
+            return best
+        return whisper.text
 
     def _sphinx_rest(self, first: GrammarPass) -> Decision:
         """pocketsphinx's decision after a rejected first pass (general model, re-passes)."""
