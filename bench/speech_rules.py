@@ -8,6 +8,7 @@ Import it and call :func:`run` with a Whisper setting's file and the rule's knob
     r.run("whisper-b5.jsonl", norm=clean_text, nbest=True, snap=0.7, keep=-0.2)
     r.load_scores("scores-b5.jsonl")  # after ``python -m bench.speech_cache scores``
     r.run("whisper-b5.jsonl", nbest=True, snap=0.7, keep=-0.2, alt=0.5, margin=8.0)
+    r.run("whisper-b5.jsonl", nbest=True, snap=0.7, keep=-0.2, alt=0.5, margin=8.0, lm_weight=0.5)
 
 docs/speech.md, rounds of 2026-12-06 05:15 and 22:50, has the figures these gave.
 """
@@ -206,11 +207,33 @@ def grammar_all() -> dict:
     return g
 
 
-def run(wname, show=False, label=None, **kw):
+def reworded(it, w, text, weight, model):
+    """``text`` as ``Utterance._reworded`` leaves it: when it is Whisper's best words for an
+    open turn landing on a catch-all or free-text intent, the beam hypothesis the language
+    model (:class:`jibo_cloud.speech.wording.WordModel`) prefers, if it has the same intent."""
+    rules = tuple(it["rules"])
+    cands = [c for c in w["cands"] if c[0]]
+    if "launch" not in rules or not cands or text != cands[0][0] or len(cands) < 2:
+        return text
+    intent = parse(text, rules)["intent"]
+    if intent not in agree.free_text_intents(rules):
+        return text
+    best, _ = model.best([c[0] for c in cands], [c[1] for c in cands], weight)
+    return best if parse(best, rules)["intent"] == intent else text
+
+
+def run(wname, show=False, label=None, lm_weight=None, **kw):
+    """Score a rule (``decide``'s knobs); ``lm_weight``: open sentences reworded by the
+    language model (``DecodePolicy.whisper_lm_weight``)."""
     w, g = load(wname), grammar_all()
     keys = [k for k in ITEMS if k in w and k in g]
     ASKED.clear()
     res = {k: decide(ITEMS[k], w[k], g[k], **kw) for k in keys}
+    if lm_weight is not None:
+        from jibo_cloud.speech.wording import WordModel
+
+        model = WordModel()
+        res = {k: reworded(ITEMS[k], w[k], text, lm_weight, model) for k, text in res.items()}
     score(res, (label or f"{wname} {kw}") + f" [g{len(ASKED)}]", show=show)
     return res
 
