@@ -7,7 +7,9 @@ Conditions: ``clean``, and ``room``: sox's reverb (a mid-sized room), the speech
 over the whole clip, silences included, so the voice detector hears it too.
 
 Synthesised clips are cached under ``bench-results/speech-audio`` (festival takes ~1 s per
-sentence to start); the room is applied on every run (deterministic: a fixed noise seed, and sox in repeatable mode, `-R`: until 2026-12-07 00:05 sox dithered its output with a fresh seed each run, so room figures moved by a few utterances between runs of the same code).
+sentence to start); the room is applied on every run (deterministic: a fixed noise seed, and
+sox in repeatable mode, ``-R``; until 2026-12-07 00:05 sox dithered its output with a fresh
+seed each run, so room figures moved by a few utterances between runs of the same code).
 """
 
 from __future__ import annotations
