@@ -458,9 +458,8 @@ def test_the_beam_s_next_guess_decides_an_open_turn_without_a_grammar_pass(
     when the worker is behind (``quick``). Past the margin, or with the setting off, the
     grammar's second opinion runs as before."""
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.decode import open_decoder
-    from jibo_cloud.speech.front import SpeechFront
     from jibo_cloud.speech.whisper import Heard
+    from tests.support.speech_turn import decide_with
 
     pages = speak("restart the timer")
     passes: list[object] = []
@@ -480,15 +479,7 @@ def test_the_beam_s_next_guess_decides_an_open_turn_without_a_grammar_pass(
             alternatives=("Restart the time?", "Restart the timer."),
             alternative_logprobs=(-0.3, second),
         )
-        front = SpeechFront(open_decoder("OGG_OPUS", 16000))
-        utterance = engine.Utterance(eng, LAUNCH, (), None, whisper=True)
-        try:
-            for page in pages:
-                utterance.process(front.feed(page)[1])
-            utterance.process(front.finish())
-            return utterance.finish(lambda _pcm, _hints: heard, quick=quick)
-        finally:
-            utterance.release()
+        return decide_with(eng, pages, heard, quick=quick)
 
     eng = engine.Engine()
     decision = decide(eng, -0.45)
@@ -513,23 +504,14 @@ def test_a_failing_whisper_score_leaves_the_second_opinion_to_the_sound_rule(
     line and the similarity rule decides (the near-miss snaps to the alarm), the turn is
     not lost."""
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.decode import open_decoder
-    from jibo_cloud.speech.front import SpeechFront
     from jibo_cloud.speech.whisper import Heard
+    from tests.support.speech_turn import decide_with
 
     pages = speak("set an alarm for seven thirty a m")
 
     def decide(score: Callable[[Sequence[str]], list[float]]) -> engine.Decision:
         heard = Heard("Set in alarm for 7.30am.", avg_logprob=-0.5, no_speech_prob=0.0, score=score)
-        front = SpeechFront(open_decoder("OGG_OPUS", 16000))
-        utterance = engine.Utterance(eng, LAUNCH, (), None, whisper=True)
-        try:
-            for page in pages:
-                utterance.process(front.feed(page)[1])
-            utterance.process(front.finish())
-            return utterance.finish(lambda _pcm, _hints: heard)
-        finally:
-            utterance.release()
+        return decide_with(eng, pages, heard)
 
     def broken(_texts: Sequence[str]) -> list[float]:
         raise RuntimeError("no decoder")

@@ -63,22 +63,13 @@ def test_an_open_sentence_takes_the_beam_s_english_words_and_a_command_keeps_its
     command words are never changed; ``whisper_lm_weight=None`` keeps Whisper's best."""
     from jibo_cloud.nlu.parser import parse_text
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.decode import open_decoder
-    from jibo_cloud.speech.front import SpeechFront
     from jibo_cloud.speech.whisper import Heard
+    from tests.support.speech_turn import decide_with
 
     pages = speak("what is the capital of france")
 
     def decide(eng: engine.Engine, heard: Heard) -> str:
-        front = SpeechFront(open_decoder("OGG_OPUS", 16000))
-        utterance = engine.Utterance(eng, LAUNCH, (), None, whisper=True)
-        try:
-            for page in pages:
-                utterance.process(front.feed(page)[1])
-            utterance.process(front.finish())
-            return utterance.finish(lambda _pcm, _hints: heard).result.text
-        finally:
-            utterance.release()
+        return decide_with(eng, pages, heard).result.text
 
     question = Heard(
         "What is the capital and friends?",
