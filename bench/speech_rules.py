@@ -208,18 +208,18 @@ def grammar_all() -> dict:
 
 
 def reworded(it, w, text, weight, model):
-    """``text`` as ``Utterance._reworded`` leaves it: when it is Whisper's best words for an
-    open turn landing on a catch-all or free-text intent, the beam hypothesis the language
-    model (:class:`jibo_cloud.speech.wording.WordModel`) prefers, if it has the same intent."""
+    """``text`` as ``Utterance._reworded`` leaves it (:func:`jibo_cloud.speech.wording.reword`)
+    when it is Whisper's best words for an open turn."""
+    from jibo_cloud.speech.wording import reword
+
     rules = tuple(it["rules"])
     cands = [c for c in w["cands"] if c[0]]
-    if "launch" not in rules or not cands or text != cands[0][0] or len(cands) < 2:
+    if "launch" not in rules or not cands or text != cands[0][0]:
         return text
-    intent = parse(text, rules)["intent"]
-    if intent not in agree.free_text_intents(rules):
-        return text
-    best, _ = model.best([c[0] for c in cands], [c[1] for c in cands], weight)
-    return best if parse(best, rules)["intent"] == intent else text
+    others = cands[1:]
+    return reword(
+        text, cands[0][1], [c[0] for c in others], [c[1] for c in others], rules, model, weight
+    )
 
 
 def run(wname, show=False, label=None, lm_weight=None, **kw):

@@ -35,12 +35,7 @@ from pocketsphinx import Decoder, Vad
 
 from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
-from jibo_cloud.speech.agree import (
-    command_alternative,
-    free_text_intents,
-    grammar_wins,
-    needs_grammar,
-)
+from jibo_cloud.speech.agree import command_alternative, grammar_wins, needs_grammar
 from jibo_cloud.speech.decode import PCM_RATE
 from jibo_cloud.speech.policy import DEFAULT_POLICY, NO_WARP, DecodePolicy
 from jibo_cloud.speech.search import (
@@ -53,7 +48,7 @@ from jibo_cloud.speech.search import (
 )
 from jibo_cloud.speech.speakers import SpeakerState
 from jibo_cloud.speech.whisper import Heard
-from jibo_cloud.speech.wording import WordModel
+from jibo_cloud.speech.wording import WordModel, reword
 
 #: Whisper over one utterance's speech PCM and the turn's plain-word hints (see
 #: :meth:`Utterance.finish`).
@@ -518,28 +513,23 @@ class Utterance:
     def _reworded(self, whisper: Heard) -> str:
         """Whisper's words for an open sentence: of its beam's hypotheses, the one whose
         mean log-probability plus :attr:`DecodePolicy.whisper_lm_weight` times the language
-        model's mean log-probability per word is highest (:mod:`jibo_cloud.speech.wording`),
-        when it means the same kind of thing (the parser gives it the same intent) as
-        Whisper's best. Only for words that land on a catch-all or free-text intent: a
-        command's words are never changed here, and no open sentence becomes a command."""
+        model's mean log-probability per word is highest, when the parser gives it the same
+        intent as Whisper's best (:func:`jibo_cloud.speech.wording.reword`)."""
         weight = self._policy.whisper_lm_weight
-        others = whisper.alternatives
-        if weight is None or self.constrained or not others:
-            return whisper.text
-        if len(whisper.alternative_logprobs) != len(others):
-            return whisper.text
-        intent = parse_text(whisper.text, self._rules)["intent"]
-        if intent not in free_text_intents(tuple(self._rules)):
+        if weight is None or self.constrained or not whisper.alternatives:
             return whisper.text
         model = self._engine.word_model()
         if model is None:
             return whisper.text
-        best, _ = model.best(
-            [whisper.text, *others], [whisper.avg_logprob, *whisper.alternative_logprobs], weight
+        return reword(
+            whisper.text,
+            whisper.avg_logprob,
+            whisper.alternatives,
+            whisper.alternative_logprobs,
+            self._rules,
+            model,
+            weight,
         )
-        if best != whisper.text and parse_text(best, self._rules)["intent"] == intent:
-            return best
-        return whisper.text
 
     def _sphinx_rest(self, first: GrammarPass) -> Decision:
         """pocketsphinx's decision after a rejected first pass (general model, re-passes)."""

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from jibo_cloud.speech.agree import spoken_form
+from jibo_cloud.nlu.parser import parse_text
+from jibo_cloud.speech.agree import free_text_intents, spoken_form
 
 #: pocketsphinx's log base (its LogMath default): a score of ``s`` is ``s * ln(1.0001)`` nats.
 _LOG_BASE = math.log(1.0001)
@@ -52,13 +53,37 @@ class WordModel:
             total += max(self.floor, self._model.prob([words[i], *history]) * _LOG_BASE)
         return total / (len(words) - 1)
 
-    def best(
-        self, texts: Sequence[str], logprobs: Sequence[float], weight: float
-    ) -> tuple[str, float]:
-        """The text whose Whisper mean log-probability plus ``weight`` times :meth:`per_word` is
-        highest, and that sum (``texts`` and ``logprobs`` in the same order, not empty)."""
+    def best(self, texts: Sequence[str], logprobs: Sequence[float], weight: float) -> str:
+        """The text whose Whisper mean log-probability plus ``weight`` times :meth:`per_word`
+        is highest (``texts`` and ``logprobs`` in the same order, not empty)."""
         scored = [
             (lp + weight * self.per_word(t), t) for t, lp in zip(texts, logprobs, strict=True)
         ]
-        value, text = max(scored, key=lambda pair: pair[0])
-        return text, value
+        return max(scored, key=lambda pair: pair[0])[1]
+
+
+def reword(
+    text: str,
+    logprob: float,
+    alternatives: Sequence[str],
+    logprobs: Sequence[float],
+    rules: Sequence[str],
+    model: WordModel,
+    weight: float,
+) -> str:
+    """An open sentence's words: of Whisper's best ``text`` and its beam's other hypotheses
+    (``alternatives``, with their mean log-probabilities), the one :meth:`WordModel.best`
+    prefers, when the parser gives it the same intent as ``text``. Only for words that land
+    on a catch-all or free-text intent: a command's words are never changed, and no open
+    sentence becomes a command. Without alternatives, or without their log-probabilities
+    (a stand-in), ``text`` as it is. The server's choice (``Utterance``) and the bench's
+    offline rules (``bench/speech_rules.py``) both decide here."""
+    if not alternatives or len(logprobs) != len(alternatives):
+        return text
+    intent = parse_text(text, rules)["intent"]
+    if intent not in free_text_intents(tuple(rules)):
+        return text
+    best = model.best([text, *alternatives], [logprob, *logprobs], weight)
+    if best != text and parse_text(best, rules)["intent"] == intent:
+        return best
+    return text
