@@ -417,21 +417,12 @@ def test_an_open_turn_s_second_opinion_runs_without_the_lattice_search(
     grammar pass, docs/speech.md round of 2026-12-06 16:00); ``open_lattice`` is the control.
     A constrained turn keeps the lattice. The turn's grammar text is built once per engine."""
     from jibo_cloud.speech import engine
-    from jibo_cloud.speech.decode import open_decoder
-    from jibo_cloud.speech.front import SpeechFront
     from jibo_cloud.speech.whisper import Heard
+    from tests.support.speech_turn import decide_with
 
     eng = engine.Engine(policy=DecodePolicy(open_lattice=lattice))
     heard = Heard("Set in alarm for 7.30am.", avg_logprob=-0.5, no_speech_prob=0.0)
-    front = SpeechFront(open_decoder("OGG_OPUS", 16000))
-    utterance = engine.Utterance(eng, LAUNCH, (), None, whisper=True)
-    try:
-        for page in speak("set an alarm for seven thirty a m"):
-            utterance.process(front.feed(page)[1])
-        utterance.process(front.finish())
-        decision = utterance.finish(lambda _pcm, _hints: heard)
-    finally:
-        utterance.release()
+    decision = decide_with(eng, speak("set an alarm for seven thirty a m"), heard)
     said = parse_text("set an alarm for seven thirty a m", LAUNCH)
     got = parse_text(decision.result.text, LAUNCH)
     assert (got["intent"], got["entities"]) == (said["intent"], said["entities"])
