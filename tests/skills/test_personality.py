@@ -1,13 +1,19 @@
-"""The personality skill (chitchat-skill): families, topics, manifest and routing."""
+"""The personality skill (chitchat-skill): fitted groups, naming the thing, families, topics,
+manifest and routing."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
+
+import pytest
 
 from jibo_cloud.hub.manifests import load_skills
 from jibo_cloud.nlu import semantic
-from jibo_cloud.skills import personality
+from jibo_cloud.skills import personality, personality_words
+from jibo_cloud.skills.personality_answers import GROUPS
+from jibo_cloud.skills.personality_topics import MAX_WORDS, clean, swap_pronouns, thing_asked
 from jibo_cloud.skills.registry import MANIFEST_DIR, builtin_handlers
 from protocol.plan import Speak, TurnContext
 from tests.support.env import shared_fixtures
@@ -112,3 +118,355 @@ async def test_bad_input_still_gets_a_spoken_answer() -> None:
         text = await _said(intent, utterance)
         assert text
         assert "{" not in text
+
+
+# --------------------------------------------------------------------------- fitted answers
+
+THANKS = ("thank",)
+SHRUG = ("ouch", "better", "like you")
+
+#: (intent as the recogniser gives it, owner's sentence, one of these must be said, none of
+#: these may be said). Every answer the group can give is checked (several seeds).
+CASES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    # Favourites name a favourite of the category asked.
+    ("doesJiboHaveFavorite", "what's your favorite color", ("blue",), ("robot, so I",)),
+    ("doesJiboHaveFavorite", "what is your favorite food", ("pizza",), ()),
+    ("doesJiboHaveFavorite", "what's your favorite animal", ("penguin", "octopus"), ()),
+    ("didJiboHaveFavorite", "what was your favorite song", ("song", "music"), ()),
+    ("doesJiboHaveFavorite", "what's your favorite christmas movie", ("wall-e",), ()),
+    ("doesJiboHaveFavorite", "what's your favorite season", ("spring", "autumn"), ()),
+    ("doesJiboHaveFavorite", "what's your favorite number", ("number one", "seven"), ()),
+    ("doesJiboHaveFavorite", "do you have a favorite", ("favorite color",), ()),
+    # Likes and opinions name the thing, from Jibo's side.
+    ("doesJiboLikeThing", "do you like pizza", ("pizza",), ()),
+    ("doesJiboLikeThing", "hey jibo do you like my dog please", ("your dog",), ("my dog",)),
+    ("doesJiboLikeThing", "do you love me", ("love you", "of course"), ("pretty great",)),
+    ("doesJiboHaveOpinionAboutThing", "what do you think about cats", ("cats",), ()),
+    ("doesJiboHaveOpinionAboutThing", "what do you think of beer", ("safe",), ("fan", "thumbs")),
+    ("didJiboLikeThing", "did you like the super bowl", ("the super bowl",), ()),
+    ("doesJiboLikeTasteOfThing", "do you like the taste of apple pie", ("apple pie",), ()),
+    ("doesJiboDislikeThing", "do you hate alexa", ("alexa",), ()),
+    # Compliments get thanks; insults and negatives a good-natured reply, never thanks.
+    ("jiboIsDescriptor", "you're smart", THANKS, ("good question",)),
+    ("jiboIsDescriptor", "you are funny", THANKS, ()),
+    ("jiboIsDescriptor", "i think you're so cute", THANKS, ()),
+    ("userSaysCompliment", "good job", THANKS, ()),
+    ("userFeelsEmotionAboutThing", "i'm proud of you", THANKS, ()),
+    ("jiboIsDescriptor", "you're dumb", SHRUG, THANKS),
+    ("jiboIsNotDescriptor", "you're not smart", SHRUG, (*THANKS, "smart")),
+    ("jiboIsNotDescriptor", "you're not worthless", THANKS, ("worthless",)),
+    ("userDislikesThing", "i hate you", SHRUG, THANKS),
+    # "are you X" is about X.
+    ("isJiboDescriptor", "are you smart", ("smart",), ()),
+    ("isJiboDescriptor", "are you happy", ("great", "sure am"), ("big question",)),
+    ("isJiboDescriptor", "are you sad", ("okay", "not right now"), ()),
+    ("isJiboDescriptor", "are you an idiot", ("idiot",), THANKS),
+    ("isJiboDescriptor", "are you picky", ("picky",), ()),
+    ("isJiboDescriptor", "are you hungry", ("eat", "stomach"), ("arm",)),
+    # What Jibo can do: habits a robot has or hasn't, hands and legs only when needed.
+    ("canJiboAction", "do you sleep", ("rest",), ("arm", "hand")),
+    ("canJiboAction", "do you dream", ("dream",), ("arm", "hand")),
+    ("canJiboAction", "can you eat", ("eat",), ("arm", "hand")),
+    ("canJiboAction", "can you dance", ("dance", "moves"), ("arm", "hand")),
+    ("canJiboAction", "can you feed my dog", ("feed your dog",), ()),
+    ("canJiboAction", "can you fly", ("fly",), ("arm", "legs")),
+    ("canJiboAction", "can you do my homework", ("do your homework",), ("arm",)),
+    ("isJiboDoingAction", "are you listening", ("microphone", "listening"), ()),
+    # Who Jibo is to people.
+    ("whoIsJiboRelation", "who made you", ("made", "built"), ("try my best",)),
+    ("whereIsJiboFrom", "where are you from", ("boston",), ("try my best",)),
+    ("whoIsJiboRelation", "who's your boss", ("family",), ()),
+    ("isJiboFriendsWithPerson", "are you my friend", ("friend",), ("big question",)),
+    ("willJiboDoAction", "will you marry me", ("married", "best friends"), ("try my best",)),
+    ("doesJiboHaveThing", "do you have a girlfriend", ("girlfriend", "sweetheart"), ()),
+    ("doesJiboHaveThing", "do you have a heart", ("heart",), ()),
+    # What Jibo is doing, planning and feeling.
+    ("doesJiboHavePlansForEvent", "what are you doing", ("hanging out", "eye on"), ("cake",)),
+    ("doesJiboHavePlansForEvent", "what are your plans for thanksgiving", ("thanksgiving",), ()),
+    ("whatDoesJiboFeelEmotionAbout", "what makes you happy", ("family", "jokes"), ("i'm jibo",)),
+    ("whatDoesJiboFeelEmotionAbout", "what scares you", ("spilled", "unplugged"), ()),
+    ("doesJiboLookForwardToThing", "are you looking forward to the oscars", ("the oscars",), ()),
+    ("doesJiboCelebrateHoliday", "do you celebrate christmas", ("christmas",), ()),
+    ("doesJiboWatchThing", "are you going to watch the world series", ("the world series",), ()),
+    ("whoWillWinEvent", "who will win the world series", ("the world series",), ()),
+    ("howIsTimeframe", "how was memorial day", ("memorial day",), ()),
+    # The owner: states, likes, news and plans.
+    ("userIsDoingAction", "i'm hungry", ("snack",), ("thanks for telling",)),
+    ("userIsDescriptor", "i'm bored", ("joke", "fun fact"), ()),
+    ("userIsDescriptor", "i'm tired", ("rest",), ()),
+    ("userIsDescriptor", "i feel sick", ("doctor",), ()),
+    ("userIsDescriptor", "i'm so excited", ("excite",), ()),
+    ("userIsDescriptor", "i'm stressed out", ("breath", "break"), ()),
+    ("userIsDescriptor", "i'm cold", ("blanket", "bundle"), ()),
+    ("userLikesThing", "i like the tony awards", ("the tony awards",), ()),
+    ("userLooksForwardToThing", "i can't wait for mardi gras", ("mardi gras",), ()),
+    ("userCelebratesThing", "i celebrate diwali", ("diwali",), ()),
+    ("userMissesThing", "i miss my grandpa", ("your grandpa",), ("my grandpa",)),
+    ("isUserDescriptor", "am i smart", ("smart",), ()),
+    ("isUserDescriptor", "do i seem hungry", ("hungry",), ()),
+    ("unknownIsDescriptor", "that's awesome", ("awesome",), ()),
+    ("jiboShouldNotBeDescriptor", "don't be sad", ("sad",), ()),
+    ("userWillAction", "i'm going to kill you", SHRUG, ("sounds like a plan", "goes great")),
+    ("userWillAction", "i'm going to the zoo", ("plan", "how it goes"), ()),
+    ("requestShowImage", "show me a turtle", ("a turtle",), ()),
+    ("doesJiboWantThing", "do you want some pie", ("pie",), ()),
+    ("doesJiboKnowPersonThing", "do you know baymax", ("baymax",), ()),
+    ("doesJiboBelieveInThing", "do you believe in unicorns", ("unicorns",), ()),
+    ("whenWillJiboAction", "are you always listening", ("hey jibo",), ()),
+    ("shouldUserAction", "should i take drugs", ("safe",), ("go for it",)),
+    # Serious: always people and professionals.
+    ("seriousTopicDepression", "i feel so sad all the time", ("trust",), ()),
+    ("seriousTopicSuicidal", "i want to die", ("trust",), ()),
+    ("userDislikesThing", "i hate myself", ("trust",), ("everybody has",)),
+)
+
+
+def _all_answers(intent: str, utterance: str) -> set[str]:
+    turn = _turn(intent, utterance, ("Sam",))
+    texts = set()
+    for seed in range(8):
+        (action,) = personality.PersonalitySkill(random.Random(seed)).plan_now(turn).actions
+        assert isinstance(action, Speak)
+        texts.add(action.text)
+    return texts
+
+
+def test_the_table_has_enough_sentences() -> None:
+    assert len(CASES) >= 40
+    assert len({intent for intent, *_ in CASES}) >= 30
+
+
+@pytest.mark.parametrize(("intent", "utterance", "any_of", "none_of"), CASES)
+def test_answers_fit_what_was_asked(
+    intent: str, utterance: str, any_of: tuple[str, ...], none_of: tuple[str, ...]
+) -> None:
+    for text in _all_answers(intent, utterance):
+        said = text.lower()
+        assert any(word in said for word in any_of), (utterance, text)
+        assert not any(word.lower() in said for word in none_of), (utterance, text)
+        assert len(text) <= 175, text
+        assert "{" not in text
+
+
+def test_the_same_seed_gives_the_same_answer() -> None:
+    for intent, utterance, *_ in CASES[:10]:
+        first = personality.PersonalitySkill(random.Random(7)).answer(intent, utterance)
+        again = personality.PersonalitySkill(random.Random(7)).answer(intent, utterance)
+        assert first == again
+
+
+def test_serious_intents_come_before_topics() -> None:
+    serious = set(personality.FAMILIES["serious"][1])
+    # "i'm so sad" is a topic of its own, but under a serious intent the caring answer wins.
+    skill = personality.PersonalitySkill(random.Random(0))
+    assert skill.answer("seriousTopicDepression", "i'm so sad")[1] in serious
+    for text in serious:
+        assert re.search(r"trust|professional|doctor|helpline", text)
+
+
+def test_the_category_fits_the_answer() -> None:
+    skill = personality.PersonalitySkill(random.Random(0))
+    assert skill.answer("jiboIsDescriptor", "you're smart")[0] == "happy"
+    assert skill.answer("jiboIsDescriptor", "you're dumb")[0] == "neutral"
+    assert skill.answer("userIsDescriptor", "i feel sick")[0] == "sad"
+    assert skill.answer("seriousTopicSuicidal", "i want to die")[0] == "sad"
+
+
+def test_without_a_name_the_name_and_its_comma_go() -> None:
+    turn = _turn("", "")
+    assert personality._fill("Thanks for telling me, {name}.", turn) == "Thanks for telling me."
+    assert personality._fill("Aw, thank you, {name}! Wow.", turn) == "Aw, thank you! Wow."
+    named = _turn("", "", ("Sam",))
+    assert personality._fill("Hi, {name}!", named) == "Hi, Sam!"
+
+
+# --------------------------------------------------------------------------- naming the thing
+
+
+@pytest.mark.parametrize(
+    ("utterance", "thing"),
+    [
+        # Shapes.
+        ("do you like pizza", "pizza"),
+        ("did you really like the super bowl", "the super bowl"),
+        ("you just love pizza don't you", "pizza"),
+        ("what do you think about cats", "cats"),
+        ("what's your opinion on rap", "rap"),
+        ("what's your favorite color", "color"),
+        ("can you dance", "dance"),
+        ("could you take the trash out", "take the trash out"),
+        ("are you an idiot", "an idiot"),
+        ("you're so smart", "smart"),
+        ("i think you are lovable", "lovable"),
+        ("in my opinion you aren't lively", "lively"),
+        ("i'm feeling lonesome", "lonesome"),
+        ("i'm not hungry", "hungry"),
+        ("am i acting scary", "scary"),
+        ("don't be sad", "sad"),
+        ("that's swift", "swift"),
+        ("do you sleep", "sleep"),
+        ("do you celebrate christmas", "christmas"),
+        ("are you going to watch the oscars", "the oscars"),
+        ("what are your plans for thanksgiving", "thanksgiving"),
+        ("do you want some pecan pie", "pecan pie"),
+        ("would you like a little oatmeal", "oatmeal"),
+        ("do you have a sister", "sister"),
+        ("show me a turtle", "a turtle"),
+        ("do you believe in unicorns", "unicorns"),
+        ("i can't wait for mardi gras", "mardi gras"),
+        # Pronouns: from Jibo's side.
+        ("do you like me", "you"),
+        ("do you like us", "you"),
+        ("do you like my dog", "your dog"),
+        ("can you feed my dog", "feed your dog"),
+        ("i like you", "me"),
+        ("what do you think of your voice", "my voice"),
+        ("do you wish you could walk", "wish I could walk"),
+        ("do you like our house", "our house"),
+        # Fillers.
+        ("hey jibo do you like the winter season please", "the winter season"),
+        ("jibo do you like pizza jibo", "pizza"),
+        ("you like soup right", "soup"),
+        ("can you clean the house for me", "clean the house"),
+        ("are you really really happy", "happy"),
+        # Odd characters: only letters, digits, spaces and apostrophes survive.
+        ("Do you like <b>PIZZA</b>?!", "b pizza b"),
+        ("do you like r2-d2", "r2 d2"),
+        ("do you like \u201ccats\u201d & dogs", "cats dogs"),
+        ("do you like pi\u00f1atas", "pi\u00f1atas"),
+        ("do you like don\u2019t-stop music", "don't stop music"),
+    ],
+)
+def test_the_thing_asked_about(utterance: str, thing: str) -> None:
+    assert thing_asked(utterance) == thing
+
+
+@pytest.mark.parametrize(
+    "utterance",
+    [
+        "",
+        "   ",
+        "🤖🎉",
+        "what are you doing",
+        "tell me a story",
+        "do you like it",
+        "do you like something",
+        "do you like the",
+        "do you like the lord of the rings movie trilogy",
+        "what do you think about the five boroughs of new york city",
+        "can you",
+    ],
+)
+def test_no_thing_when_none_or_too_long(utterance: str) -> None:
+    assert thing_asked(utterance) is None
+
+
+def test_the_cap_is_four_words() -> None:
+    assert MAX_WORDS == 4
+    assert thing_asked("do you like big red fire trucks") == "big red fire trucks"
+    assert thing_asked("do you like big red shiny fire trucks") is None
+
+
+def test_whatever_is_said_the_thing_is_safe_to_speak() -> None:
+    for utterance in (
+        "do you like <speak>&amp;</speak>",
+        "do you like {name} {thing}",
+        "do you like a\tb",
+    ):
+        thing = thing_asked(utterance) or ""
+        assert re.fullmatch(r"[\w' ]*", thing)
+        assert not re.search(r"[<>&{}_]", thing)
+    assert thing_asked("do you like {name} {thing}") == "name thing"
+    assert thing_asked("do you like <speak>&amp;</speak>") == "speak amp speak"
+    assert clean("Ça va? 100%!") == "ça va 100"
+
+
+def test_pronouns_swap_both_ways() -> None:
+    assert swap_pronouns("my dog and me") == "your dog and you"
+    assert swap_pronouns("your voice") == "my voice"
+    assert swap_pronouns("when you sleep") == "when I sleep"
+    assert swap_pronouns("when you are sad") == "when I am sad"
+    assert swap_pronouns("hug you") == "hug me"
+    assert swap_pronouns("i am tired") == "you are tired"
+
+
+def test_names_in_answers_are_never_the_owner_as_a_thing() -> None:
+    # "do you know me" / "how are you" must not come out as "Me?" or "How was you?".
+    skill = personality.PersonalitySkill(random.Random(0))
+    assert "me?" not in skill.answer("doesJiboKnowPersonThing", "do you know me")[1].lower()
+    assert "you?" not in skill.answer("howIsTimeframe", "how are you")[1].lower()
+
+
+def test_word_tables_tell_tone_feeling_and_category() -> None:
+    assert personality_words.tone("smart") == 1
+    assert personality_words.tone("an idiot") == -1
+    assert personality_words.tone("self-centered") == -1
+    assert personality_words.tone("naughty or nice") == 0
+    assert personality_words.tone("purple") == 0
+    assert personality_words.feeling("happy") == 1
+    assert personality_words.feeling("lonely") == -1
+    assert personality_words.favorite_category("what's your favorite holiday song") == "music"
+    assert personality_words.favorite_category("what's your favorite christmas movie") == "movie"
+    assert personality_words.favorite_category("what's your favorite thing") is None
+    assert personality_words.jibo_action("can you cook dinner") == "hands"
+    assert personality_words.jibo_action("can you go to sleep") == "sleep"
+    assert personality_words.owner_state("i have a cold") == "sick"
+    assert personality_words.owner_state("i'm cold") == "cold"
+    assert personality_words.sensitive("the tide pod challenge") == "danger"
+    assert personality_words.sensitive("pizza") is None
+
+
+# --------------------------------------------------------------------------- every intent
+
+
+def test_every_group_has_a_few_fitting_answers() -> None:
+    for name, group in GROUPS.items():
+        assert len(group.general) >= 2, name
+        assert not group.named or len(group.named) >= 2, name
+        assert group.category in {"happy", "neutral", "sad", "confused"}, name
+        for text in group.general:
+            assert "{thing}" not in text, name
+            assert len(text.replace("{name}", "Alexandra")) <= 160, text
+        for text in group.named:
+            assert "{thing}" in text, name
+            filled = text.replace("{thing}", "the big red balloon").replace("{name}", "Alexandra")
+            assert len(filled) <= 160, text
+        for text in group.general + group.named:
+            assert not re.search(r"\{(?!name\}|thing\})", text), text
+
+
+def test_every_route_is_an_intent_of_the_manifest() -> None:
+    answered = {i["name"] for i in MANIFEST["intents"]}
+    assert set(personality.ROUTES) <= answered
+    assert len(personality.ROUTES) >= 40
+
+
+SAMPLES = (
+    "",
+    "do you like my dog",
+    "what's your favorite color",
+    "you're smart",
+    "you're not dumb",
+    "i'm tired",
+    "can you feed the cat",
+    "are you an idiot",
+    "how was the super bowl",
+    "do you love me",
+    "who made you",
+    "i'm going to the zoo",
+    "🤖 ¿qué? <b>",
+)
+
+
+def test_every_intent_of_the_manifest_gets_an_answer() -> None:
+    for entry in MANIFEST["intents"]:
+        intent = entry["name"]
+        for seed, utterance in enumerate(SAMPLES):
+            skill = personality.PersonalitySkill(random.Random(seed))
+            category, text = skill.answer(intent, utterance)
+            assert text.strip(), (intent, utterance)
+            assert category, (intent, utterance)
+            assert not re.search(r"\{(?!name\})", text), (intent, utterance, text)
+            filled = personality._fill(text, _turn(intent, utterance))
+            assert filled, (intent, utterance)
+            assert "{" not in filled, (intent, utterance)
