@@ -70,7 +70,9 @@ def decide(
     """Replicates Utterance.finish over cached results; returns the turn's text.
 
     ``alt``: the beam's next guess that is a request, within this many of the best's mean
-    log-prob, before the grammar (``DecodePolicy.whisper_alternative_margin``); ``margin``:
+    log-prob, before the grammar (``DecodePolicy.whisper_alternative_margin``), and in a
+    constrained turn whose grammar pass was refused, when Whisper's best words are off the
+    menu (``Utterance._menu_words``); ``margin``:
     the grammar's phrase wins when Whisper's forced score of it (``scores-*.jsonl``, loaded
     into :data:`SCORES`) is within this many nats of its words' (``grammar_score_margin``),
     instead of the similarity rule (which still decides where no score was cached)."""
@@ -90,6 +92,12 @@ def decide(
         if first_ok:
             return g["first"]
         if sure:
+            if alt is not None and not agree.understood(text, rules):  # Utterance._menu_words
+                others = [c for c in w["cands"][1:] if c[0]]
+                pick = agree.command_alternative(
+                    [c[0] for c in others], [c[1] for c in others], lp, rules, alt
+                )
+                return pick or text
             return text
     else:
         if sure:

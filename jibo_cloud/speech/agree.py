@@ -96,17 +96,26 @@ def command_alternative(
     margin: float | None,
 ) -> str | None:
     """The first of Whisper's other beam hypotheses (best first) within ``margin`` of the
-    best's mean log-probability that the parser makes a request of (an intent that is not a
+    best's mean log-probability that the parser makes a request of (an intent, and not a
     catch-all or free-text one), or None. Whisper base often puts the right words second
-    when its best guess is one sound off ("Restart the time." / "Restart the timer."); the
-    margin keeps a far-down guess from turning an open sentence into a command."""
+    when its best guess is one sound off ("Restart the time." / "Restart the timer."; in a
+    yes/no turn "You had?" / "Yeah."); the margin keeps a far-down guess from turning an
+    open sentence, or an answer off the menu, into a command."""
     if margin is None:
         return None
     free = free_text_intents(tuple(rules))
     for text, logprob in zip(alternatives, logprobs, strict=False):
-        if logprob >= best_logprob - margin and parse_text(text, rules)["intent"] not in free:
+        if logprob >= best_logprob - margin and understood(text, rules, free):
             return text
     return None
+
+
+def understood(text: str, rules: Sequence[str], free: frozenset[str] | None = None) -> bool:
+    """Whether the parser makes a request of ``text`` under ``rules``: an intent that is not
+    a catch-all or free-text one (``free``, :func:`free_text_intents` when not given). Under
+    a constrained turn's rules, words off the menu have no intent at all."""
+    intent = parse_text(text, rules)["intent"]
+    return intent is not None and intent not in (free or free_text_intents(tuple(rules)))
 
 
 def same_meaning(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:

@@ -35,7 +35,7 @@ from pocketsphinx import Decoder, Vad
 
 from jibo_cloud.nlu.parser import grammar_accepts, parse_text
 from jibo_cloud.services import AsrResult
-from jibo_cloud.speech.agree import command_alternative, grammar_wins, needs_grammar
+from jibo_cloud.speech.agree import command_alternative, grammar_wins, needs_grammar, understood
 from jibo_cloud.speech.decode import PCM_RATE
 from jibo_cloud.speech.policy import DEFAULT_POLICY, NO_WARP, DecodePolicy
 from jibo_cloud.speech.search import (
@@ -480,7 +480,8 @@ class Utterance:
                 )
             ):
                 return self._accepted(first.text)  # the grammar's exact words
-            return Decision(AsrResult(text=self._reworded(whisper), confidence=WHISPER_CONFIDENCE))
+            words = self._menu_words(whisper) if self.constrained else self._reworded(whisper)
+            return Decision(AsrResult(text=words, confidence=WHISPER_CONFIDENCE))
         if first is None:  # not streamed: the grammar's first pass now, over the speech
             first = self._buffered_pass()
         if first.acceptable:
@@ -505,10 +506,22 @@ class Utterance:
 
     def _whisper_words(self, whisper: Heard) -> str:
         """Whisper's words for a turn decided without the grammar: its best, or the beam's
-        next guess that is a request when the best lands on a catch-all."""
-        if self.constrained or not needs_grammar(whisper.text, self._rules):
+        next guess that is a request when the best lands on a catch-all (or, in a
+        constrained turn, on nothing the turn expects: :meth:`_menu_words`)."""
+        if self.constrained:
+            return self._menu_words(whisper)
+        if not needs_grammar(whisper.text, self._rules):
             return whisper.text
         return self._command_alternative(whisper) or self._reworded(whisper)
+
+    def _menu_words(self, whisper: Heard) -> str:
+        """Whisper's words for a constrained turn the grammar did not accept: its best when
+        the parser understands them, else the beam's next guess it understands within
+        :attr:`DecodePolicy.whisper_alternative_margin` ("You had?" in a yes/no turn, "Yeah."
+        next in the beam: 5 more of 1,328 tuning commands right, docs/speech.md)."""
+        if understood(whisper.text, self._rules):
+            return whisper.text
+        return self._command_alternative(whisper) or whisper.text
 
     def _reworded(self, whisper: Heard) -> str:
         """Whisper's words for an open sentence: of its beam's hypotheses, the one whose

@@ -10,6 +10,7 @@ from jibo_cloud.speech.agree import (
     grammar_wins,
     similarity,
     spoken_form,
+    understood,
 )
 from jibo_cloud.speech.whisper import clean_text, drop_repeats
 
@@ -57,6 +58,18 @@ def test_the_beam_s_next_guess_that_is_a_request_is_taken_within_the_margin() ->
     # An open question stays open when its alternatives are open questions too.
     question = ("What is the capitol of France?", "What's the capital of France?")
     assert command_alternative(question, (-0.3, -0.35), -0.25, LAUNCH, 0.3) is None
+
+
+def test_under_a_constrained_turn_s_rules_words_off_the_menu_are_not_a_request() -> None:
+    """In a yes/no turn the parser gives no intent at all to words off the menu, and such a
+    hypothesis is never taken as the turn's answer; "Yeah." is."""
+    yes_no = ("shared/yes_no",)
+    assert not understood("You had?", yes_no)
+    assert understood("Yeah.", yes_no)
+    assert not understood("Tell me a story.", LAUNCH)  # chat: a catch-all, not a request
+    others = ("You had.", "Yeah.")
+    assert command_alternative(others, (-0.35, -0.4), -0.3, yes_no, 0.5) == "Yeah."
+    assert command_alternative(("You had.", "Who had?"), (-0.35, -0.4), -0.3, yes_no, 5) is None
 
 
 def test_whisper_s_score_decides_when_there_is_one() -> None:

@@ -487,6 +487,43 @@ def test_the_beam_s_next_guess_decides_an_open_turn_without_a_grammar_pass(
     assert len(passes) == (0 if quick else 2)
 
 
+@pytest.mark.parametrize("quick", [False, True], ids=["decided", "queue-full"])
+def test_in_a_yes_no_turn_the_beam_s_next_guess_that_is_on_the_menu_decides(
+    speak: Callable[..., list[bytes]], quick: bool
+) -> None:
+    """A constrained turn whose grammar pass refuses the speech, and Whisper (a stand-in) is
+    sure of words off the menu ("You had?") with "Yeah." next in its beam within
+    :attr:`DecodePolicy.whisper_alternative_margin`: the turn is "Yeah." (yes), also when the
+    worker is behind. Whisper's best stands when the parser understands it ("No." over a
+    "Yes." further down), when the guess is past the margin, and with the setting off."""
+    from jibo_cloud.speech import engine
+    from jibo_cloud.speech.whisper import Heard
+    from tests.support.speech_turn import decide_with
+
+    rules = ("shared/yes_no",)
+    pages = speak("purple elephants dance on the moon tonight")
+
+    def decide(eng: engine.Engine, best: str, second: float) -> engine.Decision:
+        heard = Heard(
+            best,
+            avg_logprob=-0.3,
+            no_speech_prob=0.0,
+            alternatives=("You had.", "Yeah.", "Yes."),
+            alternative_logprobs=(-0.35, second, second - 0.1),
+        )
+        return decide_with(eng, pages, heard, rules=rules, quick=quick)
+
+    eng = engine.Engine()
+    near = decide(eng, "You had?", -0.6)
+    assert near.result.text == "Yeah."
+    assert parse_text(near.result.text, rules)["intent"] == "yes"
+    assert near.result.confidence == engine.WHISPER_CONFIDENCE
+    assert decide(eng, "No.", -0.6).result.text == "No."
+    assert decide(eng, "You had?", -0.9).result.text == "You had?"
+    off = engine.Engine(policy=DecodePolicy(whisper_alternative_margin=None))
+    assert decide(off, "You had?", -0.6).result.text == "You had?"
+
+
 def test_a_failing_whisper_score_leaves_the_second_opinion_to_the_sound_rule(
     speak: Callable[..., list[bytes]], caplog: pytest.LogCaptureFixture
 ) -> None:
