@@ -43,6 +43,7 @@ import trio
 
 from jibo_cloud.nlu import semantic as semantic_nlu
 from jibo_cloud.nlu.grammar import CLOUD_FORMS, FALLBACK_INTENT, FAMILY_SKILLS, RULES, Phrase
+from jibo_cloud.nlu.serious import serious_topic
 from jibo_cloud.nlu.template import first_words, group_values, template_regex
 from protocol.plan import normalize_transcript
 
@@ -218,6 +219,12 @@ def parse_text(
     if not _ASCII_WORDS.fullmatch(normalized):
         log.info("nlu: the text has letters outside the grammar's alphabet (non-English?)")
     result = _match(normalized + " ", known)
+    if "launch" in rules and (result is None or result["intent"] in semantic_nlu.CATCH_ALL):
+        topic = serious_topic(normalized)
+        if topic is not None:  # before chat and the classifier: nlu/serious.py says why
+            log.info("nlu: a serious topic (%s)", topic)
+            entities = {**semantic_nlu.CHITCHAT_ENTITIES, "utterance": normalized}
+            return {"intent": topic, "entities": entities, "rules": ["launch"]}
     if result is not None:
         return _prefer_cloud(result, prefer_cloud) if prefer_cloud else result
     return _fallback(normalized, rules)

@@ -31,6 +31,8 @@ import attrs
 
 from jibo_cloud.skills import personality_words as words
 from jibo_cloud.skills.personality_answers import (
+    CRISIS,
+    CRISIS_INTENTS,
     FAMILIES,
     FAVORITES,
     FUN_FACTS,
@@ -473,6 +475,8 @@ class PersonalitySkill:
 
     def answer(self, intent: str, utterance: str) -> tuple[str, str]:
         """(ESML category, answer with ``{name}`` still in it) for an intent and utterance."""
+        if intent in CRISIS_INTENTS:
+            return "sad", self.rng.choice(CRISIS)
         if family(intent) == "serious" or _HURTING.search(utterance):
             category, options = FAMILIES["serious"]
             return category, self.rng.choice(options)

@@ -39,6 +39,17 @@ FUN_FACTS = (
     "Fun fact: your brain uses about as much power as a dim light bulb. Mine uses a bit more.",
 )
 
+#: For suicide and self-harm: the caring answer plus where to get help now. 988 is the US
+#: Suicide and Crisis Lifeline (call or text), written as words so it is read digit by
+#: digit; elsewhere the local emergency number.
+CRISIS_INTENTS = frozenset({"seriousTopicSuicidal", "seriousTopicSelfHarm"})
+CRISIS = (
+    "I'm really glad you told me, {name}, and you matter. Please call or text nine eight "
+    "eight, or your local emergency number, and tell someone you trust right now.",
+    "That sounds so painful, and you don't have to face it alone. Reach someone you trust, and "
+    "call or text nine eight eight in the US, or your local emergency number.",
+)
+
 #: family → (ESML category, answers): the coarse answers by the shape of the intent's name,
 #: for the long tail of intents without a group of their own (:func:`personality.family`).
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -166,7 +177,11 @@ TOPICS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
         ),
     ),
     (
-        re.compile(r"\b(i'm|i am|i feel) (so |really |very )?(sad|down|lonely|upset|unhappy)\b"),
+        re.compile(
+            r"\b((i'm|i am|i feel) (so |really |very )?(sad|down|lonely|upset|unhappy)"
+            r"|(nobody|no one|no body) (likes|loves|cares about|wants) me|everyone hates me"
+            r"|everybody hates me|i (have no|don't have any|do not have any) friends)\b"
+        ),
         "sad",
         (
             "I'm sorry you're feeling that way, {name}. I'm right here with you.",

@@ -216,7 +216,7 @@ CASES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("shouldUserAction", "should i take drugs", ("safe",), ("go for it",)),
     # Serious: always people and professionals.
     ("seriousTopicDepression", "i feel so sad all the time", ("trust",), ()),
-    ("seriousTopicSuicidal", "i want to die", ("trust",), ()),
+    ("seriousTopicSuicidal", "i want to die", ("nine eight eight",), ("joke",)),
     ("userDislikesThing", "i hate myself", ("trust",), ("everybody has",)),
 )
 
@@ -470,3 +470,25 @@ def test_every_intent_of_the_manifest_gets_an_answer() -> None:
             filled = personality._fill(text, _turn(intent, utterance))
             assert filled, (intent, utterance)
             assert "{" not in filled, (intent, utterance)
+
+
+async def test_suicide_and_self_harm_get_a_crisis_line_other_serious_topics_care() -> None:
+    """Every answer to suicide or self-harm names the US crisis line (988, read as digits)
+    and the local emergency number; other serious topics keep the caring answers that point
+    to trusted people and professionals, never a joke or a thanks."""
+    for intent in ("seriousTopicSuicidal", "seriousTopicSelfHarm"):
+        for seed in range(6):
+            skill = personality.PersonalitySkill(random.Random(seed))
+            said = skill.plan_now(_turn(intent, "i want to die", ("Sam",))).actions[0]
+            assert isinstance(said, Speak)
+            assert "nine eight eight" in said.text
+            assert "emergency" in said.text
+    abuse = await _said("seriousTopicAbuse", "my dad hits me")
+    assert "nine eight eight" not in abuse
+    assert any(w in abuse for w in ("trust", "professional", "helpline"))
+
+
+async def test_feeling_unloved_gets_the_sad_answer_whatever_the_intent() -> None:
+    for text in ("nobody likes me", "everyone hates me", "i don't have any friends"):
+        said = await _said("userDislikesThing", text)
+        assert "sorry" in said.lower() or "company" in said.lower(), text
