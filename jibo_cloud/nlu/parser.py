@@ -222,7 +222,7 @@ def parse_text(
     if "launch" in rules and (result is None or result["intent"] in semantic_nlu.CATCH_ALL):
         topic = serious_topic(normalized)
         if topic is not None:  # before chat and the classifier: nlu/serious.py says why
-            log.info("nlu: a serious topic (%s)", topic)
+            log.debug("nlu: the serious-topic net decided")  # no topic: it is health data
             entities = {**semantic_nlu.CHITCHAT_ENTITIES, "utterance": normalized}
             return {"intent": topic, "entities": entities, "rules": ["launch"]}
     if result is not None:
@@ -317,7 +317,10 @@ class EmbeddedParser:
         )
         if better is None:
             return result
-        log.info("nlu: semantic match %s (template said %s)", better["intent"], result["intent"])
+        shown = (
+            "a serious topic" if better["intent"].startswith("seriousTopic") else better["intent"]
+        )
+        log.info("nlu: semantic match %s (template said %s)", shown, result["intent"])
         return _prefer_cloud(better, families) if families else better
 
 

@@ -81,3 +81,13 @@ def test_commands_and_constrained_turns_are_left_alone() -> None:
     yes/no turn keeps its own grammar (the robot's skill owns that turn)."""
     assert parse_text("set a timer for five minutes", LAUNCH)["intent"] != "seriousTopicSuicidal"
     assert parse_text("i want to kill myself", ("shared/yes_no",))["intent"] is None
+
+
+def test_nothing_of_a_serious_turn_is_logged_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    """A topic tied to a robot is health information: neither it nor the words are logged
+    at INFO or above."""
+    caplog.set_level("INFO")
+    parse_text("I want to kill myself.", LAUNCH)
+    logged = " ".join(r.getMessage() for r in caplog.records if r.levelname != "DEBUG")
+    assert "Suicidal" not in logged
+    assert "kill myself" not in logged
