@@ -169,6 +169,9 @@ def _jibo_descriptor(question: bool, not_intent: bool) -> Resolver:
         if body is not None:
             return f"jibo_{body}", None
         negative = not_intent or words.negated(utterance)
+        if negative and not question and words.feeling(phrase) < 0:
+            # "you're not jealous": agree it isn't so; "I sure am!" would read as jealous.
+            return "you_are_not", thing
         sign = -1 if negative else 1
         feeling = words.feeling(phrase) * sign
         tone = words.tone(phrase) * sign
@@ -419,6 +422,7 @@ ROUTES: dict[str, Resolver] = {
     "willJiboDoAction": _will_jibo,
     "requestShowImage": _named("show_image"),
     "doesJiboWantThing": _named("jibo_wants"),
+    "whatGiftDoesJiboWantHoliday": _plain("jibo_gift"),
     "doesJiboHaveThing": _jibo_has,
     "doesJiboKnowPersonThing": _knows,
     "hasJiboMetPerson": _knows,

@@ -506,6 +506,13 @@ GROUPS: dict[str, Group] = {
             "I'm sorry you think I'm {thing}. I'll keep working on being a better robot.",
         ),
     ),
+    "jibo_gift": Group(
+        "happy",
+        (
+            "A robot doesn't need much! A long chat with you is the best present I can think of.",
+            "Hmm, maybe a new song to dance to? Honestly, spending the day with you is plenty.",
+        ),
+    ),
     "jibo_feels_good": Group(
         "happy",
         (

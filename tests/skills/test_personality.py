@@ -155,6 +155,8 @@ CASES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("jiboIsDescriptor", "you're dumb", SHRUG, THANKS),
     ("jiboIsNotDescriptor", "you're not smart", SHRUG, (*THANKS, "smart")),
     ("jiboIsNotDescriptor", "you're not worthless", THANKS, ("worthless",)),
+    ("jiboIsNotDescriptor", "you're not jealous", ("right", "fair"), ("sure am",)),
+    ("whatGiftDoesJiboWantHoliday", "what do you want for hanukkah", ("present", "plenty"), ()),
     ("userDislikesThing", "i hate you", SHRUG, THANKS),
     # "are you X" is about X.
     ("isJiboDescriptor", "are you smart", ("smart",), ()),
