@@ -149,5 +149,13 @@ async def test_fuzz_command_exit_status_and_json(nursery: trio.Nursery) -> None:
     assert found == 1, (out.getvalue()[-2000:], err.getvalue()[-2000:])
     doc = json.loads(out.getvalue())
     assert doc["ok"] is False
-    assert [f["kind"] for f in doc["failures"]] == ["crash"], doc["failures"]
-    assert doc["failures"][0]["input"]["path"] == "/v1/listen"
+    crashes = [f for f in doc["failures"] if f["kind"] == "crash"]
+    assert len(crashes) == 1, doc["failures"]
+    assert crashes[0]["detail"] == "socket closed with code 1011"
+    assert crashes[0]["input"]["path"] == "/v1/listen"
+    # The fake cloud runs on hypercorn 0.18, whose close (send_eof, outside its send lock) can
+    # meet a frame being sent on a loaded box: trio.BusyResourceError, the frame is lost (seen
+    # in CI on 2026-12-07), and the fuzzer rightly reports that case as closed without ERROR.
+    # That is the fake's library, not the fuzzer; nothing else may be reported.
+    others = {f["kind"] for f in doc["failures"]} - {"crash"}
+    assert others <= {"closed-without-error"}, doc["failures"]
