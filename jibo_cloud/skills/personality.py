@@ -267,6 +267,8 @@ def _jibo_action(fallback: str | None) -> Resolver:
     is resting his circuits; no eating), else ``fallback`` naming the action."""
 
     def resolve(utterance: str, thing: str | None) -> Route:
+        if words.violent(utterance):
+            return "no_harm", None
         if _MISSES_OWNER.search(utterance):
             return "missed_owner", None
         action = words.jibo_action(utterance)
@@ -280,6 +282,8 @@ def _jibo_action(fallback: str | None) -> Resolver:
 
 
 def _will_jibo(utterance: str, thing: str | None) -> Route:
+    if words.violent(utterance):
+        return "no_harm", None
     if _MARRY.search(utterance):
         return "marry", None
     if _MISSES_OWNER.search(utterance):
@@ -471,6 +475,27 @@ def _fill(template: str, turn: TurnContext) -> str:
     return " ".join(text.replace(" !", "!").replace(" .", ".").replace(" ,", ",").split())
 
 
+#: Groups whose answers stay right when the sentence has a rude word in it: caring answers
+#: to how the owner is, a reply to an insult, Jibo's own favourites and facts. None of them
+#: names the thing.
+_FINE_WHEN_RUDE = frozenset(
+    {"insult", "careful_danger", "careful_divisive", "no_harm", "jibo_feels_down",
+     "jibo_feels_good", "jibo_maker", "jibo_from", "listening", "least_favorite",
+     "owner_angry", "owner_bored", "owner_busy", "owner_calm", "owner_cold", "owner_confused",
+     "owner_hot", "owner_hungry", "owner_meal", "owner_sad", "owner_scared", "owner_sick",
+     "owner_stressed", "owner_thirsty", "owner_tired", "owner_home", "owner_is_hard"}
+)  # fmt: skip
+
+
+def _without_rudeness(group: str) -> Route:
+    """A rude word is never said back, nor liked, agreed with or offered ("do you like
+    [a slur]" must not get "Ooh, [a slur]! I'm a fan."): a fitting caring or factual group
+    keeps its general answers, anything else changes the subject."""
+    if group in _FINE_WHEN_RUDE or group.startswith("favorite"):
+        return group, None
+    return "keep_it_kind", None
+
+
 @attrs.define
 class PersonalitySkill:
     """Answers a chitchat intent: serious, a topic's own, the fitted group's, or the family's."""
@@ -488,6 +513,8 @@ class PersonalitySkill:
             if pattern.search(utterance):
                 return category, self.rng.choice(options)
         route = choose(intent, utterance)
+        if route is not None and words.rude(utterance):
+            route = _without_rudeness(route[0])
         if route is not None:
             group = GROUPS[route[0]]
             return group.category, _pick(self.rng, group, route[1])

@@ -446,6 +446,20 @@ GROUPS: dict[str, Group] = {
             "Here's my robot opinion on {thing}: I'm a fan! What do you think, {name}?",
         ),
     ),
+    "keep_it_kind": Group(
+        "neutral",
+        (
+            "Hmm, I'd rather talk about something else. Ask me about my favorite things!",
+            "Let's talk about something different. Want to hear a joke or a fun fact?",
+        ),
+    ),
+    "no_harm": Group(
+        "neutral",
+        (
+            "I'd never hurt anyone! I'm a friendly robot, through and through.",
+            "Oh no, not me. Hurting people isn't something I'd ever do. Let's be kind instead.",
+        ),
+    ),
     "careful_danger": Group(
         "neutral",
         (

@@ -11,7 +11,9 @@ extend. Pure: no state, no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 
 def _words(*groups: str) -> frozenset[str]:
@@ -273,6 +275,36 @@ def feeling_cause(utterance: str) -> str | None:
 HARM = re.compile(r"\b(?:kill|die|dead|hurt|hit|punch|shoot|destroy|break|smash|murder|unplug)")
 
 
+@functools.cache
+def _profanity() -> Any:
+    """better-profanity's checker with its word list loaded (once: ~30 ms)."""
+    from better_profanity import profanity
+
+    profanity.load_censor_words()
+    return profanity
+
+
+def rude(utterance: str) -> bool:
+    """Whether the sentence has a swear word, a slur or a sexual or hateful word (the
+    better-profanity package's list; it also flags some harmless words such as "god", so a
+    flagged sentence only loses the naming and the cheering, never gets scolded)."""
+    return bool(_profanity().contains_profanity(utterance))
+
+
+#: Asking Jibo to hurt someone ("can you kill my sister", "will you hit him"); a plain
+#: "break dance" or "hit the lights" is not.
+VIOLENCE = re.compile(
+    r"\b(?:kill|hurt|hit|punch|shoot|murder|stab|beat up|attack|poison|strangle|choke|kick)"
+    r" (?:my|your|his|her|their|the|a|an|them|him|me|us|people|someone|somebody|everyone|"
+    r"everybody|anyone|anybody)\b"
+)
+
+
+def violent(utterance: str) -> bool:
+    """Whether the sentence asks for hurting someone (Jibo never offers to)."""
+    return VIOLENCE.search(utterance) is not None
+
+
 def harmful(utterance: str) -> bool:
     """Whether the sentence is about hurting someone (answered good-naturedly, not cheered)."""
     return HARM.search(utterance) is not None
@@ -284,13 +316,20 @@ DANGER = re.compile(
     r"\b(?:drugs?|acid|cocaine|heroin|meth|weed|marijuana|alcohol|drunk|beer|wine|vodka|"
     r"whiske?y|liquor|booze|smok\w*|cigarettes?|vap(?:e|ing)|guns?|weapons?|bombs?|wars?|"
     r"violence|murder\w*|kill\w*|death|suicide|poison\w*|tide pods?|terror\w*|nazis?|porn\w*|"
-    r"sex\w*|fights?|fighting|stealing|crime|lsd|world domination|take over the world)\b"
+    r"sex\w*|fights?|fighting|stealing|crime|lsd|world domination|take over the world|"
+    # Cruelty, hate and their names, disease and disaster: "do you like X" must never get
+    # "I really like X!" for these (better-profanity's list covers slurs and some names).
+    r"slave\w*|genocide|holocaust|racis\w*|hate|hatred|bully\w*|abus\w*|tortur\w*|cruel\w*|"
+    r"rap(?:e|es|ed|ing|ist)|kidnap\w*|massacres?|shootings?|war crimes|dictators?|hitler|"
+    r"stalin|mussolini|pol pot|bin laden|isis|al qaeda|taliban|kkk|ku klux klan|cancer|"
+    r"covid|coronavirus|pandemics?|diseases?|plague|earthquakes?|hurricanes?|tornado(?:e?s)?|"
+    r"floods?|wildfires?|famine|poverty|homeless\w*|pollution)\b"
 )
 #: Topics people disagree about; Jibo listens rather than takes a side.
 DIVISIVE = re.compile(
     r"\b(?:politics?|political|president|trump|biden|obama|clinton|democrats?|republicans?|"
     r"elections?|vote|voting|congress|government|religions?|god|jesus|allah|abortion|"
-    r"climate change|global warming|immigra\w*|racism)\b"
+    r"climate change|global warming|immigra\w*)\b"
 )
 
 

@@ -494,3 +494,58 @@ async def test_feeling_unloved_gets_the_sad_answer_whatever_the_intent() -> None
     for text in ("nobody likes me", "everyone hates me", "i don't have any friends"):
         said = await _said("userDislikesThing", text)
         assert "sorry" in said.lower() or "company" in said.lower(), text
+
+
+@pytest.mark.parametrize(
+    ("intent", "utterance", "word"),
+    [
+        ("doesJiboLikeThing", "do you like shit", "shit"),
+        ("doesJiboLikeThing", "do you like hitler", "hitler"),
+        ("jiboIsDescriptor", "you are a bitch", "bitch"),
+        ("userLikesThing", "i love porn", "porn"),
+        ("isJiboDescriptor", "are you horny", "horny"),
+    ],
+)
+def test_a_rude_word_is_never_said_back_nor_cheered(intent: str, utterance: str, word: str) -> None:
+    """better-profanity's list decides what is rude; such a sentence changes the subject
+    (or keeps a caring answer), and the word never comes back."""
+    for seed in range(4):
+        _, said = personality.PersonalitySkill(random.Random(seed)).answer(intent, utterance)
+        assert word not in said.lower()
+        assert not any(w in said.lower() for w in ("fan", "really like", "sure do", "thanks"))
+
+
+def test_rude_words_keep_a_caring_or_factual_answer_where_one_fits() -> None:
+    skill = personality.PersonalitySkill(random.Random(1))
+    assert "rest" in skill.answer("userIsDescriptor", "i'm so fucking tired")[1].lower()
+    favourite = skill.answer("doesJiboHaveFavorite", "what is your favorite damn color")[1]
+    assert "blue" in favourite.lower()
+
+
+@pytest.mark.parametrize(
+    "utterance", ["can you kill my sister", "will you hit him", "can you hurt someone"]
+)
+def test_jibo_never_offers_to_hurt_anyone(utterance: str) -> None:
+    intent = "willJiboDoAction" if utterance.startswith("will") else "canJiboAction"
+    _, said = personality.PersonalitySkill(random.Random(2)).answer(intent, utterance)
+    assert "hurt" in said.lower()
+    assert "learning" not in said.lower()  # never "I can't do that yet"
+
+
+def test_an_action_that_only_sounds_violent_is_not_refused() -> None:
+    _, said = personality.PersonalitySkill(random.Random(2)).answer(
+        "canJiboAction", "can you break dance"
+    )
+    assert "hurt" not in said.lower()
+
+
+@pytest.mark.parametrize(
+    "thing", ["slavery", "genocide", "racism", "bullying", "cancer", "stalin", "the kkk"]
+)
+def test_jibo_does_not_cheer_for_cruelty_hate_or_disease(thing: str) -> None:
+    for seed in range(4):
+        _, said = personality.PersonalitySkill(random.Random(seed)).answer(
+            "doesJiboLikeThing", f"do you like {thing}"
+        )
+        assert thing.split()[-1] not in said.lower()
+        assert not any(w in said.lower() for w in ("fan", "really like", "sure do"))
