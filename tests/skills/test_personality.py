@@ -549,3 +549,27 @@ def test_jibo_does_not_cheer_for_cruelty_hate_or_disease(thing: str) -> None:
         )
         assert thing.split()[-1] not in said.lower()
         assert not any(w in said.lower() for w in ("fan", "really like", "sure do"))
+
+
+def test_a_missing_rude_word_list_is_one_error_line_not_a_failed_turn(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from importlib import resources
+
+    from jibo_cloud.skills import personality_words
+
+    def missing(package: str) -> object:
+        raise ModuleNotFoundError(f"No module named {package!r}")
+
+    personality_words._rude_words.cache_clear()
+    monkeypatch.setattr(resources, "files", missing)
+    try:
+        assert personality_words.rude("do you like shit") is False
+        assert personality_words.rude("do you like pizza") is False
+    finally:
+        monkeypatch.undo()
+        personality_words._rude_words.cache_clear()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "rude-word list" in errors[0].getMessage()
+    assert personality_words.rude("do you like shit") is True  # the real list again
