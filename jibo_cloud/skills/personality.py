@@ -352,6 +352,13 @@ def _what_does_jibo(utterance: str, thing: str | None) -> Route:
     return _jibo_action(None)(utterance, thing)
 
 
+def _how_can_i(utterance: str, thing: str | None) -> Route:
+    """ "How do I change your volume" is about Jibo's setup (whoever runs his server knows);
+    "how do I train my cat" is the owner's own question, answered with encouragement."""
+    about_jibo = re.search(r"\b(?:you|your|yours|jibo)\b", utterance)
+    return ("owner_how" if about_jibo else "owner_how_general"), None
+
+
 def _plans(utterance: str, thing: str | None) -> Route:
     return ("jibo_plans", thing) if thing else ("jibo_doing", None)
 
@@ -402,7 +409,7 @@ ROUTES: dict[str, Resolver] = {
     "userWantsToAction": _owner_plans,
     "shouldUserAction": _should,
     "whatShouldPersonDoInSituation": _should,
-    "howCanUserAction": _plain("owner_how"),
+    "howCanUserAction": _how_can_i,
     # Events and holidays.
     "doesJiboHavePlansForEvent": _plans,
     "whatDidJiboAction": _plain("jibo_did"),

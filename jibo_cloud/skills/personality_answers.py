@@ -851,6 +851,15 @@ GROUPS: dict[str, Group] = {
             "I'm not sure how that works from my side. Whoever looks after my setup would know.",
         ),
     ),
+    "owner_how_general": Group(
+        "neutral",
+        (
+            "Hmm, I'm not an expert on that one. A little reading and a friend's advice go a "
+            "long way!",
+            "That's a good one to look up together with someone who knows a lot about it. I'm "
+            "rooting for you!",
+        ),
+    ),
     # ------------------------------------------------------------- the owner's states
     "owner_tired": Group(
         "neutral",

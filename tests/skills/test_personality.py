@@ -177,6 +177,8 @@ CASES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     # Who Jibo is to people.
     ("whoIsJiboRelation", "who made you", ("made", "built"), ("try my best",)),
     ("whereIsJiboFrom", "where are you from", ("boston",), ("try my best",)),
+    ("howCanUserAction", "how do i change your volume", ("server", "setup"), ()),
+    ("howCanUserAction", "how do i train my cat", ("rooting", "advice"), ("server", "setup")),
     ("whoIsJiboRelation", "who's your boss", ("family",), ()),
     ("isJiboFriendsWithPerson", "are you my friend", ("friend",), ("big question",)),
     ("willJiboDoAction", "will you marry me", ("married", "best friends"), ("try my best",)),
