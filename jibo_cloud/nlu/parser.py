@@ -43,6 +43,7 @@ import trio
 
 from jibo_cloud.nlu import semantic as semantic_nlu
 from jibo_cloud.nlu.grammar import CLOUD_FORMS, FALLBACK_INTENT, FAMILY_SKILLS, RULES, Phrase
+from jibo_cloud.nlu.praise import praise_intent
 from jibo_cloud.nlu.serious import serious_topic
 from jibo_cloud.nlu.template import first_words, group_values, template_regex
 from protocol.plan import normalize_transcript
@@ -225,6 +226,10 @@ def parse_text(
             log.debug("nlu: the serious-topic net decided")  # no topic: it is health data
             entities = {**semantic_nlu.CHITCHAT_ENTITIES, "utterance": normalized}
             return {"intent": topic, "entities": entities, "rules": ["launch"]}
+        praised = praise_intent(normalized)
+        if praised is not None:  # "good job", "that was funny": nlu/praise.py says why
+            entities = {**semantic_nlu.CHITCHAT_ENTITIES, "utterance": normalized}
+            return {"intent": praised, "entities": entities, "rules": ["launch"]}
     if result is not None:
         return _prefer_cloud(result, prefer_cloud) if prefer_cloud else result
     return _fallback(normalized, rules)
