@@ -221,15 +221,13 @@ def parse_text(
         log.info("nlu: the text has letters outside the grammar's alphabet (non-English?)")
     result = _match(normalized + " ", known)
     if "launch" in rules and (result is None or result["intent"] in semantic_nlu.CATCH_ALL):
-        topic = serious_topic(normalized)
-        if topic is not None:  # before chat and the classifier: nlu/serious.py says why
-            log.debug("nlu: the serious-topic net decided")  # no topic: it is health data
-            entities = {**semantic_nlu.CHITCHAT_ENTITIES, "utterance": normalized}
-            return {"intent": topic, "entities": entities, "rules": ["launch"]}
-        praised = praise_intent(normalized)
-        if praised is not None:  # "good job", "that was funny": nlu/praise.py says why
-            entities = {**semantic_nlu.CHITCHAT_ENTITIES, "utterance": normalized}
-            return {"intent": praised, "entities": entities, "rules": ["launch"]}
+        # Before chat and the classifier: a serious topic (nlu/serious.py), then praise said
+        # on its own (nlu/praise.py). Not logged above DEBUG, nor which: a serious topic tied
+        # to a robot is health data.
+        chitchat = serious_topic(normalized) or praise_intent(normalized)
+        if chitchat is not None:
+            log.debug("nlu: a hand-written chitchat pattern decided")
+            return semantic_nlu.chitchat_parse(chitchat, normalized)
     if result is not None:
         return _prefer_cloud(result, prefer_cloud) if prefer_cloud else result
     return _fallback(normalized, rules)

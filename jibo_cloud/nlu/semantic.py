@@ -282,8 +282,14 @@ def decide(
         return None
     if not _PERSONAL.search(normalized):
         return None
+    return chitchat_parse(guess.chitchat_intent, normalized)
+
+
+def chitchat_parse(intent: str, normalized: str) -> dict[str, Any]:
+    """A parse for the personality skill: one of the chitchat list's intents, with the
+    chitchat domain its manifest requires and the words it answers."""
     return {
-        "intent": guess.chitchat_intent,
+        "intent": intent,
         "entities": {**CHITCHAT_ENTITIES, "utterance": normalized},
         "rules": ["launch"],
     }
