@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from protocol.plan import normalize_transcript
+
 #: Longer objects are usually a whole clause ("when you roll doubles in monopoly"), which
 #: reads badly inside an answer; the general answer is better then.
 MAX_WORDS = 4
@@ -156,11 +158,11 @@ SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def clean(text: str) -> str:
-    """Lower case, only letters, digits, apostrophes and single spaces (safe for speech)."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    kept = "".join(ch if ch.isalpha() or ch in "0123456789' " else " " for ch in text)
-    words = [w.strip("'") for w in kept.split()]
-    return " ".join(w for w in words if w)
+    """The parser's normalized text (lower case, only letters, digits, apostrophes and
+    single spaces: safe for speech), curly apostrophes read as straight ones and no
+    apostrophe left at a word's edge."""
+    words = normalize_transcript(text.replace("\u2019", "'").replace("\u2018", "'")).split()
+    return " ".join(w for w in (w.strip("'") for w in words) if w)
 
 
 def swap_pronouns(text: str) -> str:
