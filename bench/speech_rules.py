@@ -49,6 +49,12 @@ def parse(text: str, rules: tuple) -> dict:
     return _PARSE[k]
 
 
+def _alternative(w, lp, rules, alt):
+    """The beam's next guess that is a request (``Utterance._command_alternative``)."""
+    others = [c for c in w["cands"][1:] if c[0]]
+    return agree.command_alternative([c[0] for c in others], [c[1] for c in others], lp, rules, alt)
+
+
 def decide(
     it,
     w,
@@ -93,11 +99,7 @@ def decide(
             return g["first"]
         if sure:
             if alt is not None and not agree.understood(text, rules):  # Utterance._menu_words
-                others = [c for c in w["cands"][1:] if c[0]]
-                pick = agree.command_alternative(
-                    [c[0] for c in others], [c[1] for c in others], lp, rules, alt
-                )
-                return pick or text
+                return _alternative(w, lp, rules, alt) or text
             return text
     else:
         if sure:
@@ -118,10 +120,7 @@ def decide(
             if ask:
                 ASKED.append(it["key"])
             if ask and alt is not None:
-                others = [c for c in w["cands"][1:] if c[0]]
-                pick = agree.command_alternative(
-                    [c[0] for c in others], [c[1] for c in others], lp, rules, alt
-                )
+                pick = _alternative(w, lp, rules, alt)
                 if pick:
                     return pick
             if ask and ok2:
