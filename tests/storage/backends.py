@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import psycopg
+import trio
 
 from jibo_cloud.storage import Storage, open_storage
 from tests.support import env
@@ -20,17 +21,26 @@ from tests.support.server import test_config
 BACKENDS = ["sqlite", "postgres"]
 
 
+def _execute(url: str, statement: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
 @asynccontextmanager
 async def fresh_schema(url: str) -> AsyncIterator[str]:
-    """A new empty PostgreSQL schema for one test; dropped on exit."""
+    """A new empty PostgreSQL schema for one test; dropped on exit.
+
+    Both statements run in a worker thread: DROP SCHEMA waits for every transaction still
+    holding the schema, and one may belong to a server thread whose traffic goes through a
+    relay on this very trio loop (tests/e2e/test_durability.py); run on the loop, the wait
+    blocked the relay and hung the suite (seen in CI on 2026-12-07)."""
     name = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
+    await trio.to_thread.run_sync(_execute, url, f"CREATE SCHEMA {name}")
     try:
         yield name
     finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {name} CASCADE")
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(_execute, url, f"DROP SCHEMA {name} CASCADE")
 
 
 @asynccontextmanager
