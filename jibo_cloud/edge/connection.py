@@ -298,6 +298,10 @@ class Connection:
                     await self.stream.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return False
+        except trio.BusyResourceError:
+            # _close's send_eof (not under the lock: a stuck write must not hold up a close)
+            # is on its way: the connection is closing, so this write is as good as closed.
+            return False
         finally:
             if self.send_lock is lock and not lock.locked() and not lock.statistics().tasks_waiting:
                 self.send_lock = None
