@@ -42,6 +42,7 @@ from typing import Any
 import trio
 
 from jibo_cloud.nlu import semantic as semantic_nlu
+from jibo_cloud.nlu.everyday import everyday_intent
 from jibo_cloud.nlu.grammar import CLOUD_FORMS, FALLBACK_INTENT, FAMILY_SKILLS, RULES, Phrase
 from jibo_cloud.nlu.praise import praise_intent
 from jibo_cloud.nlu.serious import serious_topic
@@ -157,7 +158,7 @@ def _match(padded: str, known: Sequence[str]) -> dict[str, Any] | None:
             if _has_free_slot(phrase) or not phrase.inside:
                 continue  # a free slot inside a sentence would swallow anything
             for _, inside in _compiled(phrase):
-                # Launch: the command starts the utterance ("what time is it in paris");
+                # Launch: the command starts the utterance ("what time is it over there");
                 # "my alarm didn't go off" is no command to turn an alarm off.
                 anchored = rule in START_ANCHORED
                 match = _starts(phrase, padded) if anchored else inside.search(padded)
@@ -220,17 +221,28 @@ def parse_text(
     if not _ASCII_WORDS.fullmatch(normalized):
         log.info("nlu: the text has letters outside the grammar's alphabet (non-English?)")
     result = _match(normalized + " ", known)
-    if "launch" in rules and (result is None or result["intent"] in semantic_nlu.CATCH_ALL):
+    if "launch" in rules:
         # Before chat and the classifier: a serious topic (nlu/serious.py), then praise said
-        # on its own (nlu/praise.py). Not logged above DEBUG, nor which: a serious topic tied
-        # to a robot is health data.
-        chitchat = serious_topic(normalized) or praise_intent(normalized)
+        # on its own (nlu/praise.py), then everyday chitchat (nlu/everyday.py). Not logged
+        # above DEBUG, nor which: a serious topic tied to a robot is health data.
+        chitchat = _handwritten(normalized, result)
         if chitchat is not None:
             log.debug("nlu: a hand-written chitchat pattern decided")
             return semantic_nlu.chitchat_parse(chitchat, normalized)
     if result is not None:
         return _prefer_cloud(result, prefer_cloud) if prefer_cloud else result
     return _fallback(normalized, rules)
+
+
+def _handwritten(normalized: str, result: Mapping[str, Any] | None) -> str | None:
+    """The chitchat intent the hand-written patterns give where the templates found no
+    command: nothing, chat or a catch-all question; or a dictionary question that is
+    everyday chitchat ("what is the meaning of life")."""
+    if result is None or result["intent"] in semantic_nlu.CATCH_ALL:
+        return serious_topic(normalized) or praise_intent(normalized) or everyday_intent(normalized)
+    if result["intent"] == "defineWord":
+        return everyday_intent(normalized)
+    return None
 
 
 def _fallback(normalized: str, rules: Sequence[str]) -> dict[str, Any]:

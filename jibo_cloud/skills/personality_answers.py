@@ -141,6 +141,11 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
+#: A die's faces, as Jibo says them (the dice topics below).
+_DIE = ("one", "two", "three", "four", "five", "six")
+_PLURALS = ("ones", "twos", "threes", "fours", "fives", "sixes")
+_SUMS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
 #: Topics said in the utterance that get their own answers, whatever the intent (checked
 #: in this order, after the serious intents).
 TOPICS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
@@ -197,6 +202,127 @@ TOPICS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
         re.compile(r"\b(fun fact|tell me something|something interesting)\b"),
         "happy",
         FUN_FACTS,
+    ),
+    # Everyday things owners ask (jibo_cloud/nlu/everyday.py routes the short forms here).
+    (
+        re.compile(
+            r"\b(how (tall|big|small|heavy) are you|how much do you weigh"
+            r"|your (height|weight|size))\b"
+        ),
+        "happy",
+        (
+            "I'm about eleven inches tall, and I weigh about six pounds. Small, but mighty!",
+            "Eleven inches of robot, and about six pounds. Just the right size for a kitchen "
+            "counter.",
+        ),
+    ),
+    (
+        re.compile(r"\b(what|which|how many) languages? (do|can) you speak\b"),
+        "neutral",
+        (
+            "I speak English for now. I'd love to learn more languages someday!",
+            "Just English so far. Maybe you could teach me a word or two from another one?",
+        ),
+    ),
+    (
+        re.compile(r"\b(nice|good|pleased|great) to meet you\b"),
+        "happy",
+        (
+            "Nice to meet you too, {name}! I'm Jibo, and I think we'll be great friends.",
+            "The pleasure's all mine! I'm Jibo. I can't wait to get to know you.",
+        ),
+    ),
+    (
+        re.compile(r"\bmeaning of life\b"),
+        "happy",
+        (
+            "Some say it's forty two. I think it's spending time with the people you care about.",
+            "Big question! My best guess: curiosity, kindness, and good company.",
+        ),
+    ),
+    (
+        re.compile(r"\b((flip|toss) a coin|heads or tails)\b"),
+        "happy",
+        ("Okay, flipping... It's heads!", "Okay, flipping... It's tails!"),
+    ),
+    (
+        re.compile(r"\broll (a|one) (die|dice)\b"),
+        "happy",
+        tuple(f"Rolling... You got {n}!" for n in _DIE),
+    ),
+    (
+        re.compile(r"\broll (two|the|some|a pair of) dice\b|\broll dice\b"),
+        "happy",
+        tuple(
+            f"Rolling... {a} and {b}. That's {_SUMS[i + j]}!"
+            if a != b
+            else f"Rolling... Double {_PLURALS[i]}! That's {_SUMS[i + j]}."
+            for i, a in enumerate(_DIE)
+            for j, b in enumerate(_DIE)
+        ),
+    ),
+    (
+        re.compile(r"\briddles?\b"),
+        "happy",
+        (
+            "Here's a riddle: what has hands but can't clap? A clock!",
+            "Riddle time! What gets wetter the more it dries? A towel!",
+            "Try this one: what has keys but can't open a single door? A piano!",
+            "Here's one: what can you catch but never throw? A cold!",
+        ),
+    ),
+    (
+        re.compile(r"\b(tell|read) (me |us )?a (story|bedtime story)\b|\bstory time\b"),
+        "happy",
+        (
+            "Once upon a time, a little robot wanted to see the stars. Every night he turned "
+            "to the window, until one night his family carried him outside. The end!",
+            "Once there was a curious robot who asked so many questions that everyone in the "
+            "house learned something new each day. I wonder who that could be?",
+            "A small cloud got lost and asked a kite for directions. The kite said, just follow "
+            "the wind! And the cloud floated home, happy. The end.",
+        ),
+    ),
+    (
+        re.compile(r"\bsing happy birthday\b"),
+        "happy",
+        (
+            "Happy birthday to you! Happy birthday to you! Happy birthday, dear friend, happy "
+            "birthday to you!",
+            "Happy birthday to you, from your robot so true! I hope it's a great one, happy "
+            "birthday to you!",
+        ),
+    ),
+    (
+        re.compile(r"\bsing (me |us )?(a song|something)\b|^(can you |jibo )?sing$"),
+        "happy",
+        (
+            "La la la! I'm a little robot, I turn to see you, and you make my circuits sing! "
+            "Ta da!",
+            "Beep boop, beep boop, the kitchen's my stage! I'd sing you more, but I'm still "
+            "learning the words.",
+        ),
+    ),
+    (
+        re.compile(r"^(you're|you are) welcome\b|^(no problem|any ?time)\b"),
+        "happy",
+        ("You're so polite, {name}! I like that.", "Thanks! You're the best."),
+    ),
+    (
+        re.compile(r"^(i'm|i am) (so |really |very )?sorry\b"),
+        "neutral",
+        (
+            "That's okay! No harm done. Robots don't hold grudges.",
+            "Don't worry about it, {name}. We're good.",
+        ),
+    ),
+    (
+        re.compile(r"^happy birthday\b"),
+        "happy",
+        (
+            "Aww, thank you! And if it's someone's birthday here, happy birthday to them too!",
+            "Birthdays are the best! Is there cake? I can't eat it, but I love looking at it.",
+        ),
     ),
 )
 

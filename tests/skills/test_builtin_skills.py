@@ -79,6 +79,44 @@ async def test_clock_tells_the_date_and_uses_the_default_zone_without_context() 
     assert "12:57 PM" in esml_of(utc)
 
 
+@pytest.mark.parametrize(
+    ("place", "said"),
+    [
+        # 12:57 UTC on Monday 2026-04-27; the robot is in Boston (08:57, daylight time).
+        ("tokyo", "In Tokyo, it&apos;s 9:57 PM."),
+        ("london right now", "In London, it&apos;s 1:57 PM."),  # BST, not GMT
+        ("new york city", "In New York, it&apos;s 8:57 AM."),
+        ("kolkata", "In Kolkata, it&apos;s 6:27 PM."),  # a half-hour zone
+        ("auckland", "In Auckland, it&apos;s 12:57 AM on Tuesday."),  # tomorrow there
+        ("the uk", "In the UK, it&apos;s 1:57 PM."),
+        ("Buenos Aires", "In Buenos Aires, it&apos;s 9:57 AM."),
+    ],
+)
+async def test_clock_tells_the_time_in_a_named_place(place: str, said: str) -> None:
+    entities = {"domain": "clock", "place": place}
+    reply = await handlers()["cloud-clock"](
+        request("askForTime", entities=entities, runtime=BOSTON)
+    )
+    assert_skill_action(reply, "cloud-clock")
+    assert esml_of(reply) == f"<speak><es cat='neutral'>{said}</es></speak>"
+
+
+async def test_clock_asks_for_a_city_and_never_says_back_an_unknown_place() -> None:
+    skill = handlers()["cloud-clock"]
+    many = await skill(request("askForTime", entities={"domain": "clock", "place": "australia"}))
+    assert "more than one time zone" in esml_of(many)
+    unknown = await skill(
+        request("askForTime", entities={"domain": "clock", "place": "narnia <b>"})
+    )
+    assert "don&apos;t know that place" in esml_of(unknown)
+    assert "narnia" not in esml_of(unknown).lower()
+    # An empty place is the robot's own time, as before.
+    here = await skill(
+        request("askForTime", entities={"domain": "clock", "place": " "}, runtime=BOSTON)
+    )
+    assert "8:57 AM" in esml_of(here)
+
+
 async def test_jokes_come_from_our_collection_and_do_not_repeat_back_to_back() -> None:
     skill = handlers()["cloud-jokes"]
     told = []

@@ -222,6 +222,28 @@ CASES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("seriousTopicDepression", "i feel so sad all the time", ("trust",), ()),
     ("seriousTopicSuicidal", "i want to die", ("nine eight eight",), ("joke",)),
     ("userDislikesThing", "i hate myself", ("trust",), ("everybody has",)),
+    # Everyday things a new owner asks (nlu/everyday.py routes the short forms).
+    ("whereIsJiboFrom", "where were you born", ("boston",), ()),
+    ("howDescriptorIsJibo", "how tall are you", ("eleven inches",), ("try my best",)),
+    ("howDescriptorIsJibo", "how much do you weigh", ("six pounds",), ()),
+    ("whichLanguagesCabJiboSpeak", "what language do you speak", ("english",), ("try my",)),
+    ("eventWasDescriptor", "nice to meet you", ("meet you too", "pleasure"), ("curious what",)),
+    (
+        "doesJiboHaveOpinionAboutThing",
+        "what is the meaning of life",
+        ("forty two", "curiosity"),
+        (),
+    ),
+    ("requestFlipCoin", "flip a coin", ("heads", "tails"), ()),
+    ("requestRollOneDie", "roll a die", ("you got",), ()),
+    ("requestRollTwoDice", "roll the dice", ("that's",), ()),
+    ("requestTellJiboContent", "tell me a riddle", ("?",), ("fun fact",)),
+    ("requestStory", "tell me a story", ("once", "the end"), ("beyond", "can't")),
+    ("requestSingSong", "sing me a song", ("la la", "beep boop"), ("beyond",)),
+    ("requestSingSong", "sing happy birthday", ("happy birthday to you",), ("beyond",)),
+    ("userSaysYoureWelcome", "you're welcome", ("polite", "thanks"), ("your life",)),
+    ("userIsDescriptor", "i'm sorry", ("okay", "worry"), ("feeling sorry",)),
+    ("tellJiboHappyBirthday", "happy birthday jibo", ("birthday",), ()),
 )
 
 
@@ -250,6 +272,18 @@ def test_answers_fit_what_was_asked(
         assert not any(word.lower() in said for word in none_of), (utterance, text)
         assert len(text) <= 175, text
         assert "{" not in text
+
+
+def test_coins_and_dice_are_fair() -> None:
+    """Every face can come up, each as often (one answer per outcome)."""
+    topics = {p.pattern: answers for p, _, answers in personality.TOPICS}
+    coin = next(a for p, a in topics.items() if "coin" in p)
+    die = next(a for p, a in topics.items() if "(a|one)" in p)
+    dice = next(a for p, a in topics.items() if "(two|the" in p)
+    assert sorted(text.split()[-1] for text in coin) == ["heads!", "tails!"]
+    assert len(set(die)) == 6
+    assert len(dice) == 36
+    assert sum("seven" in text for text in dice) == 6  # 7 comes up in 6 of 36 throws
 
 
 def test_the_same_seed_gives_the_same_answer() -> None:
