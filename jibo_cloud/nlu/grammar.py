@@ -662,13 +662,13 @@ def _place(groups: Mapping[str, str]) -> Entities:
 #: Built-in cloud skills of this server that the robot has no skill for.
 CLOUD_LAUNCH = (
     # The time somewhere else: the robot's clock knows only its own zone ("what time is it
-    # in tokyo" launched it, and it said the local time). A free slot matches only the whole
-    # utterance, so "what time is it" alone stays the robot's.
+    # in tokyo" launched it, and it said the local time). Places are a closed list
+    # (nlu/places.py): "what time is it in the morning" stays the robot's clock.
     Phrase(
         "askForTime",
         (
-            f"{_TIME_Q} [right now | now] in {{place:free}}",
-            "what time (is it | it is) in {place:free} [right now | now]",
+            f"{_TIME_Q} [right now | now] in {{place:place}}",
+            "what time (is it | it is) in {place:place} [right now | now]",
         ),
         {"domain": "clock"},
         build=_place,

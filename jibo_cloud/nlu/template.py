@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
+from jibo_cloud.nlu.places import place_names
+
 _TOKEN = re.compile(r"\(|\)|\[|\]|\||\{[a-z_:]+\}|[a-z0-9']+")
 
 ONES = [
@@ -127,9 +129,13 @@ SLOT_KINDS: dict[str, list[str]] = {
 }
 
 
+#: Typed only: places for the time there (:mod:`jibo_cloud.nlu.places`, ~700 names; closed,
+#: so ``askForTime`` never becomes a free-text intent for the speech decision).
+SLOT_KINDS["place"] = place_names()
+
 #: Slot kinds the parser matches but the recogniser's grammar leaves out (their templates drop
-#: from the JSGF): words a grammar search picks for other phrases.
-TYPED_ONLY = frozenset({"delete", "whattime", "unit"})
+#: from the JSGF): words a grammar search picks for other phrases, or too many of them.
+TYPED_ONLY = frozenset({"delete", "whattime", "unit", "place"})
 
 
 @attrs.frozen
