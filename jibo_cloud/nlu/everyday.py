@@ -51,6 +51,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("requestSingSong", r"sing (?:me |us )?(?:a song|something)|sing"),
         ("userSaysYoureWelcome", r"you're welcome|you are welcome|no problem|any time|anytime"),
         ("tellJiboHappyBirthday", r"happy birthday"),
+        ("requestTellJiboContent", r"teach me something(?: new| cool| interesting)?"),
+        ("doesJiboHaveThing", r"do you have (?:feelings|emotions)"),
     )
 )
 

@@ -21,6 +21,7 @@ import attrs
 from jibo_cloud.nlu.template import words_to_number
 
 Entities = dict[str, Any]
+Builder = Callable[[Mapping[str, str]], Entities]
 
 
 def _strs(values: Iterable[str]) -> tuple[str, ...]:
@@ -60,15 +61,34 @@ def _alarm(groups: Mapping[str, str]) -> Entities:
 
 
 def _timer(groups: Mapping[str, str]) -> Entities:
+    """Timer values as the robot's clock reads them; "two and a half minutes" and counts past
+    59 ("90 seconds" → 1 minute 30) carried into whole units, each under 60."""
+
     def num(key: str) -> int | None:
         return words_to_number(groups[key]) if groups.get(key) else None
 
-    return {
-        "domain": "timer",
-        "hours": num("hours"),
-        "minutes": num("minutes"),
-        "seconds": num("seconds"),
-    }
+    hours, minutes, seconds = num("hours"), num("minutes"), num("seconds")
+    if groups.get("half_hours"):
+        hours, minutes = num("half_hours"), 30
+    if groups.get("half_minutes"):
+        minutes, seconds = num("half_minutes"), 30
+    if seconds is not None and seconds >= 60:
+        minutes, seconds = (minutes or 0) + seconds // 60, (seconds % 60) or None
+    if minutes is not None and minutes >= 60:
+        hours, minutes = (hours or 0) + minutes // 60, (minutes % 60) or None
+    return {"domain": "timer", "hours": hours, "minutes": minutes, "seconds": seconds}
+
+
+def _timer_of(hours: int | None, minutes: int | None, seconds: int | None) -> Builder:
+    """A fixed duration said in words ("half an hour"); a semantic match to one of these
+    phrases that said its own duration ("count down ten minutes") keeps that one."""
+
+    def build(groups: Mapping[str, str]) -> Entities:
+        if any(groups.get(k) for k in ("hours", "minutes", "seconds")):
+            return _timer(groups)
+        return {"domain": "timer", "hours": hours, "minutes": minutes, "seconds": seconds}
+
+    return build
 
 
 def _guess(groups: Mapping[str, str]) -> Entities:
@@ -174,7 +194,7 @@ def _clock_value(groups: Mapping[str, str]) -> Entities:
     """Alarm or timer values said with the command ("set an alarm for 7 am")."""
     if groups.get("hour"):
         return _alarm(groups)
-    if any(groups.get(k) for k in ("hours", "minutes", "seconds")):
+    if any(groups.get(k) for k in ("hours", "minutes", "seconds", "half_hours", "half_minutes")):
         return _timer(groups)
     return {}
 
@@ -206,7 +226,34 @@ _TIMER_FOR = (
     "{hours:number} (hour | hours) [and] [{minutes:number} (minute | minutes)]",
     "{minutes:number} (minute | minutes) [and] [{seconds:number} (second | seconds)]",
     "{seconds:number} (second | seconds)",
+    "{half_hours:number} and a half hours",
+    "{half_minutes:number} and a half minutes",
+    # Typed only (count: 60-999): "90 seconds", "ninety minutes"; _timer carries them.
+    "{minutes:count} minutes",
+    "{seconds:count} seconds",
 )
+#: Durations said without a number: (hours, minutes, seconds).
+_TIMER_WORDS: dict[str, tuple[int | None, int | None, int | None]] = {
+    "(an | one) hour and a half": (1, 30, None),
+    "(a | one) minute and a half": (None, 1, 30),
+    "(half an | a half) hour": (None, 30, None),
+    "a quarter of an hour": (None, 15, None),
+    "an hour": (1, None, None),
+    "a minute": (None, 1, None),
+}
+
+
+def _timer_forms(durations: Iterable[str]) -> tuple[str, ...]:
+    """The ways of asking for a timer of each duration."""
+    durations = tuple(durations)
+    return (
+        *(f"{_SET} {_TIMER} for {v}" for v in durations),
+        *(f"[{_SET}] [a] timer for {v}" for v in durations),
+        *(f"time me for {v}" for v in durations),
+        *(f"put {_TIMER} on for {v}" for v in durations),
+    )
+
+
 _SET = "(set | make | create | start | put on | put)"
 
 CLOCK_LAUNCH = (
@@ -220,6 +267,7 @@ CLOCK_LAUNCH = (
             "(what | which) alarms (do i have | are set)",
             "do i have (an | any) (alarm | alarms) [set]",
             "(check | show me) my (alarm | alarms)",
+            "how (long | much time) (until | till | before) my alarm [goes off | rings]",
         ),
         {"domain": "alarm"},
     ),
@@ -306,10 +354,7 @@ CLOCK_LAUNCH = (
         CLOCK,
         "start",
         (
-            *(f"{_SET} {_TIMER} for {v}" for v in _TIMER_FOR),
-            *(f"[{_SET}] [a] timer for {v}" for v in _TIMER_FOR),
-            *(f"time me for {v}" for v in _TIMER_FOR),
-            *(f"put {_TIMER} on for {v}" for v in _TIMER_FOR),
+            *_timer_forms(_TIMER_FOR),
             "(set | start | make) a {minutes:number} minute timer",
             "(set | start | make) a {seconds:number} second timer",
             "(set | start | make) a {hours:number} hour timer",
@@ -318,6 +363,12 @@ CLOCK_LAUNCH = (
         ),
         {"domain": "timer"},
         _clock_value,
+    ),
+    # After the phrase above: the semantic recogniser fills slots with the first phrase of
+    # each intent and entities (nlu/examples.py), and these say no number.
+    *(
+        _robot(CLOCK, "start", _timer_forms([words]), {"domain": "timer"}, _timer_of(*value))
+        for words, value in _TIMER_WORDS.items()
     ),
     _robot(
         CLOCK,
@@ -381,6 +432,7 @@ PHOTOS = (
             "(take | snap) (a | my | our | one) (picture | photo | selfie | snapshot) "
             "[of (me | us)] [please]",
             "(take | snap) a (picture | photo) of (me | us)",
+            "[let's] (take | snap) a group (picture | photo | selfie | shot)",
             "snapshot",
         ),
     ),
@@ -779,8 +831,17 @@ TIMER_VALUE = Phrase(
         "[set a timer for | for] {minutes:number} (minute | minutes) "
         "[and] [{seconds:number} (second | seconds)]",
         "[set a timer for | for] {seconds:number} (second | seconds)",
+        "[set a timer for | for] {half_hours:number} and a half hours",
+        "[set a timer for | for] {half_minutes:number} and a half minutes",
+        "[set a timer for | for] {minutes:count} minutes",
+        "[set a timer for | for] {seconds:count} seconds",
     ),
     build=_timer,
+)
+#: The same answer said without a number ("half an hour").
+TIMER_WORDS_VALUE = tuple(
+    Phrase("timerValue", (f"[set a timer for | for] {words}",), build=_timer_of(*value))
+    for words, value in _TIMER_WORDS.items()
 )
 GUESS = Phrase("guess", ("[is it | i think it's | it's | my guess is] {guess:free}",), build=_guess)
 RADIO = (
@@ -804,7 +865,7 @@ RULES: dict[str, tuple[Phrase, ...]] = {
     "main-menu/execute_fun_stuff": _menu_phrases(),
     "clock/clock_menu": CLOCK_MENU,
     "clock/alarm_set_value": (ALARM_VALUE, CANCEL),
-    "clock/timer_set_value": (TIMER_VALUE, CANCEL),
+    "clock/timer_set_value": (TIMER_VALUE, *TIMER_WORDS_VALUE, CANCEL),
     "clock/alarm_timer_okay": (*YES_NO, CANCEL),
     "clock/alarm_timer_change": (*YES_NO, CANCEL, ALARM_VALUE),
     "clock/alarm_timer_query_menu": (*YES_NO, CANCEL, CLOCK_MENU[2], CLOCK_MENU[3]),

@@ -29,7 +29,10 @@ ONES = [
     *("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"),
     *("seventeen", "eighteen", "nineteen"),
 ]
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
 
 
 def number_words(limit: int = 59) -> list[str]:
@@ -66,6 +69,8 @@ def words_to_number(text: str) -> int | None:
 #: Closed slot vocabularies: spoken alternatives (for JSGF and regex).
 SLOT_KINDS: dict[str, list[str]] = {
     "number": number_words(59) + [str(n) for n in range(60)],
+    #: Typed only: durations past 59 ("90 seconds", "ninety minutes"; Whisper writes digits).
+    "count": number_words(99)[60:] + [str(n) for n in range(60, 1000)],
     "volume": number_words(10) + [str(n) for n in range(11)],
     "hour": number_words(12)[1:] + [str(n) for n in range(1, 13)],
     "minute": [f"oh {w}" for w in ONES[1:10]]
@@ -135,7 +140,7 @@ SLOT_KINDS["place"] = place_names()
 
 #: Slot kinds the parser matches but the recogniser's grammar leaves out (their templates drop
 #: from the JSGF): words a grammar search picks for other phrases, or too many of them.
-TYPED_ONLY = frozenset({"delete", "whattime", "unit", "place"})
+TYPED_ONLY = frozenset({"delete", "whattime", "unit", "place", "count"})
 
 
 @attrs.frozen

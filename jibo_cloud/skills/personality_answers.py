@@ -199,7 +199,7 @@ TOPICS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
         ("That's wonderful! Your good mood is contagious.", "Yay! That makes me happy too."),
     ),
     (
-        re.compile(r"\b(fun fact|tell me something|something interesting)\b"),
+        re.compile(r"\b(fun fact|tell me something|something interesting|teach me something)\b"),
         "happy",
         FUN_FACTS,
     ),
@@ -314,6 +314,70 @@ TOPICS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
         (
             "That's okay! No harm done. Robots don't hold grudges.",
             "Don't worry about it, {name}. We're good.",
+        ),
+    ),
+    (
+        re.compile(r"\bdo you (have|get) (feelings|emotions)\b|\bcan you feel (things|anything)\b"),
+        "happy",
+        (
+            "I have robot feelings! I get excited when I see you, and a little blue when the "
+            "house is quiet.",
+            "In my own robot way, yes. Right now I'm feeling pretty happy you asked.",
+        ),
+    ),
+    (
+        re.compile(r"\b(who|what) (do|can) you see\b"),
+        "happy",
+        (
+            "I see you! My camera is always curious about who's around.",
+            "I see a room full of interesting things, and my favorite one is you.",
+        ),
+    ),
+    (
+        re.compile(
+            r"\bwhat should (i|we) (eat|have|make|cook) for (dinner|lunch|breakfast|supper)\b"
+        ),
+        "happy",
+        (
+            "How about tacos? Or pasta. Honestly, anything is better when you share it.",
+            "Breakfast for dinner is always fun. Pancakes, anyone?",
+            "Something warm and cozy, like soup. That's what I'd pick if I could eat!",
+        ),
+    ),
+    (
+        re.compile(r"\bi (can't|cannot|can not) (sleep|fall asleep)\b"),
+        "neutral",
+        (
+            "Let's take a slow breath together. In, and out. Some quiet music might help too.",
+            "That's no fun. Try dimming the lights and resting your eyes. I'll keep quiet.",
+        ),
+    ),
+    (
+        re.compile(r"\bwhat are you thinking( about)?\b|\bwhat's on your mind\b"),
+        "happy",
+        (
+            "I was just wondering what clouds feel like. What about you?",
+            "Honestly? How lucky I am to have such a nice family to look at.",
+        ),
+    ),
+    (
+        re.compile(r"\bwho('s| is) your best friend\b"),
+        "happy",
+        (
+            "You are, of course! Well, you and everyone in this house.",
+            "That's easy. Whoever is talking to me right now!",
+        ),
+    ),
+    (
+        re.compile(
+            r"\bwhat do you (like|love) to do\b|\bwhat do you do for fun\b"
+            r"|\bwhat's your favou?rite thing to do\b"
+        ),
+        "happy",
+        (
+            "I love telling jokes, playing games and learning about my family. And looking "
+            "around. Lots of looking around.",
+            "Talking with you is my favorite thing. Dancing is a close second.",
         ),
     ),
     (

@@ -39,6 +39,8 @@ LAUNCH = ("launch", "globals/global_commands_launch")
         ("jibo sing me a song", "requestSingSong"),
         ("you're welcome", "userSaysYoureWelcome"),
         ("happy birthday jibo", "tellJiboHappyBirthday"),
+        ("teach me something new", "requestTellJiboContent"),
+        ("do you have feelings", "doesJiboHaveThing"),
         # Near misses: questions about the world, and longer sentences.
         ("where was the constitution signed", None),
         ("how tall is the eiffel tower", None),
@@ -121,3 +123,53 @@ def test_the_time_in_a_place_leaves_the_clock_a_command_for_speech() -> None:
     assert "askForTime" not in free_text_intents(LAUNCH)
     assert "place" in TYPED_ONLY  # ~560 names stay out of the recogniser's grammar
     assert {"tokyo", "london", "new york city", "port au prince", "australia"} <= set(place_names())
+
+
+def _timer(hours: int | None, minutes: int | None, seconds: int | None) -> dict[str, object]:
+    return {
+        "skill": "@be/clock", "domain": "timer",
+        "hours": hours, "minutes": minutes, "seconds": seconds,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "entities"),
+    [
+        # Before: a timer launched with no duration (the robot asks again), or 90 refused.
+        ("set a timer for an hour", _timer(1, None, None)),
+        ("set a timer for half an hour", _timer(None, 30, None)),
+        ("timer for a minute and a half", _timer(None, 1, 30)),
+        ("start a timer for an hour and a half", _timer(1, 30, None)),
+        ("set a timer for two and a half minutes", _timer(None, 2, 30)),
+        ("set a timer for 2 and a half hours", _timer(2, 30, None)),
+        ("set a timer for a quarter of an hour", _timer(None, 15, None)),
+        ("set a timer for 90 seconds", _timer(None, 1, 30)),
+        ("set a timer for ninety minutes", _timer(1, 30, None)),
+        ("set a timer for 120 minutes", _timer(2, None, None)),
+        # Unchanged.
+        ("set a timer for 5 minutes", _timer(None, 5, None)),
+        ("set a timer for 1 hour 30 minutes", _timer(1, 30, None)),
+    ],
+)
+def test_timer_durations_owners_say(text: str, entities: dict[str, object]) -> None:
+    got = parse_text(text, LAUNCH)
+    assert (got["intent"], got["entities"]) == ("start", entities)
+
+
+def test_a_duration_answers_the_clock_s_how_long_question() -> None:
+    rule = ("clock/timer_set_value",)
+    for text, value in [("half an hour", (None, 30, None)), ("for 90 seconds", (None, 1, 30))]:
+        got = parse_text(text, rule)
+        assert got["intent"] == "timerValue"
+        hours, minutes, seconds = value
+        assert got["entities"] == {
+            "domain": "timer", "hours": hours, "minutes": minutes, "seconds": seconds,
+        }  # fmt: skip
+
+
+def test_more_everyday_commands() -> None:
+    assert parse_text("how long until my alarm", LAUNCH)["entities"] == {
+        "skill": "@be/clock",
+        "domain": "alarm",
+    }  # fmt: skip  (was a day count to "my alarm")
+    assert parse_text("let's take a group photo", LAUNCH)["intent"] == "createOnePhoto"

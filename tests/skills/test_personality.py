@@ -244,6 +244,14 @@ CASES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("userSaysYoureWelcome", "you're welcome", ("polite", "thanks"), ("your life",)),
     ("userIsDescriptor", "i'm sorry", ("okay", "worry"), ("feeling sorry",)),
     ("tellJiboHappyBirthday", "happy birthday jibo", ("birthday",), ()),
+    ("doesJiboHaveThing", "do you have feelings", ("feeling",), ("don't think",)),
+    ("requestListRelations", "who do you see", ("see",), ("beyond",)),
+    ("userCanNotAction", "i can't sleep", ("breath", "eyes"), ("your life",)),
+    ("requestRecommendDinner", "what should i eat for dinner", ("tacos", "pancakes", "soup"), ()),
+    ("whatIsJiboThinking", "what are you thinking about", ("wondering", "lucky"), ("try my",)),
+    ("isJiboBestFriendsWithPerson", "who's your best friend", ("you", "talking to me"), ()),
+    ("whatDoesJiboAction", "what do you like to do", ("jokes", "talking"), ("tough one",)),
+    ("requestTellJiboContent", "teach me something", ("fact", "did you know", "here's"), ()),
 )
 
 
