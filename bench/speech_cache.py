@@ -406,7 +406,7 @@ def cmd_scores(args: list[str]) -> None:
             if key in done or "launch" not in rules or not w or not w["cands"] or not g:
                 continue
             text, logprob = w["cands"][0]
-            asks = parse_text(text, rules)["intent"] in agree.free_text_intents(rules)
+            asks = agree.lands_open(parse_text(text, rules), rules)
             if not (g.get("acceptable") and logprob >= DEFAULT_POLICY.whisper_low_logprob):
                 continue
             if not asks or agree.same_meaning(g["first"], text, rules):

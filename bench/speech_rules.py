@@ -103,13 +103,14 @@ def decide(
             return text
     else:
         if sure:
-            wi = parse(text, rules)["intent"]
+            parsed = parse(text, rules)
+            wi = parsed["intent"]
             if second == "free":
-                ask = wi in agree.free_text_intents(rules)
+                ask = agree.lands_open(parsed, rules)
             elif second == "always":
                 ask = True
             elif second == "differ":
-                ask = wi in agree.free_text_intents(rules) or (
+                ask = agree.lands_open(parsed, rules) or (
                     first_ok and parse(g["first"], rules)["intent"] != wi
                 )
             else:

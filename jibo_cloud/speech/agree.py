@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from difflib import SequenceMatcher
+from typing import Any
 
 from jibo_cloud.nlu.grammar import RULES
 from jibo_cloud.nlu.parser import parse_text
@@ -82,10 +83,22 @@ def free_text_intents(rules: tuple[str, ...]) -> frozenset[str]:
     return frozenset(found)
 
 
+def lands_open(parse: Mapping[str, Any], rules: Sequence[str]) -> bool:
+    """Whether a parse is open speech rather than a request: a catch-all or free-text intent,
+    or chitchat (the parser's hand-written patterns give the personality skill's intents,
+    ``domain=chitchat``: "tell me a story", "no problem", "good job"). Whisper's near-misses
+    of a command land there too, so such words get the grammar's second opinion like chat's,
+    and never count as the request among the beam's hypotheses."""
+    if parse["intent"] in free_text_intents(tuple(rules)):
+        return True
+    entities = parse.get("entities")
+    return isinstance(entities, Mapping) and entities.get("domain") == "chitchat"
+
+
 def needs_grammar(whisper_text: str, rules: Sequence[str]) -> bool:
-    """Whether Whisper's words land on a catch-all or free-text intent (so a grammar phrase
-    close to them may be the request Whisper misheard)."""
-    return parse_text(whisper_text, rules)["intent"] in free_text_intents(tuple(rules))
+    """Whether Whisper's words land on open speech (:func:`lands_open`), so a grammar phrase
+    close to them may be the request Whisper misheard."""
+    return lands_open(parse_text(whisper_text, rules), rules)
 
 
 def command_alternative(
@@ -103,19 +116,18 @@ def command_alternative(
     open sentence, or an answer off the menu, into a command."""
     if margin is None:
         return None
-    free = free_text_intents(tuple(rules))
     for text, logprob in zip(alternatives, logprobs, strict=False):
-        if logprob >= best_logprob - margin and understood(text, rules, free):
+        if logprob >= best_logprob - margin and understood(text, rules):
             return text
     return None
 
 
-def understood(text: str, rules: Sequence[str], free: frozenset[str] | None = None) -> bool:
+def understood(text: str, rules: Sequence[str]) -> bool:
     """Whether the parser makes a request of ``text`` under ``rules``: an intent that is not
-    a catch-all or free-text one (``free``, :func:`free_text_intents` when not given). Under
-    a constrained turn's rules, words off the menu have no intent at all."""
-    intent = parse_text(text, rules)["intent"]
-    return intent is not None and intent not in (free or free_text_intents(tuple(rules)))
+    open speech (:func:`lands_open`). Under a constrained turn's rules, words off the menu
+    have no intent at all."""
+    parse = parse_text(text, rules)
+    return parse["intent"] is not None and not lands_open(parse, rules)
 
 
 def same_meaning(grammar_text: str, whisper_text: str, rules: Sequence[str]) -> bool:

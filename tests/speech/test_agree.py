@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from jibo_cloud.nlu.parser import parse_text
 from jibo_cloud.speech.agree import (
     as_said,
     command_alternative,
     grammar_wins,
+    needs_grammar,
     similarity,
     spoken_form,
     understood,
@@ -66,10 +68,24 @@ def test_under_a_constrained_turn_s_rules_words_off_the_menu_are_not_a_request()
     yes_no = ("shared/yes_no",)
     assert not understood("You had?", yes_no)
     assert understood("Yeah.", yes_no)
-    assert not understood("Tell me a story.", LAUNCH)  # chat: a catch-all, not a request
+    assert not understood("Tell me about your day.", LAUNCH)  # chat: a catch-all
     others = ("You had.", "Yeah.")
     assert command_alternative(others, (-0.35, -0.4), -0.3, yes_no, 0.5) == "Yeah."
     assert command_alternative(("You had.", "Who had?"), (-0.35, -0.4), -0.3, yes_no, 5) is None
+
+
+def test_chitchat_is_open_speech_not_a_request() -> None:
+    """The parser's hand-written patterns (nlu/everyday.py, praise, the serious net) give the
+    personality skill's intents to words such as "tell me a story" or "good job". For the
+    speech decision they are open speech, like chat: they get the grammar's second opinion,
+    and a beam hypothesis of that kind is never taken as the request."""
+    assert parse_text("Tell me a story.", LAUNCH)["entities"]["domain"] == "chitchat"
+    assert not understood("Tell me a story.", LAUNCH)
+    assert needs_grammar("Tell me a story.", LAUNCH)
+    assert needs_grammar("Good job.", LAUNCH)
+    assert not needs_grammar("Set a timer for half an hour.", LAUNCH)
+    others = ("Sing.", "Sing a timer.")
+    assert command_alternative(others, (-0.3, -0.35), -0.25, LAUNCH, 0.5) is None
 
 
 def test_whisper_s_score_decides_when_there_is_one() -> None:
