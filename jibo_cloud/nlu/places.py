@@ -1,7 +1,7 @@
 """Places an owner names for the time there ("what time is it in tokyo"): their IANA zones.
 
 Names, not I/O: the parser's ``place`` slot (:mod:`jibo_cloud.nlu.template`, typed only, so
-the recogniser's grammar does not grow by ~700 words) takes exactly these, and the clock skill
+the recogniser's grammar does not grow by 558 names) takes exactly these, and the clock skill
 (:mod:`jibo_cloud.skills.clock`) reads the zone of the one said. A closed list rather than
 any words: a free-text slot would make ``askForTime`` a catch-all intent for the speech
 decision (:func:`jibo_cloud.speech.agree.free_text_intents`), and every spoken "what time is

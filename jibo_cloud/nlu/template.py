@@ -134,7 +134,7 @@ SLOT_KINDS: dict[str, list[str]] = {
 }
 
 
-#: Typed only: places for the time there (:mod:`jibo_cloud.nlu.places`, ~700 names; closed,
+#: Typed only: places for the time there (:mod:`jibo_cloud.nlu.places`, 558 names; closed,
 #: so ``askForTime`` never becomes a free-text intent for the speech decision).
 SLOT_KINDS["place"] = place_names()
 
