@@ -43,9 +43,14 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
-def spoken_time(moment: datetime.datetime) -> str:
+def _clock_face(moment: datetime.datetime) -> str:
+    """ "8:57 AM": the time as Jibo says it."""
     hour = moment.hour % 12 or 12
-    return f"It's {hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}."
+    return f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def spoken_time(moment: datetime.datetime) -> str:
+    return f"It's {_clock_face(moment)}."
 
 
 def spoken_date(moment: datetime.datetime) -> str:
@@ -54,10 +59,8 @@ def spoken_date(moment: datetime.datetime) -> str:
 
 def spoken_time_in(place: str, moment: datetime.datetime, here: datetime.datetime) -> str:
     """ "In Tokyo, it's 8:57 AM on Tuesday." (the day only when it is not the robot's)."""
-    hour = moment.hour % 12 or 12
-    clock = f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
     day = "" if moment.date() == here.date() else f" on {moment:%A}"
-    return f"In {place}, it's {clock}{day}."
+    return f"In {place}, it's {_clock_face(moment)}{day}."
 
 
 @attrs.define
