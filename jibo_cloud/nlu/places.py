@@ -11,8 +11,9 @@ it" would then wait for a grammar pass (seen in the bench: command p50 379 → 8
 from __future__ import annotations
 
 import functools
-import re
 import zoneinfo
+
+from protocol.plan import normalize_transcript
 
 #: Places owners name that are not an IANA zone's own city: countries and states with one
 #: zone, and big cities that share a zone with another's name. (spoken name, zone).
@@ -96,7 +97,7 @@ def zone_cities() -> dict[str, tuple[str, str]]:
         area, _, city = key.rpartition("/")
         if not area or area.split("/")[0] in ("Etc", "SystemV", "US", "Canada", "Brazil"):
             continue
-        cities.setdefault(_said(city), (city.replace("_", " "), key))
+        cities.setdefault(normalize_transcript(city), (city.replace("_", " "), key))
     return {**cities, **PLACE_ZONES}
 
 
@@ -106,14 +107,10 @@ def place_names() -> list[str]:
     return sorted({*zone_cities(), *MANY_ZONES})
 
 
-def _said(name: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9']+", " ", name.lower()).split())
-
-
 def place_zone(place: str) -> tuple[str, str] | str | None:
     """(the place as Jibo says it, its IANA zone) for a place an owner named; ``"many"`` for
     a country with several zones; None when unknown."""
-    text = _said(place.replace(".", ""))
+    text = normalize_transcript(place.replace(".", ""))
     for word in _AROUND:
         if text.startswith(word) and word.endswith(" "):
             text = text[len(word) :]
