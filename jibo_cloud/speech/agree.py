@@ -30,6 +30,7 @@ from typing import Any
 
 from jibo_cloud.nlu.grammar import RULES
 from jibo_cloud.nlu.parser import parse_text
+from jibo_cloud.nlu.semantic import CHITCHAT_ENTITIES
 from jibo_cloud.speech.policy import DEFAULT_POLICY
 from protocol.plan import normalize_transcript
 
@@ -92,7 +93,8 @@ def lands_open(parse: Mapping[str, Any], rules: Sequence[str]) -> bool:
     if parse["intent"] in free_text_intents(tuple(rules)):
         return True
     entities = parse.get("entities")
-    return isinstance(entities, Mapping) and entities.get("domain") == "chitchat"
+    domain = CHITCHAT_ENTITIES["domain"]
+    return isinstance(entities, Mapping) and entities.get("domain") == domain
 
 
 def needs_grammar(whisper_text: str, rules: Sequence[str]) -> bool:
